@@ -1,0 +1,157 @@
+"""The FastAPI application: wiring of settings, registry, key-value store, routers and error handling."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import problems
+from api.deps import Access, Services
+from api.kv import KeyValueStore, make_store
+from api.routers import ROUTERS
+from api.settings import Settings, get_settings
+from registry.clock import Clock, SystemClock
+from registry.context import Registry
+from registry.database import make_engine, make_session_factory
+from registry.documents import DocumentStore
+
+JSON_BODY_LIMIT = 1024 * 1024
+
+
+class BodySizeLimit:
+    """Refuse request bodies over the limit (JSON 1 MiB; uploads the document limit plus form overhead)
+    before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, upload_limit: int) -> None:
+        self.app = app
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        limit = self.upload_limit + 64 * 1024 if content_type.startswith("multipart/") else JSON_BODY_LIMIT
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(send, limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (
+        '{"type":"/problems/payload_too_large","title":"Payload too large","status":413,'
+        f'"code":"payload_too_large","detail":"The request body is over {limit} bytes."}}'
+    ).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _find_access(dependant: Any) -> list[Access]:
+    found: list[Access] = []
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, Access):
+            found.append(dep.call)
+        found.extend(_find_access(dep))
+    return found
+
+
+def _api_routes(routers: list[APIRouter]) -> list[APIRoute]:
+    # The routers' own route lists: FastAPI keeps included routers as nested objects, so walking
+    # app.routes would not see them.
+    return [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
+
+
+def declare_access(routers: list[APIRouter]) -> None:
+    """Deny by default: every route must name who may call it; the roles go into the OpenAPI document."""
+    for route in _api_routes(routers):
+        rules = _find_access(route.dependant)
+        if len(rules) != 1:
+            raise RuntimeError(f"route {route.methods} {route.path} must declare exactly one Access rule")
+        roles = rules[0].describe()
+        if "x-roles" not in (route.openapi_extra or {}):
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": roles}
+            route.description = (route.description or "") + f"\n\nWho may call: {', '.join(roles)}."
+
+
+def route_access(routers: list[APIRouter]) -> dict[tuple[str, str], list[str]]:
+    """(method, path) → roles, for every route: what the deny-by-default test walks."""
+    table: dict[tuple[str, str], list[str]] = {}
+    for route in _api_routes(routers):
+        for method in route.methods or ():
+            table[(method, route.path)] = _find_access(route.dependant)[0].describe()
+    return table
+
+
+def build_registry(settings: Settings, clock: Clock | None = None) -> Registry:
+    engine = make_engine(settings.database_url)
+    return Registry(
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        clock=clock or SystemClock(),
+        documents=DocumentStore(settings.data_dir / "documents"),
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: Registry | None = None,
+    kv: KeyValueStore | None = None,
+) -> FastAPI:
+    """The API application; tests pass their own registry (with a fixed clock) and store."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Jiaxing carbon-inclusive registry and exchange · 嘉兴碳普惠登记与交易",
+        version="0.1.0",
+        description="Methodologies, projects and reductions under the Jiaxing carbon-inclusive measures "
+        "(嘉碳普惠办〔2023〕3号). Errors are application/problem+json; rule refusals name their article "
+        "(JX-nn).",
+    )
+    app.state.services = Services(
+        registry=registry or build_registry(settings),
+        settings=settings,
+        kv=kv or make_store(settings.redis_url),
+    )
+    problems.install(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        request.state.request_id = rid
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    declare_access(ROUTERS)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, upload_limit=settings.max_document_bytes)
+    return app

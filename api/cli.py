@@ -1,0 +1,121 @@
+"""Command line for administrators: `python -m api <command>` (or `carbonx <command>`)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from api.settings import get_settings
+from registry.context import Registry
+from registry.migrate import upgrade
+
+
+def _registry() -> Registry:
+    from api.app import build_registry
+
+    return build_registry(get_settings())
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    settings = get_settings()
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    registry = _registry()
+    from registry.services.rule_sets import ensure_builtin_rule_set
+
+    with registry.uow() as uow:
+        ensure_builtin_rule_set(uow)
+        uow.commit()
+    print(f"migrated {settings.database_url.split('@')[-1]} to head")
+    return 0
+
+
+def cmd_demo_data(_: argparse.Namespace) -> int:
+    from registry.demo import load_demo
+
+    report = load_demo(_registry())
+    print(report)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    print(f"API on http://{args.host}:{args.port}  ·  OpenAPI docs: http://{args.host}:{args.port}/docs")
+    print(f"database: {settings.database_url.split('@')[-1]}  ·  redis: {settings.redis_url or 'in-process'}")
+    from registry.demo import DEMO_USERS
+
+    print("demo logins (POST /auth/login):")
+    for username, _name, roles, password in DEMO_USERS:
+        print(f"  {username:<12} {password:<18} {', '.join(roles)}")
+    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from registry.services import participants
+
+    password = args.password or getpass.getpass("password for the new admin: ")
+    registry = _registry()
+    with registry.uow() as uow:
+        org = participants.create_participant(uow, name=args.organisation, kind="agency", credit_code=None)
+        participants.create_user(uow, participant_id=org.id, username=args.username, password=password,
+                                 display_name=args.username, roles=["admin"])
+        uow.commit()
+    print(f"admin {args.username} created")
+    return 0
+
+
+def cmd_verify_audit(_: argparse.Namespace) -> int:
+    from registry.services.audit_log import verify
+
+    with _registry().uow() as uow:
+        report = verify(uow)
+    print(json.dumps(report.as_dict(), ensure_ascii=False))
+    return 0 if report.ok else 1
+
+
+def cmd_import_registrations(args: argparse.Namespace) -> int:
+    from registry.services.external_registrations import import_csv
+    from registry.services.rule_sets import rule_set_in_force
+
+    text = Path(args.csv).read_text(encoding="utf-8-sig")
+    with _registry().uow() as uow:
+        result = import_csv(uow, text, rule_set_in_force(uow, uow.today()).other_mechanisms)
+        uow.commit()
+    print(f"inserted {result.inserted}, updated {result.updated}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="carbonx", description="Jiaxing carbon-inclusive registry")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring the database schema to the newest migration").set_defaults(
+        func=cmd_migrate)
+    sub.add_parser("demo-data", help="load demo participants, methodologies and projects (idempotent)") \
+        .set_defaults(func=cmd_demo_data)
+    serve = sub.add_parser("serve", help="serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    admin = sub.add_parser("create-admin", help="create the first administrator")
+    admin.add_argument("username")
+    admin.add_argument("--organisation", default="Registry administration")
+    admin.add_argument("--password")
+    admin.set_defaults(func=cmd_create_admin)
+    sub.add_parser("verify-audit", help="verify the audit hash chain").set_defaults(func=cmd_verify_audit)
+    imp = sub.add_parser("import-registrations", help="import other-mechanism registrations from CSV")
+    imp.add_argument("csv")
+    imp.set_defaults(func=cmd_import_registrations)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Errors as answers: application/problem+json (RFC 9457) with a stable code, rule codes and field paths."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry.errors import DomainError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("carbonx.api")
+
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    detail_zh: str = "",
+    *,
+    request: Request | None = None,
+    violations: list[dict[str, Any]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """One problem document; `violations` carry rule codes (JX-nn), `errors` carry field paths."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "detail_zh": detail_zh or detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            body["request_id"] = request_id
+    if violations:
+        body["violations"] = violations
+        body["rule_codes"] = sorted({v["code"] for v in violations})
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a problem document."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(
+            exc.status, exc.code, exc.message_en, exc.message_zh, request=request,
+            violations=[v.as_dict() for v in exc.violations] or None,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": _field_path(err.get("loc", ())),
+                "type": err.get("type"),
+                "message": err.get("msg"),
+                **({"input": _json_safe(err["input"])} if err.get("type") == "enum" and "input" in err else {}),
+            }
+            for err in exc.errors()
+        ]
+        return problem(
+            422, "invalid_request", "The request is malformed or has invalid fields; see errors.",
+            "请求格式错误或字段无效，详见 errors。", request=request, errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                413: "payload_too_large", 429: "rate_limited"}.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        return problem(exc.status_code, code, detail, request=request,
+                       headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # The service checks first and explains; this is the database's constraint catching a race.
+        log.info("constraint refused a write on %s: %s", request.url.path, exc.orig)
+        return problem(409, "state_conflict", "A database constraint refused this write; nothing was saved.",
+                       "数据库约束拒绝了本次写入，未保存任何内容。", request=request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "An unexpected error occurred; it has been logged.",
+                       "发生意外错误，已记录。", request=request)

@@ -1,0 +1,173 @@
+"""Administration: participants, users, external registrations, audit chain, health, demo clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import text
+
+from api.deps import PUBLIC, Services, allow, get_services
+from api.schemas import CreditCode, PageOut, ParticipantKind, Role, ShortText, Strict, page_params
+from registry.orm import Participant
+from registry.principals import Principal
+from registry.services import audit_log, external_registrations, participants
+from registry.services.rule_sets import rule_set_in_force
+
+router = APIRouter(tags=["administration"])
+
+
+class ParticipantIn(Strict):
+    name: ShortText
+    kind: ParticipantKind
+    credit_code: CreditCode | None = None
+
+
+class ParticipantOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    credit_code: str | None
+    status: str
+
+
+class UserIn(Strict):
+    participant_id: int = Field(ge=1, le=2**31 - 1)
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{3,64}$")]
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    display_name: ShortText
+    roles: list[Role] = Field(min_length=1, max_length=8)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    participant_id: int
+    roles: list[str]
+
+
+class StatusIn(Strict):
+    status: Literal["active", "suspended", "disqualified"]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+
+
+class ClockAdvanceIn(Strict):
+    days: int = Field(ge=0, le=3650)
+    hours: int = Field(default=0, ge=0, le=24 * 365)
+
+
+def participant_out(p: Participant) -> ParticipantOut:
+    return ParticipantOut(id=p.id, name=p.name, kind=p.kind, credit_code=p.credit_code, status=p.status)
+
+
+@router.post("/admin/participants", status_code=201, response_model=ParticipantOut)
+def create_participant(body: ParticipantIn, principal: Principal = Depends(allow("admin")),
+                       services: Services = Depends(get_services)) -> ParticipantOut:
+    with services.registry.uow(principal) as uow:
+        p = participants.create_participant(uow, name=body.name, kind=body.kind, credit_code=body.credit_code)
+        uow.commit()
+        return participant_out(p)
+
+
+@router.get("/admin/participants", response_model=PageOut[ParticipantOut])
+def list_participants(page: tuple[int, int] = Depends(page_params),
+                      principal: Principal = Depends(allow("admin", "bureau", "operator")),
+                      services: Services = Depends(get_services)) -> PageOut[ParticipantOut]:
+    with services.registry.uow(principal) as uow:
+        result = participants.list_participants(uow, *page)
+        return PageOut(items=[participant_out(p) for p in result.items], total=result.total,
+                       offset=result.offset, limit=result.limit)
+
+
+@router.post("/admin/participants/{participant_id}/status", response_model=ParticipantOut)
+def set_participant_status(participant_id: int, body: StatusIn,
+                           principal: Principal = Depends(allow("admin", "bureau")),
+                           services: Services = Depends(get_services)) -> ParticipantOut:
+    """Suspend, disqualify (Art. 26) or reinstate a participant, with the reason."""
+    with services.registry.uow(principal) as uow:
+        p = participants.set_participant_status(uow, participant_id, body.status, body.reason)
+        uow.commit()
+        return participant_out(p)
+
+
+@router.post("/admin/users", status_code=201, response_model=UserOut)
+def create_user(body: UserIn, principal: Principal = Depends(allow("admin")),
+                services: Services = Depends(get_services)) -> UserOut:
+    with services.registry.uow(principal) as uow:
+        user = participants.create_user(uow, participant_id=body.participant_id, username=body.username,
+                                        password=body.password, display_name=body.display_name,
+                                        roles=body.roles)
+        uow.commit()
+        return UserOut(id=user.id, username=user.username, participant_id=user.participant_id,
+                       roles=sorted(set(body.roles)))
+
+
+@router.post("/external-registrations/import")
+def import_external_registrations(
+    csv_text: Annotated[str, Body(media_type="text/csv", max_length=900_000)],
+    principal: Principal = Depends(allow("bureau", "admin")),
+    services: Services = Depends(get_services),
+) -> dict[str, int]:
+    """Import projects registered in other mechanisms (columns: mechanism, external_id, asset_identifier,
+    credit_code, project_name); a file with any bad row changes nothing."""
+    with services.registry.uow(principal) as uow:
+        mechanisms = rule_set_in_force(uow, uow.today()).other_mechanisms
+        result = external_registrations.import_csv(uow, csv_text, mechanisms)
+        uow.commit()
+        return {"inserted": result.inserted, "updated": result.updated}
+
+
+@router.get("/external-registrations")
+def list_external_registrations(page: tuple[int, int] = Depends(page_params),
+                                principal: Principal = Depends(allow("bureau", "center", "admin")),
+                                services: Services = Depends(get_services)) -> dict[str, Any]:
+    with services.registry.uow(principal) as uow:
+        result = external_registrations.list_registrations(uow, *page)
+        return {"total": result.total, "offset": result.offset, "limit": result.limit, "items": [
+            {"mechanism": r.mechanism, "external_id": r.external_id, "asset_identifier": r.asset_identifier,
+             "credit_code": r.credit_code, "project_name": r.project_name} for r in result.items]}
+
+
+@router.get("/audit/verify")
+def verify_audit_chain(principal: Principal = Depends(allow("admin", "bureau", "operator")),
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Recompute the hash chain; names the first broken entry if any."""
+    with services.registry.uow(principal) as uow:
+        return audit_log.verify(uow).as_dict()
+
+
+@router.get("/audit/entries")
+def audit_entries(subject_type: Annotated[str | None, StringConstraints(max_length=40)] = None,
+                  subject_id: Annotated[str | None, StringConstraints(max_length=64)] = None,
+                  page: tuple[int, int] = Depends(page_params),
+                  principal: Principal = Depends(allow("admin", "bureau")),
+                  services: Services = Depends(get_services)) -> dict[str, Any]:
+    with services.registry.uow(principal) as uow:
+        result = audit_log.entries(uow, subject_type, subject_id, *page)
+        return {"total": result.total, "offset": result.offset, "limit": result.limit, "items": [
+            {"seq": e.seq, "occurred_at": e.occurred_at.isoformat(), "actor_user_id": e.actor_user_id,
+             "action": e.action, "subject_type": e.subject_type, "subject_id": e.subject_id,
+             "payload": e.payload, "prev_hash": e.prev_hash, "entry_hash": e.entry_hash}
+            for e in result.items]}
+
+
+@router.post("/admin/clock/advance")
+def advance_clock(body: ClockAdvanceIn, principal: Principal = Depends(allow("admin")),
+                  services: Services = Depends(get_services)) -> dict[str, str]:
+    """Demo only (CARBONX_ALLOW_CLOCK_TRAVEL=true): move the clock forward past a notice or an expiry."""
+    clock = services.registry.clock
+    if not services.settings.allow_clock_travel or not hasattr(clock, "advance"):
+        raise HTTPException(403, "Clock travel is disabled on this server.")
+    clock.advance(timedelta(days=body.days, hours=body.hours))
+    return {"now": clock.now().isoformat()}
+
+
+@router.get("/health")
+def health(_: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Database and key-value store reachability."""
+    with services.registry.uow() as uow:
+        uow.session.execute(text("SELECT 1"))
+    return {"database": services.registry.engine.dialect.name, "kv": services.kv.ping(),
+            "now": services.registry.clock.now().isoformat()}

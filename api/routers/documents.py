@@ -1,0 +1,66 @@
+"""Evidence documents in content-addressed storage."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from api.deps import Services, allow, get_services
+from api.schemas import ALL_ROLES, Sha256
+from registry.errors import InvalidInput
+from registry.orm import Document
+from registry.principals import Principal
+from registry.services import documents as service
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+UPLOADERS = tuple(r for r in ALL_ROLES if r != "admin")
+
+
+class DocumentOut(BaseModel):
+    sha256: str
+    size_bytes: int
+    media_type: str
+    filename: str
+    uploaded_at: str
+
+
+def document_out(doc: Document) -> DocumentOut:
+    return DocumentOut(sha256=doc.sha256, size_bytes=doc.size_bytes, media_type=doc.media_type,
+                       filename=doc.filename, uploaded_at=doc.uploaded_at.isoformat())
+
+
+@router.post("", status_code=201, response_model=DocumentOut)
+def upload_document(file: UploadFile = File(...), principal: Principal = Depends(allow(*UPLOADERS)),
+                    services: Services = Depends(get_services)) -> DocumentOut:
+    """Upload evidence (PDF, PNG, JPEG, CSV, text, XLSX, DOCX); the answer names it by SHA-256."""
+    limit = services.settings.max_document_bytes
+    data = file.file.read(limit + 1)
+    media_type = (file.content_type or "").split(";")[0].strip().lower()
+    if not media_type:
+        raise InvalidInput("The upload has no media type.", "上传文件缺少媒体类型。")
+    with services.registry.uow(principal) as uow:
+        doc = service.upload(uow, services.registry.documents, principal, filename=file.filename or "upload",
+                             media_type=media_type, data=data, max_bytes=limit)
+        uow.commit()
+        return document_out(doc)
+
+
+@router.get("/{sha256}/meta", response_model=DocumentOut)
+def document_meta(sha256: Sha256, principal: Principal = Depends(allow(*UPLOADERS)),
+                  services: Services = Depends(get_services)) -> DocumentOut:
+    with services.registry.uow(principal) as uow:
+        return document_out(service.get_visible(uow, principal, sha256))
+
+
+@router.get("/{sha256}", response_class=Response)
+def download_document(sha256: Sha256, principal: Principal = Depends(allow(*UPLOADERS)),
+                      services: Services = Depends(get_services)) -> Response:
+    """The bytes, to the uploader's organisation and the reviewers."""
+    with services.registry.uow(principal) as uow:
+        doc = service.get_visible(uow, principal, sha256)
+    data = services.registry.documents.get(doc.sha256)
+    return Response(data, media_type=doc.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{doc.sha256}"',
+        "X-Content-Type-Options": "nosniff",
+    })

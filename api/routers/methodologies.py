@@ -1,0 +1,262 @@
+"""Methodologies: submit, review (Art. 10), public notice with objections, registration, calculation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field, StringConstraints
+
+from api.deps import PUBLIC, Services, allow, get_services
+from api.schemas import (
+    ALL_ROLES,
+    REVIEWERS,
+    BoundedDate,
+    Code,
+    DecimalString,
+    Identifier,
+    LongText,
+    MethodologyField,
+    ObjectionIn,
+    ObjectionOut,
+    OwnerKind,
+    PageOut,
+    ReviewActionOut,
+    ReviewIn,
+    ShortText,
+    Strict,
+    page_params,
+)
+from registry.orm import Methodology, MethodologyVersion
+from registry.principals import Principal
+from registry.services import methodologies as service
+from registry.services import reviews
+
+router = APIRouter(tags=["methodologies"])
+
+SUBMITTERS = tuple(r for r in ALL_ROLES if r != "admin")
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class InputSpec(Strict):
+    name: Identifier
+    unit: Unit
+    label_zh: ShortText
+    label_en: ShortText
+
+
+class StepSpec(Strict):
+    name: Identifier
+    expression: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    label_zh: ShortText
+    label_en: ShortText
+    unit: Unit
+
+
+class MethodologyDefinition(Strict):
+    description_zh: LongText = ""
+    description_en: LongText = ""
+    asset_identifier_kind: Identifier
+    inclusive_owner_kinds: list[OwnerKind] = Field(min_length=1, max_length=8)
+    inputs: list[InputSpec] = Field(min_length=1, max_length=50)
+    parameters: list[Code] = Field(default_factory=list, max_length=50)
+    calculation: list[StepSpec] = Field(min_length=1, max_length=50)
+
+
+class MethodologyIn(Strict):
+    title_zh: ShortText
+    title_en: ShortText
+    field: MethodologyField
+    definition: MethodologyDefinition
+
+
+class RevisionIn(Strict):
+    definition: MethodologyDefinition
+
+
+class VersionOut(BaseModel):
+    id: int
+    methodology_id: int
+    code: str
+    title_zh: str
+    title_en: str
+    field: str
+    version: int
+    status: str
+    submitted_at: str
+    notice_start: str | None
+    notice_end: str | None
+    registered_at: str | None
+    rejection_reason: str | None
+    definition: dict[str, Any]
+
+
+class MethodologyOut(BaseModel):
+    id: int
+    code: str
+    title_zh: str
+    title_en: str
+    field: str
+    versions: list[VersionOut]
+
+
+class CalculateIn(Strict):
+    inputs: dict[Identifier, DecimalString] = Field(max_length=50)
+    on: BoundedDate = Field(description="The date whose parameter versions apply (e.g. the period's start).")
+
+
+class TraceLineOut(BaseModel):
+    name: str
+    label_zh: str
+    label_en: str
+    unit: str
+    expression: str
+    substituted: str
+    value: str
+
+
+class ParameterUsedOut(BaseModel):
+    code: str
+    version: int
+    value: str
+    source: str
+
+
+class CalculationOut(BaseModel):
+    result: str
+    on: str
+    trace: list[TraceLineOut]
+    parameters: list[ParameterUsedOut]
+
+
+def version_out(methodology: Methodology, version: MethodologyVersion) -> VersionOut:
+    return VersionOut(
+        id=version.id, methodology_id=methodology.id, code=methodology.code, title_zh=methodology.title_zh,
+        title_en=methodology.title_en, field=methodology.field, version=version.version, status=version.status,
+        submitted_at=version.submitted_at.isoformat(),
+        notice_start=version.notice_start.isoformat() if version.notice_start else None,
+        notice_end=version.notice_end.isoformat() if version.notice_end else None,
+        registered_at=version.registered_at.isoformat() if version.registered_at else None,
+        rejection_reason=version.rejection_reason, definition=version.definition,
+    )
+
+
+@router.post("/methodologies", status_code=201, response_model=VersionOut)
+def submit_methodology(body: MethodologyIn, principal: Principal = Depends(allow(*SUBMITTERS)),
+                       services: Services = Depends(get_services)) -> VersionOut:
+    """Propose a methodology (Art. 7, 9): it enters the certification center's review."""
+    with services.registry.uow(principal) as uow:
+        version = service.submit(uow, principal, title_zh=body.title_zh, title_en=body.title_en,
+                                 field=body.field, definition=body.definition.model_dump())
+        uow.commit()
+        methodology = uow.session.get(Methodology, version.methodology_id)
+        assert methodology is not None
+        return version_out(methodology, version)
+
+
+@router.post("/methodologies/{methodology_id}/versions", status_code=201, response_model=VersionOut)
+def submit_revision(methodology_id: int, body: RevisionIn, principal: Principal = Depends(allow(*SUBMITTERS)),
+                    services: Services = Depends(get_services)) -> VersionOut:
+    """A new version of a methodology (its proposer or the bureau); reviewed like the first."""
+    with services.registry.uow(principal) as uow:
+        version = service.submit_revision(uow, principal, methodology_id, body.definition.model_dump())
+        uow.commit()
+        methodology = uow.session.get(Methodology, methodology_id)
+        assert methodology is not None
+        return version_out(methodology, version)
+
+
+@router.get("/methodologies", response_model=PageOut[VersionOut])
+def list_methodologies(
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    field: MethodologyField | None = None,
+    page: tuple[int, int] = Depends(page_params),
+    viewer: Principal | None = Depends(PUBLIC),
+    services: Services = Depends(get_services),
+) -> PageOut[VersionOut]:
+    """Methodology versions you may see: the public sees those in notice and registered."""
+    with services.registry.uow(viewer) as uow:
+        result = service.list_versions(uow, viewer, status=status, field=field, offset=page[0], limit=page[1])
+        return PageOut(items=[version_out(m, v) for v, m in result.items], total=result.total,
+                       offset=result.offset, limit=result.limit)
+
+
+@router.get("/methodologies/{methodology_id}", response_model=MethodologyOut)
+def get_methodology(methodology_id: int, viewer: Principal | None = Depends(PUBLIC),
+                    services: Services = Depends(get_services)) -> MethodologyOut:
+    """A methodology with the versions you may see."""
+    with services.registry.uow(viewer) as uow:
+        m = service.get_methodology(uow, viewer, methodology_id)
+        versions = [version_out(m, v) for v in service.versions_of(uow, m.id) if service.can_see(viewer, m, v)]
+        return MethodologyOut(id=m.id, code=m.code, title_zh=m.title_zh, title_en=m.title_en, field=m.field,
+                              versions=versions)
+
+
+@router.get("/methodology-versions/{version_id}", response_model=VersionOut)
+def get_version(version_id: int, viewer: Principal | None = Depends(PUBLIC),
+                services: Services = Depends(get_services)) -> VersionOut:
+    with services.registry.uow(viewer) as uow:
+        return version_out(*service.get_version(uow, viewer, version_id))
+
+
+@router.post("/methodology-versions/{version_id}/review", response_model=VersionOut)
+def review_version(version_id: int, body: ReviewIn, principal: Principal = Depends(allow(*REVIEWERS)),
+                   services: Services = Depends(get_services)) -> VersionOut:
+    """One review step: center_approve/center_reject, convene_experts, expert_approve/expert_reject,
+    bureau_approve (starts the public notice)/bureau_reject, register (after the notice)."""
+    with services.registry.uow(principal) as uow:
+        version = service.review(uow, principal, version_id, body.action, body.comment)
+        uow.commit()
+        return version_out(*service.get_version(uow, principal, version.id))
+
+
+@router.get("/methodology-versions/{version_id}/history", response_model=list[ReviewActionOut])
+def version_history(version_id: int, viewer: Principal | None = Depends(PUBLIC),
+                    services: Services = Depends(get_services)) -> list[ReviewActionOut]:
+    """The review steps taken so far, with comments."""
+    with services.registry.uow(viewer) as uow:
+        service.get_version(uow, viewer, version_id)
+        return [ReviewActionOut(action=a.action, from_state=a.from_state, to_state=a.to_state,
+                                actor_role=a.actor_role, comment=a.comment, at=a.at.isoformat())
+                for a in reviews.history(uow, "methodology_version", version_id)]
+
+
+@router.post("/methodology-versions/{version_id}/objections", status_code=201, response_model=ObjectionOut)
+def object_to_version(version_id: int, body: ObjectionIn, viewer: Principal | None = Depends(PUBLIC),
+                      services: Services = Depends(get_services)) -> ObjectionOut:
+    """Lodge an objection during the public notice (anyone; the contact is seen by the bureau only)."""
+    with services.registry.uow(viewer) as uow:
+        _, version = service.get_version(uow, viewer, version_id, for_update=True)
+        objection = reviews.lodge_objection(uow, "methodology_version", version.id, version.status,
+                                            version.notice_end, **body.model_dump())
+        uow.commit()
+        return objection_out(objection)
+
+
+def objection_out(o: Any) -> ObjectionOut:
+    return ObjectionOut(id=o.id, subject_type=o.subject_type, subject_id=o.subject_id, status=o.status,
+                        text=o.text, lodged_at=o.lodged_at.isoformat(), ruling=o.ruling)
+
+
+@router.post("/methodology-versions/{version_id}/calculate", response_model=CalculationOut)
+def calculate(version_id: int, body: CalculateIn, viewer: Principal | None = Depends(PUBLIC),
+              services: Services = Depends(get_services)) -> CalculationOut:
+    """Run the calculation table (Art. 14) on your inputs with the parameters in force on `on`."""
+    with services.registry.uow(viewer) as uow:
+        _, version = service.get_version(uow, viewer, version_id)
+        result = service.calculate(uow, version, {k: Decimal(v) for k, v in body.inputs.items()}, body.on)
+        return calculation_out(result)
+
+
+def calculation_out(result: service.CalculationResult) -> CalculationOut:
+    calc = result.calculation
+    return CalculationOut(
+        result=format(calc.result, "f"),
+        on=result.on.isoformat(),
+        trace=[TraceLineOut(name=t.name, label_zh=t.label_zh, label_en=t.label_en, unit=t.unit,
+                            expression=t.expression, substituted=t.substituted, value=format(t.value, "f"))
+               for t in calc.trace],
+        parameters=[ParameterUsedOut(code=c, version=v.version, value=format(v.value, "f"), source=v.source)
+                    for c, v in sorted(result.parameter_versions.items())],
+    )

@@ -1,0 +1,98 @@
+"""Pydantic shapes shared by the routers. Pydantic checks shape; rules/ checks meaning."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Generic, Literal, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ALL_ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader")
+REVIEWERS = ("center", "expert", "bureau")
+
+Role = Literal["admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader"]
+ParticipantKind = Literal["enterprise", "institution", "agency", "association", "individual"]
+OwnerKind = Literal["individual", "household", "community", "micro", "small", "medium", "large", "institution"]
+MethodologyField = Literal[
+    "renewable_energy", "energy_efficiency", "transport", "buildings", "forestry_agriculture_sinks",
+    "low_carbon_products", "waste", "pollution_carbon_co_reduction", "other",
+]
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+CreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
+CountyCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+IndustryCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# Decimal quantities travel as strings so no JSON float ever carries carbon or an emission factor.
+DecimalString = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$")]
+# Dates are bounded so that a year 9999 typo is a clear 422 rather than a surprise later.
+BoundedDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, so a misspelt field is never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class ViolationOut(BaseModel):
+    code: str
+    article: str
+    field: str | None
+    message_zh: str
+    message_en: str
+
+
+class ReviewIn(Strict):
+    action: Identifier
+    comment: LongText = ""
+
+
+class ReviewActionOut(BaseModel):
+    action: str
+    from_state: str
+    to_state: str
+    actor_role: str
+    comment: str
+    at: str
+
+
+class ObjectionIn(Strict):
+    objector_name: ShortText
+    objector_contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=4000)]
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    subject_type: str
+    subject_id: int
+    status: str
+    text: str
+    lodged_at: str
+    ruling: str | None
+
+
+class RulingIn(Strict):
+    uphold: bool
+    ruling: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+
+
+def page_params(
+    offset: int = Query(0, ge=0, le=1_000_000), limit: int = Query(50, ge=1, le=200)
+) -> tuple[int, int]:
+    """Offset and limit of a list request, bounded."""
+    return offset, limit

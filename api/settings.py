@@ -1,0 +1,40 @@
+"""Configuration from the environment (prefix CARBONX_); the defaults are the embedded first run."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Unset URLs mean the embedded default: SQLite file and in-process stand-ins."""
+
+    model_config = SettingsConfigDict(env_prefix="CARBONX_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///var/carbonx.sqlite3"
+    redis_url: str | None = None
+    data_dir: Path = Path("var")
+
+    jwt_algorithm: str = Field(default="HS256", pattern="^(HS256|RS256)$")
+    jwt_secret: SecretStr = SecretStr("dev-only-change-me-please-0123456789abcdef")
+    jwt_private_key_pem: SecretStr | None = None
+    jwt_public_key_pem: str | None = None
+    jwt_issuer: str = "carbonx-jiaxing"
+    jwt_audience: str = "carbonx-api"
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+
+    max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    allow_clock_travel: bool = False
+    public_base_url: str = "http://127.0.0.1:8000"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,97 @@
+"""JWT issue and check. The only module that touches python-jose.
+
+Every decode passes an explicit one-element algorithm list taken from the settings, so a token signed
+with another algorithm (alg=none, or HS256 signed with an RS256 public key) is refused; exp, iat, iss,
+aud and jti are all required and checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from jose import JWTError, jwt
+
+from api.settings import Settings
+
+# exp is required too, but checked below against the injectable clock (jose's require_exp would force
+# its own wall-clock check).
+JOSE_REQUIRED_CLAIMS = ("iat", "iss", "aud", "jti", "sub")
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, forged or meant for someone else."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: int
+    jti: str
+    expires_at: datetime
+
+
+def _signing_key(settings: Settings) -> str:
+    if settings.jwt_algorithm == "RS256":
+        if settings.jwt_private_key_pem is None:
+            raise RuntimeError("RS256 needs CARBONX_JWT_PRIVATE_KEY_PEM")
+        return settings.jwt_private_key_pem.get_secret_value()
+    return settings.jwt_secret.get_secret_value()
+
+
+def _verifying_key(settings: Settings) -> str:
+    if settings.jwt_algorithm == "RS256":
+        if settings.jwt_public_key_pem is None:
+            raise RuntimeError("RS256 needs CARBONX_JWT_PUBLIC_KEY_PEM")
+        return settings.jwt_public_key_pem
+    return settings.jwt_secret.get_secret_value()
+
+
+def issue_token(settings: Settings, user_id: int, now: datetime) -> tuple[str, TokenClaims]:
+    """A signed access token for `user_id`, valid for the configured minutes from `now`."""
+    expires = now + timedelta(minutes=settings.access_token_minutes)
+    jti = uuid.uuid4().hex
+    claims = {
+        "sub": str(user_id),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": jti,
+    }
+    token = jwt.encode(claims, _signing_key(settings), algorithm=settings.jwt_algorithm)
+    return token, TokenClaims(user_id, jti, expires)
+
+
+def decode_token(settings: Settings, token: str, now: datetime) -> TokenClaims:
+    """Check signature, algorithm, issuer, audience, times and required claims; raise InvalidToken."""
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != settings.jwt_algorithm:
+            raise InvalidToken("unexpected algorithm")
+        claims = jwt.decode(
+            token,
+            _verifying_key(settings),
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require_" + c: True for c in JOSE_REQUIRED_CLAIMS} | {"verify_exp": False, "verify_nbf": False},
+        )
+    except JWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    # Expiry is checked against the injectable clock rather than the wall clock, so the demo's
+    # time travel and the tests see the same rule.
+    exp, nbf = claims.get("exp"), claims.get("nbf", 0)
+    if not isinstance(exp, int) or exp <= int(now.timestamp()):
+        raise InvalidToken("token expired")
+    if not isinstance(nbf, int) or nbf > int(now.timestamp()) + 60:
+        raise InvalidToken("token not yet valid")
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise InvalidToken("bad subject") from exc
+    jti = claims["jti"]
+    if not isinstance(jti, str) or not jti:
+        raise InvalidToken("bad jti")
+    return TokenClaims(user_id, jti, datetime.fromtimestamp(exp, tz=now.tzinfo))

@@ -1,0 +1,180 @@
+"""Demo data for the embedded first run: participants of every role, two registered methodologies with
+their published parameters, and registered projects. Loading twice changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from registry import demo_methodologies
+from registry.clock import FixedClock
+from registry.context import Registry
+from registry.orm import Methodology, Participant, RuleSetRecord, User
+from registry.principals import Principal
+from registry.services import methodologies, parameters, participants, projects
+from registry.services.rule_sets import ensure_builtin_rule_set, register_rule_set
+from registry.unit_of_work import UnitOfWork
+from rules.rule_sets import JIAXING_TRIAL_2023, rule_set_to_dict
+
+# username, organisation, roles, password (demo only; printed by `make run`)
+DEMO_USERS: list[tuple[str, str, list[str], str]] = [
+    ("admin", "嘉兴碳普惠平台管理", ["admin"], "admin-demo-pass"),
+    ("bureau", "嘉兴市生态环境局", ["bureau"], "bureau-demo-pass"),
+    ("center", "嘉兴市碳普惠核证中心", ["center"], "center-demo-pass"),
+    ("expert", "嘉兴市碳普惠专家委员会", ["expert"], "expert-demo-pass"),
+    ("operator", "嘉兴市碳普惠交易运营管理中心", ["operator"], "operator-demo-pass"),
+    ("verifier", "浙江某某认证有限公司（演示）", ["verifier"], "verifier-demo-pass"),
+    ("owner", "海宁某某纺织有限公司（演示）", ["owner", "trader"], "owner-demo-pass"),
+    ("household", "王小明", ["owner", "trader"], "household-demo-pass"),
+    ("buyer", "嘉兴某某会展有限公司（演示）", ["trader"], "buyer-demo-pass"),
+]
+
+_KINDS = {
+    "admin": ("agency", None),
+    "bureau": ("agency", "11330400002568432X"),
+    "center": ("institution", "12330400MB0000001A"),
+    "expert": ("association", None),
+    "operator": ("enterprise", "91330400MA0000002B"),
+    "verifier": ("enterprise", "91330000MA0000003C"),
+    "owner": ("enterprise", "91330481MA0000004D"),
+    "household": ("individual", None),
+    "buyer": ("enterprise", "91330402MA0000005E"),
+}
+
+# The trial measures ran for two years from 2023-11-08. So that the demo can file today, it registers a
+# continuation with the same content, clearly marked as a demo and not an official text.
+DEMO_CONTINUATION = {
+    **rule_set_to_dict(JIAXING_TRIAL_2023),
+    "code": "JX-DEMO-CONTINUATION",
+    "title_zh": "演示用：试行办法期满后沿用同一规则（非官方文本）",
+    "title_en": "Demo only: the trial rules carried on after they expired (not an official text)",
+    "effective_from": "2025-11-08",
+    "effective_to": None,
+}
+
+
+REVIEW_WALK = (
+    ("center", "center_approve", "技术审核通过 / technical review passed"),
+    ("bureau", "convene_experts", "组织专家评审 / expert review convened"),
+    ("expert", "expert_approve", "评审通过 / approved by the expert committee"),
+    ("bureau", "bureau_approve", "同意公示 / approved for public notice"),
+)
+
+
+@contextmanager
+def _acting(registry: Registry, clock: FixedClock, username: str | None) -> Iterator[UnitOfWork]:
+    """A unit of work on the demo's own clock, acting as a demo user, committed on success."""
+    with UnitOfWork(registry.session_factory, clock, None) as uow:
+        if username is not None:
+            uow.actor = _principal(uow, username)
+        yield uow
+        uow.commit()
+
+
+def _demo_projects(pv_version: int, nev_version: int) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        ("owner", {
+            "methodology_version_id": pv_version, "title": "海宁厂房屋顶分布式光伏（演示）",
+            "description": "Rooftop PV on a small textile mill, self-use with surplus to the grid.",
+            "county_code": "330481", "address": "海宁市经编园区（演示）", "industry_code": "1713",
+            "owner_kind": "small", "crediting_start": date(2023, 1, 1), "crediting_end": date(2032, 12, 31),
+            "legal_reduction_obligation": False, "declared_other_mechanisms": [],
+            "asset_identifiers": ["3304810012345678"], "documents": [],
+        }),
+        ("household", {
+            "methodology_version_id": pv_version, "title": "南湖区家庭屋顶光伏（演示）",
+            "description": "A household rooftop PV system.", "county_code": "330402",
+            "address": "南湖区某小区（演示）", "industry_code": "4416", "owner_kind": "household",
+            "crediting_start": date(2022, 6, 1), "crediting_end": date(2031, 5, 31),
+            "legal_reduction_obligation": False, "declared_other_mechanisms": [],
+            "asset_identifiers": ["3304020087654321"], "documents": [],
+        }),
+        ("household", {
+            "methodology_version_id": nev_version, "title": "家庭纯电动汽车出行（演示）",
+            "description": "A family battery-electric car replacing a petrol car.", "county_code": "330402",
+            "address": "", "industry_code": "8090", "owner_kind": "household",
+            "crediting_start": date(2024, 1, 1), "crediting_end": date(2028, 12, 31),
+            "legal_reduction_obligation": False, "declared_other_mechanisms": [],
+            "asset_identifiers": ["浙F·D12345"], "documents": [],
+        }),
+    ]
+
+
+def _principal(uow: UnitOfWork, username: str) -> Principal:
+    user = uow.session.scalar(select(User).where(User.username == username))
+    assert user is not None
+    found = participants.load_principal(uow, user.id)
+    assert found is not None
+    return found
+
+
+def load_demo(registry: Registry) -> str:
+    """Load everything, walking the real review flows with a clock that starts 40 days ago."""
+    with registry.uow() as uow:
+        if uow.session.scalar(select(User.id).where(User.username == "bureau")):
+            return "demo data already loaded"
+    start = registry.clock.now() - timedelta(days=40)
+    clock = FixedClock(start)
+
+    def acting(username: str | None) -> AbstractContextManager[UnitOfWork]:
+        return _acting(registry, clock, username)
+
+    with acting(None) as uow:
+        ensure_builtin_rule_set(uow)
+        if not uow.session.scalar(
+            select(RuleSetRecord.id).where(RuleSetRecord.code == DEMO_CONTINUATION["code"])
+        ):
+            register_rule_set(uow, DEMO_CONTINUATION)
+        for username, org_name, roles, password in DEMO_USERS:
+            kind, credit_code = _KINDS[username]
+            org = participants.create_participant(uow, name=org_name, kind=kind, credit_code=credit_code)
+            participants.create_user(uow, participant_id=org.id, username=username, password=password,
+                                     display_name=org_name, roles=roles)
+        for spec in demo_methodologies.PARAMETERS:
+            parameters.create_parameter(uow, code=spec["code"], name_zh=spec["name_zh"],
+                                        name_en=spec["name_en"], unit=spec["unit"])
+            for v in spec["versions"]:
+                parameters.add_version(
+                    uow, code=spec["code"], value=Decimal(v["value"]), source=v["source"],
+                    effective_from=date.fromisoformat(v["effective_from"]),
+                    effective_to=date.fromisoformat(v["effective_to"]) if v.get("effective_to") else None,
+                    notice_days=None,
+                )
+
+    version_ids = []
+    for spec in demo_methodologies.METHODOLOGIES:
+        definition = {k: spec[k] for k in ("asset_identifier_kind", "inclusive_owner_kinds", "inputs",
+                                           "parameters", "calculation")}
+        definition |= {"description_zh": spec.get("description_zh", ""),
+                       "description_en": spec.get("description_en", "")}
+        with acting("bureau") as uow:
+            assert uow.actor is not None
+            version = methodologies.submit(uow, uow.actor, title_zh=spec["title_zh"], title_en=spec["title_en"],
+                                           field=spec["field"], definition=definition)
+        version_ids.append(version.id)
+        for actor, action, comment in REVIEW_WALK:
+            with acting(actor) as uow:
+                assert uow.actor is not None
+                methodologies.review(uow, uow.actor, version.id, action, comment)
+    clock.advance(timedelta(days=10))
+    for version_id in version_ids:
+        with acting("bureau") as uow:
+            assert uow.actor is not None
+            methodologies.review(uow, uow.actor, version_id, "register", "公示期满无异议，予以登记 / registered")
+
+    for owner, data in _demo_projects(version_ids[0], version_ids[1]):
+        with acting(owner) as uow:
+            assert uow.actor is not None
+            project = projects.create_draft(uow, uow.actor, data)
+        with acting(owner) as uow:
+            assert uow.actor is not None
+            projects.submit(uow, uow.actor, project.id)
+    with registry.uow() as check:
+        count = len(list(check.session.scalars(select(Methodology.id))))
+        orgs = len(list(check.session.scalars(select(Participant.id))))
+    return f"demo data loaded: {orgs} participants, {count} methodologies, {len(_demo_projects(0, 0))} projects"

@@ -1,0 +1,395 @@
+"""Table mappings (SQLAlchemy 2, typed). The schema itself is made only by the Alembic migrations;
+a test compares the two so they never drift apart."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader")
+PARTICIPANT_KINDS = ("enterprise", "institution", "agency", "association", "individual")
+PARTICIPANT_STATUSES = ("active", "suspended", "disqualified")
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, so it is restored on the way out)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: the registry stores UTC instants only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Exact decimals stored as text, so no backend ever turns an emission factor into a float."""
+
+    impl = String(48)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError("DecimalText takes Decimal only (never float)")
+        return format(value, "f")
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(), dict[str, Any]: JSONType, Decimal: DecimalText()
+    }
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Participant(Base):
+    """An organisation or individual known to the registry; users act on its behalf."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        CheckConstraint(_in("kind", PARTICIPANT_KINDS), name="kind"),
+        CheckConstraint(_in("status", PARTICIPANT_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class RuleSetRecord(Base):
+    """A registered rule set (the Jiaxing trial measures, or a successor the bureau registers as data)."""
+
+    __tablename__ = "rule_sets"
+    __table_args__ = (CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    definition: Mapped[dict[str, Any]]
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[datetime]
+
+
+class Parameter(Base):
+    """A key parameter (an emission factor and the like) whose values are versioned (Art. 11)."""
+
+    __tablename__ = "parameters"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+PARAMETER_VERSION_STATUSES = ("public_notice", "published", "rejected")
+
+
+class ParameterVersion(Base):
+    """One value of a parameter with its source and effective period; a new value is a new row."""
+
+    __tablename__ = "parameter_versions"
+    __table_args__ = (
+        UniqueConstraint("parameter_code", "version"),
+        CheckConstraint(_in("status", PARAMETER_VERSION_STATUSES), name="status"),
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parameter_code: Mapped[str] = mapped_column(ForeignKey("parameters.code"))
+    version: Mapped[int] = mapped_column(Integer)
+    value: Mapped[Decimal]
+    source: Mapped[str] = mapped_column(String(1000))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    notice_end: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+METHODOLOGY_FIELDS = (
+    "renewable_energy",
+    "energy_efficiency",
+    "transport",
+    "buildings",
+    "forestry_agriculture_sinks",
+    "low_carbon_products",
+    "waste",
+    "pollution_carbon_co_reduction",
+    "other",
+)
+
+
+class Methodology(Base):
+    __tablename__ = "methodologies"
+    __table_args__ = (CheckConstraint(_in("field", METHODOLOGY_FIELDS), name="field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(40))
+    proposer_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+REVIEW_STATES = (
+    "submitted",
+    "center_approved",
+    "expert_review",
+    "expert_approved",
+    "public_notice",
+    "registered",
+    "rejected",
+    "issued",
+)
+
+
+class MethodologyVersion(Base):
+    """One version of a methodology: its executable calculation and its place in the Art. 10 review."""
+
+    __tablename__ = "methodology_versions"
+    __table_args__ = (
+        UniqueConstraint("methodology_id", "version"),
+        CheckConstraint(_in("status", REVIEW_STATES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    methodology_id: Mapped[int] = mapped_column(ForeignKey("methodologies.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    definition: Mapped[dict[str, Any]]
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime]
+    notice_start: Mapped[date | None] = mapped_column(Date)
+    notice_end: Mapped[date | None] = mapped_column(Date)
+    registered_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(String(2000))
+
+
+class ReviewAction(Base):
+    """Append-only history of every review step (who, which role, what, from which state to which)."""
+
+    __tablename__ = "review_actions"
+    __table_args__ = (Index("ix_review_actions_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    at: Mapped[datetime]
+
+
+OBJECTION_STATUSES = ("open", "upheld", "dismissed")
+
+
+class Objection(Base):
+    """An objection the public lodged during a public notice (公示); the bureau rules on it."""
+
+    __tablename__ = "objections"
+    __table_args__ = (
+        CheckConstraint(_in("status", OBJECTION_STATUSES), name="status"),
+        Index("ix_objections_subject", "subject_type", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    objector_name: Mapped[str] = mapped_column(String(100))
+    objector_contact: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(String(4000))
+    lodged_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    ruling: Mapped[str | None] = mapped_column(String(2000))
+    ruled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ruled_at: Mapped[datetime | None]
+
+
+class Document(Base):
+    """Evidence in content-addressed storage: the database keeps the SHA-256 digest, the bytes live on disk."""
+
+    __tablename__ = "documents"
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="size"),)
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    uploaded_at: Mapped[datetime]
+
+
+PROJECT_STATUSES = ("draft", "registered", "suspended", "revoked")
+OWNER_KINDS = ("individual", "household", "community", "micro", "small", "medium", "large", "institution")
+
+
+class Project(Base):
+    """A carbon-inclusive project (碳普惠项目) of one owner under one methodology version."""
+
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint(_in("status", PROJECT_STATUSES), name="status"),
+        CheckConstraint(_in("owner_kind", OWNER_KINDS), name="owner_kind"),
+        CheckConstraint("crediting_end >= crediting_start", name="crediting_period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    owner_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    methodology_version_id: Mapped[int] = mapped_column(ForeignKey("methodology_versions.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    county_code: Mapped[str] = mapped_column(String(6))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    industry_code: Mapped[str] = mapped_column(String(4))
+    owner_kind: Mapped[str] = mapped_column(String(20))
+    crediting_start: Mapped[date] = mapped_column(Date)
+    crediting_end: Mapped[date] = mapped_column(Date)
+    legal_reduction_obligation: Mapped[bool] = mapped_column(Boolean)
+    declared_other_mechanisms: Mapped[list[str]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(20))
+    rule_set_code: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    registered_at: Mapped[datetime | None]
+
+
+class ProjectAsset(Base):
+    """An asset identifier (meter, plate, parcel, address) of a project. On PostgreSQL an exclusion
+    constraint (migration 0001) refuses the same identifier in two live projects with overlapping
+    crediting periods, so a race between two registrations cannot double count (Art. 13(3))."""
+
+    __tablename__ = "project_assets"
+    __table_args__ = (
+        UniqueConstraint("project_id", "asset_identifier"),
+        CheckConstraint("crediting_end >= crediting_start", name="crediting_period"),
+        Index("ix_project_assets_identifier", "asset_identifier"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    asset_identifier: Mapped[str] = mapped_column(String(120))
+    crediting_start: Mapped[date] = mapped_column(Date)
+    crediting_end: Mapped[date] = mapped_column(Date)
+    live: Mapped[bool] = mapped_column(Boolean)
+
+
+class ProjectDocument(Base):
+    __tablename__ = "project_documents"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+
+
+class ExternalRegistration(Base):
+    """A project registered in another mechanism (CCER, CDM, VCS, GS, another region's scheme), imported
+    from a CSV list so uniqueness (Art. 13(3)) can be checked by asset identifier and credit code."""
+
+    __tablename__ = "external_registrations"
+    __table_args__ = (
+        UniqueConstraint("mechanism", "external_id"),
+        Index("ix_external_registrations_asset", "asset_identifier"),
+        Index("ix_external_registrations_credit_code", "credit_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mechanism: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    asset_identifier: Mapped[str | None] = mapped_column(String(120))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    project_name: Mapped[str] = mapped_column(String(300), default="")
+    imported_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """The hash-chained audit log. Each entry holds the previous entry's hash and its own; the unique
+    prev_hash forbids a fork, and on PostgreSQL a trigger refuses UPDATE and DELETE."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    occurred_at: Mapped[datetime]
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,1 @@
+"""Use cases: load facts, call the rules and the domain, write, commit once."""

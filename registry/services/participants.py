@@ -1,0 +1,113 @@
+"""Participants (organisations and individuals), their users and roles, and login."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from registry.errors import NotFound, StateConflict
+from registry.orm import ROLES, Participant, User, UserRole
+from registry.pagination import Page, paginate
+from registry.passwords import hash_password, verify_password
+from registry.principals import Principal
+from registry.unit_of_work import UnitOfWork
+
+
+def create_participant(uow: UnitOfWork, *, name: str, kind: str, credit_code: str | None) -> Participant:
+    """Admit an organisation or individual to the registry (admin)."""
+    if credit_code and uow.session.scalar(select(Participant.id).where(Participant.credit_code == credit_code)):
+        raise StateConflict(
+            f"A participant with unified social credit code {credit_code} already exists.",
+            f"统一社会信用代码 {credit_code} 的主体已存在。",
+        )
+    participant = Participant(name=name, kind=kind, credit_code=credit_code, status="active",
+                              created_at=uow.now())
+    uow.session.add(participant)
+    uow.session.flush()
+    uow.audit("participant.created", "participant", participant.id,
+              {"name": name, "kind": kind, "credit_code": credit_code})
+    return participant
+
+
+def create_user(
+    uow: UnitOfWork,
+    *,
+    participant_id: int,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: Iterable[str],
+) -> User:
+    """Create a login for a participant with the given roles (admin)."""
+    roles = sorted(set(roles))
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise StateConflict(f"Unknown roles: {', '.join(unknown)}", f"未知角色：{', '.join(unknown)}")
+    if uow.session.get(Participant, participant_id) is None:
+        raise NotFound(f"Participant {participant_id} not found.", f"未找到主体 {participant_id}。")
+    if uow.session.scalar(select(User.id).where(User.username == username)):
+        raise StateConflict(f"Username {username!r} is taken.", f"用户名 {username!r} 已被占用。")
+    user = User(
+        participant_id=participant_id,
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        active=True,
+        created_at=uow.now(),
+    )
+    uow.session.add(user)
+    uow.session.flush()
+    uow.session.add_all(UserRole(user_id=user.id, role=r) for r in roles)
+    uow.audit("user.created", "user", user.id,
+              {"username": username, "participant_id": participant_id, "roles": roles})
+    return user
+
+
+def _principal(uow: UnitOfWork, user: User) -> Principal:
+    roles = frozenset(uow.session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+    return Principal(user.id, user.participant_id, user.username, roles)
+
+
+def authenticate(uow: UnitOfWork, username: str, password: str) -> Principal | None:
+    """The principal for a correct username and password of an active user, else None."""
+    user = uow.session.scalar(select(User).where(User.username == username))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    return _principal(uow, user)
+
+
+def load_principal(uow: UnitOfWork, user_id: int) -> Principal | None:
+    """The current roles of a user (a token outlives role changes, so they are read on every request)."""
+    user = uow.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    return _principal(uow, user)
+
+
+def get_participant(uow: UnitOfWork, participant_id: int) -> Participant:
+    participant = uow.session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFound(f"Participant {participant_id} not found.", f"未找到主体 {participant_id}。")
+    return participant
+
+
+def list_participants(uow: UnitOfWork, offset: int, limit: int) -> Page[Participant]:
+    return paginate(uow.session, select(Participant).order_by(Participant.id), offset, limit)
+
+
+def set_participant_status(uow: UnitOfWork, participant_id: int, status: str, reason: str) -> Participant:
+    """Suspend, disqualify (Art. 26) or reinstate a participant."""
+    participant = get_participant(uow, participant_id)
+    if participant.status == status:
+        raise StateConflict(f"Participant is already {status}.", f"该主体状态已是 {status}。")
+    previous = participant.status
+    participant.status = status
+    uow.audit("participant.status_changed", "participant", participant_id,
+              {"from": previous, "to": status, "reason": reason})
+    return participant
+
+
+def find_user_by_username(uow: UnitOfWork, username: str) -> User | None:
+    return uow.session.scalar(select(User).where(User.username == username))

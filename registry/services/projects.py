@@ -1,0 +1,181 @@
+"""Projects (碳普惠项目): drafted by an owner, checked against Art. 12–13, registered with their assets."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+
+from registry.errors import NotFound, RuleViolation, StateConflict
+from registry.orm import Document, ExternalRegistration, Participant, Project, ProjectAsset, ProjectDocument
+from registry.pagination import Page, paginate
+from registry.principals import Principal
+from registry.services.methodologies import registered_version
+from registry.services.rule_sets import rule_set_in_force
+from registry.unit_of_work import UnitOfWork
+from rules import eligibility
+from rules.violations import Violation
+
+
+def create_draft(uow: UnitOfWork, principal: Principal, data: dict[str, Any]) -> Project:
+    """Save an owner's project as a draft; nothing is checked against the rules until it is submitted."""
+    _require_active(uow, principal)
+    registered_version(uow, data["methodology_version_id"])
+    assets = data.pop("asset_identifiers")
+    documents = data.pop("documents")
+    project = Project(owner_participant_id=principal.participant_id, status="draft", created_at=uow.now(), **data)
+    uow.session.add(project)
+    uow.session.flush()
+    _replace_assets(uow, project, assets)
+    _attach_documents(uow, principal, project, documents)
+    uow.audit("project.drafted", "project", project.id, {**data, "asset_identifiers": assets})
+    return project
+
+
+def _require_active(uow: UnitOfWork, principal: Principal) -> None:
+    participant = uow.session.get(Participant, principal.participant_id)
+    if participant is None or participant.status != "active":
+        raise RuleViolation([Violation("JX-26", "Art. 26", None,
+                                       "主体已被暂停或取消参与资格，不得申报项目。",
+                                       "The participant is suspended or disqualified and may not file projects.")])
+
+
+def _replace_assets(uow: UnitOfWork, project: Project, identifiers: list[str]) -> None:
+    for existing in uow.session.scalars(select(ProjectAsset).where(ProjectAsset.project_id == project.id)):
+        uow.session.delete(existing)
+    uow.session.flush()
+    seen: set[str] = set()
+    for raw in identifiers:
+        normal = eligibility.normalise_asset_identifier(raw)
+        if normal in seen:
+            continue  # duplicates are reported by the eligibility check from the raw list
+        seen.add(normal)
+        uow.session.add(ProjectAsset(project_id=project.id, asset_identifier=normal,
+                                     crediting_start=project.crediting_start,
+                                     crediting_end=project.crediting_end, live=False))
+
+
+def _attach_documents(uow: UnitOfWork, principal: Principal, project: Project,
+                      documents: list[dict[str, str]]) -> None:
+    for index, item in enumerate(documents):
+        doc = uow.session.get(Document, item["sha256"])
+        if doc is None or (doc.uploaded_by_participant_id != principal.participant_id
+                           and not principal.is_reviewer):
+            raise NotFound(f"Document {item['sha256']} not found (documents[{index}]); upload it first.",
+                           f"未找到文件 {item['sha256']}（documents[{index}]），请先上传。")
+        uow.session.merge(ProjectDocument(project_id=project.id, sha256=doc.sha256, kind=item["kind"]))
+
+
+def can_see(viewer: Principal | None, project: Project) -> bool:
+    """Drafts only to their owner; registered projects to everyone (public fields)."""
+    if project.status != "draft":
+        return True
+    return viewer is not None and viewer.participant_id == project.owner_participant_id
+
+
+def get_project(uow: UnitOfWork, viewer: Principal | None, project_id: int, for_update: bool = False) -> Project:
+    project = uow.session.get(Project, project_id, with_for_update=for_update)
+    if project is None or not can_see(viewer, project):
+        raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
+    return project
+
+
+def assets_of(uow: UnitOfWork, project_id: int) -> list[str]:
+    return list(uow.session.scalars(
+        select(ProjectAsset.asset_identifier).where(ProjectAsset.project_id == project_id)
+        .order_by(ProjectAsset.id)
+    ))
+
+
+def documents_of(uow: UnitOfWork, project_id: int) -> list[ProjectDocument]:
+    return list(uow.session.scalars(select(ProjectDocument).where(ProjectDocument.project_id == project_id)))
+
+
+def check(uow: UnitOfWork, project: Project, application_date: date,
+          raw_identifiers: list[str] | None = None) -> list[Violation]:
+    """Every Art. 12–13 violation of this project, against the live projects and the imported
+    registrations of other mechanisms."""
+    version = registered_version(uow, project.methodology_version_id)
+    rule_set = rule_set_in_force(uow, application_date)
+    identifiers = raw_identifiers if raw_identifiers is not None else assets_of(uow, project.id)
+    normal = [eligibility.normalise_asset_identifier(i) for i in identifiers]
+    owner = uow.session.get(Participant, project.owner_participant_id)
+    facts = eligibility.ProjectFacts(
+        county_code=project.county_code,
+        industry_code=project.industry_code,
+        owner_kind=project.owner_kind,
+        owner_credit_code=owner.credit_code if owner else None,
+        crediting_start=project.crediting_start,
+        crediting_end=project.crediting_end,
+        application_date=application_date,
+        asset_identifiers=tuple(identifiers),
+        declared_other_mechanisms=tuple(project.declared_other_mechanisms),
+        legal_reduction_obligation=project.legal_reduction_obligation,
+        methodology_inclusive_owner_kinds=frozenset(version.definition["inclusive_owner_kinds"]),
+    )
+    live_rows = uow.session.execute(
+        select(ProjectAsset.project_id, ProjectAsset.asset_identifier, ProjectAsset.crediting_start,
+               ProjectAsset.crediting_end)
+        .where(ProjectAsset.live.is_(True), ProjectAsset.asset_identifier.in_(normal),
+               ProjectAsset.project_id != project.id)
+    ).all()
+    live_projects = [
+        eligibility.LiveProject(row.project_id, (row.asset_identifier,), row.crediting_start, row.crediting_end)
+        for row in live_rows
+    ]
+    match: list[ColumnElement[bool]] = [ExternalRegistration.asset_identifier.in_(normal)]
+    if facts.owner_credit_code:
+        match.append(ExternalRegistration.credit_code == facts.owner_credit_code)
+    external_query = select(ExternalRegistration).where(or_(*match))
+    externals = [
+        eligibility.ExternalRegistration(r.mechanism, r.external_id, r.asset_identifier, r.credit_code)
+        for r in uow.session.scalars(external_query)
+    ]
+    return eligibility.check_project(facts, rule_set, live_projects, externals)
+
+
+def submit(uow: UnitOfWork, principal: Principal, project_id: int) -> Project:
+    """Register a draft that passes every eligibility rule; refuse it with all violations otherwise."""
+    _require_active(uow, principal)
+    project = get_project(uow, principal, project_id, for_update=True)
+    if project.owner_participant_id != principal.participant_id:
+        raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
+    if project.status != "draft":
+        raise StateConflict(f"Project is {project.status}; only a draft can be submitted.",
+                            f"项目状态为 {project.status}，只有草稿可以提交。")
+    problems = check(uow, project, uow.today())
+    if problems:
+        raise RuleViolation(problems)
+    rule_set = rule_set_in_force(uow, uow.today())
+    count = uow.session.scalar(select(func.count()).select_from(Project).where(Project.code.is_not(None))) or 0
+    project.code = f"JXP-{project.county_code}-{uow.today().year}-{count + 1:05d}"
+    project.status = "registered"
+    project.rule_set_code = rule_set.code
+    project.registered_at = uow.now()
+    for asset in uow.session.scalars(select(ProjectAsset).where(ProjectAsset.project_id == project.id)):
+        asset.live = True
+    uow.audit("project.registered", "project", project.id,
+              {"code": project.code, "rule_set": rule_set.code, "asset_identifiers": assets_of(uow, project.id)})
+    return project
+
+
+def list_projects(uow: UnitOfWork, viewer: Principal | None, *, mine: bool, county_code: str | None,
+                  status: str | None, offset: int, limit: int) -> Page[Project]:
+    query = select(Project)
+    if mine and viewer is not None:
+        query = query.where(Project.owner_participant_id == viewer.participant_id)
+    else:
+        query = query.where(Project.status != "draft")
+    if county_code:
+        query = query.where(Project.county_code == county_code)
+    if status:
+        query = query.where(Project.status == status)
+    return paginate(uow.session, query.order_by(Project.id.desc()), offset, limit)
+
+
+def owner_display_name(participant: Participant) -> str:
+    """Individuals are shown masked in public lists (personal data, cf. the Quzhou regulation Art. 38–43)."""
+    if participant.kind == "individual" and participant.name:
+        return participant.name[0] + "*" * max(1, len(participant.name) - 1)
+    return participant.name

@@ -1,0 +1,121 @@
+"""One use case, one transaction: leaving the block without commit() rolls everything back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.audit import GENESIS_HASH, entry_hash, jsonable
+from registry.clock import Clock, business_date
+from registry.errors import StateConflict
+from registry.orm import AuditEntry
+from registry.principals import Principal
+
+# Any constant key works; it only has to be the same for every writer of the audit chain.
+AUDIT_CHAIN_LOCK = 0x4A58_4155_4449_54
+
+
+class UnitOfWork:
+    """Holds the session of one use case and the audit entries it will append at commit."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock, actor: Principal | None) -> None:
+        self._session_factory = session_factory
+        self.clock = clock
+        self.actor = actor
+        self._pending_audit: list[tuple[str, str, str, dict[str, Any]]] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self.committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        self._now = self.clock.now()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self.committed:
+            self.session.rollback()
+        self.session.close()
+
+    def now(self) -> datetime:
+        """The instant of this use case: every row it writes carries the same time."""
+        return self._now
+
+    def today(self) -> date:
+        return business_date(self.clock)
+
+    def audit(self, action: str, subject_type: str, subject_id: object, payload: dict[str, Any]) -> None:
+        """Queue an audit entry; it is chained and written in this transaction at commit."""
+        self._pending_audit.append((action, subject_type, str(subject_id), jsonable(payload)))
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Side effects (messages, cache updates) run only once the data is safely committed."""
+        self._after_commit.append(callback)
+
+    def commit(self) -> None:
+        try:
+            self.session.flush()
+            self._write_audit()
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise StateConflict(
+                "A concurrent change or a database constraint refused this write; nothing was saved.",
+                "并发修改或数据库约束拒绝了本次写入，未保存任何内容。",
+            ) from exc
+        except OperationalError as exc:
+            self.session.rollback()
+            raise StateConflict(
+                "The database could not complete this write in time (lock timeout); please retry.",
+                "数据库未能及时完成写入（锁等待超时），请重试。",
+            ) from exc
+        self.committed = True
+        for callback in self._after_commit:
+            callback()
+
+    def _write_audit(self) -> None:
+        if not self._pending_audit:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Serialise chain appends; held only for the end of this transaction.
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})
+        last = self.session.execute(
+            select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
+        ).first()
+        seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        actor_id = self.actor.user_id if self.actor else None
+        for action, subject_type, subject_id, payload in self._pending_audit:
+            seq += 1
+            digest = entry_hash(
+                seq=seq,
+                occurred_at=self._now,
+                actor_user_id=actor_id,
+                action=action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                payload=payload,
+                prev_hash=prev,
+            )
+            self.session.add(
+                AuditEntry(
+                    seq=seq,
+                    occurred_at=self._now,
+                    actor_user_id=actor_id,
+                    action=action,
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    payload=payload,
+                    prev_hash=prev,
+                    entry_hash=digest,
+                )
+            )
+            prev = digest
+        self._pending_audit.clear()
+        self.session.flush()

@@ -1,0 +1,108 @@
+"""Deny by default: EVERY route is called by EVERY role and anonymously, and the answer is checked
+against the table below. A new route, or a changed permission, fails here until the table says so."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from api.app import route_access
+from api.routers import ROUTERS
+from registry.context import Registry
+from tests.support import bearer, make_user
+
+ROLES = ["admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader"]
+NON_ADMIN = sorted(set(ROLES) - {"admin"})
+EVERYONE = sorted(ROLES)
+PUBLIC = ["public"]
+
+ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
+    ("POST", "/auth/login"): PUBLIC,
+    ("POST", "/auth/logout"): EVERYONE,
+    ("GET", "/auth/me"): EVERYONE,
+    ("POST", "/methodologies"): NON_ADMIN,
+    ("POST", "/methodologies/{methodology_id}/versions"): NON_ADMIN,
+    ("GET", "/methodologies"): PUBLIC,
+    ("GET", "/methodologies/{methodology_id}"): PUBLIC,
+    ("GET", "/methodology-versions/{version_id}"): PUBLIC,
+    ("POST", "/methodology-versions/{version_id}/review"): ["bureau", "center", "expert"],
+    ("GET", "/methodology-versions/{version_id}/history"): PUBLIC,
+    ("POST", "/methodology-versions/{version_id}/objections"): PUBLIC,
+    ("POST", "/methodology-versions/{version_id}/calculate"): PUBLIC,
+    ("GET", "/parameters"): PUBLIC,
+    ("GET", "/parameters/{code}"): PUBLIC,
+    ("POST", "/parameters"): ["bureau"],
+    ("POST", "/parameters/{code}/versions"): ["bureau"],
+    ("POST", "/parameter-versions/{version_id}/publish"): ["bureau"],
+    ("POST", "/parameter-versions/{version_id}/objections"): PUBLIC,
+    ("GET", "/objections"): ["bureau"],
+    ("POST", "/objections/{objection_id}/ruling"): ["bureau"],
+    ("POST", "/projects"): ["owner"],
+    ("GET", "/projects/{project_id}/eligibility"): ["owner"],
+    ("POST", "/projects/{project_id}/submit"): ["owner"],
+    ("GET", "/projects"): PUBLIC,
+    ("GET", "/projects/{project_id}"): PUBLIC,
+    ("POST", "/documents"): NON_ADMIN,
+    ("GET", "/documents/{sha256}/meta"): NON_ADMIN,
+    ("GET", "/documents/{sha256}"): NON_ADMIN,
+    ("GET", "/reference/counties"): PUBLIC,
+    ("GET", "/reference/covered-industries"): PUBLIC,
+    ("GET", "/rule-sets"): PUBLIC,
+    ("GET", "/rule-sets/in-force"): PUBLIC,
+    ("POST", "/rule-sets"): ["bureau"],
+    ("POST", "/admin/participants"): ["admin"],
+    ("GET", "/admin/participants"): ["admin", "bureau", "operator"],
+    ("POST", "/admin/participants/{participant_id}/status"): ["admin", "bureau"],
+    ("POST", "/admin/users"): ["admin"],
+    ("POST", "/external-registrations/import"): ["admin", "bureau"],
+    ("GET", "/external-registrations"): ["admin", "bureau", "center"],
+    ("GET", "/audit/verify"): ["admin", "bureau", "operator"],
+    ("GET", "/audit/entries"): ["admin", "bureau"],
+    ("POST", "/admin/clock/advance"): ["admin"],
+    ("GET", "/health"): PUBLIC,
+}
+
+PATH_VALUES = {"sha256": "0" * 64, "code": "NO_SUCH_CODE"}
+
+
+def _path(template: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "999999"), template)
+
+
+def test_the_table_covers_every_route(client: TestClient) -> None:
+    assert route_access(ROUTERS) == ROUTE_ROLES
+    # Nothing reaches the app except through those routers.
+    openapi = client.get("/openapi.json").json()
+    served = {(m.upper(), p) for p, ops in openapi["paths"].items() for m in ops}
+    assert served == set(ROUTE_ROLES)
+    for path, ops in openapi["paths"].items():
+        for method, op in ops.items():
+            assert op["x-roles"] == ROUTE_ROLES[(method.upper(), path)]
+
+
+def test_every_route_with_every_role_and_anonymous(client: TestClient, registry: Registry) -> None:
+    users = {role: make_user(registry, f"walker_{role}", [role]) for role in ROLES}
+    failures = []
+    for (method, template), allowed in sorted(ROUTE_ROLES.items()):
+        path = _path(template)
+        for who in [None, *ROLES]:
+            headers = bearer(client, users[who]) if who else {}
+            response = client.request(method, path, headers=headers, json={})
+            status = response.status_code
+            if status >= 500:
+                failures.append(f"{method} {path} as {who}: {status} {response.text[:200]}")
+            elif allowed == PUBLIC:
+                if status in (401, 403):
+                    failures.append(f"{method} {path} as {who}: public route answered {status}")
+            elif who is None:
+                if status != 401:
+                    failures.append(f"{method} {path} anonymous: expected 401, got {status}")
+            elif who in allowed:
+                if status in (401, 403):
+                    failures.append(f"{method} {path} as {who}: allowed role got {status}")
+            elif status != 403:
+                failures.append(f"{method} {path} as {who}: expected 403, got {status}")
+            if status >= 400:
+                assert response.headers["content-type"].startswith("application/problem+json"), (method, path)
+    assert not failures, "\n".join(failures)
