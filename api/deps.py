@@ -6,7 +6,6 @@ Deny by default: every route carries exactly one `Access` dependency naming the 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
@@ -63,7 +62,7 @@ def authenticate_request(
 
 def _rate_limit(services: Services, request: Request, principal: Principal | None) -> None:
     who = f"u{principal.user_id}" if principal else f"ip{request.client.host if request.client else '-'}"
-    window = int(time.time() // 60)
+    window = int(services.registry.clock.now().timestamp() // 60)
     count = services.kv.incr_window(f"carbonx:rate:{who}:{window}", 60)
     if count > services.settings.rate_limit_per_minute:
         raise HTTPException(429, "Too many requests; slow down.", headers={"Retry-After": "60"})

@@ -393,3 +393,277 @@ class AuditEntry(Base):
     payload: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reductions: filing, verification, issuance (Art. 14–17)
+
+FILING_STATUSES = ("draft", "commissioned", "verified", *REVIEW_STATES)
+
+
+class Filing(Base):
+    """A filing of one monitoring period's reductions (备案申请) for a registered project."""
+
+    __tablename__ = "filings"
+    __table_args__ = (
+        CheckConstraint(_in("status", FILING_STATUSES), name="status"),
+        CheckConstraint("monitoring_end >= monitoring_start", name="monitoring_period"),
+        Index("ix_filings_project", "project_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    owner_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    methodology_version_id: Mapped[int] = mapped_column(ForeignKey("methodology_versions.id"))
+    monitoring_start: Mapped[date] = mapped_column(Date)
+    monitoring_end: Mapped[date] = mapped_column(Date)
+    inputs: Mapped[dict[str, Any]]
+    calculation: Mapped[dict[str, Any]]
+    calculated_tco2e: Mapped[Decimal]
+    report_sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"))
+    report_preparer_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    verifier_participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
+    verified_tco2e: Mapped[Decimal | None]
+    verification_statement_sha256: Mapped[str | None] = mapped_column(ForeignKey("documents.sha256"))
+    verification_reason: Mapped[str | None] = mapped_column(String(2000))
+    verified_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20))
+    application_date: Mapped[date | None] = mapped_column(Date)
+    notice_start: Mapped[date | None] = mapped_column(Date)
+    notice_end: Mapped[date | None] = mapped_column(Date)
+    rejection_reason: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    issued_at: Mapped[datetime | None]
+
+
+class FilingDocument(Base):
+    __tablename__ = "filing_documents"
+
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), primary_key=True)
+
+
+class FilingAsset(Base):
+    """The asset identifiers a filing claims for its monitoring period. Live from application until a
+    rejection; on PostgreSQL an exclusion constraint (migration 0002) refuses two live claims on the same
+    asset for overlapping periods — no double counting (Art. 13(3))."""
+
+    __tablename__ = "filing_assets"
+    __table_args__ = (
+        UniqueConstraint("filing_id", "asset_identifier"),
+        CheckConstraint("monitoring_end >= monitoring_start", name="monitoring_period"),
+        Index("ix_filing_assets_identifier", "asset_identifier"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"))
+    asset_identifier: Mapped[str] = mapped_column(String(120))
+    monitoring_start: Mapped[date] = mapped_column(Date)
+    monitoring_end: Mapped[date] = mapped_column(Date)
+    live: Mapped[bool] = mapped_column(Boolean)
+
+
+class Counter(Base):
+    """Registry-wide counters (the next serial number) taken under a row lock."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Batch(Base):
+    """An issuance batch (签发批次): one filing's certified reductions, owning one contiguous serial block."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        CheckConstraint("quantity_t > 0", name="quantity"),
+        CheckConstraint("serial_end - serial_start + 1 = quantity_t", name="serial_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    vintage: Mapped[int] = mapped_column(Integer)
+    quantity_t: Mapped[int] = mapped_column(BigInteger)
+    serial_start: Mapped[int] = mapped_column(BigInteger, unique=True)
+    serial_end: Mapped[int] = mapped_column(BigInteger, unique=True)
+    issued_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The double-entry ledger
+
+ACCOUNT_KINDS = ("issuance", "holding", "cash", "fee")
+BUCKETS = ("available", "held", "retired", "revoked")
+
+
+class Account(Base):
+    """A ledger account. `issuance` is the registry's source account, the only one that may go negative."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint(_in("kind", ACCOUNT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+
+
+class JournalEntry(Base):
+    """One movement: its postings sum to zero per asset. Inserted, never changed."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(80), default="")
+    memo: Mapped[str] = mapped_column(String(500), default="")
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class Posting(Base):
+    __tablename__ = "postings"
+    __table_args__ = (
+        CheckConstraint(_in("bucket", BUCKETS), name="bucket"),
+        CheckConstraint("amount <> 0", name="amount"),
+        Index("ix_postings_entry", "entry_id"),
+        Index("ix_postings_account_asset", "account_id", "asset"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    asset: Mapped[str] = mapped_column(String(40))
+    bucket: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class Balance(Base):
+    """The running sum of postings per account, asset and bucket (checkable against the postings);
+    the check constraint keeps every balance but the issuance source's from going negative."""
+
+    __tablename__ = "balances"
+    __table_args__ = (
+        CheckConstraint(_in("bucket", BUCKETS), name="bucket"),
+        CheckConstraint("amount >= 0 OR may_go_negative", name="non_negative"),
+    )
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    asset: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    may_go_negative: Mapped[bool] = mapped_column(Boolean)
+
+
+class SerialBlock(Base):
+    """A contiguous range of serial numbers sitting in one account and bucket. A movement ends blocks
+    (live → false) and inserts their pieces. On PostgreSQL an exclusion constraint keeps any serial out of
+    two live blocks; on both backends a trigger refuses to end a retired or revoked block (Art. 21)."""
+
+    __tablename__ = "serial_blocks"
+    __table_args__ = (
+        CheckConstraint(_in("bucket", BUCKETS), name="bucket"),
+        CheckConstraint("serial_end >= serial_start", name="range"),
+        Index("ix_serial_blocks_holder", "account_id", "batch_id", "bucket", "live"),
+        Index("ix_serial_blocks_start", "serial_start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    serial_start: Mapped[int] = mapped_column(BigInteger)
+    serial_end: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    bucket: Mapped[str] = mapped_column(String(20))
+    live: Mapped[bool] = mapped_column(Boolean)
+    created_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    ended_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Retirement (Art. 21), revocation (Art. 26), reports (Art. 27)
+
+RETIREMENT_PURPOSES = ("event_neutrality", "pilot_unit", "ecological_restoration", "voluntary")
+RETIREMENT_STATUSES = ("requested", "executed", "cancelled")
+
+
+class Retirement(Base):
+    """A request to retire (注销) credits for a purpose, executed by the operations center."""
+
+    __tablename__ = "retirements"
+    __table_args__ = (
+        CheckConstraint(_in("purpose", RETIREMENT_PURPOSES), name="purpose"),
+        CheckConstraint(_in("status", RETIREMENT_STATUSES), name="status"),
+        CheckConstraint("quantity_t > 0", name="quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    quantity_t: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(30))
+    beneficiary: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime]
+    executed_at: Mapped[datetime | None]
+    executed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class RetirementBlock(Base):
+    """The serial ranges a retirement holds, then retires: the certificate lists them."""
+
+    __tablename__ = "retirement_blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    retirement_id: Mapped[int] = mapped_column(ForeignKey("retirements.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    serial_start: Mapped[int] = mapped_column(BigInteger)
+    serial_end: Mapped[int] = mapped_column(BigInteger)
+
+
+class Revocation(Base):
+    """The bureau takes back a batch, or part of it, for false material (Art. 26)."""
+
+    __tablename__ = "revocations"
+    __table_args__ = (CheckConstraint("quantity_t >= 0", name="quantity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    quantity_t: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(2000))
+    notice: Mapped[str] = mapped_column(String(4000))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    revoked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+REPORT_STATUSES = ("received", "investigating", "closed")
+
+
+class ViolationReport(Base):
+    """A report of a violation (Art. 27). The reporter's identity is for the bureau alone; the reporter
+    follows the case with a receipt token of which only the SHA-256 is stored."""
+
+    __tablename__ = "violation_reports"
+    __table_args__ = (CheckConstraint(_in("status", REPORT_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reporter_name: Mapped[str] = mapped_column(String(100))
+    reporter_contact: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    details: Mapped[str] = mapped_column(String(8000))
+    status: Mapped[str] = mapped_column(String(20))
+    feedback: Mapped[str] = mapped_column(String(4000), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

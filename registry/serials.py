@@ -1,0 +1,108 @@
+"""Serial numbers and serial blocks, as pure functions. Every issued tonne has one registry-wide serial
+number; a block is a contiguous inclusive range of them within one batch."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+REGISTRY_PREFIX = "JXCI"  # Jiaxing carbon-inclusive
+_SERIAL_LABEL = re.compile(r"^JXCI-(\d{4})-B(\d{6})-(\d{10})$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Block:
+    start: int
+    end: int
+    batch_id: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("a block ends before it starts")
+
+    @property
+    def quantity(self) -> int:
+        return self.end - self.start + 1
+
+
+def batch_code(vintage: int, batch_id: int) -> str:
+    """`JXCI-2025-B000012`: the registry, the vintage (year the reductions were made) and the batch."""
+    return f"{REGISTRY_PREFIX}-{vintage:04d}-B{batch_id:06d}"
+
+
+def serial_label(vintage: int, batch_id: int, serial: int) -> str:
+    return f"{batch_code(vintage, batch_id)}-{serial:010d}"
+
+
+def block_label(vintage: int, batch_id: int, start: int, end: int) -> str:
+    """A stable, human-readable name for a serial range: batch code, first and last serial."""
+    return f"{batch_code(vintage, batch_id)}-{start:010d}-{end:010d}"
+
+
+def parse_serial(text: str) -> int | None:
+    """A serial number from its label or as a bare number; None when it is neither."""
+    text = text.strip().upper()
+    if text.isdigit() and len(text) <= 15:
+        return int(text)
+    match = _SERIAL_LABEL.match(text)
+    return int(match.group(3)) if match else None
+
+
+def total(blocks: Iterable[Block]) -> int:
+    return sum(b.quantity for b in blocks)
+
+
+def take_lowest(blocks: Sequence[Block], quantity: int) -> tuple[list[Block], list[Block]]:
+    """Split `quantity` tonnes off the lowest serials: (taken, remainders of split blocks).
+    Blocks not touched appear in neither list. Raises ValueError when there is not enough."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    taken: list[Block] = []
+    rest: list[Block] = []
+    need = quantity
+    for block in sorted(blocks):
+        if need == 0:
+            break
+        if block.quantity <= need:
+            taken.append(block)
+            need -= block.quantity
+        else:
+            taken.append(Block(block.start, block.start + need - 1, block.batch_id))
+            rest.append(Block(block.start + need, block.end, block.batch_id))
+            need = 0
+    if need:
+        raise ValueError(f"only {quantity - need} of {quantity} available")
+    return taken, rest
+
+
+def take_ranges(blocks: Sequence[Block], wanted: Sequence[Block]) -> tuple[list[Block], list[Block]]:
+    """Take exactly the `wanted` ranges out of `blocks`: (the blocks touched, the pieces left over).
+    Raises ValueError when a wanted range is not fully inside one of the blocks."""
+    touched: list[Block] = []
+    leftovers: list[Block] = []
+    remaining = sorted(wanted)
+    for block in sorted(blocks):
+        inside = [w for w in remaining if w.batch_id == block.batch_id and block.start <= w.start
+                  and w.end <= block.end]
+        if not inside:
+            continue
+        touched.append(block)
+        cursor = block.start
+        for w in inside:
+            if w.start > cursor:
+                leftovers.append(Block(cursor, w.start - 1, block.batch_id))
+            cursor = w.end + 1
+        if cursor <= block.end:
+            leftovers.append(Block(cursor, block.end, block.batch_id))
+        remaining = [w for w in remaining if w not in inside]
+    if remaining:
+        raise ValueError(f"ranges not held: {remaining}")
+    return touched, leftovers
+
+
+def overlaps(blocks: Iterable[Block]) -> list[tuple[Block, Block]]:
+    """Pairs of blocks sharing a serial (there must be none among live blocks)."""
+    ordered = sorted(blocks)
+    return [(a, b) for a, b in itertools.pairwise(ordered) if b.start <= a.end]
