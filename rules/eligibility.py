@@ -106,6 +106,15 @@ def _v(code: str, article: str, field: str | None, zh: str, en: str) -> Violatio
 
 def _check_region_and_dates(facts: ProjectFacts, rule_set: RuleSet) -> list[Violation]:
     problems: list[Violation] = []
+    if not rule_set.in_force_on(facts.application_date):
+        # The caller picks the rule set in force on the application date; a mismatch is a caller error
+        # that must not pass silently (Art. 30: the trial measures are valid for two years).
+        problems.append(_v(
+            "JX-30", "Art. 30", None,
+            f"规则集 {rule_set.code} 在申报日 {facts.application_date.isoformat()} 不在有效期内。",
+            f"Rule set {rule_set.code} is not in force on the application date "
+            f"{facts.application_date.isoformat()}.",
+        ))
     if facts.county_code not in rule_set.county_codes:
         known = "、".join(
             f"{COUNTIES_BY_CODE[c].name_zh} {c}" if c in COUNTIES_BY_CODE else c

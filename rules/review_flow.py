@@ -192,17 +192,27 @@ def earliest_registration(notice_end_on: date) -> date:
     return notice_end_on + timedelta(days=1)
 
 
-def check_register(notice_end_on: date | None, today: date) -> list[Violation]:
-    """Registration only on or after the day after the public notice ends (Art. 10, Art. 17)."""
+def check_register(notice_end_on: date | None, today: date, *, open_objections: int = 0,
+                   article: str = "Art. 10, Art. 17") -> list[Violation]:
+    """Registration only on or after the day after the public notice ends, and only when no objection
+    lodged during the notice is still open (Art. 10, Art. 17)."""
+    problems: list[Violation] = []
     if notice_end_on is None:
-        return [Violation(FLOW_CODE, "Art. 10, Art. 17", None, "尚未公示，不能登记。",
-                          "There has been no public notice yet, so nothing can be registered.")]
-    if today < earliest_registration(notice_end_on):
+        problems.append(Violation(FLOW_CODE, article, None, "尚未公示，不能登记。",
+                                  "There has been no public notice yet, so nothing can be registered."))
+    elif today < earliest_registration(notice_end_on):
         first = earliest_registration(notice_end_on).isoformat()
-        return [Violation(
-            FLOW_CODE, "Art. 10, Art. 17", None,
+        problems.append(Violation(
+            FLOW_CODE, article, None,
             f"公示期至 {notice_end_on.isoformat()} 止，{first} 起方可登记。",
             f"The public notice runs until {notice_end_on.isoformat()}; "
             f"registration is possible from {first}.",
-        )]
-    return []
+        ))
+    if open_objections > 0:
+        problems.append(Violation(
+            FLOW_CODE, article, None,
+            f"尚有 {open_objections} 项公示期异议未处理，须先处理方可登记。",
+            f"{open_objections} objection(s) lodged during the public notice are still open; they must be "
+            "ruled on before registration.",
+        ))
+    return problems

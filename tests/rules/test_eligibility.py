@@ -220,6 +220,15 @@ def test_every_violation_is_returned_at_once() -> None:
         assert v.message_zh and v.message_en and v.article.startswith("Art. ")
 
 
+def test_rule_set_must_be_in_force_on_the_application_date() -> None:
+    last_day = dataclasses.replace(GOOD, application_date=date(2025, 11, 7))
+    assert check(last_day) == []
+    after = dataclasses.replace(GOOD, application_date=date(2025, 11, 8))
+    assert check(after) == [("JX-30", None)]
+    before = dataclasses.replace(GOOD, application_date=date(2023, 11, 7))
+    assert check(before) == [("JX-30", None)]
+
+
 def test_normalise_asset_identifier() -> None:
     assert normalise_asset_identifier("  ab \t c\n d  ") == "AB C D"
     assert normalise_asset_identifier("浙f·d12345") == "浙F·D12345"

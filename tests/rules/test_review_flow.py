@@ -154,6 +154,14 @@ def test_notice_end_and_registration_boundary() -> None:
     assert [v.code for v in check_register(None, date(2024, 3, 1))] == ["FLOW"]
 
 
+def test_register_waits_for_open_objections() -> None:
+    end = date(2024, 1, 8)
+    assert check_register(end, date(2024, 1, 9), open_objections=0) == []
+    assert len(check_register(end, date(2024, 1, 9), open_objections=1)) == 1
+    both = check_register(end, date(2024, 1, 8), open_objections=2, article="Art. 17")
+    assert len(both) == 2 and all(v.article == "Art. 17" for v in both)
+
+
 def test_notice_end_across_month_and_negative_days() -> None:
     assert notice_end(date(2024, 2, 25), 7) == date(2024, 3, 3)
     assert notice_end(date(2024, 2, 25), 0) == date(2024, 2, 25)
