@@ -1,6 +1,19 @@
 """HTTP routers, one module per area."""
 
-from api.routers import admin, auth, documents, methodologies, objections, parameters, projects, reference
+from api.routers import (
+    admin,
+    auth,
+    documents,
+    filings,
+    ledger,
+    methodologies,
+    objections,
+    parameters,
+    projects,
+    reference,
+    reports,
+    retirements,
+)
 
 ROUTERS = [
     auth.router,
@@ -8,6 +21,10 @@ ROUTERS = [
     parameters.router,
     objections.router,
     projects.router,
+    filings.router,
+    ledger.router,
+    retirements.router,
+    reports.router,
     documents.router,
     reference.router,
     admin.router,
