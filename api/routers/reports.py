@@ -1,0 +1,127 @@
+"""Violation reports (举报, Art. 27): anyone reports and follows the case by a receipt token; the reporter's
+identity is for the bureau alone."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, StringConstraints
+
+from api.deps import PUBLIC, Services, allow, get_services
+from api.schemas import PageOut, Strict, page_params
+from registry.orm import ViolationReport
+from registry.principals import Principal
+from registry.services import reports as service
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+# No control characters but tab and line breaks (PostgreSQL text cannot hold NUL at all).
+_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+ReporterName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=_TEXT)]
+ReporterContact = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=_TEXT)]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300, pattern=_TEXT)]
+Details = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=8000, pattern=_TEXT)]
+Feedback = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000, pattern=_TEXT)]
+ReceiptToken = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
+                                   description="The receipt token given when the report was lodged.")]
+
+RECEIPT_ADVICE_EN = ("Keep this receipt token: it is the only way to follow your report and read the bureau's "
+                 "feedback, and it cannot be shown again.")
+RECEIPT_ADVICE_ZH = "请妥善保存回执码：这是查询举报进展和生态环境局反馈的唯一凭证，且不会再次显示。"
+
+
+class ReportIn(Strict):
+    reporter_name: ReporterName = ""
+    reporter_contact: ReporterContact = ""
+    subject: Subject
+    details: Details
+
+
+class ReceiptOut(BaseModel):
+    id: int
+    receipt_token: str
+    status: str
+    message_en: str
+    message_zh: str
+
+
+class ReportStatusOut(BaseModel):
+    """What the holder of a receipt token sees: never who reported."""
+
+    status: str
+    subject: str
+    feedback: str
+    created_at: str
+    updated_at: str
+
+
+class ReportDetailOut(BaseModel):
+    id: int
+    status: str
+    reporter_name: str
+    reporter_contact: str
+    subject: str
+    details: str
+    feedback: str
+    created_at: str
+    updated_at: str
+
+
+class ReportUpdateIn(Strict):
+    status: Literal["investigating", "closed"]
+    feedback: Feedback = ""
+
+
+def status_out(r: ViolationReport) -> ReportStatusOut:
+    return ReportStatusOut(status=r.status, subject=r.subject, feedback=r.feedback,
+                           created_at=r.created_at.isoformat(), updated_at=r.updated_at.isoformat())
+
+
+def detail_out(r: ViolationReport) -> ReportDetailOut:
+    return ReportDetailOut(id=r.id, status=r.status, reporter_name=r.reporter_name,
+                           reporter_contact=r.reporter_contact, subject=r.subject, details=r.details,
+                           feedback=r.feedback, created_at=r.created_at.isoformat(),
+                           updated_at=r.updated_at.isoformat())
+
+
+@router.post("", status_code=201, response_model=ReceiptOut)
+def lodge_report(body: ReportIn, _: Principal | None = Depends(PUBLIC),
+                 services: Services = Depends(get_services)) -> ReceiptOut:
+    """Report a violation (anyone, anonymously if you like); the answer carries your receipt token."""
+    # No actor: a logged-in reporter's user id would otherwise name them in the audit log.
+    with services.registry.uow() as uow:
+        report, token = service.lodge(uow, **body.model_dump())
+        uow.commit()
+        return ReceiptOut(id=report.id, receipt_token=token, status=report.status, message_en=RECEIPT_ADVICE_EN,
+                          message_zh=RECEIPT_ADVICE_ZH)
+
+
+@router.get("/receipt/{token}", response_model=ReportStatusOut)
+def follow_report(token: ReceiptToken, _: Principal | None = Depends(PUBLIC),
+                  services: Services = Depends(get_services)) -> ReportStatusOut:
+    """The status of your report and the bureau's feedback, by its receipt token."""
+    with services.registry.uow() as uow:
+        return status_out(service.by_receipt(uow, token))
+
+
+@router.get("", response_model=PageOut[ReportDetailOut])
+def list_reports(status: Literal["received", "investigating", "closed"] | None = None,
+                 page: tuple[int, int] = Depends(page_params), principal: Principal = Depends(allow("bureau")),
+                 services: Services = Depends(get_services)) -> PageOut[ReportDetailOut]:
+    """Reports with the reporter's name and contact (the bureau only)."""
+    with services.registry.uow(principal) as uow:
+        result = service.list_reports(uow, status, *page)
+        return PageOut(items=[detail_out(r) for r in result.items], total=result.total, offset=result.offset,
+                       limit=result.limit)
+
+
+@router.post("/{report_id}", response_model=ReportDetailOut)
+def update_report(report_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ReportUpdateIn,
+                  principal: Principal = Depends(allow("bureau")),
+                  services: Services = Depends(get_services)) -> ReportDetailOut:
+    """Move a report on (investigating, closed) with feedback for the reporter; closing needs feedback."""
+    with services.registry.uow(principal) as uow:
+        report = service.update(uow, report_id, status=body.status, feedback=body.feedback)
+        uow.commit()
+        return detail_out(report)
