@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry.errors import DomainError
@@ -120,6 +120,15 @@ def install(app: FastAPI) -> None:
         log.info("constraint refused a write on %s: %s", request.url.path, exc.orig)
         return problem(409, "state_conflict", "A database constraint refused this write; nothing was saved.",
                        "数据库约束拒绝了本次写入，未保存任何内容。", request=request)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store (a NUL character, an out-of-range number) that slipped past
+        # the schema: the transaction was rolled back, so nothing is half-written.
+        log.info("database refused a value on %s: %s", request.url.path, exc.orig)
+        return problem(422, "invalid_value", "A value in the request cannot be stored (for example a NUL "
+                       "character or a number out of range).", "请求中有无法保存的值（如空字符或超出范围的数字）。",
+                       request=request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Generic, Literal, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 ALL_ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader")
 REVIEWERS = ("center", "expert", "bureau")
@@ -19,8 +19,16 @@ MethodologyField = Literal[
     "low_carbon_products", "waste", "pollution_carbon_co_reduction", "other",
 ]
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+def _no_control_characters(value: str) -> str:
+    """Tabs and line breaks are text; other control characters (NUL above all) are not."""
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+NoControl = AfterValidator(_no_control_characters)
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControl]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoControl]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$")]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 CreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")]

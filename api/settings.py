@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     allow_clock_travel: bool = False
+    # Art. 21: the operations center retires credits on the platform; True executes each request at once.
+    auto_execute_retirements: bool = False
     public_base_url: str = "http://127.0.0.1:8000"
 
 

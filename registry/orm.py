@@ -642,7 +642,6 @@ class Revocation(Base):
     quantity_t: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(2000))
     notice: Mapped[str] = mapped_column(String(4000))
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
     revoked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
 

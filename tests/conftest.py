@@ -92,6 +92,16 @@ class Backend:
     engine: Engine
     kv: KeyValueStore
     url: str
+    template: Path | None = None
+
+    def reset(self) -> None:
+        """Empty the database again (for tests that run many examples on one backend)."""
+        if self.template is None:
+            _truncate_postgres(self.engine)
+            return
+        self.engine.dispose()
+        shutil.copy(self.template, self.url.removeprefix("sqlite:///"))
+        self.engine = make_engine(self.url)
 
 
 def _truncate_postgres(engine: Engine) -> None:
@@ -110,7 +120,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
         engine = make_engine(url)
-        yield Backend("sqlite", engine, MemoryStore(), url)
+        yield Backend("sqlite", engine, MemoryStore(), url, template=request.getfixturevalue("sqlite_template"))
         engine.dispose()
         return
     url = request.getfixturevalue("postgres_url")

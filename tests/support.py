@@ -44,3 +44,30 @@ class People:
 
     def __getitem__(self, name: str) -> dict[str, str]:
         return bearer(self.client, self.user_ids[name])
+
+
+def user_id(registry: Registry, username: str) -> int:
+    with registry.uow() as uow:
+        user = participants.find_user_by_username(uow, username)
+        assert user is not None
+        return user.id
+
+
+def participant_id(registry: Registry, username: str) -> int:
+    with registry.uow() as uow:
+        user = participants.find_user_by_username(uow, username)
+        assert user is not None
+        return user.participant_id
+
+
+def demo_people(client: TestClient, registry: Registry) -> People:
+    """The demo users (registry.demo.DEMO_USERS) by username."""
+    from registry.demo import DEMO_USERS
+
+    return People(client, {name: user_id(registry, name) for name, *_ in DEMO_USERS})
+
+
+def upload(client: TestClient, headers: dict[str, str], content: bytes, name: str = "doc.pdf") -> str:
+    response = client.post("/documents", headers=headers, files={"file": (name, content, "application/pdf")})
+    assert response.status_code == 201, response.text
+    return str(response.json()["sha256"])

@@ -13,6 +13,7 @@ from api.schemas import (
     CountyCode,
     IndustryCode,
     LongText,
+    NoControl,
     OwnerKind,
     PageOut,
     Sha256,
@@ -27,8 +28,8 @@ from registry.services import projects as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
-AssetIdentifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Mechanism = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
+AssetIdentifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoControl]
+Mechanism = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
 DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 

@@ -269,14 +269,10 @@ def upgrade() -> None:
         sa.Column("quantity_t", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.String(length=2000), nullable=False),
         sa.Column("notice", sa.String(length=4000), nullable=False),
-        sa.Column("entry_id", sa.Integer(), nullable=True),
         sa.Column("revoked_by", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("quantity_t >= 0", name=op.f("ck_revocations_quantity")),
         sa.ForeignKeyConstraint(["batch_id"], ["batches.id"], name=op.f("fk_revocations_batch_id_batches")),
-        sa.ForeignKeyConstraint(
-            ["entry_id"], ["journal_entries.id"], name=op.f("fk_revocations_entry_id_journal_entries")
-        ),
         sa.ForeignKeyConstraint(["revoked_by"], ["users.id"], name=op.f("fk_revocations_revoked_by_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_revocations")),
     )

@@ -174,7 +174,8 @@ def calculate(uow: UnitOfWork, version: MethodologyVersion, inputs: dict[str, De
     chosen = parameter_service.versions_in_force(uow, codes, on)
     try:
         calculation = formula.evaluate(
-            calculation_steps(version.definition), inputs, {c: v.value for c, v in chosen.items()}
+            calculation_steps(version.definition), inputs, {c: v.value for c, v in chosen.items()},
+            input_names={i["name"] for i in version.definition["inputs"]},
         )
     except formula.FormulaError as exc:
         raise RuleViolation(exc.violations) from exc

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.errors import NotFound
-from registry.orm import MethodologyVersion, Objection, ParameterVersion
+from registry.orm import Filing, MethodologyVersion, Objection, ParameterVersion
 from registry.pagination import Page, paginate
 from registry.principals import Principal
-from registry.services import methodologies, reviews
+from registry.services import filings, methodologies, reviews
 from registry.unit_of_work import UnitOfWork
 
 
@@ -21,6 +21,13 @@ def rule(uow: UnitOfWork, principal: Principal, objection_id: int, *, uphold: bo
         if version is None:
             raise NotFound("The objection's subject is gone.", "异议对象不存在。")
         subject = methodologies.subject(version)
+    elif objection.subject_type == "filing":
+        filing = uow.session.get(Filing, objection.subject_id, with_for_update=True)
+        if filing is None:
+            raise NotFound("The objection's subject is gone.", "异议对象不存在。")
+        subject = filings.subject(filing)
+        if uphold:
+            filings.release_assets(uow, filing.id)
     elif objection.subject_type == "parameter_version" and uphold:
         parameter_version = uow.session.get(ParameterVersion, objection.subject_id, with_for_update=True)
         if parameter_version is not None and parameter_version.status == "public_notice":

@@ -104,3 +104,11 @@ def test_audit_chain_verifies_after_changes(client: TestClient, registry: Regist
     assert report["ok"] is True and report["entries_checked"] >= 4
     entries = client.get("/audit/entries", headers=admin).json()
     assert entries["items"][0]["action"] == "participant.created"
+
+
+def test_nul_characters_are_a_422_on_every_backend(client: TestClient, owner: dict[str, str]) -> None:
+    body = {"methodology_version_id": 1, "title": "bad\x00title", "county_code": "330483",
+            "industry_code": "1713", "owner_kind": "small", "crediting_start": "2023-01-01",
+            "crediting_end": "2030-12-31", "legal_reduction_obligation": False, "asset_identifiers": ["M\x00-1"]}
+    response = client.post("/projects", headers=owner, json=body)
+    assert response.status_code == 422

@@ -1,0 +1,231 @@
+"""Reduction filings: file a monitoring period, commission a verifier, verify, apply, review, issue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from api.deps import PUBLIC, Services, allow, get_services
+from api.routers.methodologies import objection_out
+from api.schemas import (
+    REVIEWERS,
+    BoundedDate,
+    DecimalString,
+    Identifier,
+    LongText,
+    ObjectionIn,
+    ObjectionOut,
+    PageOut,
+    ReviewActionOut,
+    ReviewIn,
+    Sha256,
+    Strict,
+    page_params,
+)
+from registry.orm import Batch, Filing
+from registry.principals import Principal
+from registry.services import filings as service
+from registry.services import issuance, reviews
+from registry.services.disclosure import batch_context
+from rules import review_flow
+
+router = APIRouter(prefix="/filings", tags=["filings"])
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class FilingIn(Strict):
+    project_id: Id
+    monitoring_start: BoundedDate
+    monitoring_end: BoundedDate
+    inputs: dict[Identifier, DecimalString] = Field(max_length=50)
+    report_sha256: Sha256 = Field(description="The accounting report (核算报告), uploaded first.")
+    report_preparer_participant_id: Id = Field(description="The organisation that prepared the report.")
+
+    @model_validator(mode="after")
+    def _order(self) -> FilingIn:
+        if self.monitoring_end < self.monitoring_start:
+            raise ValueError("monitoring_end must not be before monitoring_start")
+        return self
+
+
+class CommissionIn(Strict):
+    verifier_participant_id: Id
+
+
+class VerificationIn(Strict):
+    verified_tco2e: DecimalString
+    statement_sha256: Sha256 = Field(description="The verification statement (核证表), uploaded first.")
+    reason: LongText | None = None
+
+
+class DocumentIn(Strict):
+    kind: DocumentKind
+    sha256: Sha256
+
+
+class ApplyIn(Strict):
+    documents: list[DocumentIn] = Field(max_length=30)
+
+
+class IssueIn(Strict):
+    comment: LongText = ""
+
+
+class FilingOut(BaseModel):
+    id: int
+    code: str | None
+    project_id: int
+    status: str
+    methodology_version_id: int
+    monitoring_start: str
+    monitoring_end: str
+    inputs: dict[str, str]
+    calculation: dict[str, Any]
+    calculated_tco2e: str
+    verified_tco2e: str | None
+    verification_reason: str | None
+    verifier_participant_id: int | None
+    report_preparer_participant_id: int
+    application_date: str | None
+    notice_end: str | None
+    rejection_reason: str | None
+    documents: list[dict[str, str]]
+    allowed_actions: list[str]
+
+
+def filing_out(uow: Any, filing: Filing, viewer: Principal | None) -> FilingOut:
+    insider = viewer is not None and (viewer.is_reviewer or viewer.participant_id in (
+        filing.owner_participant_id, filing.verifier_participant_id))
+    actions: list[str] = []
+    if viewer is not None and filing.status in review_flow.FILING_FLOW.states:
+        for role in sorted(viewer.roles):
+            actions += review_flow.allowed_actions(review_flow.FILING_FLOW, filing.status, role)
+    return FilingOut(
+        id=filing.id, code=filing.code, project_id=filing.project_id, status=filing.status,
+        methodology_version_id=filing.methodology_version_id,
+        monitoring_start=filing.monitoring_start.isoformat(), monitoring_end=filing.monitoring_end.isoformat(),
+        inputs=filing.inputs, calculation=filing.calculation, calculated_tco2e=format(filing.calculated_tco2e, "f"),
+        verified_tco2e=format(filing.verified_tco2e, "f") if filing.verified_tco2e is not None else None,
+        verification_reason=filing.verification_reason, verifier_participant_id=filing.verifier_participant_id,
+        report_preparer_participant_id=filing.report_preparer_participant_id,
+        application_date=filing.application_date.isoformat() if filing.application_date else None,
+        notice_end=filing.notice_end.isoformat() if filing.notice_end else None,
+        rejection_reason=filing.rejection_reason,
+        # Document digests are evidence for insiders; the public sees which kinds were filed.
+        documents=[{"kind": d.kind, **({"sha256": d.sha256} if insider else {})}
+                   for d in service.documents_of(uow, filing.id)],
+        allowed_actions=actions,
+    )
+
+
+@router.post("", status_code=201, response_model=FilingOut)
+def create_filing(body: FilingIn, principal: Principal = Depends(allow("owner")),
+                  services: Services = Depends(get_services)) -> FilingOut:
+    """File a monitoring period; the reductions are computed now and the calculation table kept."""
+    with services.registry.uow(principal) as uow:
+        filing = service.create(uow, principal, project_id=body.project_id, monitoring_start=body.monitoring_start,
+                                monitoring_end=body.monitoring_end,
+                                inputs={k: Decimal(v) for k, v in body.inputs.items()},
+                                report_sha256=body.report_sha256,
+                                report_preparer_participant_id=body.report_preparer_participant_id)
+        uow.commit()
+        return filing_out(uow, filing, principal)
+
+
+@router.post("/{filing_id}/commission", response_model=FilingOut)
+def commission_verifier(filing_id: int, body: CommissionIn, principal: Principal = Depends(allow("owner")),
+                        services: Services = Depends(get_services)) -> FilingOut:
+    """Commission a verifier (Art. 15): not the report's preparer, not yourself (JX-15)."""
+    with services.registry.uow(principal) as uow:
+        filing = service.commission(uow, principal, filing_id, body.verifier_participant_id)
+        uow.commit()
+        return filing_out(uow, filing, principal)
+
+
+@router.post("/{filing_id}/verification", response_model=FilingOut)
+def submit_verification(filing_id: int, body: VerificationIn, principal: Principal = Depends(allow("verifier")),
+                        services: Services = Depends(get_services)) -> FilingOut:
+    """The commissioned verifier's statement: a verified quantity never above the claim."""
+    with services.registry.uow(principal) as uow:
+        filing = service.verify(uow, principal, filing_id, verified_tco2e=Decimal(body.verified_tco2e),
+                                statement_sha256=body.statement_sha256, reason=body.reason)
+        uow.commit()
+        return filing_out(uow, filing, principal)
+
+
+@router.post("/{filing_id}/apply", response_model=FilingOut)
+def apply_for_filing(filing_id: int, body: ApplyIn, principal: Principal = Depends(allow("owner")),
+                     services: Services = Depends(get_services)) -> FilingOut:
+    """Apply for filing with the Art. 16 documents (application_letter, application_form,
+    supporting_evidence; the report and statement are already attached)."""
+    with services.registry.uow(principal) as uow:
+        filing = service.apply(uow, principal, filing_id, [d.model_dump() for d in body.documents])
+        uow.commit()
+        return filing_out(uow, filing, principal)
+
+
+@router.post("/{filing_id}/review", response_model=FilingOut)
+def review_filing(filing_id: int, body: ReviewIn, principal: Principal = Depends(allow(*REVIEWERS)),
+                  services: Services = Depends(get_services)) -> FilingOut:
+    """One Art. 17 review step (the same actions as for methodologies)."""
+    with services.registry.uow(principal) as uow:
+        filing = service.review(uow, principal, filing_id, body.action, body.comment)
+        uow.commit()
+        return filing_out(uow, filing, principal)
+
+
+@router.post("/{filing_id}/issue", status_code=201)
+def issue_filing(filing_id: int, body: IssueIn, principal: Principal = Depends(allow("bureau")),
+                 services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Issue the certified reductions (签发): whole tonnes, rounded down, one serial block."""
+    with services.registry.uow(principal) as uow:
+        batch: Batch = issuance.issue(uow, principal, filing_id, body.comment)
+        uow.commit()
+        return batch_context(uow, batch)
+
+
+@router.post("/{filing_id}/objections", status_code=201, response_model=ObjectionOut)
+def object_to_filing(filing_id: int, body: ObjectionIn, viewer: Principal | None = Depends(PUBLIC),
+                     services: Services = Depends(get_services)) -> ObjectionOut:
+    """Object to a filing in public notice."""
+    with services.registry.uow(viewer) as uow:
+        filing = service.get_filing(uow, viewer, filing_id, for_update=True)
+        objection = reviews.lodge_objection(uow, "filing", filing.id, filing.status, filing.notice_end,
+                                            **body.model_dump())
+        uow.commit()
+        return objection_out(objection)
+
+
+@router.get("", response_model=PageOut[FilingOut])
+def list_filings(mine: bool = False, status: Annotated[str | None, Query(max_length=20)] = None,
+                 project_id: int | None = None, page: tuple[int, int] = Depends(page_params),
+                 viewer: Principal | None = Depends(PUBLIC),
+                 services: Services = Depends(get_services)) -> PageOut[FilingOut]:
+    """Filings in public notice and after (everyone); your own with mine=true; all for reviewers."""
+    with services.registry.uow(viewer) as uow:
+        result = service.list_filings(uow, viewer, mine=mine, status=status, project_id=project_id,
+                                      offset=page[0], limit=page[1])
+        return PageOut(items=[filing_out(uow, f, viewer) for f in result.items], total=result.total,
+                       offset=result.offset, limit=result.limit)
+
+
+@router.get("/{filing_id}", response_model=FilingOut)
+def get_filing(filing_id: int, viewer: Principal | None = Depends(PUBLIC),
+               services: Services = Depends(get_services)) -> FilingOut:
+    with services.registry.uow(viewer) as uow:
+        return filing_out(uow, service.get_filing(uow, viewer, filing_id), viewer)
+
+
+@router.get("/{filing_id}/history", response_model=list[ReviewActionOut])
+def filing_history(filing_id: int, viewer: Principal | None = Depends(PUBLIC),
+                   services: Services = Depends(get_services)) -> list[ReviewActionOut]:
+    with services.registry.uow(viewer) as uow:
+        service.get_filing(uow, viewer, filing_id)
+        return [ReviewActionOut(action=a.action, from_state=a.from_state, to_state=a.to_state,
+                                actor_role=a.actor_role, comment=a.comment, at=a.at.isoformat())
+                for a in reviews.history(uow, "filing", filing_id)]

@@ -1,0 +1,133 @@
+"""Accounts, holdings by serial block, registry transfers, revocation, and the ledger check."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import select
+
+from api.deps import Services, allow, get_services
+from api.schemas import LongText, ShortText, Strict
+from registry import serials
+from registry.orm import Account, Batch
+from registry.principals import Principal
+from registry.services import holdings, ledger_check, revocations, transfers
+from registry.services.disclosure import batch_context
+
+router = APIRouter(tags=["ledger"])
+
+HOLDERS = ("owner", "trader")
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Quantity = Annotated[int, Field(ge=1, le=10**12)]
+
+
+class SubAccountIn(Strict):
+    label: ShortText
+
+
+class TransferIn(Strict):
+    to_account_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9\-]{3,60}$")]
+    quantity_t: Quantity
+    from_account_id: Id | None = None
+    batch_id: Id | None = None
+    memo: LongText = ""
+
+
+class RevocationIn(Strict):
+    quantity_t: Quantity | None = Field(default=None, description="Omit to revoke every unretired tonne.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+    notice: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=4000)]
+
+
+class BlockOut(BaseModel):
+    block_id: str
+    batch_id: int
+    serial_start: int
+    serial_end: int
+    quantity_t: int
+    bucket: str
+
+
+class AccountOut(BaseModel):
+    id: int
+    code: str
+    kind: str
+    label: str
+    balances: list[dict[str, Any]]
+
+
+def account_out(uow: Any, account: Account) -> AccountOut:
+    return AccountOut(id=account.id, code=account.code, kind=account.kind, label=account.label,
+                      balances=[{"asset": b.asset, "bucket": b.bucket, "amount": b.amount}
+                                for b in holdings.balances_of(uow, [account.id])])
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+def my_accounts(principal: Principal = Depends(allow(*HOLDERS)),
+                services: Services = Depends(get_services)) -> list[AccountOut]:
+    """Your holding accounts with balances per batch and bucket (available, held, retired, revoked)."""
+    with services.registry.uow(principal) as uow:
+        holdings.main_account(uow, principal.participant_id)
+        uow.commit()
+        return [account_out(uow, a) for a in holdings.accounts_of(uow, principal.participant_id)]
+
+
+@router.post("/accounts", status_code=201, response_model=AccountOut)
+def open_sub_account(body: SubAccountIn, principal: Principal = Depends(allow(*HOLDERS)),
+                     services: Services = Depends(get_services)) -> AccountOut:
+    with services.registry.uow(principal) as uow:
+        account = holdings.open_sub_account(uow, principal.participant_id, body.label)
+        uow.commit()
+        return account_out(uow, account)
+
+
+@router.get("/accounts/{account_id}/holdings", response_model=list[BlockOut])
+def account_holdings(account_id: int, principal: Principal = Depends(allow(*HOLDERS)),
+                     services: Services = Depends(get_services)) -> list[BlockOut]:
+    """Your live serial blocks in one account, in serial order."""
+    with services.registry.uow(principal) as uow:
+        holdings.own_account(uow, principal.participant_id, account_id)
+        blocks = holdings.holdings(uow, [account_id])
+        vintages = {row[0]: row[1] for row in uow.session.execute(
+            select(Batch.id, Batch.vintage).where(Batch.id.in_({x.batch_id for x in blocks})))}
+        return [BlockOut(block_id=serials.block_label(vintages[b.batch_id], b.batch_id, b.serial_start, b.serial_end),
+                         batch_id=b.batch_id, serial_start=b.serial_start, serial_end=b.serial_end,
+                         quantity_t=b.serial_end - b.serial_start + 1, bucket=b.bucket) for b in blocks]
+
+
+@router.post("/transfers", status_code=201)
+def transfer(body: TransferIn, principal: Principal = Depends(allow(*HOLDERS)),
+             services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Transfer available credits to another holding account (lowest serials first)."""
+    with services.registry.uow(principal) as uow:
+        moved = transfers.transfer(uow, principal, from_account_id=body.from_account_id,
+                                   to_account_code=body.to_account_code, quantity_t=body.quantity_t,
+                                   batch_id=body.batch_id, memo=body.memo)
+        uow.commit()
+        return {"entry_id": moved.entry.id, "quantity_t": moved.quantity,
+                "blocks": [{"batch_id": b.batch_id, "serial_start": b.start, "serial_end": b.end}
+                           for b in moved.blocks]}
+
+
+@router.post("/batches/{batch_id}/revocations", status_code=201)
+def revoke_batch(batch_id: int, body: RevocationIn, principal: Principal = Depends(allow("bureau")),
+                 services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Take back a batch or part of it for false material (Art. 26); the owner is disqualified."""
+    with services.registry.uow(principal) as uow:
+        revocation = revocations.revoke(uow, principal, batch_id, quantity_t=body.quantity_t, reason=body.reason,
+                                        notice=body.notice)
+        uow.commit()
+        batch = uow.session.get(Batch, batch_id)
+        assert batch is not None
+        return {"id": revocation.id, "quantity_t": revocation.quantity_t, "reason": revocation.reason,
+                "notice": revocation.notice, "batch": batch_context(uow, batch)}
+
+
+@router.get("/ledger/check")
+def check_ledger(principal: Principal = Depends(allow("operator", "bureau", "admin")),
+                 services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Conservation: every entry balances; per batch issued = available + held + retired + revoked."""
+    with services.registry.uow(principal) as uow:
+        return ledger_check.check(uow).as_dict()

@@ -1,0 +1,205 @@
+"""Retirement (注销, Art. 21): request, execution by the operations center, certificates; and the public
+disclosure of issuances, revocations and the life of any serial number (Art. 24)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import Field, StringConstraints, model_validator
+from sqlalchemy import select
+
+from api.deps import PUBLIC, Services, allow, get_services
+from api.schemas import BoundedDate, DecimalString, LongText, PageOut, ShortText, Strict, page_params
+from registry import serials
+from registry.errors import InvalidInput
+from registry.orm import Batch, Retirement
+from registry.principals import Principal
+from registry.services import disclosure, retirements
+
+router = APIRouter(tags=["retirement and disclosure"])
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+
+
+class EventNeutrality(Strict):
+    """Carbon neutrality of a large event or meeting."""
+
+    purpose: Literal["event_neutrality"]
+    event_name: ShortText
+    event_start: BoundedDate
+    event_end: BoundedDate
+    event_place: ShortText
+    event_emissions_tco2e: DecimalString
+
+    @model_validator(mode="after")
+    def _dates(self) -> EventNeutrality:
+        if self.event_end < self.event_start:
+            raise ValueError("event_end must not be before event_start")
+        return self
+
+
+class PilotUnit(Strict):
+    """Self-neutrality of a low/zero-carbon pilot unit."""
+
+    purpose: Literal["pilot_unit"]
+    unit_name: ShortText
+
+
+class EcologicalRestoration(Strict):
+    """Alternative ecological restoration (替代性修复) ordered in a case."""
+
+    purpose: Literal["ecological_restoration"]
+    case_reference: ShortText
+
+
+class Voluntary(Strict):
+    purpose: Literal["voluntary"]
+    note: LongText = ""
+
+
+Purpose = Annotated[EventNeutrality | PilotUnit | EcologicalRestoration | Voluntary, Field(discriminator="purpose")]
+
+
+class RetirementIn(Strict):
+    quantity_t: Annotated[int, Field(ge=1, le=10**12)]
+    beneficiary: ShortText
+    purpose: Purpose
+    account_id: Id | None = None
+    batch_id: Id | None = None
+
+
+class CancelIn(Strict):
+    reason: Reason
+
+
+def retirement_out(uow: Any, r: Retirement, base_url: str) -> dict[str, Any]:
+    blocks = retirements.blocks_of(uow, r.id)
+    vintages = {row[0]: row[1] for row in uow.session.execute(
+        select(Batch.id, Batch.vintage).where(Batch.id.in_({x.batch_id for x in blocks})))}
+    return {
+        "id": r.id, "code": r.code, "status": r.status, "quantity_t": r.quantity_t, "purpose": r.purpose,
+        "beneficiary": r.beneficiary, "details": r.details, "requested_at": r.requested_at.isoformat(),
+        "executed_at": r.executed_at.isoformat() if r.executed_at else None,
+        "serial_blocks": [serials.block_label(vintages[b.batch_id], b.batch_id, b.start, b.end) for b in blocks],
+        "revoked_batches": disclosure.retirement_flags(uow, r),
+        "verification_url": f"{base_url}/retirements/{r.id}/certificate",
+    }
+
+
+@router.post("/retirements", status_code=201)
+def request_retirement(body: RetirementIn, principal: Principal = Depends(allow("owner", "trader")),
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Ask to retire credits for a purpose; they are held until the operations center executes."""
+    details = body.purpose.model_dump(mode="json")
+    purpose = details.pop("purpose")
+    with services.registry.uow(principal) as uow:
+        retirement = retirements.request(uow, principal, account_id=body.account_id, quantity_t=body.quantity_t,
+                                         batch_id=body.batch_id, purpose=purpose, beneficiary=body.beneficiary,
+                                         details=details, auto_execute=services.settings.auto_execute_retirements)
+        uow.commit()
+        return retirement_out(uow, retirement, services.settings.public_base_url)
+
+
+@router.post("/retirements/{retirement_id}/execute")
+def execute_retirement(retirement_id: int, principal: Principal = Depends(allow("operator")),
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
+    """The operations center retires the held credits on the platform (Art. 21)."""
+    with services.registry.uow(principal) as uow:
+        retirement = retirements.execute(uow, retirements.get(uow, retirement_id, for_update=True))
+        uow.commit()
+        return retirement_out(uow, retirement, services.settings.public_base_url)
+
+
+@router.post("/retirements/{retirement_id}/cancel")
+def cancel_retirement(retirement_id: int, body: CancelIn,
+                      principal: Principal = Depends(allow("owner", "trader", "operator")),
+                      services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Withdraw a request not yet executed (its holder, or the operations center)."""
+    with services.registry.uow(principal) as uow:
+        # Visible means: the holder's own request, or any request to the operations center.
+        retirement = retirements.get_visible(uow, principal, retirement_id, for_update=True)
+        retirements.cancel(uow, retirement, body.reason)
+        uow.commit()
+        return retirement_out(uow, retirement, services.settings.public_base_url)
+
+
+@router.get("/retirements", response_model=PageOut[dict[str, Any]])
+def list_retirements(status: Literal["requested", "executed", "cancelled"] | None = None, mine: bool = False,
+                     purpose: Literal["event_neutrality", "pilot_unit", "ecological_restoration", "voluntary"]
+                     | None = None,
+                     page: tuple[int, int] = Depends(page_params), viewer: Principal | None = Depends(PUBLIC),
+                     services: Services = Depends(get_services)) -> PageOut[dict[str, Any]]:
+    """Executed retirements with beneficiary, purpose and serials (public); your requests with mine=true."""
+    with services.registry.uow(viewer) as uow:
+        result = retirements.list_retirements(uow, viewer, status=status, mine=mine, purpose=purpose,
+                                              offset=page[0], limit=page[1])
+        base = services.settings.public_base_url
+        return PageOut(items=[retirement_out(uow, r, base) for r in result.items], total=result.total,
+                       offset=result.offset, limit=result.limit)
+
+
+@router.get("/retirements/{retirement_id}")
+def get_retirement(retirement_id: int, viewer: Principal | None = Depends(PUBLIC),
+                   services: Services = Depends(get_services)) -> dict[str, Any]:
+    with services.registry.uow(viewer) as uow:
+        return retirement_out(uow, retirements.get_visible(uow, viewer, retirement_id),
+                              services.settings.public_base_url)
+
+
+@router.get("/retirements/{retirement_id}/certificate")
+def retirement_certificate(retirement_id: int, _: Principal | None = Depends(PUBLIC),
+                           services: Services = Depends(get_services)) -> dict[str, Any]:
+    """The retirement certificate (JSON): what was retired, for whom, why, which serials, from which
+    projects and methodologies. Its verification URL is this address."""
+    with services.registry.uow() as uow:
+        retirement = retirements.get_visible(uow, None, retirement_id)
+        body = retirement_out(uow, retirement, services.settings.public_base_url)
+        batch_ids = sorted({b.batch_id for b in retirements.blocks_of(uow, retirement.id)})
+        sources = []
+        for batch_id in batch_ids:
+            batch = uow.session.get(Batch, batch_id)
+            assert batch is not None
+            sources.append(disclosure.batch_context(uow, batch))
+        return {"certificate": retirement.code, "registry": "嘉兴市碳普惠登记簿 · Jiaxing carbon-inclusive registry",
+                "retirement": body, "sources": sources,
+                "issued_on": (retirement.executed_at or retirement.requested_at).date().isoformat()}
+
+
+@router.get("/disclosure/issuances")
+def list_issuances(project_id: int | None = None, page: tuple[int, int] = Depends(page_params),
+                   _: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Every issuance with its serial block, project and methodology (Art. 24)."""
+    with services.registry.uow() as uow:
+        result = disclosure.issuances(uow, page[0], page[1], project_id)
+        return {"total": result.total, "offset": result.offset, "limit": result.limit,
+                "items": [disclosure.batch_context(uow, b) for b in result.items]}
+
+
+@router.get("/disclosure/revocations")
+def list_revocations(page: tuple[int, int] = Depends(page_params), _: Principal | None = Depends(PUBLIC),
+                     services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Revocations with their public notices (Art. 26)."""
+    with services.registry.uow() as uow:
+        result = disclosure.revocations(uow, page[0], page[1])
+        items = []
+        for r in result.items:
+            batch = uow.session.get(Batch, r.batch_id)
+            assert batch is not None
+            items.append({"id": r.id, "quantity_t": r.quantity_t, "reason": r.reason, "notice": r.notice,
+                          "created_at": r.created_at.isoformat(), "batch": disclosure.batch_context(uow, batch)})
+        return {"total": result.total, "offset": result.offset, "limit": result.limit, "items": items}
+
+
+@router.get("/serials/{serial}")
+def serial_lookup(serial: Annotated[str, StringConstraints(max_length=40)],
+                  _: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Any serial number (bare or labelled) → its batch, project, methodology and its life."""
+    number = serials.parse_serial(serial)
+    if number is None:
+        raise InvalidInput("Not a serial number; use the number or its label JXCI-YYYY-B000000-0000000000.",
+                           "不是有效的序列号。")
+    with services.registry.uow() as uow:
+        return disclosure.serial_life(uow, number)
+

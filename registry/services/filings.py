@@ -1,0 +1,271 @@
+"""Reduction filings (Art. 14–17): the owner files a monitoring period, commissions a verifier, applies
+for filing with the documents of Art. 16; the review flow of Art. 17 ends in issuance."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+
+from registry.errors import NotFound, RuleViolation, StateConflict
+from registry.orm import (
+    Document,
+    Filing,
+    FilingAsset,
+    FilingDocument,
+    MethodologyVersion,
+    Participant,
+    Project,
+    User,
+    UserRole,
+)
+from registry.pagination import Page, paginate
+from registry.principals import Principal
+from registry.services import methodologies, projects
+from registry.services.reviews import Subject, apply_action
+from registry.services.rule_sets import rule_set_in_force
+from registry.unit_of_work import UnitOfWork
+from rules import filing as filing_rules
+from rules import review_flow
+from rules.violations import Violation
+
+PUBLIC_STATES = ("public_notice", "registered", "issued")
+LIVE_STATES = ("submitted", "center_approved", "expert_review", "expert_approved", "public_notice", "registered",
+               "issued")
+
+
+def subject(filing: Filing) -> Subject:
+    return Subject("filing", review_flow.FILING_FLOW, filing)
+
+
+def can_see(viewer: Principal | None, filing: Filing) -> bool:
+    """The owner, its commissioned verifier and the reviewers see a filing; the public once it is in notice."""
+    if filing.status in PUBLIC_STATES:
+        return True
+    if viewer is None:
+        return False
+    return (viewer.participant_id in (filing.owner_participant_id, filing.verifier_participant_id)
+            or viewer.is_reviewer)
+
+
+def get_filing(uow: UnitOfWork, viewer: Principal | None, filing_id: int, for_update: bool = False) -> Filing:
+    filing = uow.session.get(Filing, filing_id, with_for_update=for_update)
+    if filing is None or not can_see(viewer, filing):
+        raise NotFound(f"Filing {filing_id} not found.", f"未找到备案 {filing_id}。")
+    return filing
+
+
+def _own(filing: Filing, principal: Principal) -> None:
+    if filing.owner_participant_id != principal.participant_id:
+        raise NotFound(f"Filing {filing.id} not found.", f"未找到备案 {filing.id}。")
+
+
+def _require_status(filing: Filing, *allowed: str) -> None:
+    if filing.status not in allowed:
+        raise StateConflict(f"The filing is {filing.status}; this needs {' or '.join(allowed)}.",
+                            f"备案状态为 {filing.status}，此操作需要 {' 或 '.join(allowed)}。")
+
+
+def _document(uow: UnitOfWork, principal: Principal, sha256: str, field: str) -> Document:
+    doc = uow.session.get(Document, sha256)
+    if doc is None or (doc.uploaded_by_participant_id != principal.participant_id and not principal.is_reviewer):
+        raise RuleViolation([Violation("JX-16", "Art. 16", field, f"未找到文件 {sha256}，请先上传。",
+                                       f"Document {sha256} not found; upload it first.")])
+    return doc
+
+
+def _other_filings(uow: UnitOfWork, project_id: int, assets: list[str], exclude: int | None) -> list[
+        filing_rules.FiledPeriod]:
+    rows = uow.session.execute(
+        select(Filing.id, Filing.project_id, Filing.monitoring_start, Filing.monitoring_end)
+        .where(Filing.status.in_(LIVE_STATES),
+               or_(Filing.project_id == project_id,
+                   Filing.id.in_(select(FilingAsset.filing_id).where(FilingAsset.asset_identifier.in_(assets)))))
+    ).all()
+    result = []
+    for row in rows:
+        if row.id == exclude:
+            continue
+        their_assets = tuple(uow.session.scalars(
+            select(FilingAsset.asset_identifier).where(FilingAsset.filing_id == row.id)))
+        result.append(filing_rules.FiledPeriod(row.id, row.project_id, their_assets, row.monitoring_start,
+                                               row.monitoring_end))
+    return result
+
+
+def _period_and_counting(uow: UnitOfWork, filing: Filing, project: Project, application_date: date) -> list[Violation]:
+    rule_set = rule_set_in_force(uow, application_date)
+    assets = projects.assets_of(uow, project.id)
+    problems = filing_rules.check_monitoring_period(filing.monitoring_start, filing.monitoring_end,
+                                                    project.crediting_start, project.crediting_end,
+                                                    application_date, rule_set)
+    problems += filing_rules.check_double_counting(project.id, assets, filing.monitoring_start,
+                                                   filing.monitoring_end,
+                                                   _other_filings(uow, project.id, assets, filing.id),
+                                                   filing_id=filing.id)
+    return problems
+
+
+def _require_active(uow: UnitOfWork, participant_id: int) -> None:
+    participant = uow.session.get(Participant, participant_id)
+    if participant is None or participant.status != "active":
+        raise RuleViolation([Violation("JX-26", "Art. 26", None, "主体已被暂停或取消资格，不得申报减排量。",
+                                       "The participant is suspended or disqualified and may not file reductions.")])
+
+
+def create(uow: UnitOfWork, principal: Principal, *, project_id: int, monitoring_start: date, monitoring_end: date,
+           inputs: dict[str, Decimal], report_sha256: str, report_preparer_participant_id: int) -> Filing:
+    """File a monitoring period: the reductions are computed now with the methodology version of the project
+    and the parameter versions in force at the period's start, and the full trace is kept (Art. 14)."""
+    _require_active(uow, principal.participant_id)
+    project = projects.get_project(uow, principal, project_id)
+    if project.owner_participant_id != principal.participant_id:
+        raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
+    if project.status != "registered":
+        raise StateConflict("Only a registered project can file reductions.", "只有已登记的项目可以申报减排量。")
+    if uow.session.get(Participant, report_preparer_participant_id) is None:
+        raise NotFound("The organisation that prepared the report is unknown.", "未找到编制核算报告的机构。")
+    _document(uow, principal, report_sha256, "report_sha256")
+    version = uow.session.get(MethodologyVersion, project.methodology_version_id)
+    assert version is not None
+    result = methodologies.calculate(uow, version, inputs, monitoring_start)
+    filing = Filing(
+        project_id=project.id, owner_participant_id=principal.participant_id, methodology_version_id=version.id,
+        monitoring_start=monitoring_start, monitoring_end=monitoring_end,
+        inputs={k: format(v, "f") for k, v in inputs.items()},
+        calculation={"trace": [
+            {"name": t.name, "label_zh": t.label_zh, "label_en": t.label_en, "unit": t.unit,
+             "expression": t.expression, "substituted": t.substituted, "value": format(t.value, "f")}
+            for t in result.calculation.trace],
+            "parameters": {c: {"version": v.version, "value": format(v.value, "f"), "source": v.source}
+                           for c, v in result.parameter_versions.items()},
+            "on": result.on.isoformat()},
+        calculated_tco2e=result.calculation.result, report_sha256=report_sha256,
+        report_preparer_participant_id=report_preparer_participant_id, status="draft", created_at=uow.now(),
+    )
+    problems = _period_and_counting(uow, filing, project, uow.today())
+    if result.calculation.result <= 0:
+        problems.append(Violation("JX-28", "Art. 28", "inputs", "计算的减排量不大于零，无可申报的减排量。",
+                                  "The calculated reduction is not above zero; there is nothing to file."))
+    if problems:
+        raise RuleViolation(problems)
+    uow.session.add(filing)
+    uow.session.flush()
+    uow.session.add(FilingDocument(filing_id=filing.id, kind="accounting_report", sha256=report_sha256))
+    uow.audit("filing.created", "filing", filing.id,
+              {"project_id": project.id, "monitoring_start": monitoring_start, "monitoring_end": monitoring_end,
+               "calculated_tco2e": filing.calculated_tco2e, "parameters": filing.calculation["parameters"]})
+    return filing
+
+
+def commission(uow: UnitOfWork, principal: Principal, filing_id: int, verifier_participant_id: int) -> Filing:
+    """The owner commissions a verifier (Art. 15); one that prepared the report, or the owner itself, may not."""
+    filing = get_filing(uow, principal, filing_id, for_update=True)
+    _own(filing, principal)
+    _require_status(filing, "draft", "commissioned")
+    is_verifier = uow.session.scalar(
+        select(func.count()).select_from(UserRole).join(User, User.id == UserRole.user_id)
+        .where(User.participant_id == verifier_participant_id, UserRole.role == "verifier"))
+    if not is_verifier:
+        raise NotFound("No verifier organisation with that id.", "未找到该核查机构。")
+    problems = filing_rules.check_verifier_independence(verifier_participant_id,
+                                                        filing.report_preparer_participant_id,
+                                                        filing.owner_participant_id)
+    if problems:
+        raise RuleViolation(problems)
+    filing.verifier_participant_id = verifier_participant_id
+    filing.status = "commissioned"
+    uow.audit("filing.commissioned", "filing", filing.id, {"verifier_participant_id": verifier_participant_id})
+    return filing
+
+
+def verify(uow: UnitOfWork, principal: Principal, filing_id: int, *, verified_tco2e: Decimal,
+           statement_sha256: str, reason: str | None) -> Filing:
+    """The commissioned verifier's statement (核证表): a quantity never above the claim, with reasons if lower."""
+    filing = get_filing(uow, principal, filing_id, for_update=True)
+    if filing.verifier_participant_id != principal.participant_id:
+        raise NotFound(f"Filing {filing_id} not found.", f"未找到备案 {filing_id}。")
+    _require_status(filing, "commissioned")
+    _document(uow, principal, statement_sha256, "statement_sha256")
+    problems = filing_rules.check_verified_quantity(filing.calculated_tco2e, verified_tco2e, reason)
+    if problems:
+        raise RuleViolation(problems)
+    filing.verified_tco2e = verified_tco2e
+    filing.verification_statement_sha256 = statement_sha256
+    filing.verification_reason = reason
+    filing.verified_at = uow.now()
+    filing.status = "verified"
+    uow.session.merge(FilingDocument(filing_id=filing.id, kind="verification_statement", sha256=statement_sha256))
+    uow.audit("filing.verified", "filing", filing.id, {"verified_tco2e": verified_tco2e, "reason": reason})
+    return filing
+
+
+def apply(uow: UnitOfWork, principal: Principal, filing_id: int, documents: list[dict[str, str]]) -> Filing:
+    """Apply for filing (Art. 16): every required document present, the period and uniqueness re-checked on
+    the application date; the claimed assets become live so no other filing can count them again."""
+    _require_active(uow, principal.participant_id)
+    filing = get_filing(uow, principal, filing_id, for_update=True)
+    _own(filing, principal)
+    _require_status(filing, "verified")
+    for index, item in enumerate(documents):
+        _document(uow, principal, item["sha256"], f"documents[{index}].sha256")
+        uow.session.merge(FilingDocument(filing_id=filing.id, kind=item["kind"], sha256=item["sha256"]))
+    uow.session.flush()
+    project = uow.session.get(Project, filing.project_id)
+    assert project is not None
+    today = uow.today()
+    present = set(uow.session.scalars(select(FilingDocument.kind).where(FilingDocument.filing_id == filing.id)))
+    rule_set = rule_set_in_force(uow, today)
+    problems = filing_rules.check_filing_documents(present, rule_set)
+    problems += _period_and_counting(uow, filing, project, today)
+    if problems:
+        raise RuleViolation(problems)
+    count = uow.session.scalar(select(func.count()).select_from(Filing).where(Filing.code.is_not(None))) or 0
+    filing.code = f"JXF-{today.year}-{count + 1:05d}"
+    filing.status = "submitted"
+    filing.application_date = today
+    filing.submitted_at = uow.now()
+    for asset in projects.assets_of(uow, project.id):
+        uow.session.add(FilingAsset(filing_id=filing.id, asset_identifier=asset,
+                                    monitoring_start=filing.monitoring_start, monitoring_end=filing.monitoring_end,
+                                    live=True))
+    uow.audit("filing.applied", "filing", filing.id, {"code": filing.code, "documents": sorted(present)})
+    return filing
+
+
+def review(uow: UnitOfWork, principal: Principal, filing_id: int, action: str, comment: str) -> Filing:
+    """One Art. 17 review step; a rejection frees the claimed assets for a corrected filing."""
+    if action == "issue":
+        raise StateConflict("Issue through POST /filings/{id}/issue.", "请通过签发接口签发。")
+    filing = get_filing(uow, principal, filing_id, for_update=True)
+    apply_action(uow, principal, subject(filing), action, comment, rule_set_in_force(uow, uow.today()).notice_days)
+    if filing.status == "rejected":
+        release_assets(uow, filing.id)
+    return filing
+
+
+def release_assets(uow: UnitOfWork, filing_id: int) -> None:
+    for asset in uow.session.scalars(select(FilingAsset).where(FilingAsset.filing_id == filing_id)):
+        asset.live = False
+
+
+def list_filings(uow: UnitOfWork, viewer: Principal | None, *, mine: bool, status: str | None,
+                 project_id: int | None, offset: int, limit: int) -> Page[Filing]:
+    query = select(Filing)
+    if viewer is None or not (viewer.is_reviewer or mine):
+        query = query.where(Filing.status.in_(PUBLIC_STATES))
+    elif mine:
+        query = query.where(or_(Filing.owner_participant_id == viewer.participant_id,
+                                Filing.verifier_participant_id == viewer.participant_id))
+    if status:
+        query = query.where(Filing.status == status)
+    if project_id:
+        query = query.where(Filing.project_id == project_id)
+    return paginate(uow.session, query.order_by(Filing.id.desc()), offset, limit)
+
+
+def documents_of(uow: UnitOfWork, filing_id: int) -> list[FilingDocument]:
+    return list(uow.session.scalars(select(FilingDocument).where(FilingDocument.filing_id == filing_id)
+                                    .order_by(FilingDocument.kind)))
+

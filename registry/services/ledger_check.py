@@ -1,0 +1,86 @@
+"""The ledger check: every entry balances, balances equal their postings, serial blocks equal balances,
+no serial sits in two live blocks, and per batch issued = available + held + retired + revoked."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from registry import ledger, serials
+from registry.orm import Account, Balance, Batch, Posting, SerialBlock
+from registry.unit_of_work import UnitOfWork
+
+
+@dataclass
+class LedgerReport:
+    ok: bool = True
+    entries_checked: int = 0
+    batches_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    batches: list[dict[str, Any]] = field(default_factory=list)
+
+    def fail(self, problem: str) -> None:
+        self.ok = False
+        if len(self.problems) < 100:
+            self.problems.append(problem)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "entries_checked": self.entries_checked, "batches_checked": self.batches_checked,
+                "problems": self.problems, "batches": self.batches}
+
+
+def check(uow: UnitOfWork) -> LedgerReport:
+    """Run every conservation check over the whole ledger (read-only)."""
+    report = LedgerReport()
+    session = uow.session
+    report.entries_checked = session.scalar(select(func.count(func.distinct(Posting.entry_id)))) or 0
+    for entry_id, asset, total in session.execute(
+        select(Posting.entry_id, Posting.asset, func.sum(Posting.amount))
+        .group_by(Posting.entry_id, Posting.asset).having(func.sum(Posting.amount) != 0)
+    ):
+        report.fail(f"journal entry {entry_id} does not balance for {asset}: {total}")
+    posted = {(a, s, b): int(t) for a, s, b, t in session.execute(
+        select(Posting.account_id, Posting.asset, Posting.bucket, func.sum(Posting.amount))
+        .group_by(Posting.account_id, Posting.asset, Posting.bucket))}
+    balances = {(b.account_id, b.asset, b.bucket): b for b in session.scalars(select(Balance))}
+    for key in set(posted) | set(balances):
+        cached = balances[key].amount if key in balances else 0
+        if cached != posted.get(key, 0):
+            report.fail(f"balance {key} is {cached} but its postings sum to {posted.get(key, 0)}")
+        if key in balances and cached < 0 and not balances[key].may_go_negative:
+            report.fail(f"balance {key} is negative: {cached}")
+    live = list(session.scalars(select(SerialBlock).where(SerialBlock.live.is_(True))))
+    in_blocks: dict[tuple[int, str, str], int] = defaultdict(int)
+    for block in live:
+        in_blocks[(block.account_id, ledger.credit_asset(block.batch_id), block.bucket)] += (
+            block.serial_end - block.serial_start + 1)
+    source_ids = set(session.scalars(select(Account.id).where(Account.kind == "issuance")))
+    for key, cached in ((k, b.amount) for k, b in balances.items() if k[1].startswith("CREDIT:")):
+        if key[0] not in source_ids and in_blocks.get(key, 0) != cached:
+            report.fail(f"serial blocks of {key} hold {in_blocks.get(key, 0)} t but the balance is {cached} t")
+    for a, b in serials.overlaps(serials.Block(x.serial_start, x.serial_end, x.batch_id) for x in live):
+        report.fail(f"serials {b.start}..{min(a.end, b.end)} sit in two live blocks")
+    for batch in session.scalars(select(Batch).order_by(Batch.id)):
+        report.batches_checked += 1
+        asset = ledger.credit_asset(batch.id)
+        parts = {bucket: 0 for bucket in (ledger.AVAILABLE, ledger.HELD, ledger.RETIRED, ledger.REVOKED)}
+        source = 0
+        for (account_id, bal_asset, bucket), bal in balances.items():
+            if bal_asset != asset:
+                continue
+            if account_id in source_ids:
+                source += bal.amount
+            else:
+                parts[bucket] += bal.amount
+        report.batches.append({"batch": batch.code, "issued_t": batch.quantity_t,
+                               **{f"{k}_t": v for k, v in parts.items()}})
+        if sum(parts.values()) != batch.quantity_t or source != -batch.quantity_t:
+            report.fail(f"batch {batch.code}: issued {batch.quantity_t} t but available+held+retired+revoked = "
+                        f"{sum(parts.values())} t (source {source})")
+        in_range = [x for x in live if x.batch_id == batch.id]
+        if any(x.serial_start < batch.serial_start or x.serial_end > batch.serial_end for x in in_range):
+            report.fail(f"batch {batch.code}: a block lies outside the batch's serial range")
+    return report

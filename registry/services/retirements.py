@@ -1,0 +1,115 @@
+"""Retirement (注销, Art. 21): a holder asks, the credits are held, the operations center retires them on
+the platform; a retired tonne never moves again. Certificates name the serial blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from registry import ledger, serials
+from registry.errors import NotFound, RuleViolation, StateConflict
+from registry.orm import Participant, Retirement, RetirementBlock
+from registry.pagination import Page, paginate
+from registry.principals import Principal
+from registry.services import holdings
+from registry.unit_of_work import UnitOfWork
+from rules.violations import Violation
+
+
+def _require_active(uow: UnitOfWork, participant_id: int) -> None:
+    participant = uow.session.get(Participant, participant_id)
+    if participant is None or participant.status != "active":
+        raise RuleViolation([Violation("JX-26", "Art. 26", None, "主体已被暂停或取消资格，不得注销减排量。",
+                                       "The participant is suspended or disqualified and may not retire credits.")])
+
+
+def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, quantity_t: int,
+            batch_id: int | None, purpose: str, beneficiary: str, details: dict[str, Any],
+            auto_execute: bool) -> Retirement:
+    """Hold `quantity_t` (lowest serials first) for retirement; executed at once when configured so."""
+    _require_active(uow, principal.participant_id)
+    account = (holdings.own_account(uow, principal.participant_id, account_id) if account_id
+               else holdings.main_account(uow, principal.participant_id))
+    moved = holdings.move_credits(uow, "retirement_hold", source=(account.id, ledger.AVAILABLE),
+                                  target=(account.id, ledger.HELD), quantity=quantity_t,
+                                  batch_ids=[batch_id] if batch_id else None, memo=f"retirement for {beneficiary}")
+    count = uow.session.scalar(select(func.count()).select_from(Retirement)) or 0
+    retirement = Retirement(code=f"JXR-{uow.today().year}-{count + 1:06d}", account_id=account.id,
+                            participant_id=principal.participant_id, batch_id=batch_id, quantity_t=quantity_t,
+                            purpose=purpose, beneficiary=beneficiary, details=details, status="requested",
+                            requested_at=uow.now())
+    uow.session.add(retirement)
+    uow.session.flush()
+    for block in moved.blocks:
+        uow.session.add(RetirementBlock(retirement_id=retirement.id, batch_id=block.batch_id,
+                                        serial_start=block.start, serial_end=block.end))
+    uow.audit("retirement.requested", "retirement", retirement.id,
+              {"code": retirement.code, "quantity_t": quantity_t, "purpose": purpose, "beneficiary": beneficiary,
+               "details": details, "blocks": [[b.batch_id, b.start, b.end] for b in moved.blocks]})
+    if auto_execute:
+        execute(uow, retirement)
+    return retirement
+
+
+def blocks_of(uow: UnitOfWork, retirement_id: int) -> list[serials.Block]:
+    return [serials.Block(r.serial_start, r.serial_end, r.batch_id) for r in uow.session.scalars(
+        select(RetirementBlock).where(RetirementBlock.retirement_id == retirement_id)
+        .order_by(RetirementBlock.serial_start))]
+
+
+def get(uow: UnitOfWork, retirement_id: int, for_update: bool = False) -> Retirement:
+    retirement = uow.session.get(Retirement, retirement_id, with_for_update=for_update)
+    if retirement is None:
+        raise NotFound(f"Retirement {retirement_id} not found.", f"未找到注销 {retirement_id}。")
+    return retirement
+
+
+def get_visible(uow: UnitOfWork, viewer: Principal | None, retirement_id: int, for_update: bool = False) -> Retirement:
+    """Executed retirements are public; a request is seen by its holder and the operations center."""
+    retirement = get(uow, retirement_id, for_update)
+    if retirement.status == "executed":
+        return retirement
+    if viewer is not None and (viewer.participant_id == retirement.participant_id or viewer.has("operator", "bureau")):
+        return retirement
+    raise NotFound(f"Retirement {retirement_id} not found.", f"未找到注销 {retirement_id}。")
+
+
+def execute(uow: UnitOfWork, retirement: Retirement) -> Retirement:
+    """The operations center retires exactly the held serial blocks of this request."""
+    if retirement.status != "requested":
+        raise StateConflict(f"The retirement is {retirement.status}.", f"该注销状态为 {retirement.status}。")
+    holdings.move_credits(uow, "retirement", source=(retirement.account_id, ledger.HELD),
+                          target=(retirement.account_id, ledger.RETIRED), ranges=blocks_of(uow, retirement.id),
+                          reference=f"retirement:{retirement.id}", memo=retirement.code)
+    retirement.status = "executed"
+    retirement.executed_at = uow.now()
+    retirement.executed_by = uow.actor.user_id if uow.actor else None
+    uow.audit("retirement.executed", "retirement", retirement.id, {"code": retirement.code})
+    return retirement
+
+
+def cancel(uow: UnitOfWork, retirement: Retirement, reason: str) -> Retirement:
+    """Release the hold of a request not yet executed."""
+    if retirement.status != "requested":
+        raise StateConflict(f"The retirement is {retirement.status}.", f"该注销状态为 {retirement.status}。")
+    holdings.move_credits(uow, "retirement_release", source=(retirement.account_id, ledger.HELD),
+                          target=(retirement.account_id, ledger.AVAILABLE), ranges=blocks_of(uow, retirement.id),
+                          reference=f"retirement:{retirement.id}", memo=reason)
+    retirement.status = "cancelled"
+    uow.audit("retirement.cancelled", "retirement", retirement.id, {"reason": reason})
+    return retirement
+
+
+def list_retirements(uow: UnitOfWork, viewer: Principal | None, *, status: str | None, mine: bool,
+                     purpose: str | None, offset: int, limit: int) -> Page[Retirement]:
+    query = select(Retirement)
+    if mine and viewer is not None:
+        query = query.where(Retirement.participant_id == viewer.participant_id)
+    elif viewer is None or not viewer.has("operator", "bureau"):
+        query = query.where(Retirement.status == "executed")
+    if status:
+        query = query.where(Retirement.status == status)
+    if purpose:
+        query = query.where(Retirement.purpose == purpose)
+    return paginate(uow.session, query.order_by(Retirement.id.desc()), offset, limit)
