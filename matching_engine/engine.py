@@ -1,0 +1,447 @@
+"""The facade: one :class:`Engine` holds one instrument's whole market, every mode, in one object.
+
+``submit(command)`` first checks the timestamp (``STALE_TIMESTAMP`` if it goes backwards), then fires every
+timer due at or before it (GTD orders, listings, proposals by their expiry; one-sided auctions by their end),
+in order of (deadline, kind, id), then handles the command. An object whose deadline equals the command's
+time is therefore already gone when the command sees it. Rejections are answers (``Rejected`` events), never
+exceptions; a ``TypeError`` means the caller passed something that is not a command.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from matching_engine.book import OrderBook
+from matching_engine.codec import from_plain, to_plain
+from matching_engine.commands import (
+    AcceptTransfer,
+    AdvanceTime,
+    AmendOrder,
+    CancelAuction,
+    CancelListing,
+    CancelOrder,
+    CloseDay,
+    Command,
+    OpenAuction,
+    OpenDay,
+    PickListing,
+    PlaceBid,
+    PlaceOrder,
+    PostListing,
+    ProposeTransfer,
+    RejectTransfer,
+    SetPhase,
+    WithdrawTransfer,
+)
+from matching_engine.config import InstrumentConfig, band_limits
+from matching_engine.enums import Phase, ProposalStatus, Reason, Side
+from matching_engine.events import DayClosed, Event, PhaseChanged
+from matching_engine.listings import ListingBoard
+from matching_engine.negotiated import TransferDesk
+from matching_engine.one_sided import AuctionHouse
+from matching_engine.records import (
+    AuctionIndication,
+    AuctionState,
+    Bar,
+    Depth,
+    LastTrade,
+    ListingState,
+    OrderState,
+    ProposalState,
+    SessionState,
+    TopOfBook,
+)
+from matching_engine.session import Session
+
+SNAPSHOT_FORMAT = 1
+PHASES = {member: member for member in Phase}
+
+# The id each command is about, for the ``ref_id`` of its rejection.
+REF_FIELDS: dict[type, str | None] = {
+    OpenDay: None,
+    SetPhase: None,
+    CloseDay: None,
+    AdvanceTime: None,
+    PlaceOrder: "order_id",
+    CancelOrder: "order_id",
+    AmendOrder: "order_id",
+    PostListing: "listing_id",
+    PickListing: "listing_id",
+    CancelListing: "listing_id",
+    ProposeTransfer: "proposal_id",
+    AcceptTransfer: "proposal_id",
+    RejectTransfer: "proposal_id",
+    WithdrawTransfer: "proposal_id",
+    OpenAuction: "auction_id",
+    PlaceBid: "bid_id",
+    CancelAuction: "auction_id",
+}
+
+
+class Engine:
+    """One instrument's order book, call auction, listing board, negotiated transfers, one-sided auctions."""
+
+    __slots__ = (
+        "_auctions",
+        "_book",
+        "_desk",
+        "_handlers",
+        "_listings",
+        "_session",
+        "_timer_handlers",
+        "config",
+    )
+
+    def __init__(self, config: InstrumentConfig) -> None:
+        self.config = config
+        session = self._session = Session(config)
+        book = self._book = OrderBook(session)
+        listings = self._listings = ListingBoard(session)
+        desk = self._desk = TransferDesk(session)
+        auctions = self._auctions = AuctionHouse(session)
+        self._handlers: dict[type, Callable[[Any, list[Event]], None]] = {
+            PlaceOrder: book.place,
+            CancelOrder: book.cancel,
+            AmendOrder: book.amend,
+            OpenDay: self._open_day,
+            SetPhase: self._set_phase,
+            CloseDay: self._close_day,
+            AdvanceTime: self._advance_time,
+            PostListing: listings.post,
+            PickListing: listings.pick,
+            CancelListing: listings.cancel,
+            ProposeTransfer: desk.propose,
+            AcceptTransfer: desk.accept,
+            RejectTransfer: desk.reject,
+            WithdrawTransfer: desk.withdraw,
+            OpenAuction: auctions.open,
+            PlaceBid: auctions.bid,
+            CancelAuction: auctions.cancel,
+        }
+        self._timer_handlers: tuple[Callable[[int, int, int, list[Event]], None], ...] = (
+            book.expire,
+            listings.expire,
+            desk.expire,
+            auctions.close_due,
+        )
+
+    # --- commands -------------------------------------------------------------------------------------------
+    def submit(self, command: Command) -> list[Event]:
+        """Apply one command; the events it caused, in order, each with the next sequence number."""
+        session = self._session
+        ts_ms = command.ts_ms
+        events: list[Event] = []
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"not a command: {command!r}")
+        if type(ts_ms) is not int or ts_ms < session.now_ms:
+            field = REF_FIELDS[type(command)]
+            session.reject(
+                events,
+                ts_ms,
+                type(command).__name__,
+                getattr(command, field) if field else None,
+                Reason.STALE_TIMESTAMP,
+            )
+            return events
+        session.now_ms = ts_ms
+        timers = session.timers
+        if timers and timers[0][0] <= ts_ms:
+            self._fire_timers(ts_ms, events)
+        handler(command, events)
+        return events
+
+    def submit_all(self, commands: Iterable[Command]) -> list[Event]:
+        """Apply commands in order; all their events."""
+        events: list[Event] = []
+        submit = self.submit
+        for command in commands:
+            events.extend(submit(command))
+        return events
+
+    @classmethod
+    def replay(cls, config: InstrumentConfig, commands: Iterable[Command]) -> tuple[Engine, list[Event]]:
+        """A fresh engine that has applied ``commands`` (a command log), and the events they caused."""
+        engine = cls(config)
+        return engine, engine.submit_all(commands)
+
+    def _fire_timers(self, ts_ms: int, events: list[Event]) -> None:
+        timers = self._session.timers
+        handlers = self._timer_handlers
+        while timers and timers[0][0] <= ts_ms:
+            deadline_ms, kind, object_id = heapq.heappop(timers)
+            handlers[kind](deadline_ms, object_id, ts_ms, events)
+
+    def _advance_time(self, cmd: AdvanceTime, events: list[Event]) -> None:
+        """Nothing beyond the timers that ``submit`` already fired."""
+
+    def _open_day(self, cmd: OpenDay, events: list[Event]) -> None:
+        """Start a trading day. Checks: WRONG_PHASE (not CLOSED, or the phase is not CALL or CONTINUOUS),
+        INVALID_TRADING_DAY (empty, or not after the last day opened; ISO dates compare correctly)."""
+        session = self._session
+        phase = PHASES.get(cmd.phase)
+        reason: Reason | None = None
+        if session.phase is not Phase.CLOSED or phase not in (Phase.CALL, Phase.CONTINUOUS):
+            reason = Reason.WRONG_PHASE
+        elif (
+            not isinstance(cmd.trading_day, str)
+            or not cmd.trading_day
+            or (session.trading_day and cmd.trading_day <= session.trading_day)
+        ):
+            reason = Reason.INVALID_TRADING_DAY
+        if reason is not None:
+            session.reject(events, cmd.ts_ms, "OpenDay", None, reason)
+            return
+        assert phase is not None
+        session.trading_day = cmd.trading_day
+        session.market.start_day(cmd.trading_day)
+        self._enter(phase, cmd.ts_ms, events)
+
+    def _set_phase(self, cmd: SetPhase, events: list[Event]) -> None:
+        """Change phase within a day. Checks: WRONG_PHASE (from or to CLOSED, or to the current phase)."""
+        session = self._session
+        phase = PHASES.get(cmd.phase)
+        if session.phase is Phase.CLOSED or phase is None or phase is Phase.CLOSED or phase is session.phase:
+            session.reject(events, cmd.ts_ms, "SetPhase", None, Reason.WRONG_PHASE)
+            return
+        if session.phase is Phase.CALL:
+            self._book.uncross(cmd.ts_ms, events)
+        self._enter(phase, cmd.ts_ms, events)
+
+    def _close_day(self, cmd: CloseDay, events: list[Event]) -> None:
+        """End the day (uncross a running call first). Checks: WRONG_PHASE (already CLOSED)."""
+        session = self._session
+        if session.phase is Phase.CLOSED:
+            session.reject(events, cmd.ts_ms, "CloseDay", None, Reason.WRONG_PHASE)
+            return
+        if session.phase is Phase.CALL:
+            self._book.uncross(cmd.ts_ms, events)
+        self._book.expire_day_orders(cmd.ts_ms, events)
+        bar = session.market.close_day()
+        next_reference_fen = session.next_reference(bar)
+        session.set_reference(next_reference_fen)
+        session.seq += 1
+        events.append(
+            DayClosed(
+                session.seq,
+                cmd.ts_ms,
+                bar.trading_day,
+                bar.open_fen,
+                bar.high_fen,
+                bar.low_fen,
+                bar.close_fen,
+                bar.volume_t,
+                bar.turnover_fen,
+                bar.trade_count,
+                next_reference_fen,
+            )
+        )
+        self._enter(Phase.CLOSED, cmd.ts_ms, events)
+
+    def _enter(self, phase: Phase, ts_ms: int, events: list[Event]) -> None:
+        session = self._session
+        session.phase = phase
+        session.seq += 1
+        events.append(PhaseChanged(session.seq, ts_ms, phase, session.trading_day))
+
+    # --- market data and other queries ---------------------------------------------------------------------
+    @property
+    def instrument_id(self) -> str:
+        """The instrument this engine trades."""
+        return self.config.instrument_id
+
+    @property
+    def phase(self) -> Phase:
+        """The current trading phase."""
+        return self._session.phase
+
+    @property
+    def trading_day(self) -> str:
+        """The current (or, when CLOSED, the last) trading day; "" before the first."""
+        return self._session.trading_day
+
+    @property
+    def now_ms(self) -> int:
+        """The time of the last accepted command (a very negative number before any)."""
+        return self._session.now_ms
+
+    @property
+    def next_seq(self) -> int:
+        """The sequence number the next event will carry."""
+        return self._session.seq + 1
+
+    @property
+    def reference_price_fen(self) -> int | None:
+        """Today's reference price (None: none yet, so no price bands apply)."""
+        return self._session.reference_price_fen
+
+    def price_band(self) -> tuple[int, int] | None:
+        """The order book's lowest and highest allowed limit price today, or None without a band."""
+        session = self._session
+        return band_limits(session.reference_price_fen, self.config.price_band_bp, self.config.tick_fen)
+
+    def top_of_book(self) -> TopOfBook:
+        """Best bid and ask with their quantities."""
+        return TopOfBook(*self._book.best())
+
+    def depth(self, levels: int = 5) -> Depth:
+        """The best ``levels`` price levels of each side, best first."""
+        bids, asks = self._book.depth(max(0, levels))
+        return Depth(bids, asks)
+
+    def last_trade(self) -> LastTrade | None:
+        """The last trade of a market-data mode (by default the order book's), any day."""
+        return self._session.market.last_trade
+
+    def bar(self) -> Bar | None:
+        """Today's OHLCV so far; None when CLOSED."""
+        return self._session.market.bar()
+
+    def bars(self) -> tuple[Bar, ...]:
+        """The OHLCV of every closed trading day, oldest first."""
+        return tuple(self._session.market.bars)
+
+    def indicative_auction(self) -> AuctionIndication:
+        """Where the call auction would uncross if it ended now (meaningful in CALL)."""
+        return self._book.indication()
+
+    def order(self, order_id: int) -> OrderState | None:
+        """A resting order, or None."""
+        order = self._book.orders.get(order_id)
+        return None if order is None else order.state()
+
+    def orders(self, account_id: str | None = None) -> list[OrderState]:
+        """Resting orders (of one account), bids best first, then asks best first, each level oldest first."""
+        return [
+            order.state()
+            for order in self._book.all_orders()
+            if account_id is None or order.account_id == account_id
+        ]
+
+    def listing(self, listing_id: int) -> ListingState | None:
+        """A live listing, or None."""
+        listing = self._listings.listings.get(listing_id)
+        return None if listing is None else listing.state()
+
+    def listings(
+        self,
+        side: Side,
+        *,
+        viewer_id: str | None = None,
+        batch_id: str | None = None,
+        min_price_fen: int | None = None,
+        max_price_fen: int | None = None,
+        min_quantity_t: int | None = None,
+        account_id: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> list[ListingState]:
+        """Browse live listings of ``side``: best price first (lowest for SELL, highest for BUY), then oldest.
+
+        Restricted listings appear only when ``viewer_id`` is their owner or an allowed counterparty.
+        ``limit`` is capped at 1000; ``offset`` pages.
+        """
+        return self._listings.browse(
+            side,
+            viewer_id=viewer_id,
+            batch_id=batch_id,
+            min_price_fen=min_price_fen,
+            max_price_fen=max_price_fen,
+            min_quantity_t=min_quantity_t,
+            account_id=account_id,
+            offset=offset,
+            limit=limit,
+        )
+
+    def proposal(self, proposal_id: int) -> ProposalState | None:
+        """An open proposal, or None."""
+        return self._desk.open.get(proposal_id)
+
+    def proposals(self, account_id: str | None = None) -> list[ProposalState]:
+        """Open proposals (that ``account_id`` made or received), by id."""
+        return [
+            p
+            for p in self._desk.states()
+            if account_id is None or account_id in (p.account_id, p.counterparty_id)
+        ]
+
+    def proposal_status(self, proposal_id: int) -> ProposalStatus | None:
+        """OPEN, a final status, or None for an id never seen."""
+        if proposal_id in self._desk.open:
+            return ProposalStatus.OPEN
+        return self._desk.closed.get(proposal_id)
+
+    def auction(self, auction_id: int) -> AuctionState | None:
+        """A live one-sided auction with its sealed bids (not for publication), or None."""
+        auction = self._auctions.auctions.get(auction_id)
+        return None if auction is None else auction.state()
+
+    def auctions(self) -> list[AuctionState]:
+        """Live one-sided auctions by id, with their sealed bids (not for publication)."""
+        house = self._auctions.auctions
+        return [house[key].state() for key in sorted(house)]
+
+    # --- snapshot and restore ------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as a plain JSON-safe dict; :meth:`from_snapshot` rebuilds an identical engine."""
+        desk = self._desk
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "config": self.config.to_dict(),
+            "session": to_plain(self._session.state()),
+            "orders": [to_plain(order.state()) for order in self._book.all_orders()],
+            "listings": [
+                to_plain(self._listings.listings[key].state()) for key in sorted(self._listings.listings)
+            ],
+            "proposals": [to_plain(state) for state in desk.states()],
+            "closed_proposals": [[key, desk.closed[key].value] for key in sorted(desk.closed)],
+            "auctions": [to_plain(state) for state in self.auctions()],
+            "closed_auctions": sorted(self._auctions.closed),
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> Engine:
+        """The engine :meth:`snapshot` described."""
+        if data.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"unknown snapshot format {data.get('format')!r}")
+        engine = cls(InstrumentConfig.from_dict(data["config"]))
+        engine.restore_session(from_plain(SessionState, data["session"]))
+        for item in data["orders"]:
+            engine.restore_order(from_plain(OrderState, item))
+        for item in data["listings"]:
+            engine.restore_listing(from_plain(ListingState, item))
+        for item in data["proposals"]:
+            engine.restore_proposal(from_plain(ProposalState, item))
+        for proposal_id, status in data["closed_proposals"]:
+            engine._desk.restore_closed(proposal_id, ProposalStatus(status))
+        for item in data["auctions"]:
+            engine.restore_auction(from_plain(AuctionState, item))
+        for auction_id in data["closed_auctions"]:
+            engine.restore_closed_auction(auction_id)
+        return engine
+
+    def restore_session(self, state: SessionState) -> None:
+        """Set clock, counters, phase, reference price and market data (first, on a fresh engine)."""
+        self._session.restore(state)
+
+    def restore_order(self, state: OrderState) -> None:
+        """Put a resting order back at its place by ``priority``. Raises ``ValueError`` if it cannot rest."""
+        self._book.restore(state)
+
+    def restore_listing(self, state: ListingState) -> None:
+        """Put a live listing back on the board."""
+        self._listings.restore(state)
+
+    def restore_proposal(self, state: ProposalState) -> None:
+        """Put back an open proposal, or remember a closed one's final status (``state.status``)."""
+        self._desk.restore(state)
+
+    def restore_auction(self, state: AuctionState) -> None:
+        """Put back a one-sided auction that is still taking bids, with its bids."""
+        self._auctions.restore(state)
+
+    def restore_closed_auction(self, auction_id: int) -> None:
+        """Remember that a one-sided auction has ended (late bids then get AUCTION_CLOSED)."""
+        self._auctions.restore_closed(auction_id)
