@@ -80,6 +80,15 @@ def cmd_verify_audit(_: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_check_ledger(_: argparse.Namespace) -> int:
+    from registry.services.ledger_check import check
+
+    with _registry().uow() as uow:
+        report = check(uow)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    return 0 if report.ok else 1
+
+
 def cmd_import_registrations(args: argparse.Namespace) -> int:
     from registry.services.external_registrations import import_csv
     from registry.services.rule_sets import rule_set_in_force
@@ -110,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password")
     admin.set_defaults(func=cmd_create_admin)
     sub.add_parser("verify-audit", help="verify the audit hash chain").set_defaults(func=cmd_verify_audit)
+    sub.add_parser("check-ledger", help="check that every entry balances and every batch is conserved") \
+        .set_defaults(func=cmd_check_ledger)
     imp = sub.add_parser("import-registrations", help="import other-mechanism registrations from CSV")
     imp.add_argument("csv")
     imp.set_defaults(func=cmd_import_registrations)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.tokens import issue_token
 from registry.context import Registry
-from registry.services import participants
+from registry.orm import Batch, Document, Filing, Methodology, MethodologyVersion, Participant, Project, User, UserRole
+from registry.principals import Principal
+from registry.services import issuance, participants
 
 PASSWORD = "correct-horse-battery"
 
@@ -71,3 +77,59 @@ def upload(client: TestClient, headers: dict[str, str], content: bytes, name: st
     response = client.post("/documents", headers=headers, files={"file": (name, content, "application/pdf")})
     assert response.status_code == 201, response.text
     return str(response.json()["sha256"])
+
+
+def seed_ledger(registry: Registry) -> tuple[Principal, list[Principal]]:
+    """The least a batch needs: participants, a registered methodology version, a project. Rows are written
+    directly because this test is about the ledger, not about the flows that lead to it."""
+    with registry.uow() as uow:
+        now = uow.now()
+        people = [Participant(name=f"p{i}", kind="enterprise", status="active", created_at=now) for i in range(4)]
+        uow.session.add_all(people)
+        uow.session.flush()
+        users = [User(participant_id=p.id, username=f"u{p.id}", display_name="u", password_hash="x", active=True,
+                      created_at=now) for p in people]
+        uow.session.add_all(users)
+        uow.session.flush()
+        uow.session.add(UserRole(user_id=users[0].id, role="bureau"))
+        uow.session.add(UserRole(user_id=users[0].id, role="operator"))
+        uow.session.add_all(UserRole(user_id=u.id, role=r) for u in users[1:] for r in ("owner", "trader"))
+        m = Methodology(code="M", title_zh="m", title_en="m", field="other", proposer_participant_id=people[0].id,
+                        created_at=now)
+        uow.session.add(m)
+        uow.session.flush()
+        v = MethodologyVersion(methodology_id=m.id, version=1, status="registered", definition={},
+                               submitted_by=users[0].id, submitted_at=now)
+        uow.session.add(v)
+        uow.session.add(Document(sha256="a" * 64, size_bytes=1, media_type="application/pdf", filename="r",
+                                 uploaded_by_participant_id=people[1].id, uploaded_at=now))
+        uow.session.flush()
+        uow.session.add(Project(code="P", owner_participant_id=people[1].id, methodology_version_id=v.id, title="p",
+                                county_code="330402", industry_code="4416", owner_kind="small",
+                                crediting_start=date(2023, 1, 1), crediting_end=date(2030, 1, 1),
+                                legal_reduction_obligation=False, declared_other_mechanisms=[], status="registered",
+                                created_at=now))
+        uow.commit()
+        bureau = Principal(users[0].id, people[0].id, "bureau", frozenset({"bureau", "operator"}))
+        holders = [Principal(u.id, u.participant_id, u.username, frozenset({"owner", "trader"})) for u in users[1:]]
+        return bureau, holders
+
+
+def issue_to(registry: Registry, bureau: Principal, quantity: int, month: int = 1) -> Batch:
+    """Issue `quantity` t (+0.9, rounded down) to the seeded project's owner from a registered filing
+    written directly."""
+    with registry.uow(bureau) as uow:
+        project = uow.session.scalar(select(Project))
+        assert project is not None
+        start = date(2023, month, 1)
+        filing = Filing(project_id=project.id, owner_participant_id=project.owner_participant_id,
+                        methodology_version_id=project.methodology_version_id, monitoring_start=start,
+                        monitoring_end=start, inputs={}, calculation={}, calculated_tco2e=Decimal(quantity + 1),
+                        verified_tco2e=Decimal(quantity) + Decimal("0.9"), report_sha256="a" * 64,
+                        report_preparer_participant_id=project.owner_participant_id, status="registered",
+                        created_at=uow.now())
+        uow.session.add(filing)
+        uow.session.flush()
+        batch = issuance.issue(uow, bureau, filing.id, "issue")
+        uow.commit()
+        return batch

@@ -5,8 +5,6 @@ are conserved, no serial sits in two live blocks, no balance is negative and no 
 from __future__ import annotations
 
 import tempfile
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -20,53 +18,14 @@ from registry.database import make_session_factory
 from registry.documents import DocumentStore
 from registry.errors import StateConflict
 from registry.orm import (
-    Document,
-    Filing,
-    Methodology,
-    MethodologyVersion,
     Participant,
-    Project,
     SerialBlock,
-    User,
 )
-from registry.principals import Principal
 from registry.services import holdings, issuance, ledger_check, retirements, revocations, transfers
 from tests.conftest import TEST_NOW, Backend
+from tests.support import issue_to, seed_ledger
 
 HOLDERS = 3
-
-
-def _seed(registry: Registry) -> tuple[Principal, list[Principal]]:
-    """The least a batch needs: participants, a registered methodology version, a project. Rows are written
-    directly because this test is about the ledger, not about the flows that lead to it."""
-    with registry.uow() as uow:
-        now = uow.now()
-        people = [Participant(name=f"p{i}", kind="enterprise", status="active", created_at=now) for i in range(4)]
-        uow.session.add_all(people)
-        uow.session.flush()
-        users = [User(participant_id=p.id, username=f"u{p.id}", display_name="u", password_hash="x", active=True,
-                      created_at=now) for p in people]
-        uow.session.add_all(users)
-        uow.session.flush()
-        m = Methodology(code="M", title_zh="m", title_en="m", field="other", proposer_participant_id=people[0].id,
-                        created_at=now)
-        uow.session.add(m)
-        uow.session.flush()
-        v = MethodologyVersion(methodology_id=m.id, version=1, status="registered", definition={},
-                               submitted_by=users[0].id, submitted_at=now)
-        uow.session.add(v)
-        uow.session.add(Document(sha256="a" * 64, size_bytes=1, media_type="application/pdf", filename="r",
-                                 uploaded_by_participant_id=people[1].id, uploaded_at=now))
-        uow.session.flush()
-        uow.session.add(Project(code="P", owner_participant_id=people[1].id, methodology_version_id=v.id, title="p",
-                                county_code="330402", industry_code="4416", owner_kind="small",
-                                crediting_start=date(2023, 1, 1), crediting_end=date(2030, 1, 1),
-                                legal_reduction_obligation=False, declared_other_mechanisms=[], status="registered",
-                                created_at=now))
-        uow.commit()
-        bureau = Principal(users[0].id, people[0].id, "bureau", frozenset({"bureau", "operator"}))
-        holders = [Principal(u.id, u.participant_id, u.username, frozenset({"owner", "trader"})) for u in users[1:]]
-        return bureau, holders
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -77,32 +36,16 @@ class LedgerMachine(RuleBasedStateMachine):
         self.backend.reset()
         self.registry = Registry(self.backend.engine, make_session_factory(self.backend.engine),
                                  FixedClock(TEST_NOW), DocumentStore(Path(tempfile.gettempdir())))
-        self.bureau, self.holders = _seed(self.registry)
+        self.bureau, self.holders = seed_ledger(self.registry)
         self.filings = 0
         self.retired: dict[tuple[int, int], int] = {}  # retired block range → its row id
         self.requested: list[int] = []
 
-    def _issue_filing(self, quantity: int) -> None:
-        with self.registry.uow(self.bureau) as uow:
-            project = uow.session.scalar(select(Project))
-            assert project is not None
-            self.filings += 1
-            start = date(2023, 1, 1).replace(month=1 + self.filings % 12)
-            filing = Filing(project_id=project.id, owner_participant_id=project.owner_participant_id,
-                            methodology_version_id=project.methodology_version_id, monitoring_start=start,
-                            monitoring_end=start, inputs={}, calculation={}, calculated_tco2e=Decimal(quantity),
-                            verified_tco2e=Decimal(quantity) + Decimal("0.9"), report_sha256="a" * 64,
-                            report_preparer_participant_id=project.owner_participant_id, status="registered",
-                            created_at=uow.now())
-            uow.session.add(filing)
-            uow.session.flush()
-            batch = issuance.issue(uow, self.bureau, filing.id, "issue")
-            assert batch.quantity_t == quantity  # x.9 rounds down
-            uow.commit()
-
     @rule(quantity=st.integers(1, 300))
     def issue(self, quantity: int) -> None:
-        self._issue_filing(quantity)
+        self.filings += 1
+        batch = issue_to(self.registry, self.bureau, quantity, month=1 + self.filings % 12)
+        assert batch.quantity_t == quantity  # x.9 rounds down
 
     @rule(source=st.integers(0, HOLDERS - 1), recipient=st.integers(0, HOLDERS - 1), quantity=st.integers(1, 200))
     def transfer(self, source: int, recipient: int, quantity: int) -> None:
