@@ -152,6 +152,7 @@ def registry(backend: Backend, clock: FixedClock, tmp_path: Path) -> Registry:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(database_url="sqlite://", data_dir=tmp_path, allow_clock_travel=True,
+                    max_document_bytes=256 * 1024,
                     rate_limit_per_minute=100_000, login_attempts_per_minute=1000)
 
 

@@ -59,8 +59,9 @@ def download_document(sha256: Sha256, principal: Principal = Depends(allow(*UPLO
     """The bytes, to the uploader's organisation and the reviewers."""
     with services.registry.uow(principal) as uow:
         doc = service.get_visible(uow, principal, sha256)
-    data = services.registry.documents.get(doc.sha256)
-    return Response(data, media_type=doc.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{doc.sha256}"',
+        digest, media_type = doc.sha256, doc.media_type
+    data = services.registry.documents.get(digest)
+    return Response(data, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{digest}"',
         "X-Content-Type-Options": "nosniff",
     })

@@ -219,3 +219,37 @@ def test_monitoring_period_bounds(client: TestClient, people: People, registry: 
     assert (response.status_code == 201) is ok, response.text
     if not ok:
         assert "JX-12" in response.json()["rule_codes"]
+
+
+def test_an_upheld_objection_rejects_the_filing_and_frees_the_period(client: TestClient, people: People,
+                                                                    registry: Registry) -> None:
+    fid = new_filing(client, people, registry, start="2024-01-01", end="2024-03-31")["id"]
+    verified_and_applied(client, people, registry, fid, verified="100")
+    for who, action in (("center", "center_approve"), ("bureau", "bureau_approve")):
+        assert client.post(f"/filings/{fid}/review", headers=people[who], json={"action": action}).status_code == 200
+    in_notice = client.get("/filings?status=public_notice").json()["items"]
+    assert [f["id"] for f in in_notice] == [fid]
+    assert "sha256" not in in_notice[0]["documents"][0]  # the public sees kinds, not evidence
+    objection = client.post(f"/filings/{fid}/objections", json={
+        "objector_name": "匿名", "objector_contact": "tip@example.org", "text": "该屋顶光伏已申报其他机制。"})
+    assert objection.status_code == 201
+    ruled = client.post(f"/objections/{objection.json()['id']}/ruling", headers=people["bureau"],
+                        json={"uphold": True, "ruling": "经核实，异议成立。"})
+    assert ruled.status_code == 200
+    rejected = client.get(f"/filings/{fid}", headers=people["owner"]).json()
+    assert rejected["status"] == "rejected" and rejected["rejection_reason"] == "经核实，异议成立。"
+    # The rejected filing no longer blocks a corrected one for the same period.
+    again = new_filing(client, people, registry, start="2024-01-01", end="2024-03-31", mwh="99")
+    assert again["status"] == "draft"
+
+
+def test_nothing_to_issue_below_one_tonne(client: TestClient, people: People, registry: Registry,
+                                          clock: FixedClock) -> None:
+    fid = new_filing(client, people, registry, start="2024-01-01", end="2024-01-31", mwh="1.8")["id"]
+    verified_and_applied(client, people, registry, fid, verified="0.99")
+    for who, action in (("center", "center_approve"), ("bureau", "bureau_approve")):
+        client.post(f"/filings/{fid}/review", headers=people[who], json={"action": action})
+    clock.advance(timedelta(days=8))
+    client.post(f"/filings/{fid}/review", headers=people["bureau"], json={"action": "register"})
+    refused = client.post(f"/filings/{fid}/issue", headers=people["bureau"], json={})
+    assert refused.status_code == 409 and refused.json()["rule_codes"] == ["JX-28"]
