@@ -27,7 +27,7 @@ Commands (frozen dataclasses; ``command_to_dict`` / ``command_from_dict`` for th
   session      ``OpenDay(ts_ms, trading_day, phase=CALL)``, ``SetPhase(ts_ms, phase)``, ``CloseDay(ts_ms)``,
                ``AdvanceTime(ts_ms)``
   order book   ``PlaceOrder(ts_ms, order_id, account_id, side, quantity_t, price_fen=None, order_type=LIMIT,
-               tif=GTC, expires_at_ms=None, stp=None, protection_price_fen=None)``,
+               tif=None (GTC, or IOC for MARKET), expires_at_ms=None, stp=None, protection_price_fen=None)``,
                ``CancelOrder(ts_ms, order_id, account_id)``,
                ``AmendOrder(ts_ms, order_id, account_id, quantity_t=None, price_fen=None)``
   listing-pick ``PostListing(ts_ms, listing_id, account_id, side, price_fen, quantity_t, min_pick_t,

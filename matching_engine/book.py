@@ -169,7 +169,7 @@ class OrderBook:
         self.asks: SortedDict = SortedDict()
         self.orders: dict[int, Order] = {}
 
-    # --- commands ---------------------------------------------------------------------------------------
+    # --- commands ------------------------------------------------------------------------------------------
     def place(self, cmd: PlaceOrder, events: list[Event]) -> None:
         """Check, accept and match (or, in CALL, rest) a new order.
 
@@ -183,7 +183,7 @@ class OrderBook:
         ts_ms = cmd.ts_ms
         side = SIDES.get(cmd.side)
         order_type = ORDER_TYPES.get(cmd.order_type)
-        tif = TIFS.get(cmd.tif)
+        tif = TIFS.get(cmd.tif) if cmd.tif is not None else (IOC if order_type is MARKET else GTC)
         stp = self.default_stp if cmd.stp is None else STPS.get(cmd.stp)
         reason: Reason | None
         if side is None:
@@ -449,7 +449,7 @@ class OrderBook:
                 return
         self._rest(order, new_timer=False)
 
-    # --- matching -------------------------------------------------------------------------------------------
+    # --- matching ------------------------------------------------------------------------------------------
     def _fok_fits(self, order: Order) -> bool:
         """Whether ``order`` would fill completely now (self-trade prevention included), book untouched."""
         need_t = order.quantity_t
@@ -630,7 +630,7 @@ class OrderBook:
         )
         return 0, True
 
-    # --- book keeping ---------------------------------------------------------------------------------------
+    # --- book keeping --------------------------------------------------------------------------------------
     def _rest(self, order: Order, new_timer: bool = True) -> None:
         """Put ``order`` at the back of its price level."""
         book = self.bids if order.side is BUY else self.asks
@@ -701,7 +701,7 @@ class OrderBook:
         for order in day_orders:
             self._expire(order, ts_ms, events)
 
-    # --- call auction ---------------------------------------------------------------------------------------
+    # --- call auction --------------------------------------------------------------------------------------
     def indication(self) -> AuctionIndication:
         """Where the book would uncross now."""
         bids = self.bids
@@ -844,7 +844,7 @@ class OrderBook:
                 )
             )
 
-    # --- queries and restore ------------------------------------------------------------------------------
+    # --- queries and restore -------------------------------------------------------------------------------
     def best(self) -> tuple[int | None, int, int | None, int]:
         """(best bid, its quantity, best ask, its quantity)."""
         bid_fen = bid_t = 0

@@ -18,7 +18,7 @@ from matching_engine.codec import from_plain, to_plain
 from matching_engine.enums import AuctionPricing, OrderType, Phase, Side, StpMode, TimeInForce
 
 
-# --- session -------------------------------------------------------------------------------------------
+# --- session ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OpenDay:
     """Start a trading day (from CLOSED) in ``phase``: CALL for an opening call auction, or CONTINUOUS."""
@@ -50,12 +50,13 @@ class AdvanceTime:
     ts_ms: int
 
 
-# --- order book (竞价交易) -------------------------------------------------------------------------------
+# --- order book (竞价交易) --------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PlaceOrder:
     """A limit or market order for the continuous book or the call auction.
 
-    A limit order needs ``price_fen``; a market order has none and is IOC (default) or FOK, bounded by
+    ``tif`` None means GTC for a limit order and IOC for a market order.
+    A limit order needs ``price_fen``; a market order has none and is IOC or FOK, bounded by
     ``protection_price_fen`` or, without one, by the best opposite price ± ``market_protection_bp``. GTD
     needs ``expires_at_ms`` (the first instant at which the order is no longer live); other TIFs must not
     have one. ``stp`` None means the instrument's default self-trade prevention.
@@ -68,7 +69,7 @@ class PlaceOrder:
     quantity_t: int
     price_fen: int | None = None
     order_type: OrderType = OrderType.LIMIT
-    tif: TimeInForce = TimeInForce.GTC
+    tif: TimeInForce | None = None
     expires_at_ms: int | None = None
     stp: StpMode | None = None
     protection_price_fen: int | None = None
@@ -98,7 +99,7 @@ class AmendOrder:
     price_fen: int | None = None
 
 
-# --- listing-pick (挂牌点选) -----------------------------------------------------------------------------
+# --- listing-pick (挂牌点选) ------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PostListing:
     """Post a listing: sell (or buy) ``quantity_t`` at ``price_fen``; each pick takes ``min_pick_t`` or more.
@@ -139,7 +140,7 @@ class CancelListing:
     account_id: str
 
 
-# --- negotiated transfer (协议转让) ----------------------------------------------------------------------
+# --- negotiated transfer (协议转让) -----------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ProposeTransfer:
     """``account_id`` proposes to ``counterparty_id`` to trade ``quantity_t`` at ``price_fen``.
@@ -185,7 +186,7 @@ class WithdrawTransfer:
     account_id: str
 
 
-# --- one-sided auction (单向竞价) ------------------------------------------------------------------------
+# --- one-sided auction (单向竞价) -------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OpenAuction:
     """``account_id`` auctions a lot: ``side`` SELL offers ``quantity_t`` to bidders (who must bid at least

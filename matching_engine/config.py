@@ -82,9 +82,8 @@ class InstrumentConfig:
         if self.lot_t <= 0:
             out.append("lot_t must be positive")
         for name in ("min_order_t", "max_order_t", "negotiated_min_t"):
-            value = getattr(self, name)
-            if value <= 0 or value % max(self.lot_t, 1):
-                out.append(f"{name} must be a positive multiple of lot_t")
+            if getattr(self, name) <= 0:
+                out.append(f"{name} must be positive")
         if self.max_order_t < self.min_order_t:
             out.append("max_order_t is below min_order_t")
         if self.negotiated_max_t is not None and self.negotiated_max_t < self.negotiated_min_t:

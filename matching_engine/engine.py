@@ -127,15 +127,15 @@ class Engine:
             auctions.close_due,
         )
 
-    # --- commands -------------------------------------------------------------------------------------------
+    # --- commands ------------------------------------------------------------------------------------------
     def submit(self, command: Command) -> list[Event]:
         """Apply one command; the events it caused, in order, each with the next sequence number."""
         session = self._session
-        ts_ms = command.ts_ms
-        events: list[Event] = []
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"not a command: {command!r}")
+        ts_ms = command.ts_ms
+        events: list[Event] = []
         if type(ts_ms) is not int or ts_ms < session.now_ms:
             field = REF_FIELDS[type(command)]
             session.reject(

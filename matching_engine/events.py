@@ -46,7 +46,7 @@ class Rejected:
     reason: Reason
 
 
-# --- session -------------------------------------------------------------------------------------------
+# --- session ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PhaseChanged:
     """The instrument entered ``phase``."""
@@ -74,7 +74,7 @@ class DayClosed:
     next_reference_price_fen: int | None
 
 
-# --- order book -----------------------------------------------------------------------------------------
+# --- order book -------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OrderAccepted:
     """An order passed every check; trades, a rest in the book or a cancellation of the rest follow."""
@@ -164,7 +164,7 @@ class CallAuctionResult:
     sell_surplus_t: int
 
 
-# --- listing-pick ---------------------------------------------------------------------------------------
+# --- listing-pick -----------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ListingPosted:
     """A listing is on the board."""
@@ -194,7 +194,7 @@ class ListingClosed:
     reason: ListingCloseReason
 
 
-# --- negotiated transfer --------------------------------------------------------------------------------
+# --- negotiated transfer ----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class TransferProposed:
     """A proposal awaits its counterparty; ``block``: a block trade (大宗) by the instrument's threshold."""
@@ -224,7 +224,7 @@ class ProposalClosed:
     status: ProposalStatus
 
 
-# --- one-sided auction ----------------------------------------------------------------------------------
+# --- one-sided auction ------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class AuctionOpened:
     """A one-sided auction takes sealed bids until ``end_ts_ms``."""

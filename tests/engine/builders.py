@@ -40,8 +40,15 @@ def tick(engine: Engine) -> int:
     return max(engine.now_ms, 0) + 1
 
 
-def place(engine: Engine, order_id: int, account_id: str, side: Side, quantity_t: int,
-          price_fen: int | None = None, **kwargs: Any) -> list[Event]:
+def place(
+    engine: Engine,
+    order_id: int,
+    account_id: str,
+    side: Side,
+    quantity_t: int,
+    price_fen: int | None = None,
+    **kwargs: Any,
+) -> list[Event]:
     """Submit a PlaceOrder one millisecond after the last command (unless ``ts_ms`` is given)."""
     ts_ms = kwargs.pop("ts_ms", None) or tick(engine)
     return engine.submit(PlaceOrder(ts_ms, order_id, account_id, side, quantity_t, price_fen, **kwargs))
