@@ -37,6 +37,7 @@ NAMING = {
 ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader")
 PARTICIPANT_KINDS = ("enterprise", "institution", "agency", "association", "individual")
 PARTICIPANT_STATUSES = ("active", "suspended", "disqualified")
+TRADING_STATUSES = ("not_admitted", "admitted", "suspended")
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -95,6 +96,7 @@ class Participant(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", PARTICIPANT_KINDS), name="kind"),
         CheckConstraint(_in("status", PARTICIPANT_STATUSES), name="status"),
+        CheckConstraint(_in("trading_status", TRADING_STATUSES), name="trading_status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -102,6 +104,8 @@ class Participant(Base):
     kind: Mapped[str] = mapped_column(String(20))
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # Admission to the trading platform (Art. 19) by the operations center, apart from registry status.
+    trading_status: Mapped[str] = mapped_column(String(20), default="not_admitted", server_default="not_admitted")
     created_at: Mapped[datetime]
 
 
@@ -666,3 +670,55 @@ class ViolationReport(Base):
     feedback: Mapped[str] = mapped_column(String(4000), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The exchange's reference data: instruments and cash movements (bank confirmations)
+
+INSTRUMENT_STATUSES = ("active", "halted")
+
+
+class Instrument(Base):
+    """A tradable instrument: the certified reductions of one vintage (and optionally one methodology field).
+    Its engine settings (tick, lot, bands) are kept as the engine's own configuration data."""
+
+    __tablename__ = "instruments"
+    __table_args__ = (
+        CheckConstraint(_in("status", INSTRUMENT_STATUSES), name="status"),
+        CheckConstraint("methodology_field IS NULL OR " + _in("methodology_field", METHODOLOGY_FIELDS),
+                        name="methodology_field"),
+        UniqueConstraint("vintage", "methodology_field"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    vintage: Mapped[int] = mapped_column(Integer)
+    methodology_field: Mapped[str | None] = mapped_column(String(40))
+    config: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+
+CASH_MOVEMENT_KINDS = ("deposit", "withdrawal")
+
+
+class CashMovement(Base):
+    """A deposit or withdrawal the operator records from a bank confirmation; the bank reference is unique,
+    so recording the same confirmation twice is refused."""
+
+    __tablename__ = "cash_movements"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CASH_MOVEMENT_KINDS), name="kind"),
+        CheckConstraint("amount_fen > 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    bank_reference: Mapped[str] = mapped_column(String(64), unique=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]

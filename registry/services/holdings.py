@@ -18,17 +18,35 @@ from registry.orm import Account, Balance, JournalEntry, Posting, SerialBlock
 from registry.unit_of_work import UnitOfWork
 
 ISSUANCE_ACCOUNT = "JX-ISSUANCE"
+BANK_ACCOUNT = "JX-BANK"
+FEE_ACCOUNT = "JX-FEE"
+# Source accounts stand for the outside world (credits not yet issued, money at the settlement bank):
+# movements out of them are what brings value in, so they alone may go negative.
+SOURCE_KINDS = ("issuance", "cash")
 
 
-def issuance_account(uow: UnitOfWork) -> Account:
-    """The registry's source account: issuance is a movement out of it, so it alone goes negative."""
-    account = uow.session.scalar(select(Account).where(Account.code == ISSUANCE_ACCOUNT))
+def _system_account(uow: UnitOfWork, code: str, kind: str, label: str) -> Account:
+    account = uow.session.scalar(select(Account).where(Account.code == code))
     if account is None:
-        account = Account(code=ISSUANCE_ACCOUNT, participant_id=None, kind="issuance",
-                          label="签发来源 / issuance source", created_at=uow.now())
+        account = Account(code=code, participant_id=None, kind=kind, label=label, created_at=uow.now())
         uow.session.add(account)
         uow.session.flush()
     return account
+
+
+def issuance_account(uow: UnitOfWork) -> Account:
+    """The registry's source of credits: issuance is a movement out of it."""
+    return _system_account(uow, ISSUANCE_ACCOUNT, "issuance", "签发来源 / issuance source")
+
+
+def bank_account(uow: UnitOfWork) -> Account:
+    """The settlement bank: deposits come out of it, withdrawals go back."""
+    return _system_account(uow, BANK_ACCOUNT, "cash", "结算银行 / settlement bank")
+
+
+def fee_account(uow: UnitOfWork) -> Account:
+    """The exchange's fee income."""
+    return _system_account(uow, FEE_ACCOUNT, "fee", "交易手续费 / exchange fees")
 
 
 def main_account(uow: UnitOfWork, participant_id: int) -> Account:
@@ -68,7 +86,7 @@ def own_account(uow: UnitOfWork, participant_id: int, account_id: int) -> Accoun
 def _ensure_balance_rows(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> None:
     if not keys:
         return
-    negative = set(uow.session.scalars(select(Account.id).where(Account.kind == "issuance")))
+    negative = set(uow.session.scalars(select(Account.id).where(Account.kind.in_(SOURCE_KINDS))))
     rows = [{"account_id": a, "asset": s, "bucket": b, "amount": 0, "may_go_negative": a in negative}
             for a, s, b in sorted(keys)]
     dialect = uow.session.get_bind().dialect.name

@@ -58,6 +58,9 @@ def check(uow: UnitOfWork) -> LedgerReport:
         in_blocks[(block.account_id, ledger.credit_asset(block.batch_id), block.bucket)] += (
             block.serial_end - block.serial_start + 1)
     source_ids = set(session.scalars(select(Account.id).where(Account.kind == "issuance")))
+    cash_total = sum(b.amount for k, b in balances.items() if k[1] == ledger.CASH)
+    if cash_total != 0:
+        report.fail(f"cash does not sum to zero across accounts: {cash_total} fen")
     for key, cached in ((k, b.amount) for k, b in balances.items() if k[1].startswith("CREDIT:")):
         if key[0] not in source_ids and in_blocks.get(key, 0) != cached:
             report.fail(f"serial blocks of {key} hold {in_blocks.get(key, 0)} t but the balance is {cached} t")

@@ -90,9 +90,17 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/reports/receipt/{token}"): PUBLIC,
     ("GET", "/reports"): ["bureau"],
     ("POST", "/reports/{report_id}"): ["bureau"],
+    ("POST", "/market/participants/{participant_id}/admission"): ["operator"],
+    ("POST", "/cash/deposits"): ["operator"],
+    ("POST", "/cash/withdrawals"): ["operator"],
+    ("GET", "/cash"): ["owner", "trader"],
+    ("POST", "/instruments"): ["operator"],
+    ("POST", "/instruments/{code}/status"): ["operator"],
+    ("GET", "/instruments"): PUBLIC,
+    ("GET", "/instruments/{code}"): PUBLIC,
 }
 
-PATH_VALUES = {"sha256": "0" * 64, "code": "NO_SUCH_CODE"}
+PATH_VALUES = {"sha256": "0" * 64, "code": "NOSUCH-CODE"}
 
 
 def _path(template: str) -> str:

@@ -1,0 +1,167 @@
+"""The market's reference data: trading admission (Art. 19), cash deposits and withdrawals, instruments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field, StringConstraints
+
+from api.deps import PUBLIC, Services, allow, get_services
+from api.schemas import MethodologyField, ShortText, Strict
+from matching_engine import InstrumentConfig
+from registry.errors import InvalidInput
+from registry.orm import Instrument
+from registry.principals import Principal
+from registry.services import cash, instruments
+
+router = APIRouter(tags=["market"])
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$")]
+
+
+class AdmissionIn(Strict):
+    trading_status: Literal["admitted", "suspended", "not_admitted"]
+    reason: Reason
+
+
+class CashIn(Strict):
+    participant_id: int = Field(ge=1, le=2**31 - 1)
+    amount_fen: int = Field(ge=1, le=10**15, description="Whole fen (分); ¥1 = 100 fen.")
+    bank_reference: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-_/]{4,64}$")]
+
+
+class EngineSettings(Strict):
+    """The matching engine's settings for this instrument (prices in fen per tonne, quantities in tonnes)."""
+
+    tick_fen: int = Field(1, ge=1, le=10**6)
+    lot_t: int = Field(1, ge=1, le=10**6)
+    min_order_t: int = Field(1, ge=1, le=10**9)
+    max_order_t: int = Field(1_000_000, ge=1, le=10**9)
+    reference_price_fen: int | None = Field(None, ge=1, le=10**9)
+    price_band_bp: int | None = Field(1000, ge=1, le=10_000, description="Basis points around the reference.")
+    listing_band_bp: int | None = Field(1000, ge=1, le=10_000)
+    negotiated_band_bp: int | None = Field(1000, ge=1, le=10_000)
+    block_threshold_t: int | None = Field(100_000, ge=1, le=10**9)
+    block_band_bp: int | None = Field(3000, ge=1, le=10_000)
+
+
+class InstrumentIn(Strict):
+    code: InstrumentCode
+    name_zh: ShortText
+    name_en: ShortText
+    vintage: int = Field(ge=2020, le=2100)
+    methodology_field: MethodologyField | None = None
+    settings: EngineSettings = Field(default_factory=EngineSettings)
+
+
+class InstrumentStatusIn(Strict):
+    status: Literal["active", "halted"]
+    reason: Reason
+
+
+class InstrumentOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    vintage: int
+    methodology_field: str | None
+    status: str
+    settings: dict[str, Any]
+    batch_ids: list[int]
+
+
+def instrument_out(uow: Any, instrument: Instrument) -> InstrumentOut:
+    return InstrumentOut(code=instrument.code, name_zh=instrument.name_zh, name_en=instrument.name_en,
+                         vintage=instrument.vintage, methodology_field=instrument.methodology_field,
+                         status=instrument.status, settings=instrument.config,
+                         batch_ids=instruments.batch_ids(uow, instrument))
+
+
+@router.post("/market/participants/{participant_id}/admission")
+def set_admission(participant_id: int, body: AdmissionIn, principal: Principal = Depends(allow("operator")),
+                  services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Admit a participant to trading, or suspend it (the operations center)."""
+    with services.registry.uow(principal) as uow:
+        participant = instruments.set_trading_status(uow, participant_id, body.trading_status, body.reason)
+        uow.commit()
+        return {"participant_id": participant.id, "trading_status": participant.trading_status}
+
+
+@router.post("/cash/deposits", status_code=201)
+def record_deposit(body: CashIn, principal: Principal = Depends(allow("operator")),
+                   services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Record a bank-confirmed deposit; a bank reference is accepted once."""
+    return _record(services, principal, "deposit", body)
+
+
+@router.post("/cash/withdrawals", status_code=201)
+def record_withdrawal(body: CashIn, principal: Principal = Depends(allow("operator")),
+                      services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Record a withdrawal paid by the bank, out of the participant's available cash."""
+    return _record(services, principal, "withdrawal", body)
+
+
+def _record(services: Services, principal: Principal, kind: str, body: CashIn) -> dict[str, Any]:
+    with services.registry.uow(principal) as uow:
+        movement = cash.record(uow, principal, participant_id=body.participant_id, kind=kind,
+                               amount_fen=body.amount_fen, bank_reference=body.bank_reference)
+        uow.commit()
+        return {"id": movement.id, "kind": kind, "participant_id": movement.participant_id,
+                "amount_fen": movement.amount_fen, "bank_reference": movement.bank_reference,
+                "balances_fen": cash.balances(uow, movement.participant_id)}
+
+
+@router.get("/cash")
+def my_cash(principal: Principal = Depends(allow("owner", "trader")),
+            services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Your cash in fen (available and held for orders) and your recent deposits and withdrawals."""
+    with services.registry.uow(principal) as uow:
+        result = {"balances_fen": cash.balances(uow, principal.participant_id), "movements": [
+            {"kind": m.kind, "amount_fen": m.amount_fen, "bank_reference": m.bank_reference,
+             "at": m.created_at.isoformat()} for m in cash.movements(uow, principal.participant_id)]}
+        uow.commit()  # the main account may have been opened just now
+        return result
+
+
+@router.post("/instruments", status_code=201, response_model=InstrumentOut)
+def define_instrument(body: InstrumentIn, principal: Principal = Depends(allow("operator")),
+                      services: Services = Depends(get_services)) -> InstrumentOut:
+    """Define an instrument: a vintage (and optionally a methodology field) with its engine settings."""
+    settings = body.settings.model_dump()
+    try:
+        InstrumentConfig(instrument_id=body.code, **settings)
+    except ValueError as exc:
+        raise InvalidInput(f"Inconsistent engine settings: {exc}", f"撮合参数不一致：{exc}") from exc
+    with services.registry.uow(principal) as uow:
+        instrument = instruments.define(uow, code=body.code, name_zh=body.name_zh, name_en=body.name_en,
+                                        vintage=body.vintage, methodology_field=body.methodology_field,
+                                        config=settings)
+        uow.commit()
+        return instrument_out(uow, instrument)
+
+
+@router.post("/instruments/{code}/status", response_model=InstrumentOut)
+def set_instrument_status(code: InstrumentCode, body: InstrumentStatusIn,
+                          principal: Principal = Depends(allow("operator")),
+                          services: Services = Depends(get_services)) -> InstrumentOut:
+    """Halt or resume an instrument."""
+    with services.registry.uow(principal) as uow:
+        instrument = instruments.set_status(uow, code, body.status, body.reason)
+        uow.commit()
+        return instrument_out(uow, instrument)
+
+
+@router.get("/instruments", response_model=list[InstrumentOut])
+def list_instruments(_: Principal | None = Depends(PUBLIC),
+                     services: Services = Depends(get_services)) -> list[InstrumentOut]:
+    with services.registry.uow() as uow:
+        return [instrument_out(uow, i) for i in instruments.all_instruments(uow)]
+
+
+@router.get("/instruments/{code}", response_model=InstrumentOut)
+def get_instrument(code: InstrumentCode, _: Principal | None = Depends(PUBLIC),
+                   services: Services = Depends(get_services)) -> InstrumentOut:
+    with services.registry.uow() as uow:
+        return instrument_out(uow, instruments.get(uow, code))
