@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -12,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.deps import Access, Services
+from api.exchange import Exchange
 from api.kv import KeyValueStore, make_store
 from api.routers import ROUTERS
 from api.settings import Settings, get_settings
@@ -135,10 +137,20 @@ def create_app(
         "(嘉碳普惠办〔2023〕3号). Errors are application/problem+json; rule refusals name their article "
         "(JX-nn).",
     )
+    registry = registry or build_registry(settings)
+    exchange = Exchange(registry, settings.exchange_fee_bp)
+
+    @asynccontextmanager
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        yield
+        started.state.services.exchange.stop()
+
+    app.router.lifespan_context = lifespan
     app.state.services = Services(
-        registry=registry or build_registry(settings),
+        registry=registry,
         settings=settings,
         kv=kv or make_store(settings.redis_url),
+        exchange=exchange,
     )
     problems.install(app)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.exchange import Exchange
 from api.kv import KeyValueStore
 from api.settings import Settings
 from api.tokens import InvalidToken, TokenClaims, decode_token
@@ -26,6 +27,7 @@ class Services:
     registry: Registry
     settings: Settings
     kv: KeyValueStore
+    exchange: Exchange
 
 
 def get_services(request: Request) -> Services:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     allow_clock_travel: bool = False
     # Art. 21: the operations center retires credits on the platform; True executes each request at once.
     auto_execute_retirements: bool = False
+    # The buyer's exchange fee in basis points of the notional (10 = 0.1%), rounded down to the fen.
+    exchange_fee_bp: int = Field(default=10, ge=0, le=1000)
     public_base_url: str = "http://127.0.0.1:8000"
 
 

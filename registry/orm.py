@@ -722,3 +722,104 @@ class CashMovement(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Continuous trading (竞价交易): orders, trades, the engine's session counters, idempotency keys
+
+ORDER_SIDES = ("buy", "sell")
+ORDER_STATUSES = ("open", "filled", "cancelled", "expired", "rejected")
+
+
+class Order(Base):
+    """An order as the exchange acknowledged it, with what it still holds: cash for a buy, exact serial
+    ranges for a sell (so settlement moves precisely what this order reserved)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(_in("side", ORDER_SIDES), name="side"),
+        CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
+        CheckConstraint("quantity_t > 0 AND remaining_t >= 0 AND filled_t >= 0 AND filled_t <= quantity_t",
+                        name="quantities"),
+        CheckConstraint("cash_held_fen >= 0", name="cash_held"),
+        UniqueConstraint("participant_id", "client_order_id"),
+        Index("ix_orders_instrument_status", "instrument_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(4))
+    order_type: Mapped[str] = mapped_column(String(10))
+    tif: Mapped[str] = mapped_column(String(4))
+    price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    hold_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    quantity_t: Mapped[int] = mapped_column(BigInteger)
+    remaining_t: Mapped[int] = mapped_column(BigInteger)
+    filled_t: Mapped[int] = mapped_column(BigInteger, default=0)
+    expires_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    cash_held_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    held_blocks: Mapped[list[Any]] = mapped_column(JSONType)
+    priority: Mapped[int | None] = mapped_column(BigInteger)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Trade(Base):
+    """A trade, settled delivery-versus-payment in the same transaction that recorded it; the unique
+    (instrument, engine trade id) makes settling one twice impossible."""
+
+    __tablename__ = "trades"
+    __table_args__ = (
+        UniqueConstraint("instrument_id", "engine_trade_id"),
+        CheckConstraint("quantity_t > 0 AND price_fen > 0 AND fee_fen >= 0", name="amounts"),
+        Index("ix_trades_instrument_id", "instrument_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
+    engine_trade_id: Mapped[int] = mapped_column(BigInteger)
+    mode: Mapped[str] = mapped_column(String(20))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    quantity_t: Mapped[int] = mapped_column(BigInteger)
+    buy_order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    sell_order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    aggressor: Mapped[str | None] = mapped_column(String(4))
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
+    cash_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    credit_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    trading_day: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+
+class EngineSession(Base):
+    """An instrument engine's event sequence and market state as of its last committed batch, so a restart
+    continues the same numbering (trade ids continue from the trades table)."""
+
+    __tablename__ = "engine_sessions"
+
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), primary_key=True)
+    next_seq: Mapped[int] = mapped_column(BigInteger)
+    trading_day: Mapped[str] = mapped_column(String(10))
+    reference_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+
+
+class IdempotencyKey(Base):
+    """The first answer to a request carrying an Idempotency-Key, written in the same transaction as its
+    effect; a retry gets the same answer, a reuse with another body is refused."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

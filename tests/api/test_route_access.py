@@ -98,6 +98,13 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("POST", "/instruments/{code}/status"): ["operator"],
     ("GET", "/instruments"): PUBLIC,
     ("GET", "/instruments/{code}"): PUBLIC,
+    ("POST", "/orders"): ["trader"],
+    ("DELETE", "/orders/{order_id}"): ["trader"],
+    ("PATCH", "/orders/{order_id}"): ["trader"],
+    ("GET", "/orders"): ["trader"],
+    ("GET", "/fills"): ["trader"],
+    ("GET", "/market/{code}/depth"): PUBLIC,
+    ("GET", "/market/{code}/trades"): PUBLIC,
 }
 
 PATH_VALUES = {"sha256": "0" * 64, "code": "NOSUCH-CODE"}

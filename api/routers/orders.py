@@ -1,0 +1,114 @@
+"""Continuous trading (竞价交易, Art. 20): orders, cancels, amends, my orders and fills, and the book."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from api.deps import PUBLIC, Services, allow, get_services
+from api.exchange import order_view
+from api.schemas import Strict
+from registry.principals import Principal
+from registry.services import instruments, trading
+
+router = APIRouter(tags=["trading"])
+
+InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$")]
+Price = Annotated[int, Field(ge=1, le=10**9, description="Fen per tonne.")]
+Quantity = Annotated[int, Field(ge=1, le=10**9, description="Whole tonnes.")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64,
+                                              pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
+
+
+class OrderIn(Strict):
+    instrument: InstrumentCode
+    client_order_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
+    side: Literal["buy", "sell"]
+    order_type: Literal["LIMIT", "MARKET"] = "LIMIT"
+    price_fen: Price | None = None
+    quantity_t: Quantity
+    tif: Literal["GTC", "DAY", "GTD", "IOC", "FOK"] | None = None
+    expires_at: AwareDatetime | None = None
+    protection_price_fen: Price | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> OrderIn:
+        if self.order_type == "LIMIT" and self.price_fen is None:
+            raise ValueError("a LIMIT order needs price_fen")
+        if self.order_type == "MARKET" and self.price_fen is not None:
+            raise ValueError("a MARKET order has no price_fen (use protection_price_fen)")
+        if (self.tif == "GTD") != (self.expires_at is not None):
+            raise ValueError("expires_at goes with tif GTD, and only with it")
+        return self
+
+
+class AmendIn(Strict):
+    quantity_t: Quantity | None = None
+    price_fen: Price | None = None
+
+
+@router.post("/orders", status_code=201)
+def place_order(body: OrderIn, idempotency_key: IdempotencyKey = None,
+                principal: Principal = Depends(allow("trader")),
+                services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Place a limit or market order; credits (sell) or cash plus fee (buy) are held first. A repeated
+    client_order_id, or Idempotency-Key, returns the first answer."""
+    payload = body.model_dump(exclude={"instrument"})
+    return services.exchange.place(principal, body.instrument, payload, idempotency_key)
+
+
+@router.delete("/orders/{order_id}")
+def cancel_order(order_id: int, principal: Principal = Depends(allow("trader")),
+                 services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Cancel the open rest of your order; its holds are released."""
+    return services.exchange.cancel(principal, order_id)
+
+
+@router.patch("/orders/{order_id}")
+def amend_order(order_id: int, body: AmendIn, principal: Principal = Depends(allow("trader")),
+                services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Change the open quantity and/or price: a cut keeps time priority, a raise or a new price loses it."""
+    return services.exchange.amend(principal, order_id, body.quantity_t, body.price_fen)
+
+
+@router.get("/orders")
+def my_orders(status: Literal["open", "filled", "cancelled", "expired", "rejected"] | None = None,
+              limit: int = Query(100, ge=1, le=500), principal: Principal = Depends(allow("trader")),
+              services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """Your orders, newest first."""
+    with services.registry.uow(principal) as uow:
+        return [order_view(o) for o in trading.orders_of(uow, principal.participant_id, status, limit)]
+
+
+@router.get("/fills")
+def my_fills(limit: int = Query(100, ge=1, le=500), principal: Principal = Depends(allow("trader")),
+             services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """Your trades, newest first, with your side and the fee."""
+    with services.registry.uow(principal) as uow:
+        return [{"trade_id": t.id, "side": side, "price_fen": t.price_fen, "quantity_t": t.quantity_t,
+                 "fee_fen": t.fee_fen if side == "buy" else 0, "at": t.created_at.isoformat(),
+                 "order_id": t.buy_order_id if side == "buy" else t.sell_order_id}
+                for t, side in trading.fills_of(uow, principal.participant_id, limit)]
+
+
+@router.get("/market/{code}/depth")
+def market_depth(code: InstrumentCode, levels: int = Query(5, ge=1, le=50), _: Principal | None = Depends(PUBLIC),
+                 services: Services = Depends(get_services)) -> dict[str, Any]:
+    """The live book: depth by price level, best bid and ask, the price band and today's bar."""
+    with services.registry.uow() as uow:
+        instrument_id = instruments.get(uow, code).id
+    return services.exchange.depth(instrument_id, levels)
+
+
+@router.get("/market/{code}/trades")
+def market_trades(code: InstrumentCode, limit: int = Query(50, ge=1, le=500), _: Principal | None = Depends(PUBLIC),
+                  services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """Recent trades of an instrument (no counterparties: Art. 24 publishes trade information, not identities)."""
+    with services.registry.uow() as uow:
+        instrument = instruments.get(uow, code)
+        return [{"id": t.id, "price_fen": t.price_fen, "quantity_t": t.quantity_t, "aggressor": t.aggressor,
+                 "mode": t.mode, "at": t.created_at.isoformat()}
+                for t in trading.recent_trades(uow, instrument.id, limit)]
+

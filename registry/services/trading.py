@@ -1,0 +1,214 @@
+"""Orders and their settlement in the registry's ledger: pre-trade holds (cash plus fee for a buy, exact
+serial ranges for a sell), their release, and delivery versus payment for each trade."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from registry import ledger, serials
+from registry.errors import InvalidInput, NotFound, RuleViolation
+from registry.orm import Instrument, Order, Participant, Trade
+from registry.principals import Principal
+from registry.services import holdings, instruments
+from registry.unit_of_work import UnitOfWork
+
+
+def fee_fen(notional_fen: int, fee_bp: int) -> int:
+    """The buyer's exchange fee, rounded down to the fen (so per-fill fees never exceed the held fee)."""
+    return notional_fen * fee_bp // 10_000
+
+
+def cash_needed(quantity_t: int, price_fen: int, fee_bp: int) -> int:
+    """What a buy must hold: the most it can pay plus the fee on that."""
+    notional = quantity_t * price_fen
+    return notional + fee_fen(notional, fee_bp)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    client_order_id: str
+    side: str
+    order_type: str
+    tif: str
+    price_fen: int | None
+    hold_price_fen: int | None
+    quantity_t: int
+    expires_at: datetime | None
+    request_hash: str
+
+
+def existing_order(uow: UnitOfWork, participant_id: int, client_order_id: str) -> Order | None:
+    return uow.session.scalar(select(Order).where(Order.participant_id == participant_id,
+                                                  Order.client_order_id == client_order_id))
+
+
+def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, request: OrderRequest,
+               fee_bp: int) -> Order:
+    """Check the trader, take the holds and record the order (not yet in the book)."""
+    participant = uow.session.get(Participant, principal.participant_id)
+    assert participant is not None
+    problems = instruments.trading_violations(participant)
+    if problems:
+        raise RuleViolation(problems)
+    account = holdings.main_account(uow, principal.participant_id)
+    order = Order(instrument_id=instrument.id, participant_id=principal.participant_id, account_id=account.id,
+                  user_id=principal.user_id, client_order_id=request.client_order_id, side=request.side,
+                  order_type=request.order_type, tif=request.tif, price_fen=request.price_fen,
+                  hold_price_fen=request.hold_price_fen, quantity_t=request.quantity_t,
+                  remaining_t=request.quantity_t, filled_t=0, expires_at=request.expires_at, status="open",
+                  cash_held_fen=0, held_blocks=[], request_hash=request.request_hash, created_at=uow.now(),
+                  updated_at=uow.now())
+    uow.session.add(order)
+    uow.session.flush()
+    if request.side == "sell":
+        batch_ids = instruments.batch_ids(uow, instrument)
+        if not batch_ids:
+            raise RuleViolation([], "This instrument has no batches to sell yet.", "该交易品种尚无可售批次。")
+        moved = holdings.move_credits(uow, "order_hold", source=(account.id, ledger.AVAILABLE),
+                                      target=(account.id, ledger.HELD), quantity=request.quantity_t,
+                                      batch_ids=batch_ids, reference=f"order:{order.id}")
+        order.held_blocks = [[b.batch_id, b.start, b.end] for b in moved.blocks]
+    else:
+        if request.hold_price_fen is None:
+            raise InvalidInput("A buy needs a price to hold cash against.", "买单需要用于冻结资金的价格。")
+        amount = cash_needed(request.quantity_t, request.hold_price_fen, fee_bp)
+        holdings.post(uow, "order_hold", ledger.move(ledger.CASH, amount, (account.id, ledger.AVAILABLE),
+                                                      (account.id, ledger.HELD)), reference=f"order:{order.id}")
+        order.cash_held_fen = amount
+    return order
+
+
+def _held(order: Order) -> list[serials.Block]:
+    return [serials.Block(start, end, batch) for batch, start, end in order.held_blocks]
+
+
+def _take_held(order: Order, quantity_t: int) -> list[serials.Block]:
+    """The order's lowest held serials for `quantity_t`; the rest stay recorded on the order."""
+    taken, rest = serials.take_lowest(_held(order), quantity_t)
+    untouched = [b for b in _held(order) if not any(t.batch_id == b.batch_id and b.start <= t.start <= b.end
+                                                    for t in taken)]
+    order.held_blocks = [[b.batch_id, b.start, b.end] for b in sorted(rest + untouched)]
+    return taken
+
+
+def release(uow: UnitOfWork, order: Order, quantity_t: int, fee_bp: int, status: str | None = None,
+            reason: str | None = None) -> None:
+    """`quantity_t` of the order's open quantity leaves the book: give back what it held for them."""
+    order.remaining_t -= quantity_t
+    if order.side == "sell" and quantity_t:
+        holdings.move_credits(uow, "order_release", source=(order.account_id, ledger.HELD),
+                              target=(order.account_id, ledger.AVAILABLE), ranges=_take_held(order, quantity_t),
+                              reference=f"order:{order.id}")
+    if order.side == "buy":
+        assert order.hold_price_fen is not None
+        keep = cash_needed(order.remaining_t, order.hold_price_fen, fee_bp) if order.remaining_t else 0
+        surplus = order.cash_held_fen - keep
+        if surplus:
+            holdings.post(uow, "order_release", ledger.move(ledger.CASH, surplus, (order.account_id, ledger.HELD),
+                                                            (order.account_id, ledger.AVAILABLE)),
+                          reference=f"order:{order.id}")
+        order.cash_held_fen = keep
+    if order.remaining_t == 0 and status:
+        order.status = status
+        order.reason = reason
+    order.updated_at = uow.now()
+
+
+def add_hold(uow: UnitOfWork, order: Order, instrument: Instrument, extra_t: int, new_hold_price_fen: int | None,
+             fee_bp: int) -> None:
+    """Hold more for an amended order (a raise, or a buy at a higher price) before the engine sees it."""
+    if order.side == "sell" and extra_t > 0:
+        moved = holdings.move_credits(uow, "order_hold", source=(order.account_id, ledger.AVAILABLE),
+                                      target=(order.account_id, ledger.HELD), quantity=extra_t,
+                                      batch_ids=instruments.batch_ids(uow, instrument), reference=f"order:{order.id}")
+        order.held_blocks = [[b.batch_id, b.start, b.end] for b in sorted(_held(order) + moved.blocks)]
+    if order.side == "buy":
+        hold_price = new_hold_price_fen or order.hold_price_fen
+        assert hold_price is not None
+        needed = cash_needed(order.remaining_t + max(extra_t, 0), hold_price, fee_bp)
+        if needed > order.cash_held_fen:
+            holdings.post(uow, "order_hold", ledger.move(ledger.CASH, needed - order.cash_held_fen,
+                                                          (order.account_id, ledger.AVAILABLE),
+                                                          (order.account_id, ledger.HELD)),
+                          reference=f"order:{order.id}")
+            order.cash_held_fen = needed
+        order.hold_price_fen = hold_price
+
+
+def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mode: str, price_fen: int,
+           quantity_t: int, buy: Order, sell: Order, aggressor: str | None, trading_day: str,
+           fee_bp: int) -> Trade:
+    """Delivery versus payment, in the caller's transaction: cash (buyer → seller, fee → exchange) and the
+    seller's held serial ranges (→ buyer), with the buyer's surplus hold released."""
+    notional = price_fen * quantity_t
+    fee = fee_fen(notional, fee_bp)
+    buy.remaining_t -= quantity_t
+    buy.filled_t += quantity_t
+    assert buy.hold_price_fen is not None
+    keep = cash_needed(buy.remaining_t, buy.hold_price_fen, fee_bp) if buy.remaining_t else 0
+    surplus = buy.cash_held_fen - notional - fee - keep
+    if surplus < 0:
+        raise AssertionError(f"order {buy.id} held too little cash")  # prevented by the holds; never expected
+    fee_account = holdings.fee_account(uow)
+    legs = [
+        ledger.Leg(buy.account_id, ledger.CASH, ledger.HELD, -(notional + fee + surplus)),
+        ledger.Leg(sell.account_id, ledger.CASH, ledger.AVAILABLE, notional),
+        ledger.Leg(buy.account_id, ledger.CASH, ledger.AVAILABLE, surplus),
+        ledger.Leg(fee_account.id, ledger.CASH, ledger.AVAILABLE, fee),
+    ]
+    cash_entry = holdings.post(uow, "trade_payment", [leg for leg in legs if leg.amount],
+                               reference=f"{instrument.code}:{engine_trade_id}")
+    buy.cash_held_fen = keep
+    delivery = holdings.move_credits(uow, "trade_delivery", source=(sell.account_id, ledger.HELD),
+                                     target=(buy.account_id, ledger.AVAILABLE), ranges=_take_held(sell, quantity_t),
+                                     reference=f"{instrument.code}:{engine_trade_id}")
+    sell.remaining_t -= quantity_t
+    sell.filled_t += quantity_t
+    for order in (buy, sell):
+        order.updated_at = uow.now()
+        if order.remaining_t == 0:
+            order.status = "filled"
+    trade = Trade(instrument_id=instrument.id, engine_trade_id=engine_trade_id, mode=mode, price_fen=price_fen,
+                  quantity_t=quantity_t, buy_order_id=buy.id, sell_order_id=sell.id, aggressor=aggressor,
+                  fee_fen=fee, cash_entry_id=cash_entry.id, credit_entry_id=delivery.entry.id,
+                  trading_day=trading_day, created_at=uow.now())
+    uow.session.add(trade)
+    return trade
+
+
+def get_order(uow: UnitOfWork, participant_id: int, order_id: int) -> Order:
+    order = uow.session.get(Order, order_id)
+    if order is None or order.participant_id != participant_id:
+        raise NotFound(f"Order {order_id} not found.", f"未找到订单 {order_id}。")
+    return order
+
+
+def orders_of(uow: UnitOfWork, participant_id: int, status: str | None, limit: int) -> list[Order]:
+    query = select(Order).where(Order.participant_id == participant_id)
+    if status:
+        query = query.where(Order.status == status)
+    return list(uow.session.scalars(query.order_by(Order.id.desc()).limit(limit)))
+
+
+def fills_of(uow: UnitOfWork, participant_id: int, limit: int) -> list[tuple[Trade, str]]:
+    """Your trades with your side in each."""
+    mine = select(Order.id).where(Order.participant_id == participant_id)
+    rows = uow.session.scalars(select(Trade).where(Trade.buy_order_id.in_(mine) | Trade.sell_order_id.in_(mine))
+                               .order_by(Trade.id.desc()).limit(limit))
+    own = set(uow.session.scalars(mine))
+    return [(t, "buy" if t.buy_order_id in own else "sell") for t in rows]
+
+
+def recent_trades(uow: UnitOfWork, instrument_id: int, limit: int) -> list[Trade]:
+    return list(uow.session.scalars(select(Trade).where(Trade.instrument_id == instrument_id)
+                                    .order_by(Trade.id.desc()).limit(limit)))
+
+
+def open_orders(uow: UnitOfWork, instrument_id: int) -> list[Order]:
+    """The resting orders of an instrument in time priority: what a restarted engine is rebuilt from."""
+    return list(uow.session.scalars(select(Order).where(Order.instrument_id == instrument_id,
+                                                        Order.status == "open", Order.priority.is_not(None))
+                                    .order_by(Order.priority)))
