@@ -1,74 +1,109 @@
 """The matching engine: the three Jiaxing trade modes (Art. 20) of one instrument, in memory.
 
 Pure and deterministic: standard library and ``sortedcontainers`` only, no I/O, no clock (every command
-carries its ``ts_ms``), integers only (prices ``*_fen`` per tonne, quantities ``*_t`` whole tonnes). The same
-commands in the same order give the same events; a snapshot restored, or a command log replayed, gives the
-same state and the same events from then on.
+carries its ``ts_ms``), integers only (prices ``*_fen`` per tonne, quantities ``*_t`` in whole tonnes). The
+same commands in the same order give the same events; a restored snapshot, or a replayed command log, gives
+the same state and the same events from then on.
 
 Facade
 ------
 ::
 
-    from matching_engine import Engine, InstrumentConfig, PlaceOrder, Side
+    from matching_engine import Engine, InstrumentConfig, OpenDay, Phase, PlaceOrder, Side
 
     engine = Engine(InstrumentConfig("JX-PV-2024", tick_fen=1, lot_t=1, reference_price_fen=5_000))
     engine.submit(OpenDay(ts_ms, "2026-11-23", Phase.CONTINUOUS))
-    events = engine.submit(PlaceOrder(ts_ms, order_id=1, account_id="A", side=Side.BUY,
-                                      quantity_t=10, price_fen=5_000))
+    events = engine.submit(PlaceOrder(ts_ms, order_id=1, account_id="A", side=Side.BUY, quantity_t=10,
+                                      price_fen=5_000))
 
-``Engine(config)`` owns one instrument: its order book (continuous trading and the call auction), listing
-board, negotiated transfers and one-sided auctions. A service keeps one engine per instrument and feeds
-each from one writer.
+``Engine(config: InstrumentConfig)`` holds one instrument's whole market in one object: the order book
+(continuous trading and the call auction, 竞价交易), the listing board (挂牌点选), negotiated transfers
+(协议转让) and one-sided auctions (单向竞价). A service keeps one engine per instrument and feeds each from
+one writer, journaling the commands it submits.
 
-``Engine.submit(command) -> list[Event]``: apply one command, get its events, each with the next ``seq``.
-``Engine.submit_all(commands)`` and ``Engine.replay(config, commands) -> (engine, events)`` for command logs.
+* ``submit(command) -> list[Event]`` applies one command. First the timestamp is checked (going backwards
+  is ``STALE_TIMESTAMP``), then everything due at or before it fires, in (deadline, kind, id) order: GTD
+  orders, listings and proposals expire, one-sided auctions close and allocate. An object whose deadline
+  equals the command's time is gone when the command sees it. Refusals are ``Rejected`` events, never
+  exceptions (a ``TypeError`` means the argument was not a command).
+* ``submit_all(commands) -> list[Event]``; ``Engine.replay(config, commands) -> (Engine, list[Event])``.
+* ``snapshot() -> dict`` (plain, JSON-safe) and ``Engine.from_snapshot(dict) -> Engine``. To rebuild from a
+  service's own tables instead, on a fresh engine: ``restore_session(SessionState)``,
+  ``restore_order(OrderState)`` (in any order: ``priority`` places it), ``restore_listing(ListingState)``,
+  ``restore_proposal(ProposalState)`` (open, or a closed one's final status),
+  ``restore_auction(AuctionState)`` with its bids, ``restore_closed_auction(id)``. A ``priority`` is the
+  ``seq`` of the event that queued the object: ``OrderAccepted``, ``OrderAmended`` with
+  ``priority_kept=False``, ``ListingPosted``, ``BidAccepted``.
+* Queries: ``phase``, ``trading_day``, ``now_ms``, ``next_seq``, ``reference_price_fen``, ``price_band()``,
+  ``top_of_book()``, ``depth(levels=5)``, ``last_trade()``, ``bar()`` (today's OHLCV), ``bars()`` (closed
+  days), ``indicative_auction()``, ``market_protection_fen(side)``, ``order(id)``, ``orders(account_id)``,
+  ``listing(id)``, ``listings(side, viewer_id=, batch_id=, min_price_fen=, max_price_fen=, min_quantity_t=,
+  account_id=, offset=0, limit=20)``, ``proposal(id)``, ``proposals(account_id)``, ``proposal_status(id)``,
+  ``auction(id)``, ``auctions()`` (the last two include sealed bids: not for publication).
 
-Commands (frozen dataclasses; ``command_to_dict`` / ``command_from_dict`` for the journal):
-  session      ``OpenDay(ts_ms, trading_day, phase=CALL)``, ``SetPhase(ts_ms, phase)``, ``CloseDay(ts_ms)``,
-               ``AdvanceTime(ts_ms)``
-  order book   ``PlaceOrder(ts_ms, order_id, account_id, side, quantity_t, price_fen=None, order_type=LIMIT,
-               tif=None (GTC, or IOC for MARKET), expires_at_ms=None, stp=None, protection_price_fen=None)``,
-               ``CancelOrder(ts_ms, order_id, account_id)``,
-               ``AmendOrder(ts_ms, order_id, account_id, quantity_t=None, price_fen=None)``
-  listing-pick ``PostListing(ts_ms, listing_id, account_id, side, price_fen, quantity_t, min_pick_t,
-               expires_at_ms=None, batch_id=None, allowed_counterparties=None)``,
-               ``PickListing(ts_ms, pick_id, listing_id, account_id, quantity_t)``,
-               ``CancelListing(ts_ms, listing_id, account_id)``
-  negotiated   ``ProposeTransfer(ts_ms, proposal_id, account_id, counterparty_id, side, price_fen,
-               quantity_t, expires_at_ms, batch_id=None)``, ``AcceptTransfer`` / ``RejectTransfer`` /
-               ``WithdrawTransfer(ts_ms, proposal_id, account_id)``
-  one-sided    ``OpenAuction(ts_ms, auction_id, account_id, side, quantity_t, reserve_price_fen, end_ts_ms,
-               pricing=PAY_AS_BID, batch_id=None)``,
-               ``PlaceBid(ts_ms, auction_id, bid_id, account_id, price_fen, quantity_t)``,
-               ``CancelAuction(ts_ms, auction_id, account_id)``
+Commands (frozen dataclasses; ``command_to_dict`` / ``command_from_dict`` for the journal)
+------------------------------------------------------------------------------------------
+* session: ``OpenDay(ts_ms, trading_day, phase=CALL)``, ``SetPhase(ts_ms, phase)``, ``CloseDay(ts_ms)``,
+  ``AdvanceTime(ts_ms)``.
+* order book: ``PlaceOrder(ts_ms, order_id, account_id, side, quantity_t, price_fen=None, order_type=LIMIT,
+  tif=None, expires_at_ms=None, stp=None, protection_price_fen=None)``, ``CancelOrder(ts_ms, order_id,
+  account_id)``, ``AmendOrder(ts_ms, order_id, account_id, quantity_t=None, price_fen=None)``.
+* listing-pick: ``PostListing(ts_ms, listing_id, account_id, side, price_fen, quantity_t, min_pick_t,
+  expires_at_ms=None, batch_id=None, allowed_counterparties=None)``, ``PickListing(ts_ms, pick_id, listing_id,
+  account_id, quantity_t)``, ``CancelListing(ts_ms, listing_id, account_id)``.
+* negotiated: ``ProposeTransfer(ts_ms, proposal_id, account_id, counterparty_id, side, price_fen, quantity_t,
+  expires_at_ms, batch_id=None)``; ``AcceptTransfer``, ``RejectTransfer``, ``WithdrawTransfer(ts_ms,
+  proposal_id, account_id)``.
+* one-sided: ``OpenAuction(ts_ms, auction_id, account_id, side, quantity_t, reserve_price_fen, end_ts_ms,
+  pricing=PAY_AS_BID, batch_id=None)``, ``PlaceBid(ts_ms, auction_id, bid_id, account_id, price_fen,
+  quantity_t)``, ``CancelAuction(ts_ms, auction_id, account_id)``.
 
-Events (frozen dataclasses, all starting ``seq, ts_ms``; ``event_to_dict`` / ``event_from_dict``):
-``Rejected(command, ref_id, reason)``, ``PhaseChanged``, ``DayClosed`` (the day's OHLCV and next reference),
-``OrderAccepted``, ``OrderAmended``, ``OrderCancelled(reason)``, ``OrderExpired``, ``Trade`` (every mode:
-``trade_id, mode, price_fen, quantity_t, buy_order_id, sell_order_id, buy_account_id, sell_account_id,
-aggressor, batch_id``), ``CallAuctionResult``, ``ListingPosted``, ``ListingClosed``, ``TransferProposed``,
-``ProposalClosed``, ``AuctionOpened``, ``BidAccepted``, ``AuctionClosed``, ``BidReleased``.
-Rejection reasons are the stable codes of :class:`Reason`; each handler's docstring lists its checks in
-the order they are made (the first failing one is reported).
+Events (frozen dataclasses, each starting ``seq, ts_ms``; ``event_to_dict`` / ``event_from_dict``)
+-------------------------------------------------------------------------------------------------
+``Rejected(command, ref_id, reason)``; ``PhaseChanged(phase, trading_day)``; ``DayClosed`` (the day's OHLCV,
+turnover, trade count and the next reference price); ``OrderAccepted``; ``OrderAmended(old_quantity_t,
+quantity_t, priority_kept)``; ``OrderCancelled(cancelled_t, remaining_t, reason)``; ``OrderExpired``;
+``Trade(trade_id, mode, price_fen, quantity_t, buy_order_id, sell_order_id, buy_account_id, sell_account_id,
+aggressor, batch_id)`` for every mode; ``CallAuctionResult(price_fen, matched_t, buy_surplus_t,
+sell_surplus_t)``; ``ListingPosted``; ``ListingClosed(remaining_t, reason)``; ``TransferProposed(block)``;
+``ProposalClosed(status)``; ``AuctionOpened``; ``BidAccepted``; ``AuctionClosed(reason, allocated_t,
+unallocated_t, clearing_price_fen, winning_bids)``; ``BidReleased(released_t)``. Reason codes are the
+stable values of :class:`Reason` and :class:`CancelReason`; every handler's docstring lists its checks in
+the order they are made, and the first that fails is reported.
 
-Queries: ``phase``, ``trading_day``, ``now_ms``, ``next_seq``, ``reference_price_fen``, ``price_band()``,
-``top_of_book()``, ``depth(levels=5)``, ``last_trade()``, ``bar()`` (today's OHLCV), ``bars()`` (closed
-days), ``indicative_auction()``, ``order(id)``, ``orders(account_id=None)``, ``listing(id)``,
-``listings(side, viewer_id=, batch_id=, min_price_fen=, max_price_fen=, min_quantity_t=, account_id=,
-offset=, limit=20)``, ``proposal(id)``, ``proposals(account_id=None)``, ``proposal_status(id)``,
-``auction(id)``, ``auctions()``.
+Rules in brief
+--------------
+* Phases: CLOSED → ``OpenDay`` → CALL or CONTINUOUS ⇄ CALL / HALTED → ``CloseDay`` → CLOSED. New interest
+  (orders, listings, picks, proposals, acceptances, auctions, bids) needs CALL or CONTINUOUS; cancelling,
+  withdrawing and rejecting work in any phase. Leaving CALL (or closing the day in it) uncrosses the book.
+* Continuous: price-time priority, trades at the resting order's price. GTC, DAY (expires at ``CloseDay``),
+  GTD, IOC, FOK; market orders are IOC or FOK bounded by their ``protection_price_fen`` or by the best
+  opposite price ± ``market_protection_bp``, inside the band. Amend: a quantity cut keeps priority, a raise
+  or a price change loses it. Self-trade prevention by the incoming order's mode (default from the config):
+  CANCEL_NEWEST, CANCEL_OLDEST, CANCEL_BOTH, DECREMENT.
+* Call auction: one price maximising volume, then least imbalance, then nearest the reference (today's last
+  trade, else the reference price), then the lower price; orders paired in price-time priority. If a pair
+  would be one account's, the newer order's STP mode applies and the price is computed again.
+* Listings: picks fill at once at the listed price, at least ``min_pick_t`` unless they take the whole
+  remainder, at most the remainder; never the lister's own account; only allowed counterparties if the
+  listing names any (it is hidden from others when browsing). Browsing: best price first, then oldest.
+* Negotiated: only the named counterparty accepts or rejects; the initiator withdraws until acceptance.
+  The price lies within ``negotiated_band_bp`` of the reference, or ``block_band_bp`` from
+  ``block_threshold_t``; checked when proposed and again when accepted.
+* One-sided: sealed binding bids from opening until ``end_ts_ms`` (exclusive), at or above the reserve for
+  a SELL lot (at or below for a BUY lot); at the end, allocation by price then time, the last winner partly
+  filled; PAY_AS_BID or UNIFORM (everyone at the last winning price).
+* Bands apply only with a reference price; ``CloseDay`` sets the next one by ``reference_price_rule``
+  (PREVIOUS_CLOSE or PREVIOUS_VWAP, rounded half up) from the trades of ``market_data_modes``.
 
-State: ``snapshot() -> dict`` (plain, JSON-safe) and ``Engine.from_snapshot(dict)``; or rebuild from a
-service's own tables on a fresh engine: ``restore_session(SessionState)``, ``restore_order(OrderState)``,
-``restore_listing(ListingState)``, ``restore_proposal(ProposalState)``, ``restore_auction(AuctionState)``,
-``restore_closed_auction(id)``. ``priority`` in those records is the ``seq`` of the event that queued the
-object (``OrderAccepted``, ``OrderAmended`` that lost priority, ``ListingPosted``, ``BidAccepted``).
+Configuration: :class:`InstrumentConfig` — ``tick_fen``, ``lot_t``, ``min_order_t``, ``max_order_t``,
+``reference_price_fen``, ``price_band_bp``, ``market_protection_bp``, ``default_stp``,
+``reference_price_rule``, ``market_data_modes``, ``listing_band_bp``, ``max_listing_t``,
+``negotiated_band_bp``, ``block_threshold_t``, ``block_band_bp``, ``negotiated_min_t``, ``negotiated_max_t``,
+``max_live_orders``, ``max_live_listings``, ``max_live_proposals``, ``max_live_auctions``,
+``max_bids_per_auction``.
 
-Configuration: :class:`InstrumentConfig` (tick, lot, min/max order size, price band, market-order
-protection, default STP, reference-price rule, market-data modes, listing and negotiated bands, block
-threshold and band, negotiated min/max, capacity limits).
-
-Benchmark: ``python -m matching_engine.bench [--commands N] [--seed S]``.
+Benchmark: ``python -m matching_engine.bench [--commands N] [--listings N] [--bids N] [--seed S] [--json]``.
 """
 
 from matching_engine.codec import from_plain, to_plain

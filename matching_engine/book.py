@@ -235,7 +235,7 @@ class OrderBook:
                     )
                 )
                 return
-            limit_fen = self._protection_fen(side, cmd.protection_price_fen)
+            limit_fen = self.protection_fen(side, cmd.protection_price_fen)
         order = Order(
             cmd.order_id, cmd.account_id, side, limit_fen, quantity_t, tif, cmd.expires_at_ms, stp, priority
         )
@@ -333,7 +333,7 @@ class OrderBook:
             return Reason.PRICE_ABOVE_BAND
         return None
 
-    def _protection_fen(self, side: Side, given_fen: int | None) -> int:
+    def protection_fen(self, side: Side, given_fen: int | None) -> int:
         """A market order's worst price: its own, or the best opposite price ± the protection, in band."""
         if given_fen is not None:
             return given_fen

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
@@ -17,14 +18,17 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+SCALARS = frozenset({int, str, bool, type(None)})
+
+
 def to_plain(value: Any) -> Any:
     """A JSON-safe copy of ``value`` (a dataclass, enum, tuple, frozenset, dict or scalar)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value.value if isinstance(value, Enum) else value
+    if type(value) in SCALARS:
+        return value
     if isinstance(value, Enum):
-        return value.value
+        return value._value_
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: to_plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, frozenset | set):
         return sorted(to_plain(item) for item in value)
     if isinstance(value, tuple | list):
@@ -34,46 +38,60 @@ def to_plain(value: Any) -> Any:
     raise TypeError(f"cannot make {type(value).__name__} plain")
 
 
+Converter = Callable[[Any], Any]
+
+
 @cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
 
 
-def _convert(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    if origin is typing.Union or origin is types.UnionType:
-        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        if len(options) == 1:
-            return _convert(options[0], value)
-        return value
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], item) for item in value)
-        return tuple(_convert(arg, item) for arg, item in zip(args, value, strict=True))
-    if origin is frozenset:
-        (arg,) = typing.get_args(hint)
-        return frozenset(_convert(arg, item) for item in value)
-    if origin is dict:
-        key_hint, value_hint = typing.get_args(hint)
-        return {_convert(key_hint, key): _convert(value_hint, item) for key, item in value.items()}
-    if isinstance(hint, type):
-        if issubclass(hint, Enum):
-            return hint(value)
-        if dataclasses.is_dataclass(hint):
-            return from_plain(hint, value)
-        if hint is int and isinstance(value, str):
-            return int(value)  # dict keys come back from JSON as strings
+def _identity(value: Any) -> Any:
     return value
 
 
+@cache
+def _converter(hint: Any) -> Converter:
+    """A function that turns the plain form of a ``hint``-typed value back into that type."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        inner = _converter(options[0]) if len(options) == 1 else _identity
+        if inner is _identity:
+            return _identity
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _converter(args[0])
+            return lambda value: tuple(item(x) for x in value)
+        items = [_converter(arg) for arg in args]
+        return lambda value: tuple(convert(x) for convert, x in zip(items, value, strict=True))
+    if origin is frozenset:
+        item = _converter(typing.get_args(hint)[0])
+        return lambda value: frozenset(item(x) for x in value)
+    if origin is dict:
+        key_hint, value_hint = typing.get_args(hint)
+        keys, values = _converter(key_hint), _converter(value_hint)
+        return lambda value: {keys(k): values(v) for k, v in value.items()}
+    if isinstance(hint, type):
+        if issubclass(hint, Enum):
+            members: dict[Any, Any] = {member.value: member for member in hint}
+            return lambda value: members.get(value) or hint(value)  # hint(value) raises for a stranger
+        if dataclasses.is_dataclass(hint):
+            return lambda value: from_plain(hint, value)
+        if hint is int:
+            return lambda value: int(value) if isinstance(value, str) else value  # JSON dict keys are strings
+    return _identity
+
+
+@cache
+def _field_converters(cls: type) -> tuple[tuple[str, Converter], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((field.name, _converter(hints[field.name])) for field in dataclasses.fields(cls))
+
+
 def from_plain(cls: type[T], data: dict[str, Any]) -> T:
-    """Rebuild a dataclass of type ``cls`` from the output of :func:`to_plain`."""
-    hints = _hints(cls)  # type: ignore[arg-type]
-    kwargs = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.name in data:
-            kwargs[field.name] = _convert(hints[field.name], data[field.name])
-    return cls(**kwargs)
+    """Rebuild a dataclass ``cls`` from the output of :func:`to_plain`; missing fields take defaults."""
+    converters = _field_converters(cls)  # type: ignore[arg-type]
+    return cls(**{name: convert(data[name]) for name, convert in converters if name in data})

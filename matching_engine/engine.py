@@ -283,8 +283,19 @@ class Engine:
         return band_limits(session.reference_price_fen, self.config.price_band_bp, self.config.tick_fen)
 
     def top_of_book(self) -> TopOfBook:
-        """Best bid and ask with their quantities."""
+        """Best bid and ask with quantities (in CALL the book may be crossed; see indicative_auction)."""
         return TopOfBook(*self._book.best())
+
+    def market_protection_fen(self, side: Side) -> int | None:
+        """The worst price a market order of ``side`` without its own protection price would accept now.
+
+        A service that holds cash for a market buy before submitting it can hold at this price: with one
+        writer per book nothing changes in between. None when the opposite side is empty.
+        """
+        side = Side(side)
+        if not (self._book.asks if side is Side.BUY else self._book.bids):
+            return None
+        return self._book.protection_fen(side, None)
 
     def depth(self, levels: int = 5) -> Depth:
         """The best ``levels`` price levels of each side, best first."""

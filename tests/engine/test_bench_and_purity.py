@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,22 @@ def test_engine_modules_read_no_clock_and_do_no_io(path: Path) -> None:
             assert node.func.id not in {"open", "print", "input", "eval", "__import__"}, (
                 f"{path.name}: {node.func.id}"
             )
+
+
+def test_events_do_not_depend_on_the_string_hash_seed() -> None:
+    """Sets and dicts of strings iterate in a per-process order; the engine must never let that show."""
+    script = (
+        "import json, random\n"
+        "from tests.engine.test_properties import CONFIG, rich_flow\n"
+        "from matching_engine import Engine, event_to_dict\n"
+        "engine = Engine(CONFIG)\n"
+        "events = engine.submit_all(rich_flow(random.Random(5), 300))\n"
+        "print(json.dumps([event_to_dict(e) for e in events]))\n"
+    )
+    outputs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        result = subprocess.run([sys.executable, "-c", script], cwd=ENGINE_DIR.parent, env=env,
+                                capture_output=True, text=True, timeout=120, check=True)
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] and len(json.loads(outputs[0])) > 300

@@ -439,3 +439,12 @@ def test_cancel_checks_owner_and_existence() -> None:
     events = cancel(engine, 1, "A")
     assert [(c.cancelled_t, c.reason) for c in of(events, OrderCancelled)] == [(5, CancelReason.REQUESTED)]
     assert reason(cancel(engine, 1, "A")) is Reason.UNKNOWN_ORDER
+
+
+def test_the_market_protection_price_can_be_asked_before_submitting() -> None:
+    engine = make_engine(market_protection_bp=500)
+    assert engine.market_protection_fen(BUY) is None
+    place(engine, 1, "S", SELL, 5, 5_000)
+    place(engine, 2, "B", BUY, 5, 4_900)
+    assert engine.market_protection_fen(BUY) == 5_250
+    assert engine.market_protection_fen(SELL) == 4_655
