@@ -94,7 +94,9 @@ Rules in brief
   a SELL lot (at or below for a BUY lot); at the end, allocation by price then time, the last winner partly
   filled; PAY_AS_BID or UNIFORM (everyone at the last winning price).
 * Bands apply only with a reference price; ``CloseDay`` sets the next one by ``reference_price_rule``
-  (PREVIOUS_CLOSE or PREVIOUS_VWAP, rounded half up) from the trades of ``market_data_modes``.
+  (PREVIOUS_CLOSE or PREVIOUS_VWAP, rounded half up) from the trades of ``market_data_modes``, and cancels
+  resting orders outside the new band (``OUTSIDE_BAND``), so no order-book trade is ever outside the band.
+  Listings and proposals stay, but cannot be picked or accepted while their price is outside the band.
 
 Configuration: :class:`InstrumentConfig` — ``tick_fen``, ``lot_t``, ``min_order_t``, ``max_order_t``,
 ``reference_price_fen``, ``price_band_bp``, ``market_protection_bp``, ``default_stp``,

@@ -695,6 +695,31 @@ class OrderBook:
             )
         )
 
+    def cancel_outside_band(self, ts_ms: int, events: list[Event]) -> None:
+        """The band moved (a new reference price): resting orders now outside it are cancelled, oldest first.
+
+        Otherwise an incoming order inside the band could trade at an old order's price outside it.
+        """
+        low_fen = self.session.band_low_fen
+        high_fen = self.session.band_high_fen
+        outside = [o for o in self.orders.values() if not low_fen <= o.price_fen <= high_fen]
+        outside.sort(key=lambda o: o.priority)
+        for order in outside:
+            self._remove(order)
+            self.session.seq += 1
+            events.append(
+                OrderCancelled(
+                    self.session.seq,
+                    ts_ms,
+                    order.order_id,
+                    order.account_id,
+                    order.side,
+                    order.quantity_t,
+                    0,
+                    CancelReason.OUTSIDE_BAND,
+                )
+            )
+
     def expire_day_orders(self, ts_ms: int, events: list[Event]) -> None:
         """The trading day closed: every DAY order expires, oldest first."""
         day_orders = sorted((o for o in self.orders.values() if o.tif is DAY), key=lambda o: o.priority)

@@ -38,7 +38,10 @@ class SetPhase:
 
 @dataclass(frozen=True, slots=True)
 class CloseDay:
-    """End the day: uncross a running call auction, expire DAY orders, close the bar, roll the reference."""
+    """End the day: uncross a running call auction, expire DAY orders, close the bar, roll the reference.
+
+    Resting orders outside the band of the new reference price are cancelled (``OUTSIDE_BAND``).
+    """
 
     ts_ms: int
 

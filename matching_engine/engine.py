@@ -211,7 +211,8 @@ class Engine:
         self._enter(phase, cmd.ts_ms, events)
 
     def _close_day(self, cmd: CloseDay, events: list[Event]) -> None:
-        """End the day (uncross a running call first). Checks: WRONG_PHASE (already CLOSED)."""
+        """End the day: uncross a running call, expire DAY orders, publish the bar and the next reference,
+        cancel resting orders outside the new band. Checks: WRONG_PHASE (already CLOSED)."""
         session = self._session
         if session.phase is Phase.CLOSED:
             session.reject(events, cmd.ts_ms, "CloseDay", None, Reason.WRONG_PHASE)
@@ -238,6 +239,7 @@ class Engine:
                 next_reference_fen,
             )
         )
+        self._book.cancel_outside_band(cmd.ts_ms, events)
         self._enter(Phase.CLOSED, cmd.ts_ms, events)
 
     def _enter(self, phase: Phase, ts_ms: int, events: list[Event]) -> None:

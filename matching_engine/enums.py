@@ -145,6 +145,7 @@ class CancelReason(StrEnum):
     PROTECTION_PRICE = "PROTECTION_PRICE"
     NO_LIQUIDITY = "NO_LIQUIDITY"
     SELF_TRADE = "SELF_TRADE"
+    OUTSIDE_BAND = "OUTSIDE_BAND"
 
 
 class ListingCloseReason(StrEnum):

@@ -6,12 +6,14 @@ import pytest
 
 from matching_engine import (
     Bar,
+    CancelReason,
     CloseDay,
     DayClosed,
     Depth,
     Engine,
     InstrumentConfig,
     OpenDay,
+    OrderCancelled,
     Phase,
     PhaseChanged,
     PickListing,
@@ -20,6 +22,7 @@ from matching_engine import (
     Reason,
     ReferencePriceRule,
     SetPhase,
+    TimeInForce,
     TopOfBook,
     TradeMode,
 )
@@ -158,3 +161,20 @@ def test_config_refuses_inconsistent_bounds() -> None:
         InstrumentConfig("")
     with pytest.raises(ValueError, match="negotiated_max_t"):
         InstrumentConfig("X", negotiated_min_t=10, negotiated_max_t=5)
+
+
+def test_close_day_cancels_resting_orders_outside_the_new_band() -> None:
+    engine = make_engine(price_band_bp=1000)  # [4,500, 5,500]
+    trade(engine, 5_500, 1, 10)  # the close: 5,500, so tomorrow's band is [4,950, 6,050]
+    place(engine, 1, "A", SELL, 5, 5_450, tif=TimeInForce.GTC)
+    place(engine, 2, "B", BUY, 5, 4_500)
+    place(engine, 3, "C", BUY, 5, 4_949, tif=TimeInForce.GTD, expires_at_ms=10_000)
+    place(engine, 4, "D", BUY, 5, 4_950)
+    events = engine.submit(CloseDay(tick(engine)))
+    cancelled = of(events, OrderCancelled)
+    assert [(c.order_id, c.reason) for c in cancelled] == [
+        (2, CancelReason.OUTSIDE_BAND),
+        (3, CancelReason.OUTSIDE_BAND),
+    ]
+    assert [o.order_id for o in engine.orders()] == [4, 1]
+    assert events.index(of(events, DayClosed)[0]) < events.index(cancelled[0])

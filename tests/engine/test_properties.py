@@ -279,6 +279,10 @@ class Reference:
                         del self.orders[order.order_id]
                 if self.last_today is not None:
                     self.reference = self.last_today
+                low, high = self.band()
+                for order in list(self.orders.values()):
+                    if not low <= order.price <= high:
+                        del self.orders[order.order_id]
                 self.phase = Phase.CLOSED
         elif isinstance(command, PlaceOrder):
             self.place(command)
