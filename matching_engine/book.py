@@ -144,7 +144,9 @@ class OrderBook:
     """Both sides of one instrument's book and the commands that act on it."""
 
     __slots__ = (
+        "ask_fen",
         "asks",
+        "bid_fen",
         "bids",
         "config",
         "default_stp",
@@ -168,6 +170,9 @@ class OrderBook:
         self.bids: SortedDict = SortedDict()
         self.asks: SortedDict = SortedDict()
         self.orders: dict[int, Order] = {}
+        # The best bid and ask, cached: most orders do not cross, and one comparison says so.
+        self.bid_fen: int | None = None
+        self.ask_fen: int | None = None
 
     # --- commands ------------------------------------------------------------------------------------------
     def place(self, cmd: PlaceOrder, events: list[Event]) -> None:
@@ -257,7 +262,9 @@ class OrderBook:
                 )
             )
             return
-        self._match(order, ts_ms, events)
+        best_fen = self.ask_fen if side is BUY else self.bid_fen
+        if best_fen is not None and (best_fen <= limit_fen if side is BUY else best_fen >= limit_fen):
+            self._match(order, ts_ms, events)
         remaining_t = order.quantity_t
         if not remaining_t:
             return
@@ -341,10 +348,12 @@ class OrderBook:
         tick_fen = self.tick_fen
         step = BP_PER_UNIT * tick_fen
         if side is BUY:
-            best_fen = self.asks.peekitem(0)[0]
+            best_fen = self.ask_fen
+            assert best_fen is not None
             limit_fen = best_fen * (BP_PER_UNIT + config.market_protection_bp) // step * tick_fen
             return int(min(limit_fen, self.session.band_high_fen))
-        best_fen = self.bids.peekitem(-1)[0]
+        best_fen = self.bid_fen
+        assert best_fen is not None
         limit_fen = -(-best_fen * (BP_PER_UNIT - config.market_protection_bp) // step) * tick_fen
         return int(max(limit_fen, self.session.band_low_fen, tick_fen))
 
@@ -487,18 +496,14 @@ class OrderBook:
         limit_fen = taker.price_fen
         account_id = taker.account_id
         taker_id = taker.order_id
-        if taker.side is BUY:
-            opposite = self.asks
-            best = 0
-        else:
-            opposite = self.bids
-            best = -1
-        buying = best == 0
+        buying = taker.side is BUY
+        opposite = self.asks if buying else self.bids
         stopped = False
-        while remaining_t and opposite:
-            price_fen, level = opposite.peekitem(best)
-            if (price_fen > limit_fen) if buying else (price_fen < limit_fen):
+        while remaining_t:
+            price_fen = self.ask_fen if buying else self.bid_fen
+            if price_fen is None or ((price_fen > limit_fen) if buying else (price_fen < limit_fen)):
                 break
+            level = opposite[price_fen]
             maker = level.head
             while maker is not None:
                 if maker.account_id == account_id:
@@ -558,7 +563,7 @@ class OrderBook:
                 if not remaining_t:
                     break
             if level.head is None:
-                del opposite[price_fen]
+                self._drop_level(opposite, price_fen, not buying)
             if stopped:
                 break
         taker.quantity_t = remaining_t
@@ -639,6 +644,11 @@ class OrderBook:
         if level is None:
             level = Level(price_fen)
             book[price_fen] = level
+            if order.side is BUY:
+                if self.bid_fen is None or price_fen > self.bid_fen:
+                    self.bid_fen = price_fen
+            elif self.ask_fen is None or price_fen < self.ask_fen:
+                self.ask_fen = price_fen
         order.level = level
         order.next = None
         tail = level.tail
@@ -676,8 +686,18 @@ class OrderBook:
         assert level is not None
         self._unlink(order, level)
         if level.head is None:
-            del (self.bids if order.side is BUY else self.asks)[level.price_fen]
+            buying = order.side is BUY
+            self._drop_level(self.bids if buying else self.asks, level.price_fen, buying)
         del self.orders[order.order_id]
+
+    def _drop_level(self, book: SortedDict, price_fen: int, bids: bool) -> None:
+        """Delete an empty level and, if it was the best, find the next best."""
+        del book[price_fen]
+        if bids:
+            if price_fen == self.bid_fen:
+                self.bid_fen = book.peekitem(-1)[0] if book else None
+        elif price_fen == self.ask_fen:
+            self.ask_fen = book.peekitem(0)[0] if book else None
 
     def expire(self, deadline_ms: int, order_id: int, ts_ms: int, events: list[Event]) -> None:
         """A GTD timer fired: expire the order if it is still resting with that deadline."""
@@ -733,8 +753,8 @@ class OrderBook:
         asks = self.asks
         if not bids or not asks:
             return clearing_price((), (), None, self.tick_fen)
-        best_bid_fen = bids.peekitem(-1)[0]
-        best_ask_fen = asks.peekitem(0)[0]
+        best_bid_fen = self.bid_fen
+        best_ask_fen = self.ask_fen
         bid_levels = [(p, bids[p].quantity_t) for p in bids.irange(minimum=best_ask_fen, reverse=True)]
         ask_levels = [(p, asks[p].quantity_t) for p in asks.irange(maximum=best_bid_fen)]
         return clearing_price(bid_levels, ask_levels, self.session.auction_reference_fen(), self.tick_fen)
@@ -872,15 +892,10 @@ class OrderBook:
     # --- queries and restore -------------------------------------------------------------------------------
     def best(self) -> tuple[int | None, int, int | None, int]:
         """(best bid, its quantity, best ask, its quantity)."""
-        bid_fen = bid_t = 0
-        ask_fen = ask_t = 0
-        if self.bids:
-            bid_fen, level = self.bids.peekitem(-1)
-            bid_t = level.quantity_t
-        if self.asks:
-            ask_fen, level = self.asks.peekitem(0)
-            ask_t = level.quantity_t
-        return (bid_fen if self.bids else None, bid_t, ask_fen if self.asks else None, ask_t)
+        bid_fen, ask_fen = self.bid_fen, self.ask_fen
+        bid_t = 0 if bid_fen is None else self.bids[bid_fen].quantity_t
+        ask_t = 0 if ask_fen is None else self.asks[ask_fen].quantity_t
+        return bid_fen, bid_t, ask_fen, ask_t
 
     def depth(self, levels: int) -> tuple[tuple[PriceLevel, ...], tuple[PriceLevel, ...]]:
         """The best ``levels`` levels of each side."""
