@@ -441,11 +441,19 @@ class Engine:
 
     def restore_order(self, state: OrderState) -> None:
         """Put a resting order back at its place by ``priority``. Raises ``ValueError`` if it cannot rest."""
+        self._check_priority(state.priority, f"order {state.order_id}")
         self._book.restore(state)
 
     def restore_listing(self, state: ListingState) -> None:
         """Put a live listing back on the board."""
+        self._check_priority(state.priority, f"listing {state.listing_id}")
         self._listings.restore(state)
+
+    def _check_priority(self, priority: int, what: str) -> None:
+        # A priority at or above the next sequence number would rank after orders not placed yet.
+        if not 0 < priority < self.next_seq:
+            raise ValueError(f"{what}: priority {priority} is not below next_seq {self.next_seq} "
+                             "(restore the session first)")
 
     def restore_proposal(self, state: ProposalState) -> None:
         """Put back an open proposal, or remember a closed one's final status (``state.status``)."""
@@ -453,6 +461,8 @@ class Engine:
 
     def restore_auction(self, state: AuctionState) -> None:
         """Put back a one-sided auction that is still taking bids, with its bids."""
+        for bid in state.bids:
+            self._check_priority(bid.priority, f"bid {bid.bid_id}")
         self._auctions.restore(state)
 
     def restore_closed_auction(self, auction_id: int) -> None:

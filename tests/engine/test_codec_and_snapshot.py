@@ -206,3 +206,10 @@ def test_restore_refuses_what_cannot_rest() -> None:
     assert engine.proposal_status(7) is ProposalStatus.ACCEPTED
     with pytest.raises(ValueError, match="already known"):
         engine.restore_proposal(ProposalState(7, "I", "C", Side.SELL, 5_000, 10, 99, None))
+
+
+def test_restoring_an_object_before_the_session_is_refused() -> None:
+    engine = Engine(InstrumentConfig("JX-TEST"))
+    order = OrderState(1, "A", Side.BUY, 5_000, 5, TimeInForce.GTC, None, StpMode.CANCEL_NEWEST, 7)
+    with pytest.raises(ValueError, match="restore the session first"):
+        engine.restore_order(order)
