@@ -493,16 +493,16 @@ def conservation(events: list[Event], engine: Engine) -> None:
     assert dict(submitted) == {k: v for k, v in accounted.items() if v or k in submitted}
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(ops=book_ops)
 def test_book_flow_matches_the_reference_never_crosses_and_conserves_quantity(ops: list[tuple]) -> None:
     check_against_reference(book_commands(ops))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_long_seeded_flows_match_the_reference(seed: int) -> None:
-    check_against_reference(book_commands(random_book_ops(random.Random(seed), 400)))
+    check_against_reference(book_commands(random_book_ops(random.Random(seed), 500)))
 
 
 def check_against_reference(commands: list[Command]) -> None:
@@ -659,8 +659,8 @@ def rich_flow(rng: random.Random, count: int) -> list[Command]:
     return commands
 
 
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), count=st.integers(1, 250), cut=st.floats(0, 1))
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), count=st.integers(1, 300), cut=st.floats(0, 1))
 def test_replay_and_snapshot_restore_reproduce_the_events(seed: int, count: int, cut: float) -> None:
     commands = rich_flow(random.Random(seed), count)
     engine = Engine(CONFIG)
