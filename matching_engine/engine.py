@@ -138,13 +138,10 @@ class Engine:
         events: list[Event] = []
         if type(ts_ms) is not int or ts_ms < session.now_ms:
             field = REF_FIELDS[type(command)]
-            session.reject(
-                events,
-                ts_ms,
-                type(command).__name__,
-                getattr(command, field) if field else None,
-                Reason.STALE_TIMESTAMP,
-            )
+            reason = Reason.STALE_TIMESTAMP if type(ts_ms) is int else Reason.INVALID_TIMESTAMP
+            ref_id = getattr(command, field) if field else None
+            stamp_ms = ts_ms if type(ts_ms) is int else session.now_ms  # events carry integer times only
+            session.reject(events, stamp_ms, type(command).__name__, ref_id, reason)
             return events
         session.now_ms = ts_ms
         timers = session.timers

@@ -94,6 +94,7 @@ class Reason(StrEnum):
     """Why a command was rejected. Stable codes; a rejected command changes nothing but the clock."""
 
     STALE_TIMESTAMP = "STALE_TIMESTAMP"
+    INVALID_TIMESTAMP = "INVALID_TIMESTAMP"
     MARKET_CLOSED = "MARKET_CLOSED"
     TRADING_HALTED = "TRADING_HALTED"
     NOT_ALLOWED_IN_CALL = "NOT_ALLOWED_IN_CALL"

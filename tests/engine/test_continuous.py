@@ -448,3 +448,8 @@ def test_the_market_protection_price_can_be_asked_before_submitting() -> None:
     place(engine, 2, "B", BUY, 5, 4_900)
     assert engine.market_protection_fen(BUY) == 5_250
     assert engine.market_protection_fen(SELL) == 4_655
+
+
+def test_a_timestamp_must_be_an_integer() -> None:
+    engine = make_engine()
+    assert reason(engine.submit(PlaceOrder(1.5, 1, "A", BUY, 5, 5_000))) is Reason.INVALID_TIMESTAMP  # type: ignore[arg-type]
