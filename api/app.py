@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.deps import Access, Services
 from api.exchange import Exchange
-from api.kv import KeyValueStore, make_store
+from api.kv import KeyValueStore, RedisStore, make_store
+from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from api.routers import ROUTERS
 from api.settings import Settings, get_settings
 from registry.clock import Clock, SystemClock
@@ -122,6 +123,16 @@ def build_registry(settings: Settings, clock: Clock | None = None) -> Registry:
     )
 
 
+def make_coordinator(registry: Registry, kv: KeyValueStore) -> Coordinator:
+    """Several processes share books only with PostgreSQL (advisory locks) and Redis (routing)."""
+    if registry.engine.dialect.name == "postgresql" and isinstance(kv, RedisStore):
+        url = registry.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        redis_url = kv.client.connection_pool.connection_kwargs
+        return ClusterCoordinator(url, f"redis://{redis_url.get('host', '127.0.0.1')}:{redis_url.get('port', 6379)}"
+                                       f"/{redis_url.get('db', 0)}")
+    return LocalCoordinator()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -138,7 +149,8 @@ def create_app(
         "(JX-nn).",
     )
     registry = registry or build_registry(settings)
-    exchange = Exchange(registry, settings.exchange_fee_bp)
+    kv = kv or make_store(settings.redis_url)
+    exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv))
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
@@ -149,7 +161,7 @@ def create_app(
     app.state.services = Services(
         registry=registry,
         settings=settings,
-        kv=kv or make_store(settings.redis_url),
+        kv=kv,
         exchange=exchange,
     )
     problems.install(app)

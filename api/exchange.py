@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from api.ownership import Coordinator, LocalCoordinator
 from matching_engine import (
     AmendOrder,
     CancelOrder,
@@ -71,13 +72,34 @@ class _BatchFailed(Exception):
 
 
 @dataclass
-class Job:
-    """One caller's command waiting for its instrument's writer."""
+class DeskCommand:
+    """A command for an instrument's writer, as plain data so it can be routed to another process."""
 
-    action: Callable[[UnitOfWork], dict[str, Any]]
+    kind: str  # "place", "cancel", "amend"
     principal: Principal
+    params: dict[str, Any]
     idempotency_key: str | None = None
     request_hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.principal
+        return {"kind": self.kind, "params": self.params, "idempotency_key": self.idempotency_key,
+                "request_hash": self.request_hash,
+                "principal": {"user_id": p.user_id, "participant_id": p.participant_id, "username": p.username,
+                              "roles": sorted(p.roles)}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeskCommand:
+        p = data["principal"]
+        return cls(data["kind"], Principal(p["user_id"], p["participant_id"], p["username"], frozenset(p["roles"])),
+                   data["params"], data["idempotency_key"], data["request_hash"])
+
+
+@dataclass
+class Job:
+    """One command waiting for its instrument's writer, with where its answer goes."""
+
+    command: DeskCommand
     future: Future[dict[str, Any]] = field(default_factory=Future)
 
 
@@ -138,6 +160,7 @@ class InstrumentDesk:
         self.queue.put(job)
         return job.future.result(timeout=ANSWER_TIMEOUT_S)
 
+
     def stop(self) -> None:
         self.queue.put(None)
         self.thread.join(timeout=5)
@@ -164,7 +187,7 @@ class InstrumentDesk:
         try:
             with self.lock, self.exchange.registry.uow() as uow:
                 for job in batch:
-                    uow.actor = job.principal
+                    uow.actor = job.command.principal
                     try:
                         replay = self._replay(uow, job)
                     except DomainError as refusal:
@@ -175,7 +198,7 @@ class InstrumentDesk:
                         continue
                     savepoint = uow.session.begin_nested()
                     try:
-                        result = job.action(uow)
+                        result = self.handle(uow, job.command)
                     except _BatchFailed:
                         raise
                     except DomainError as refusal:
@@ -207,19 +230,21 @@ class InstrumentDesk:
 
     def _replay(self, uow: UnitOfWork, job: Job) -> dict[str, Any] | None:
         """The stored answer of an earlier request with the same Idempotency-Key, if any."""
-        if job.idempotency_key is None:
+        command = job.command
+        if command.idempotency_key is None:
             return None
-        stored = uow.session.get(IdempotencyKey, (job.principal.user_id, job.idempotency_key))
+        stored = uow.session.get(IdempotencyKey, (command.principal.user_id, command.idempotency_key))
         if stored is None:
             return None
-        if stored.request_hash != job.request_hash:
+        if stored.request_hash != command.request_hash:
             raise InvalidInput("This Idempotency-Key was used with a different request.", "该幂等键已用于不同的请求。")
         return dict(stored.response)
 
     def _remember(self, uow: UnitOfWork, job: Job, result: dict[str, Any]) -> None:
-        if job.idempotency_key is not None:
-            uow.session.add(IdempotencyKey(user_id=job.principal.user_id, key=job.idempotency_key,
-                                           request_hash=job.request_hash, status_code=201, response=result,
+        command = job.command
+        if command.idempotency_key is not None:
+            uow.session.add(IdempotencyKey(user_id=command.principal.user_id, key=command.idempotency_key,
+                                           request_hash=command.request_hash, status_code=201, response=result,
                                            created_at=uow.now()))
 
     def _save_session(self, uow: UnitOfWork) -> None:
@@ -236,6 +261,78 @@ class InstrumentDesk:
         """Time for the engine: the clock's, never going backwards."""
         self.last_ts_ms = max(self.last_ts_ms, int(uow.now().timestamp() * 1000))
         return self.last_ts_ms
+
+    # --- the commands -------------------------------------------------------------------------------------
+    def handle(self, uow: UnitOfWork, command: DeskCommand) -> dict[str, Any]:
+        instrument = uow.session.get(Instrument, self.instrument_id)
+        assert instrument is not None
+        handler = {"place": self._place, "cancel": self._cancel, "amend": self._amend,
+                   "depth": self._depth}[command.kind]
+        return handler(uow, instrument, command)
+
+    def _depth(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """A read of the live book (routed like a command, so only the owner's book is ever read)."""
+        engine = self.engine
+        band = engine.price_band()
+        return {"depth": to_plain(engine.depth(int(command.params["levels"]))), "top": to_plain(engine.top_of_book()),
+                "price_band_fen": list(band) if band else None,
+                "reference_price_fen": engine.reference_price_fen, "bar": to_plain(engine.bar())}
+
+    def _place(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        body, principal, fee_bp = command.params, command.principal, self.exchange.fee_bp
+        if instrument.status != "active":
+            raise RuleViolation([Violation("HALTED", "Art. 20", "instrument", "该交易品种已暂停交易。",
+                                           "Trading in this instrument is halted.")])
+        earlier = trading.existing_order(uow, principal.participant_id, body["client_order_id"])
+        if earlier is not None:
+            if earlier.request_hash != command.request_hash:
+                raise InvalidInput("client_order_id was already used for a different order.",
+                                   "client_order_id 已用于另一笔订单。")
+            return order_view(earlier)
+        hold_price = body.get("price_fen")
+        if body["order_type"] == "MARKET" and body["side"] == "buy":
+            band = self.engine.price_band()
+            hold_price = body.get("protection_price_fen") or (band[1] if band else None)
+            if hold_price is None:
+                raise InvalidInput("A market buy needs protection_price_fen when the instrument has no band.",
+                                   "无价格涨跌幅限制时，市价买单须给出保护价。")
+        tif = body.get("tif") or ("IOC" if body["order_type"] == "MARKET" else "GTC")
+        expires_at = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
+        order = trading.open_order(uow, principal, instrument, trading.OrderRequest(
+            client_order_id=body["client_order_id"], side=body["side"], order_type=body["order_type"], tif=tif,
+            price_fen=body.get("price_fen"), hold_price_fen=hold_price, quantity_t=body["quantity_t"],
+            expires_at=expires_at, request_hash=command.request_hash), fee_bp)
+        uow.session.flush()
+        self.run_engine(uow, instrument, PlaceOrder(
+            ts_ms=self.ts_ms(uow), order_id=order.id, account_id=str(principal.participant_id),
+            side=Side(body["side"].upper()), quantity_t=body["quantity_t"], price_fen=body.get("price_fen"),
+            order_type=OrderType(body["order_type"]), tif=TimeInForce(tif),
+            expires_at_ms=int(expires_at.timestamp() * 1000) if expires_at else None,
+            protection_price_fen=hold_price if body["order_type"] == "MARKET" else None))
+        return order_view(order)
+
+    def _open_order(self, uow: UnitOfWork, command: DeskCommand) -> Order:
+        order = trading.get_order(uow, command.principal.participant_id, command.params["order_id"])
+        if order.status != "open":
+            raise StateConflict(f"The order is {order.status}.", f"订单状态为 {order.status}。")
+        return order
+
+    def _cancel(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        order = self._open_order(uow, command)
+        self.run_engine(uow, instrument, CancelOrder(self.ts_ms(uow), order.id,
+                                                     str(command.principal.participant_id)))
+        return order_view(order)
+
+    def _amend(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        order = self._open_order(uow, command)
+        quantity_t, price_fen = command.params.get("quantity_t"), command.params.get("price_fen")
+        extra = (quantity_t - order.remaining_t) if quantity_t is not None else 0
+        trading.add_hold(uow, order, instrument, extra, price_fen if order.side == "buy" else None,
+                         self.exchange.fee_bp)
+        self.run_engine(uow, instrument, AmendOrder(self.ts_ms(uow), order.id,
+                                                    str(command.principal.participant_id),
+                                                    quantity_t=quantity_t, price_fen=price_fen))
+        return order_view(order)
 
     # --- applying engine events -------------------------------------------------------------------------
     def apply(self, uow: UnitOfWork, instrument: Instrument, events: list[Event]) -> None:
@@ -294,13 +391,19 @@ class InstrumentDesk:
 
 
 class Exchange:
-    """Every instrument's desk in this process."""
+    """The desks this process owns, and the way to the owner of every other book."""
 
-    def __init__(self, registry: Registry, fee_bp: int) -> None:
+    def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None) -> None:
         self.registry = registry
         self.fee_bp = fee_bp
+        self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self._desks: dict[int, InstrumentDesk] = {}
         self._lock = threading.Lock()
+        self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired)
+
+    def _instrument_ids(self) -> list[int]:
+        with self.registry.uow() as uow:
+            return [i.id for i in instruments.all_instruments(uow)]
 
     def desk(self, instrument_id: int) -> InstrumentDesk:
         with self._lock:
@@ -309,102 +412,87 @@ class Exchange:
                 desk = self._desks[instrument_id] = InstrumentDesk(self, instrument_id)
             return desk
 
+    def _acquired(self, instrument_id: int) -> None:
+        """This process just took ownership: whatever it knew of the book may be stale, so build it anew."""
+        with self._lock:
+            stale = self._desks.pop(instrument_id, None)
+        if stale is not None:
+            stale.stop()
+        self.desk(instrument_id)
+
     def stop(self) -> None:
+        self.coordinator.stop()
         with self._lock:
             for desk in self._desks.values():
                 desk.stop()
             self._desks.clear()
 
-    # --- commands -----------------------------------------------------------------------------------------
+    # --- sending a command to its book ----------------------------------------------------------------------
+    def submit(self, instrument_id: int, command: DeskCommand) -> dict[str, Any]:
+        """Apply a command on this process's desk if it owns the book, else on the owner's (and relay)."""
+        if self.coordinator.owns(instrument_id):
+            return self.desk(instrument_id).submit(Job(command))
+        answer = self.coordinator.send(instrument_id, command.to_dict(), ANSWER_TIMEOUT_S)
+        if answer is None:
+            raise StateConflict("The owner of this order book did not answer in time; retry shortly.",
+                                "该订单簿的处理进程未及时响应，请稍后重试。")
+        if "error" in answer:
+            error = answer["error"]
+            raise RoutedRefusal(error)
+        result: dict[str, Any] = answer["result"]
+        return result
+
+    def _serve_routed(self, instrument_id: int, data: dict[str, Any],
+                      reply: Callable[[dict[str, Any]], None]) -> None:
+        job = Job(DeskCommand.from_dict(data))
+
+        def done(future: Future[dict[str, Any]]) -> None:
+            error = future.exception()
+            if error is None:
+                reply({"result": future.result()})
+            elif isinstance(error, DomainError):
+                reply({"error": {"status": error.status, "code": error.code, "en": error.message_en,
+                                 "zh": error.message_zh, "violations": [v.as_dict() for v in error.violations]}})
+            else:
+                reply({"error": {"status": 409, "code": "state_conflict", "en": str(error), "zh": str(error),
+                                 "violations": []}})
+
+        job.future.add_done_callback(done)
+        self.desk(instrument_id).queue.put(job)
+
     def place(self, principal: Principal, instrument_code: str, body: dict[str, Any],
               idempotency_key: str | None) -> dict[str, Any]:
         with self.registry.uow(principal) as uow:
-            instrument = instruments.get(uow, instrument_code)
-            instrument_id, status = instrument.id, instrument.status
-        if status != "active":
-            raise RuleViolation([Violation("HALTED", "Art. 20", "instrument", "该交易品种已暂停交易。",
-                                           "Trading in this instrument is halted.")])
-        desk = self.desk(instrument_id)
-        digest = request_hash({"instrument": instrument_code, **body})
-
-        def action(uow: UnitOfWork) -> dict[str, Any]:
-            instrument = uow.session.get(Instrument, instrument_id)
-            assert instrument is not None
-            earlier = trading.existing_order(uow, principal.participant_id, body["client_order_id"])
-            if earlier is not None:
-                if earlier.request_hash != digest:
-                    raise InvalidInput("client_order_id was already used for a different order.",
-                                       "client_order_id 已用于另一笔订单。")
-                return order_view(earlier)
-            hold_price = body.get("price_fen")
-            if body["order_type"] == "MARKET" and body["side"] == "buy":
-                band = desk.engine.price_band()
-                hold_price = body.get("protection_price_fen") or (band[1] if band else None)
-                if hold_price is None:
-                    raise InvalidInput("A market buy needs protection_price_fen when the instrument has no band.",
-                                       "无价格涨跌幅限制时，市价买单须给出保护价。")
-            tif = body.get("tif") or ("IOC" if body["order_type"] == "MARKET" else "GTC")
-            expires_at: datetime | None = body.get("expires_at")
-            order = trading.open_order(uow, principal, instrument, trading.OrderRequest(
-                client_order_id=body["client_order_id"], side=body["side"], order_type=body["order_type"], tif=tif,
-                price_fen=body.get("price_fen"), hold_price_fen=hold_price, quantity_t=body["quantity_t"],
-                expires_at=expires_at, request_hash=digest), self.fee_bp)
-            uow.session.flush()
-            desk.run_engine(uow, instrument, PlaceOrder(
-                ts_ms=desk.ts_ms(uow), order_id=order.id, account_id=str(principal.participant_id),
-                side=Side(body["side"].upper()), quantity_t=body["quantity_t"], price_fen=body.get("price_fen"),
-                order_type=OrderType(body["order_type"]), tif=TimeInForce(tif),
-                expires_at_ms=int(expires_at.timestamp() * 1000) if expires_at else None,
-                protection_price_fen=hold_price if body["order_type"] == "MARKET" else None))
-            return order_view(order)
-
-        return desk.submit(Job(action, principal, idempotency_key, digest))
+            instrument_id = instruments.get(uow, instrument_code).id
+        params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
+        digest = request_hash({"instrument": instrument_code, **params})
+        return self.submit(instrument_id, DeskCommand("place", principal, params, idempotency_key, digest))
 
     def cancel(self, principal: Principal, order_id: int) -> dict[str, Any]:
-        desk, _ = self._desk_for_order(principal, order_id)
-
-        def action(uow: UnitOfWork) -> dict[str, Any]:
-            order = trading.get_order(uow, principal.participant_id, order_id)
-            instrument = uow.session.get(Instrument, order.instrument_id)
-            assert instrument is not None
-            if order.status != "open":
-                raise StateConflict(f"The order is {order.status}.", f"订单状态为 {order.status}。")
-            desk.run_engine(uow, instrument, CancelOrder(desk.ts_ms(uow), order.id, str(principal.participant_id)))
-            return order_view(order)
-
-        return desk.submit(Job(action, principal))
+        return self.submit(self._instrument_of(principal, order_id),
+                           DeskCommand("cancel", principal, {"order_id": order_id}))
 
     def amend(self, principal: Principal, order_id: int, quantity_t: int | None,
               price_fen: int | None) -> dict[str, Any]:
-        desk, _ = self._desk_for_order(principal, order_id)
+        return self.submit(self._instrument_of(principal, order_id), DeskCommand(
+            "amend", principal, {"order_id": order_id, "quantity_t": quantity_t, "price_fen": price_fen}))
 
-        def action(uow: UnitOfWork) -> dict[str, Any]:
-            order = trading.get_order(uow, principal.participant_id, order_id)
-            instrument = uow.session.get(Instrument, order.instrument_id)
-            assert instrument is not None
-            if order.status != "open":
-                raise StateConflict(f"The order is {order.status}.", f"订单状态为 {order.status}。")
-            extra = (quantity_t - order.remaining_t) if quantity_t is not None else 0
-            trading.add_hold(uow, order, instrument, extra, price_fen if order.side == "buy" else None, self.fee_bp)
-            desk.run_engine(uow, instrument, AmendOrder(desk.ts_ms(uow), order.id, str(principal.participant_id),
-                                                        quantity_t=quantity_t, price_fen=price_fen))
-            return order_view(order)
-
-        return desk.submit(Job(action, principal))
-
-    def _desk_for_order(self, principal: Principal, order_id: int) -> tuple[InstrumentDesk, int]:
+    def _instrument_of(self, principal: Principal, order_id: int) -> int:
         with self.registry.uow(principal) as uow:
-            order = trading.get_order(uow, principal.participant_id, order_id)
-            instrument_id = order.instrument_id
-        return self.desk(instrument_id), instrument_id
+            return trading.get_order(uow, principal.participant_id, order_id).instrument_id
 
     # --- market data from the live book -------------------------------------------------------------------
-    def depth(self, instrument_id: int, levels: int) -> dict[str, Any]:
-        desk = self.desk(instrument_id)
-        with desk.lock:
-            depth = desk.engine.depth(levels)
-            top = desk.engine.top_of_book()
-            band = desk.engine.price_band()
-            return {"depth": to_plain(depth), "top": to_plain(top), "price_band_fen": list(band) if band else None,
-                    "reference_price_fen": desk.engine.reference_price_fen, "bar": to_plain(desk.engine.bar())}
+    def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:
+        anyone = principal or Principal(0, 0, "public", frozenset())
+        return self.submit(instrument_id, DeskCommand("depth", anyone, {"levels": levels}))
 
+
+class RoutedRefusal(DomainError):
+    """A refusal the owning process answered, re-raised here with its status, code and violations."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error["en"], error["zh"],
+                         [Violation(v["code"], v["article"], v["field"], v["message_zh"], v["message_en"])
+                          for v in error["violations"]])
+        self.status = int(error["status"])
+        self.code = str(error["code"])

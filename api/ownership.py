@@ -1,0 +1,204 @@
+"""Who owns an instrument's book when several API processes run (uvicorn workers, or hosts behind a load
+balancer).
+
+Exactly one process owns a book at a time: it holds a PostgreSQL advisory lock for the instrument on a
+connection of its own, so the lock goes when the process dies. The others route that instrument's commands
+to the owner over a Redis stream (a consumer group, so a command the dead owner never acknowledged is claimed
+by the next one) and wait for the answer on a reply list. Each process tries, about every second, to take the
+locks of books nobody owns; the one that gets a lock rebuilds that book from the database. Without Redis (the
+embedded first run) there is one process, which owns every book.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import psycopg
+import redis
+
+log = logging.getLogger("carbonx.ownership")
+
+STREAM = "carbonx:desk:{instrument_id}"
+GROUP = "owners"
+REPLY = "carbonx:reply:{request_id}"
+LOCK_NAMESPACE = 0x4A58_0000  # advisory keys: namespace + instrument id
+TAKEOVER_INTERVAL_S = 1.0
+
+
+class Coordinator(Protocol):
+    def owns(self, instrument_id: int) -> bool: ...
+
+    def send(self, instrument_id: int, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None: ...
+
+    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
+              on_acquire: Callable[[int], object]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+# serve(instrument_id, command, reply): queue a routed command for the local writer; `reply` gets the answer.
+Serve = Callable[[int, dict[str, Any], Callable[[dict[str, Any]], None]], None]
+
+
+class LocalCoordinator:
+    """One process owns every book (SQLite, or no Redis configured)."""
+
+    def owns(self, instrument_id: int) -> bool:
+        return True
+
+    def send(self, instrument_id: int, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
+        raise RuntimeError("a single process never routes commands")
+
+    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
+              on_acquire: Callable[[int], object]) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+
+class ClusterCoordinator:
+    """Advisory locks on PostgreSQL for ownership, Redis streams for routing."""
+
+    def __init__(self, postgres_dsn: str, redis_url: str) -> None:
+        self.dsn = postgres_dsn
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=None, socket_connect_timeout=3)
+        self.process_id = uuid.uuid4().hex
+        self._locks: dict[int, psycopg.Connection[Any]] = {}
+        self._consumers: dict[int, threading.Thread] = {}
+        self._mutex = threading.Lock()
+        self._stopping = threading.Event()
+        self._serve: Serve | None = None
+        self._on_acquire: Callable[[int], object] | None = None
+        self._monitor: threading.Thread | None = None
+
+    # --- ownership ------------------------------------------------------------------------------------------
+    def owns(self, instrument_id: int) -> bool:
+        with self._mutex:
+            if instrument_id in self._locks:
+                return True
+        return self._try_acquire(instrument_id)
+
+    def _try_acquire(self, instrument_id: int) -> bool:
+        with self._mutex:
+            if instrument_id in self._locks:
+                return True
+            connection = psycopg.connect(self.dsn, autocommit=True, application_name=f"carbonx-owner-{os.getpid()}")
+            got = connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                     (LOCK_NAMESPACE + instrument_id,)).fetchone()
+            if not got or not got[0]:
+                connection.close()
+                return False
+            self._locks[instrument_id] = connection
+        log.info("process %s owns instrument %s", self.process_id, instrument_id)
+        if self._on_acquire is not None:
+            self._on_acquire(instrument_id)
+        self._start_consumer(instrument_id)
+        return True
+
+    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
+              on_acquire: Callable[[int], object]) -> None:
+        """Serve routed commands with `serve`; keep trying to own the books nobody owns."""
+        self._serve = serve
+        self._on_acquire = on_acquire
+
+        def monitor() -> None:
+            while not self._stopping.wait(TAKEOVER_INTERVAL_S):
+                try:
+                    for instrument_id in instrument_ids():
+                        self._try_acquire(instrument_id)
+                    self._check_locks()
+                except Exception:  # the monitor must outlive a passing database or Redis hiccup
+                    log.exception("ownership monitor pass failed")
+
+        self._monitor = threading.Thread(target=monitor, name="ownership-monitor", daemon=True)
+        self._monitor.start()
+
+    def _check_locks(self) -> None:
+        """A lock connection that broke means the lock is gone: stop acting as the owner."""
+        with self._mutex:
+            broken = [i for i, c in self._locks.items() if c.closed or c.broken]
+            for instrument_id in broken:
+                self._locks.pop(instrument_id).close()
+        for instrument_id in broken:
+            log.error("lost the advisory lock of instrument %s", instrument_id)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._mutex:
+            for connection in self._locks.values():
+                connection.close()
+            self._locks.clear()
+        self.redis.close()
+
+    # --- routing --------------------------------------------------------------------------------------------
+    def send(self, instrument_id: int, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
+        """Put a command on the owner's stream and wait for its answer (None on timeout)."""
+        request_id = uuid.uuid4().hex
+        self.redis.xadd(STREAM.format(instrument_id=instrument_id),
+                        {"request_id": request_id, "command": json.dumps(command)})
+        answer = self.redis.blpop([REPLY.format(request_id=request_id)], timeout=timeout_s)
+        if answer is None:
+            return None
+        result: dict[str, Any] = json.loads(answer[1])
+        return result
+
+    def _start_consumer(self, instrument_id: int) -> None:
+        stream = STREAM.format(instrument_id=instrument_id)
+        try:
+            self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        thread = threading.Thread(target=self._consume, args=(instrument_id, stream), daemon=True,
+                                  name=f"route-{instrument_id}")
+        self._consumers[instrument_id] = thread
+        thread.start()
+
+    def _consume(self, instrument_id: int, stream: str) -> None:
+        # First the commands a previous owner took but never answered, then new ones.
+        claim_from: Any = "0-0"
+        while not self._stopping.is_set() and self.owns_now(instrument_id):
+            try:
+                if claim_from is not None:
+                    claimed: Any = self.redis.xautoclaim(stream, GROUP, self.process_id, min_idle_time=0,
+                                                         start_id=claim_from)
+                    self._handle(instrument_id, stream, claimed[1])
+                    claim_from = None if claimed[0] in (b"0-0", "0-0") else claimed[0]
+                    continue
+                entries: Any = self.redis.xreadgroup(GROUP, self.process_id, {stream: ">"}, count=64, block=1000)
+                for _, messages in entries or []:
+                    self._handle(instrument_id, stream, messages)
+            except (redis.RedisError, ValueError):
+                if self._stopping.is_set():
+                    return
+                log.exception("reading the command stream of instrument %s failed; retrying", instrument_id)
+                self._stopping.wait(1.0)
+
+    def owns_now(self, instrument_id: int) -> bool:
+        with self._mutex:
+            return instrument_id in self._locks
+
+    def _handle(self, instrument_id: int, stream: str, messages: list[Any]) -> None:
+        """Queue each routed command for the writer; answer and acknowledge it when it is done, so the
+        writer can batch routed commands like local ones."""
+        assert self._serve is not None
+        for message_id, fields in messages:
+            request_id = fields[b"request_id"].decode()
+
+            def reply(answer: dict[str, Any], request_id: str = request_id, message_id: Any = message_id) -> None:
+                key = REPLY.format(request_id=request_id)
+                pipe = self.redis.pipeline()
+                pipe.rpush(key, json.dumps(answer))
+                pipe.expire(key, 120)
+                pipe.xack(stream, GROUP, message_id)
+                pipe.xdel(stream, message_id)
+                pipe.execute()
+
+            self._serve(instrument_id, json.loads(fields[b"command"]), reply)

@@ -1,0 +1,141 @@
+"""Two API processes on one PostgreSQL and one Redis: one owns the book (advisory lock), the other routes
+to it; kill -9 the owner and the other takes the book over within seconds, rebuilt from the database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from api.ownership import LOCK_NAMESPACE
+from api.settings import Settings
+from api.tokens import issue_token
+from registry.context import Registry
+from registry.services import instruments, ledger_check
+from tests.conftest import Backend
+from tests.support import issue_to, make_user, seed_ledger
+
+SECRET = "cluster-test-secret-0123456789abcdef0123"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+Server = tuple[subprocess.Popen[bytes], str]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(database_url: str, redis_url: str, tmp_path: Path) -> Server:
+    port = _free_port()
+    env = os.environ | {"CARBONX_DATABASE_URL": database_url, "CARBONX_REDIS_URL": redis_url,
+                        "CARBONX_JWT_SECRET": SECRET, "CARBONX_RATE_LIMIT_PER_MINUTE": "10000000",
+                        "CARBONX_DATA_DIR": str(tmp_path)}
+    log = (tmp_path / f"server-{port}.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server on {port} did not start: {(tmp_path / f'server-{port}.log').read_text()}")
+
+
+@pytest.fixture
+def servers(backend: Backend, registry: Registry, tmp_path: Path) -> Iterator[list[Server]]:
+    if backend.name != "postgres":
+        pytest.skip("several processes share books only on PostgreSQL with Redis; SQLite runs as one process")
+    redis_url = backend.kv.client.connection_pool.connection_kwargs  # type: ignore[attr-defined]
+    redis = f"redis://{redis_url['host']}:{redis_url['port']}/{redis_url['db']}"
+    started = [_start(backend.url, redis, tmp_path) for _ in range(2)]
+    yield started
+    for process, _ in started:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _owner_pid(database_url: str, instrument_id: int) -> int | None:
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = %s", (LOCK_NAMESPACE + instrument_id,)
+        ).fetchone()
+    return int(row[0].rsplit("-", 1)[1]) if row else None
+
+
+def test_two_processes_share_one_book_and_survive_the_owner(servers: list[Server],
+                                                           registry: Registry, backend: Backend) -> None:
+    bureau, holders = seed_ledger(registry)
+    issue_to(registry, bureau, 1000)
+    with registry.uow(bureau) as uow:
+        for holder in holders:
+            instruments.set_trading_status(uow, holder.participant_id, "admitted", "test")
+        instrument = instruments.define(uow, code="JXCI-2023", name_zh="2023", name_en="2023", vintage=2023,
+                                        methodology_field=None, config={"reference_price_fen": 5000})
+        instrument_id = instrument.id
+        uow.commit()
+    operator_id = make_user(registry, "operator", ["operator"])
+    settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
+
+    def headers(user_id: int) -> dict[str, str]:
+        # The servers run on the wall clock, not on the tests' fixed one.
+        return {"Authorization": f"Bearer {issue_token(settings, user_id, datetime.now(UTC))[0]}"}
+
+    (_, url_a), (_, url_b) = servers
+    deposit = httpx.post(f"{url_a}/cash/deposits", headers=headers(operator_id), json={
+        "participant_id": holders[1].participant_id, "amount_fen": 10_000_000, "bank_reference": "BANK-1"})
+    assert deposit.status_code == 201, deposit.text
+    seller, buyer = headers(holders[0].user_id), headers(holders[1].user_id)
+
+    def order(url: str, who: dict[str, str], cid: str, side: str, qty: int, price: int) -> httpx.Response:
+        return httpx.post(f"{url}/orders", headers=who, timeout=40, json={
+            "instrument": "JXCI-2023", "client_order_id": cid, "side": side, "quantity_t": qty, "price_fen": price})
+
+    rest = order(url_a, seller, "s1", "sell", 100, 5000)
+    assert rest.status_code == 201, rest.text
+    crossing = order(url_b, buyer, "b1", "buy", 30, 5000)  # through the other process: same book
+    assert crossing.status_code == 201 and crossing.json()["status"] == "filled", crossing.text
+    for url in (url_a, url_b):
+        asks = httpx.get(f"{url}/market/JXCI-2023/depth", timeout=40).json()["depth"]["asks"]
+        assert asks == [{"price_fen": 5000, "quantity_t": 70, "order_count": 1}]
+
+    owner_pid = _owner_pid(backend.url, instrument_id)
+    pids = {process.pid: url for process, url in servers}
+    assert owner_pid in pids
+    survivor = next(url for pid, url in pids.items() if pid != owner_pid)
+    os.kill(owner_pid, signal.SIGKILL)
+    started = time.monotonic()
+    while True:  # the survivor takes the book over within seconds
+        answer = order(survivor, buyer, "b2", "buy", 20, 5000)
+        if answer.status_code == 201:
+            break
+        assert time.monotonic() - started < 20, answer.text
+        time.sleep(0.5)
+    took_over_s = time.monotonic() - started
+    assert answer.json()["status"] == "filled"
+    assert _owner_pid(backend.url, instrument_id) in pids and _owner_pid(backend.url, instrument_id) != owner_pid
+    asks = httpx.get(f"{survivor}/market/JXCI-2023/depth", timeout=40).json()["depth"]["asks"]
+    assert asks == [{"price_fen": 5000, "quantity_t": 50, "order_count": 1}]  # rebuilt from the database
+    with registry.uow() as uow:
+        report = ledger_check.check(uow)
+    assert report.ok, report.problems
+    print(f"takeover after kill -9: {took_over_s:.1f} s")
