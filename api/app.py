@@ -15,6 +15,7 @@ from api import problems
 from api.deps import Access, Services
 from api.exchange import Exchange
 from api.kv import KeyValueStore, RedisStore, make_store
+from api.market_data import LocalBroker, RedisBroker
 from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from api.routers import ROUTERS
 from api.settings import Settings, get_settings
@@ -127,9 +128,7 @@ def make_coordinator(registry: Registry, kv: KeyValueStore) -> Coordinator:
     """Several processes share books only with PostgreSQL (advisory locks) and Redis (routing)."""
     if registry.engine.dialect.name == "postgresql" and isinstance(kv, RedisStore):
         url = registry.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        redis_url = kv.client.connection_pool.connection_kwargs
-        return ClusterCoordinator(url, f"redis://{redis_url.get('host', '127.0.0.1')}:{redis_url.get('port', 6379)}"
-                                       f"/{redis_url.get('db', 0)}")
+        return ClusterCoordinator(url, kv.url)
     return LocalCoordinator()
 
 
@@ -150,7 +149,8 @@ def create_app(
     )
     registry = registry or build_registry(settings)
     kv = kv or make_store(settings.redis_url)
-    exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv))
+    broker = RedisBroker(kv.url) if isinstance(kv, RedisStore) else LocalBroker()
+    exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv), broker)
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from api.market_data import Broker, LocalBroker
 from api.ownership import Coordinator, LocalCoordinator
 from matching_engine import (
     AmendOrder,
@@ -125,6 +126,7 @@ class InstrumentDesk:
         self.lock = threading.Lock()  # readers of the in-memory book take it too
         self.engine = self._rebuild()
         self.last_ts_ms = self.engine.now_ms
+        self.published: list[Event] = []  # events of the batch in progress, published after its commit
         self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
 
@@ -134,6 +136,7 @@ class InstrumentDesk:
         with registry.uow() as uow:
             instrument = uow.session.get(Instrument, self.instrument_id)
             assert instrument is not None
+            self.code = instrument.code
             engine = Engine(InstrumentConfig(instrument_id=instrument.code, **instrument.config))
             saved = uow.session.get(EngineSession, self.instrument_id)
             now_ms = int(uow.now().timestamp() * 1000)
@@ -211,6 +214,7 @@ class InstrumentDesk:
                 self._save_session(uow)
                 uow.actor = None
                 uow.commit()
+                snapshot = self._snapshot() if self.published else None
         except Exception as exc:  # any failure here means: roll back and rebuild
             log.exception("batch of %d commands on instrument %s failed; rebuilding the book",
                           len(batch), self.instrument_id)
@@ -221,12 +225,33 @@ class InstrumentDesk:
             failure.__cause__ = exc
             for job in batch:
                 job.future.set_exception(failure)
+            self.published.clear()
             return
+        self._publish(self.code, snapshot)
         for done, answer, error in outcomes:
             if error is not None:
                 done.future.set_exception(error)
             elif answer is not None:
                 done.future.set_result(answer)
+
+    def _snapshot(self) -> dict[str, Any]:
+        engine, band = self.engine, self.engine.price_band()
+        return {"depth": to_plain(engine.depth(10)), "top": to_plain(engine.top_of_book()),
+                "price_band_fen": list(band) if band else None, "reference_price_fen": engine.reference_price_fen,
+                "bar": to_plain(engine.bar())}
+
+    def _publish(self, code: str, snapshot: dict[str, Any] | None) -> None:
+        """Tell the market what the committed batch did: its trades, then the book as it now stands."""
+        events, self.published = self.published, []
+        broker = self.exchange.broker
+        for event in events:
+            if isinstance(event, Trade):
+                broker.publish(code, {"type": "trade", "instrument": code, "trade_id": event.trade_id,
+                                      "price_fen": event.price_fen, "quantity_t": event.quantity_t,
+                                      "aggressor": str(event.aggressor).lower() if event.aggressor else None,
+                                      "ts_ms": event.ts_ms})
+        if snapshot is not None:
+            broker.publish(code, {"type": "book", "instrument": code, **snapshot})
 
     def _replay(self, uow: UnitOfWork, job: Job) -> dict[str, Any] | None:
         """The stored answer of an earlier request with the same Idempotency-Key, if any."""
@@ -272,11 +297,7 @@ class InstrumentDesk:
 
     def _depth(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """A read of the live book (routed like a command, so only the owner's book is ever read)."""
-        engine = self.engine
-        band = engine.price_band()
-        return {"depth": to_plain(engine.depth(int(command.params["levels"]))), "top": to_plain(engine.top_of_book()),
-                "price_band_fen": list(band) if band else None,
-                "reference_price_fen": engine.reference_price_fen, "bar": to_plain(engine.bar())}
+        return self._snapshot() | {"depth": to_plain(self.engine.depth(int(command.params["levels"])))}
 
     def _place(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         body, principal, fee_bp = command.params, command.principal, self.exchange.fee_bp
@@ -387,15 +408,18 @@ class InstrumentDesk:
             uow.session.flush()
         except Exception as exc:
             raise _BatchFailed(str(exc)) from exc
+        self.published.extend(events)
         return events
 
 
 class Exchange:
     """The desks this process owns, and the way to the owner of every other book."""
 
-    def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None) -> None:
+    def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None,
+                 broker: Broker | None = None) -> None:
         self.registry = registry
         self.fee_bp = fee_bp
+        self.broker: Broker = broker or LocalBroker()
         self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self._desks: dict[int, InstrumentDesk] = {}
         self._lock = threading.Lock()

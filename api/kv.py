@@ -25,6 +25,7 @@ class KeyValueStore(Protocol):
 
 class RedisStore:
     def __init__(self, url: str) -> None:
+        self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
     def set_with_ttl(self, key: str, value: str, ttl_seconds: int) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import order_view
-from api.schemas import Strict
+from api.schemas import BoundedDate, Strict
+from registry.errors import DomainError
 from registry.principals import Principal
 from registry.services import instruments, trading
 
@@ -113,3 +115,50 @@ def market_trades(code: InstrumentCode, limit: int = Query(50, ge=1, le=500), _:
                  "mode": t.mode, "at": t.created_at.isoformat()}
                 for t in trading.recent_trades(uow, instrument.id, limit)]
 
+
+
+@router.websocket("/ws/market/{code}")
+async def market_stream(websocket: WebSocket, code: str) -> None:
+    """Public market data, live: the book as it stands on connecting, then every trade and book change.
+    (Public like GET /market/{code}/depth; no identities are ever sent.)"""
+    services: Services = websocket.app.state.services
+    with services.registry.uow() as uow:
+        try:
+            instrument_id = instruments.get(uow, code).id
+        except DomainError:
+            await websocket.close(code=4404)
+            return
+    await websocket.accept()
+    try:
+        async with services.exchange.broker.subscribe(code) as messages:
+            snapshot = await run_in_threadpool(services.exchange.depth, None, instrument_id, 10)
+            await websocket.send_json({"type": "book", "instrument": code, **snapshot})
+            async for message in messages:
+                await websocket.send_json(message)
+    except WebSocketDisconnect:
+        return
+
+
+@router.get("/market/{code}/ohlcv")
+def market_ohlcv(code: InstrumentCode, since: BoundedDate | None = None, _: Principal | None = Depends(PUBLIC),
+                 services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """Daily open, high, low, close, volume (t) and turnover (fen) of an instrument."""
+    with services.registry.uow() as uow:
+        instrument = instruments.get(uow, code)
+        return trading.daily_bars(uow, instrument.id, since_day=since.isoformat() if since else None)
+
+
+@router.get("/market/summary")
+def market_summary(day: BoundedDate | None = None, _: Principal | None = Depends(PUBLIC),
+                   services: Services = Depends(get_services)) -> dict[str, Any]:
+    """The day's trading summary the bureau publishes (Art. 24): every instrument's bar and the totals."""
+    with services.registry.uow() as uow:
+        trading_day = (day or uow.today()).isoformat()
+        rows = []
+        for instrument in instruments.all_instruments(uow):
+            bars = trading.daily_bars(uow, instrument.id, only_day=trading_day)
+            rows.append({"instrument": instrument.code, "name_zh": instrument.name_zh, "name_en": instrument.name_en,
+                         "bar": bars[0] if bars else None})
+        volume = sum(int(r["bar"]["volume_t"]) for r in rows if r["bar"])
+        turnover = sum(int(r["bar"]["turnover_fen"]) for r in rows if r["bar"])
+        return {"trading_day": trading_day, "instruments": rows, "volume_t": volume, "turnover_fen": turnover}

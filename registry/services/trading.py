@@ -212,3 +212,27 @@ def open_orders(uow: UnitOfWork, instrument_id: int) -> list[Order]:
     return list(uow.session.scalars(select(Order).where(Order.instrument_id == instrument_id,
                                                         Order.status == "open", Order.priority.is_not(None))
                                     .order_by(Order.priority)))
+
+
+def daily_bars(uow: UnitOfWork, instrument_id: int, since_day: str | None = None,
+               only_day: str | None = None) -> list[dict[str, int | str]]:
+    """Per trading day: open, high, low, close, volume, turnover and trade count, from the settled trades."""
+    query = select(Trade).where(Trade.instrument_id == instrument_id)
+    if since_day:
+        query = query.where(Trade.trading_day >= since_day)
+    if only_day:
+        query = query.where(Trade.trading_day == only_day)
+    bars: dict[str, dict[str, int | str]] = {}
+    for t in uow.session.scalars(query.order_by(Trade.id)):
+        bar = bars.get(t.trading_day)
+        if bar is None:
+            bar = bars[t.trading_day] = {"trading_day": t.trading_day, "open_fen": t.price_fen, "high_fen": t.price_fen,
+                                         "low_fen": t.price_fen, "close_fen": t.price_fen, "volume_t": 0,
+                                         "turnover_fen": 0, "trades": 0}
+        bar["high_fen"] = max(int(bar["high_fen"]), t.price_fen)
+        bar["low_fen"] = min(int(bar["low_fen"]), t.price_fen)
+        bar["close_fen"] = t.price_fen
+        bar["volume_t"] = int(bar["volume_t"]) + t.quantity_t
+        bar["turnover_fen"] = int(bar["turnover_fen"]) + t.quantity_t * t.price_fen
+        bar["trades"] = int(bar["trades"]) + 1
+    return list(bars.values())

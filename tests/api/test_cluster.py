@@ -63,9 +63,7 @@ def _start(database_url: str, redis_url: str, tmp_path: Path) -> Server:
 def servers(backend: Backend, registry: Registry, tmp_path: Path) -> Iterator[list[Server]]:
     if backend.name != "postgres":
         pytest.skip("several processes share books only on PostgreSQL with Redis; SQLite runs as one process")
-    redis_url = backend.kv.client.connection_pool.connection_kwargs  # type: ignore[attr-defined]
-    redis = f"redis://{redis_url['host']}:{redis_url['port']}/{redis_url['db']}"
-    started = [_start(backend.url, redis, tmp_path) for _ in range(2)]
+    started = [_start(backend.url, backend.kv.url, tmp_path) for _ in range(2)]  # type: ignore[attr-defined]
     yield started
     for process, _ in started:
         process.kill()

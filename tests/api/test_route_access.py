@@ -105,6 +105,8 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/fills"): ["trader"],
     ("GET", "/market/{code}/depth"): PUBLIC,
     ("GET", "/market/{code}/trades"): PUBLIC,
+    ("GET", "/market/{code}/ohlcv"): PUBLIC,
+    ("GET", "/market/summary"): PUBLIC,
 }
 
 PATH_VALUES = {"sha256": "0" * 64, "code": "NOSUCH-CODE"}

@@ -151,3 +151,26 @@ def test_a_restart_rebuilds_the_book(client: TestClient, market: dict[str, Any],
     assert [(t["price_fen"], t["quantity_t"]) for t in trades] == [(5200, 10), (5100, 50)]
     check = client.get("/ledger/check", headers=market["operator"]).json()
     assert check["ok"], check["problems"]
+
+
+def test_market_data_streams_and_daily_bars(client: TestClient, market: dict[str, Any]) -> None:
+    people = market["people"]
+    with client.websocket_connect("/ws/market/JXCI-2023") as stream:
+        first = stream.receive_json()
+        assert first["type"] == "book" and first["depth"]["asks"] == []
+        order(client, people["seller"], side="sell", quantity_t=30, price_fen=5000, client_order_id="m1")
+        book = stream.receive_json()
+        assert book["type"] == "book" and book["depth"]["asks"][0]["quantity_t"] == 30
+        order(client, people["buyer"], quantity_t=10, price_fen=5000, client_order_id="m2")
+        trade = stream.receive_json()
+        assert trade == trade | {"type": "trade", "price_fen": 5000, "quantity_t": 10, "aggressor": "buy"}
+        assert "buy_order_id" not in trade and "account" not in str(trade)
+        assert stream.receive_json()["top"]["ask_quantity_t"] == 20
+    order(client, people["buyer"], quantity_t=5, price_fen=5000, client_order_id="m3")
+    bars = client.get("/market/JXCI-2023/ohlcv").json()
+    assert bars == [{"trading_day": "2026-11-23", "open_fen": 5000, "high_fen": 5000, "low_fen": 5000,
+                     "close_fen": 5000, "volume_t": 15, "turnover_fen": 75_000, "trades": 2}]
+    summary = client.get("/market/summary?day=2026-11-23").json()
+    assert summary["volume_t"] == 15 and summary["instruments"][0]["bar"]["trades"] == 2
+    with pytest.raises(Exception), client.websocket_connect("/ws/market/NOPE-CODE") as gone:
+        gone.receive_json()
