@@ -154,11 +154,13 @@ def market_summary(day: BoundedDate | None = None, _: Principal | None = Depends
     """The day's trading summary the bureau publishes (Art. 24): every instrument's bar and the totals."""
     with services.registry.uow() as uow:
         trading_day = (day or uow.today()).isoformat()
-        rows = []
+        rows: list[dict[str, Any]] = []
+        volume = turnover = 0
         for instrument in instruments.all_instruments(uow):
             bars = trading.daily_bars(uow, instrument.id, only_day=trading_day)
+            if bars:
+                volume += int(bars[0]["volume_t"])
+                turnover += int(bars[0]["turnover_fen"])
             rows.append({"instrument": instrument.code, "name_zh": instrument.name_zh, "name_en": instrument.name_en,
                          "bar": bars[0] if bars else None})
-        volume = sum(int(r["bar"]["volume_t"]) for r in rows if r["bar"])
-        turnover = sum(int(r["bar"]["turnover_fen"]) for r in rows if r["bar"])
         return {"trading_day": trading_day, "instruments": rows, "volume_t": volume, "turnover_fen": turnover}
