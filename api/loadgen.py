@@ -674,9 +674,12 @@ def main(argv: list[str] | None = None) -> int:
         (not 0 <= args.cancel_share <= 1 or not 0 <= args.cross_share <= 1, "shares lie in [0, 1]"),
         (not 1 <= args.max_qty <= 1_000_000, "--max-qty must be 1..1,000,000"),
     ) if bad]
+    try:
+        check_local(args.url)
+    except SystemExit as refusal:
+        problems.append(str(refusal))
     if problems:
         parser.error("; ".join(problems))
-    check_local(args.url)
     settings = get_settings()
     from api.app import build_registry
 
