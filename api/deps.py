@@ -6,8 +6,10 @@ Deny by default: every route carries exactly one `Access` dependency naming the 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+import redis
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -19,6 +21,7 @@ from registry.context import Registry
 from registry.principals import Principal
 from registry.services.participants import load_principal
 
+log = logging.getLogger("carbonx.api")
 bearer = HTTPBearer(auto_error=False, description="The access token from POST /auth/login")
 
 
@@ -65,7 +68,11 @@ def authenticate_request(
 def _rate_limit(services: Services, request: Request, principal: Principal | None) -> None:
     who = f"u{principal.user_id}" if principal else f"ip{request.client.host if request.client else '-'}"
     window = int(services.registry.clock.now().timestamp() // 60)
-    count = services.kv.incr_window(f"carbonx:rate:{who}:{window}", 60)
+    try:
+        count = services.kv.incr_window(f"carbonx:rate:{who}:{window}", 60)
+    except redis.RedisError:
+        log.warning("rate limiting skipped: Redis unavailable")  # fail open: limits protect, they do not gate
+        return
     if count > services.settings.rate_limit_per_minute:
         raise HTTPException(429, "Too many requests; slow down.", headers={"Retry-After": "60"})
 

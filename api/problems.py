@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
+# deadlock detected, lock not available, query cancelled (statement timeout), serialization failure
+RETRYABLE_SQLSTATES = {"40P01", "55P03", "57014", "40001"}
 log = logging.getLogger("carbonx.api")
 
 TITLES = {
@@ -28,6 +31,7 @@ TITLES = {
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -129,6 +133,26 @@ def install(app: FastAPI) -> None:
         return problem(422, "invalid_value", "A value in the request cannot be stored (for example a NUL "
                        "character or a number out of range).", "请求中有无法保存的值（如空字符或超出范围的数字）。",
                        request=request)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        # Deadlock, lock or statement timeout, serialization failure: the transaction was rolled back and a
+        # retry will most likely pass. Anything else operational means the database is unavailable.
+        state = getattr(exc.orig, "sqlstate", None)
+        if state in RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig):
+            log.info("busy database on %s: %s", request.url.path, exc.orig)
+            return problem(409, "busy", "The registry was busy with a conflicting change; nothing was saved. "
+                           "Retry.", "登记系统正在处理冲突的变更，未保存任何内容，请重试。", request=request,
+                           headers={"Retry-After": "1"})
+        log.error("database unavailable on %s: %s", request.url.path, exc.orig)
+        return problem(503, "database_unavailable", "The database is unavailable; try again later.",
+                       "数据库暂不可用，请稍后再试。", request=request, headers={"Retry-After": "5"})
+
+    @app.exception_handler(redis.RedisError)
+    async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
+        log.error("Redis unavailable on %s: %s", request.url.path, exc)
+        return problem(503, "cache_unavailable", "A required service (Redis) is unavailable; try again later.",
+                       "依赖的服务（Redis）暂不可用，请稍后再试。", request=request, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Generic, Literal, TypeVar
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 ALL_ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader")
@@ -39,6 +39,10 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 DecimalString = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$")]
 # Dates are bounded so that a year 9999 typo is a clear 422 rather than a surprise later.
 BoundedDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+
+# Ids in paths and queries are bounded so that a 40-digit id is a 422 on every backend, never an overflow.
+PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+QueryId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 T = TypeVar("T")
 

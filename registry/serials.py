@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 REGISTRY_PREFIX = "JXCI"  # Jiaxing carbon-inclusive
-_SERIAL_LABEL = re.compile(r"^JXCI-(\d{4})-B(\d{6})-(\d{10})$")
+_SERIAL_LABEL = re.compile(r"^JXCI-([0-9]{4})-B([0-9]{6,})-([0-9]{10,15})$")
+_BARE_SERIAL = re.compile(r"^[0-9]{1,15}$")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -41,13 +42,24 @@ def block_label(vintage: int, batch_id: int, start: int, end: int) -> str:
     return f"{batch_code(vintage, batch_id)}-{start:010d}-{end:010d}"
 
 
-def parse_serial(text: str) -> int | None:
-    """A serial number from its label or as a bare number; None when it is neither."""
+@dataclass(frozen=True, slots=True)
+class SerialQuery:
+    """A serial number asked for, with the vintage and batch its label claims (None for a bare number)."""
+
+    serial: int
+    vintage: int | None = None
+    batch_id: int | None = None
+
+
+def parse_serial(text: str) -> SerialQuery | None:
+    """A serial number from its label or as a bare (ASCII) number; None when it is neither."""
     text = text.strip().upper()
-    if text.isdigit() and len(text) <= 15:
-        return int(text)
+    if _BARE_SERIAL.match(text):
+        return SerialQuery(int(text))
     match = _SERIAL_LABEL.match(text)
-    return int(match.group(3)) if match else None
+    if not match:
+        return None
+    return SerialQuery(int(match.group(3)), int(match.group(1)), int(match.group(2)))
 
 
 def total(blocks: Iterable[Block]) -> int:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import text
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import CreditCode, PageOut, ParticipantKind, Role, ShortText, Strict, page_params
+from api.schemas import CreditCode, PageOut, ParticipantKind, PathId, Role, ShortText, Strict, page_params
 from registry.orm import Participant
 from registry.principals import Principal
 from registry.services import audit_log, external_registrations, participants
@@ -82,7 +82,7 @@ def list_participants(page: tuple[int, int] = Depends(page_params),
 
 
 @router.post("/admin/participants/{participant_id}/status", response_model=ParticipantOut)
-def set_participant_status(participant_id: int, body: StatusIn,
+def set_participant_status(participant_id: PathId, body: StatusIn,
                            principal: Principal = Depends(allow("admin", "bureau")),
                            services: Services = Depends(get_services)) -> ParticipantOut:
     """Suspend, disqualify (Art. 26) or reinstate a participant, with the reason."""

@@ -19,6 +19,8 @@ from api.schemas import (
     ObjectionIn,
     ObjectionOut,
     PageOut,
+    PathId,
+    QueryId,
     ReviewActionOut,
     ReviewIn,
     Sha256,
@@ -138,7 +140,7 @@ def create_filing(body: FilingIn, principal: Principal = Depends(allow("owner"))
 
 
 @router.post("/{filing_id}/commission", response_model=FilingOut)
-def commission_verifier(filing_id: int, body: CommissionIn, principal: Principal = Depends(allow("owner")),
+def commission_verifier(filing_id: PathId, body: CommissionIn, principal: Principal = Depends(allow("owner")),
                         services: Services = Depends(get_services)) -> FilingOut:
     """Commission a verifier (Art. 15): not the report's preparer, not yourself (JX-15)."""
     with services.registry.uow(principal) as uow:
@@ -148,7 +150,7 @@ def commission_verifier(filing_id: int, body: CommissionIn, principal: Principal
 
 
 @router.post("/{filing_id}/verification", response_model=FilingOut)
-def submit_verification(filing_id: int, body: VerificationIn, principal: Principal = Depends(allow("verifier")),
+def submit_verification(filing_id: PathId, body: VerificationIn, principal: Principal = Depends(allow("verifier")),
                         services: Services = Depends(get_services)) -> FilingOut:
     """The commissioned verifier's statement: a verified quantity never above the claim."""
     with services.registry.uow(principal) as uow:
@@ -159,7 +161,7 @@ def submit_verification(filing_id: int, body: VerificationIn, principal: Princip
 
 
 @router.post("/{filing_id}/apply", response_model=FilingOut)
-def apply_for_filing(filing_id: int, body: ApplyIn, principal: Principal = Depends(allow("owner")),
+def apply_for_filing(filing_id: PathId, body: ApplyIn, principal: Principal = Depends(allow("owner")),
                      services: Services = Depends(get_services)) -> FilingOut:
     """Apply for filing with the Art. 16 documents (application_letter, application_form,
     supporting_evidence; the report and statement are already attached)."""
@@ -170,7 +172,7 @@ def apply_for_filing(filing_id: int, body: ApplyIn, principal: Principal = Depen
 
 
 @router.post("/{filing_id}/review", response_model=FilingOut)
-def review_filing(filing_id: int, body: ReviewIn, principal: Principal = Depends(allow(*REVIEWERS)),
+def review_filing(filing_id: PathId, body: ReviewIn, principal: Principal = Depends(allow(*REVIEWERS)),
                   services: Services = Depends(get_services)) -> FilingOut:
     """One Art. 17 review step (the same actions as for methodologies)."""
     with services.registry.uow(principal) as uow:
@@ -180,7 +182,7 @@ def review_filing(filing_id: int, body: ReviewIn, principal: Principal = Depends
 
 
 @router.post("/{filing_id}/issue", status_code=201)
-def issue_filing(filing_id: int, body: IssueIn, principal: Principal = Depends(allow("bureau")),
+def issue_filing(filing_id: PathId, body: IssueIn, principal: Principal = Depends(allow("bureau")),
                  services: Services = Depends(get_services)) -> dict[str, Any]:
     """Issue the certified reductions (签发): whole tonnes, rounded down, one serial block."""
     with services.registry.uow(principal) as uow:
@@ -190,7 +192,7 @@ def issue_filing(filing_id: int, body: IssueIn, principal: Principal = Depends(a
 
 
 @router.post("/{filing_id}/objections", status_code=201, response_model=ObjectionOut)
-def object_to_filing(filing_id: int, body: ObjectionIn, viewer: Principal | None = Depends(PUBLIC),
+def object_to_filing(filing_id: PathId, body: ObjectionIn, viewer: Principal | None = Depends(PUBLIC),
                      services: Services = Depends(get_services)) -> ObjectionOut:
     """Object to a filing in public notice."""
     with services.registry.uow(viewer) as uow:
@@ -203,7 +205,7 @@ def object_to_filing(filing_id: int, body: ObjectionIn, viewer: Principal | None
 
 @router.get("", response_model=PageOut[FilingOut])
 def list_filings(mine: bool = False, status: Annotated[str | None, Query(max_length=20)] = None,
-                 project_id: int | None = None, page: tuple[int, int] = Depends(page_params),
+                 project_id: QueryId = None, page: tuple[int, int] = Depends(page_params),
                  viewer: Principal | None = Depends(PUBLIC),
                  services: Services = Depends(get_services)) -> PageOut[FilingOut]:
     """Filings in public notice and after (everyone); your own with mine=true; all for reviewers."""
@@ -215,14 +217,14 @@ def list_filings(mine: bool = False, status: Annotated[str | None, Query(max_len
 
 
 @router.get("/{filing_id}", response_model=FilingOut)
-def get_filing(filing_id: int, viewer: Principal | None = Depends(PUBLIC),
+def get_filing(filing_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                services: Services = Depends(get_services)) -> FilingOut:
     with services.registry.uow(viewer) as uow:
         return filing_out(uow, service.get_filing(uow, viewer, filing_id), viewer)
 
 
 @router.get("/{filing_id}/history", response_model=list[ReviewActionOut])
-def filing_history(filing_id: int, viewer: Principal | None = Depends(PUBLIC),
+def filing_history(filing_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                    services: Services = Depends(get_services)) -> list[ReviewActionOut]:
     with services.registry.uow(viewer) as uow:
         service.get_filing(uow, viewer, filing_id)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
 from api.deps import Services, allow, get_services
-from api.schemas import LongText, ShortText, Strict
+from api.schemas import LongText, PathId, ShortText, Strict
 from registry import serials
 from registry.orm import Account, Batch
 from registry.principals import Principal
@@ -84,7 +84,7 @@ def open_sub_account(body: SubAccountIn, principal: Principal = Depends(allow(*H
 
 
 @router.get("/accounts/{account_id}/holdings", response_model=list[BlockOut])
-def account_holdings(account_id: int, principal: Principal = Depends(allow(*HOLDERS)),
+def account_holdings(account_id: PathId, principal: Principal = Depends(allow(*HOLDERS)),
                      services: Services = Depends(get_services)) -> list[BlockOut]:
     """Your live serial blocks in one account, in serial order."""
     with services.registry.uow(principal) as uow:
@@ -112,7 +112,7 @@ def transfer(body: TransferIn, principal: Principal = Depends(allow(*HOLDERS)),
 
 
 @router.post("/batches/{batch_id}/revocations", status_code=201)
-def revoke_batch(batch_id: int, body: RevocationIn, principal: Principal = Depends(allow("bureau")),
+def revoke_batch(batch_id: PathId, body: RevocationIn, principal: Principal = Depends(allow("bureau")),
                  services: Services = Depends(get_services)) -> dict[str, Any]:
     """Take back a batch or part of it for false material (Art. 26); the owner is disqualified."""
     with services.registry.uow(principal) as uow:

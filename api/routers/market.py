@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import MethodologyField, ShortText, Strict
+from api.schemas import MethodologyField, PathId, ShortText, Strict
 from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
 from registry.orm import Instrument
@@ -80,7 +80,7 @@ def instrument_out(uow: Any, instrument: Instrument) -> InstrumentOut:
 
 
 @router.post("/market/participants/{participant_id}/admission")
-def set_admission(participant_id: int, body: AdmissionIn, principal: Principal = Depends(allow("operator")),
+def set_admission(participant_id: PathId, body: AdmissionIn, principal: Principal = Depends(allow("operator")),
                   services: Services = Depends(get_services)) -> dict[str, Any]:
     """Admit a participant to trading, or suspend it (the operations center)."""
     with services.registry.uow(principal) as uow:

@@ -22,6 +22,7 @@ from api.schemas import (
     ObjectionOut,
     OwnerKind,
     PageOut,
+    PathId,
     ReviewActionOut,
     ReviewIn,
     ShortText,
@@ -156,7 +157,7 @@ def submit_methodology(body: MethodologyIn, principal: Principal = Depends(allow
 
 
 @router.post("/methodologies/{methodology_id}/versions", status_code=201, response_model=VersionOut)
-def submit_revision(methodology_id: int, body: RevisionIn, principal: Principal = Depends(allow(*SUBMITTERS)),
+def submit_revision(methodology_id: PathId, body: RevisionIn, principal: Principal = Depends(allow(*SUBMITTERS)),
                     services: Services = Depends(get_services)) -> VersionOut:
     """A new version of a methodology (its proposer or the bureau); reviewed like the first."""
     with services.registry.uow(principal) as uow:
@@ -183,7 +184,7 @@ def list_methodologies(
 
 
 @router.get("/methodologies/{methodology_id}", response_model=MethodologyOut)
-def get_methodology(methodology_id: int, viewer: Principal | None = Depends(PUBLIC),
+def get_methodology(methodology_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                     services: Services = Depends(get_services)) -> MethodologyOut:
     """A methodology with the versions you may see."""
     with services.registry.uow(viewer) as uow:
@@ -194,14 +195,14 @@ def get_methodology(methodology_id: int, viewer: Principal | None = Depends(PUBL
 
 
 @router.get("/methodology-versions/{version_id}", response_model=VersionOut)
-def get_version(version_id: int, viewer: Principal | None = Depends(PUBLIC),
+def get_version(version_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                 services: Services = Depends(get_services)) -> VersionOut:
     with services.registry.uow(viewer) as uow:
         return version_out(*service.get_version(uow, viewer, version_id))
 
 
 @router.post("/methodology-versions/{version_id}/review", response_model=VersionOut)
-def review_version(version_id: int, body: ReviewIn, principal: Principal = Depends(allow(*REVIEWERS)),
+def review_version(version_id: PathId, body: ReviewIn, principal: Principal = Depends(allow(*REVIEWERS)),
                    services: Services = Depends(get_services)) -> VersionOut:
     """One review step: center_approve/center_reject, convene_experts, expert_approve/expert_reject,
     bureau_approve (starts the public notice)/bureau_reject, register (after the notice)."""
@@ -212,7 +213,7 @@ def review_version(version_id: int, body: ReviewIn, principal: Principal = Depen
 
 
 @router.get("/methodology-versions/{version_id}/history", response_model=list[ReviewActionOut])
-def version_history(version_id: int, viewer: Principal | None = Depends(PUBLIC),
+def version_history(version_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                     services: Services = Depends(get_services)) -> list[ReviewActionOut]:
     """The review steps taken so far, with comments."""
     with services.registry.uow(viewer) as uow:
@@ -223,7 +224,7 @@ def version_history(version_id: int, viewer: Principal | None = Depends(PUBLIC),
 
 
 @router.post("/methodology-versions/{version_id}/objections", status_code=201, response_model=ObjectionOut)
-def object_to_version(version_id: int, body: ObjectionIn, viewer: Principal | None = Depends(PUBLIC),
+def object_to_version(version_id: PathId, body: ObjectionIn, viewer: Principal | None = Depends(PUBLIC),
                       services: Services = Depends(get_services)) -> ObjectionOut:
     """Lodge an objection during the public notice (anyone; the contact is seen by the bureau only)."""
     with services.registry.uow(viewer) as uow:
@@ -240,7 +241,7 @@ def objection_out(o: Any) -> ObjectionOut:
 
 
 @router.post("/methodology-versions/{version_id}/calculate", response_model=CalculationOut)
-def calculate(version_id: int, body: CalculateIn, viewer: Principal | None = Depends(PUBLIC),
+def calculate(version_id: PathId, body: CalculateIn, viewer: Principal | None = Depends(PUBLIC),
               services: Services = Depends(get_services)) -> CalculationOut:
     """Run the calculation table (Art. 14) on your inputs with the parameters in force on `on`."""
     with services.registry.uow(viewer) as uow:

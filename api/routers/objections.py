@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.deps import Services, allow, get_services
-from api.schemas import PageOut, RulingIn, page_params
+from api.schemas import PageOut, PathId, RulingIn, page_params
 from registry.orm import Objection
 from registry.principals import Principal
 from registry.services import objections as service
@@ -48,7 +48,7 @@ def list_objections(status: Literal["open", "upheld", "dismissed"] | None = None
 
 
 @router.post("/{objection_id}/ruling", response_model=ObjectionDetailOut)
-def rule_on_objection(objection_id: int, body: RulingIn, principal: Principal = Depends(allow("bureau")),
+def rule_on_objection(objection_id: PathId, body: RulingIn, principal: Principal = Depends(allow("bureau")),
                       services: Services = Depends(get_services)) -> ObjectionDetailOut:
     """Uphold (the subject is rejected) or dismiss an objection, with the ruling's reasons."""
     with services.registry.uow(principal) as uow:

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import order_view
-from api.schemas import BoundedDate, Strict
+from api.schemas import BoundedDate, PathId, Strict
 from registry.errors import DomainError
 from registry.principals import Principal
 from registry.services import instruments, trading
@@ -62,14 +62,14 @@ def place_order(body: OrderIn, idempotency_key: IdempotencyKey = None,
 
 
 @router.delete("/orders/{order_id}")
-def cancel_order(order_id: int, principal: Principal = Depends(allow("trader")),
+def cancel_order(order_id: PathId, principal: Principal = Depends(allow("trader")),
                  services: Services = Depends(get_services)) -> dict[str, Any]:
     """Cancel the open rest of your order; its holds are released."""
     return services.exchange.cancel(principal, order_id)
 
 
 @router.patch("/orders/{order_id}")
-def amend_order(order_id: int, body: AmendIn, principal: Principal = Depends(allow("trader")),
+def amend_order(order_id: PathId, body: AmendIn, principal: Principal = Depends(allow("trader")),
                 services: Services = Depends(get_services)) -> dict[str, Any]:
     """Change the open quantity and/or price: a cut keeps time priority, a raise or a new price loses it."""
     return services.exchange.amend(principal, order_id, body.quantity_t, body.price_fen)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.routers.methodologies import objection_out
-from api.schemas import BoundedDate, Code, DecimalString, ObjectionIn, ObjectionOut, ShortText, Strict
+from api.schemas import BoundedDate, Code, DecimalString, ObjectionIn, ObjectionOut, PathId, ShortText, Strict
 from registry.errors import NotFound
 from registry.orm import ParameterVersion
 from registry.principals import Principal
@@ -114,7 +114,7 @@ def add_version(code: Code, body: VersionIn, principal: Principal = Depends(allo
 
 
 @router.post("/parameter-versions/{version_id}/publish", response_model=VersionOut)
-def publish_version(version_id: int, principal: Principal = Depends(allow("bureau")),
+def publish_version(version_id: PathId, principal: Principal = Depends(allow("bureau")),
                     services: Services = Depends(get_services)) -> VersionOut:
     """Publish after the notice ended with no open objection."""
     with services.registry.uow(principal) as uow:
@@ -124,7 +124,7 @@ def publish_version(version_id: int, principal: Principal = Depends(allow("burea
 
 
 @router.post("/parameter-versions/{version_id}/objections", status_code=201, response_model=ObjectionOut)
-def object_to_parameter(version_id: int, body: ObjectionIn, viewer: Principal | None = Depends(PUBLIC),
+def object_to_parameter(version_id: PathId, body: ObjectionIn, viewer: Principal | None = Depends(PUBLIC),
                         services: Services = Depends(get_services)) -> ObjectionOut:
     """Object to a parameter value during its public notice."""
     with services.registry.uow(viewer) as uow:

@@ -16,6 +16,7 @@ from api.schemas import (
     NoControl,
     OwnerKind,
     PageOut,
+    PathId,
     Sha256,
     ShortText,
     Strict,
@@ -118,7 +119,7 @@ def create_project(body: ProjectIn, principal: Principal = Depends(allow("owner"
 
 
 @router.get("/{project_id}/eligibility", response_model=EligibilityOut)
-def project_eligibility(project_id: int, principal: Principal = Depends(allow("owner")),
+def project_eligibility(project_id: PathId, principal: Principal = Depends(allow("owner")),
                         services: Services = Depends(get_services)) -> EligibilityOut:
     """Every Art. 12–13 violation the project would be refused for today (nothing is saved)."""
     with services.registry.uow(principal) as uow:
@@ -128,7 +129,7 @@ def project_eligibility(project_id: int, principal: Principal = Depends(allow("o
 
 
 @router.post("/{project_id}/submit", response_model=ProjectOut)
-def submit_project(project_id: int, principal: Principal = Depends(allow("owner")),
+def submit_project(project_id: PathId, principal: Principal = Depends(allow("owner")),
                    services: Services = Depends(get_services)) -> ProjectOut:
     """Register the draft if it passes every rule; otherwise 409 with all violations and their articles."""
     with services.registry.uow(principal) as uow:
@@ -155,7 +156,7 @@ def list_projects(
 
 
 @router.get("/{project_id}", response_model=ProjectOut)
-def get_project(project_id: int, viewer: Principal | None = Depends(PUBLIC),
+def get_project(project_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                 services: Services = Depends(get_services)) -> ProjectOut:
     with services.registry.uow(viewer) as uow:
         return project_out(uow, service.get_project(uow, viewer, project_id), viewer)

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints, model_validator
 from sqlalchemy import select
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import BoundedDate, DecimalString, LongText, PageOut, ShortText, Strict, page_params
+from api.schemas import BoundedDate, DecimalString, LongText, PageOut, PathId, QueryId, ShortText, Strict, page_params
 from registry import serials
 from registry.errors import InvalidInput
 from registry.orm import Batch, Retirement
@@ -103,7 +103,7 @@ def request_retirement(body: RetirementIn, principal: Principal = Depends(allow(
 
 
 @router.post("/retirements/{retirement_id}/execute")
-def execute_retirement(retirement_id: int, principal: Principal = Depends(allow("operator")),
+def execute_retirement(retirement_id: PathId, principal: Principal = Depends(allow("operator")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """The operations center retires the held credits on the platform (Art. 21)."""
     with services.registry.uow(principal) as uow:
@@ -113,7 +113,7 @@ def execute_retirement(retirement_id: int, principal: Principal = Depends(allow(
 
 
 @router.post("/retirements/{retirement_id}/cancel")
-def cancel_retirement(retirement_id: int, body: CancelIn,
+def cancel_retirement(retirement_id: PathId, body: CancelIn,
                       principal: Principal = Depends(allow("owner", "trader", "operator")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Withdraw a request not yet executed (its holder, or the operations center)."""
@@ -141,7 +141,7 @@ def list_retirements(status: Literal["requested", "executed", "cancelled"] | Non
 
 
 @router.get("/retirements/{retirement_id}")
-def get_retirement(retirement_id: int, viewer: Principal | None = Depends(PUBLIC),
+def get_retirement(retirement_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                    services: Services = Depends(get_services)) -> dict[str, Any]:
     with services.registry.uow(viewer) as uow:
         return retirement_out(uow, retirements.get_visible(uow, viewer, retirement_id),
@@ -149,7 +149,7 @@ def get_retirement(retirement_id: int, viewer: Principal | None = Depends(PUBLIC
 
 
 @router.get("/retirements/{retirement_id}/certificate")
-def retirement_certificate(retirement_id: int, _: Principal | None = Depends(PUBLIC),
+def retirement_certificate(retirement_id: PathId, _: Principal | None = Depends(PUBLIC),
                            services: Services = Depends(get_services)) -> dict[str, Any]:
     """The retirement certificate (JSON): what was retired, for whom, why, which serials, from which
     projects and methodologies. Its verification URL is this address."""
@@ -168,7 +168,7 @@ def retirement_certificate(retirement_id: int, _: Principal | None = Depends(PUB
 
 
 @router.get("/disclosure/issuances")
-def list_issuances(project_id: int | None = None, page: tuple[int, int] = Depends(page_params),
+def list_issuances(project_id: QueryId = None, page: tuple[int, int] = Depends(page_params),
                    _: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
     """Every issuance with its serial block, project and methodology (Art. 24)."""
     with services.registry.uow() as uow:
@@ -196,10 +196,10 @@ def list_revocations(page: tuple[int, int] = Depends(page_params), _: Principal 
 def serial_lookup(serial: Annotated[str, StringConstraints(max_length=40)],
                   _: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
     """Any serial number (bare or labelled) → its batch, project, methodology and its life."""
-    number = serials.parse_serial(serial)
-    if number is None:
+    query = serials.parse_serial(serial)
+    if query is None:
         raise InvalidInput("Not a serial number; use the number or its label JXCI-YYYY-B000000-0000000000.",
                            "不是有效的序列号。")
     with services.registry.uow() as uow:
-        return disclosure.serial_life(uow, number)
+        return disclosure.serial_life(uow, query)
 

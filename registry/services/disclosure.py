@@ -9,7 +9,6 @@ from sqlalchemy import select
 from registry import serials
 from registry.errors import NotFound
 from registry.orm import (
-    Account,
     Batch,
     Filing,
     JournalEntry,
@@ -23,6 +22,8 @@ from registry.orm import (
 )
 from registry.pagination import Page, paginate
 from registry.unit_of_work import UnitOfWork
+
+PUBLIC_BUCKET = {"held": "available"}
 
 
 def batch_context(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
@@ -66,34 +67,39 @@ def retirement_flags(uow: UnitOfWork, retirement: Retirement) -> list[str]:
     return sorted(set(revoked))
 
 
-def serial_life(uow: UnitOfWork, serial: int) -> dict[str, Any]:
-    """Any serial number → its batch, project, methodology, and every movement it went through."""
+def serial_life(uow: UnitOfWork, query: serials.SerialQuery) -> dict[str, Any]:
+    """Any serial number → its batch, project, methodology, and every movement it went through. A label
+    must name the batch the serial really belongs to, so a forged label never looks verified."""
+    serial = query.serial
     batch = uow.session.scalar(select(Batch).where(Batch.serial_start <= serial, Batch.serial_end >= serial))
-    if batch is None:
-        raise NotFound(f"Serial number {serial} was never issued.", f"序列号 {serial} 未签发。")
+    if batch is None or (query.batch_id is not None and (query.batch_id, query.vintage) != (batch.id, batch.vintage)):
+        raise NotFound(f"Serial number {serial} was never issued under that label.",
+                       f"序列号 {serial} 未以该编号签发。")
     blocks = list(uow.session.scalars(
         select(SerialBlock).where(SerialBlock.serial_start <= serial, SerialBlock.serial_end >= serial)
         .order_by(SerialBlock.created_entry_id)))
+    # The public sees where a tonne went, not who holds it: holders are numbered in order of appearance,
+    # and a hold (for an order or a pending retirement) is no movement until it completes.
     events: list[dict[str, Any]] = []
-    transfers = 0
+    holders: dict[int, int] = {}
     previous: tuple[int, str] | None = None
+    transfers = 0
     for block in blocks:
-        # A split that leaves this serial where it was is no event in its life.
-        if (block.account_id, block.bucket) == previous:
+        bucket = PUBLIC_BUCKET.get(block.bucket, block.bucket)
+        if (block.account_id, bucket) == previous:
             continue
-        if previous is not None and block.account_id != previous[0]:
+        if previous is not None and previous[0] != block.account_id:
             transfers += 1
-        previous = (block.account_id, block.bucket)
+        previous = (block.account_id, bucket)
+        holder = holders.setdefault(block.account_id, len(holders) + 1)
         entry = uow.session.get(JournalEntry, block.created_entry_id)
-        account = uow.session.get(Account, block.account_id)
-        assert entry is not None and account is not None
-        events.append({"at": entry.created_at.isoformat(), "kind": entry.kind, "bucket": block.bucket,
-                       "account": account.code,
+        assert entry is not None
+        events.append({"at": entry.created_at.isoformat(), "kind": entry.kind, "status": bucket, "holder": holder,
                        "block": serials.block_label(batch.vintage, batch.id, block.serial_start, block.serial_end)})
     current = next(b for b in blocks if b.live)
-    holders = [e["account"] for e in events]
+    status = PUBLIC_BUCKET.get(current.bucket, current.bucket)
     retirement = None
-    if current.bucket == "retired":
+    if status == "retired":
         ret = uow.session.scalar(select(Retirement)
                                  .join(RetirementBlock, RetirementBlock.retirement_id == Retirement.id)
                                  .where(RetirementBlock.serial_start <= serial, RetirementBlock.serial_end >= serial,
@@ -104,6 +110,6 @@ def serial_life(uow: UnitOfWork, serial: int) -> dict[str, Any]:
                           "executed_at": ret.executed_at.isoformat() if ret.executed_at else None}
     return {
         "serial": serial, "serial_label": serials.serial_label(batch.vintage, batch.id, serial),
-        **batch_context(uow, batch), "status": current.bucket, "transferred_times": transfers,
-        "holders": len(dict.fromkeys(holders)), "retirement": retirement, "events": events,
+        **batch_context(uow, batch), "status": status, "transferred_times": transfers,
+        "holders": len(holders), "retirement": retirement, "events": events,
     }

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
+from registry import numbering
 from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.orm import (
     Document,
@@ -22,7 +23,7 @@ from registry.orm import (
 )
 from registry.pagination import Page, paginate
 from registry.principals import Principal
-from registry.services import methodologies, projects
+from registry.services import methodologies, participants, projects
 from registry.services.reviews import Subject, apply_action
 from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
@@ -107,18 +108,11 @@ def _period_and_counting(uow: UnitOfWork, filing: Filing, project: Project, appl
     return problems
 
 
-def _require_active(uow: UnitOfWork, participant_id: int) -> None:
-    participant = uow.session.get(Participant, participant_id)
-    if participant is None or participant.status != "active":
-        raise RuleViolation([Violation("JX-26", "Art. 26", None, "主体已被暂停或取消资格，不得申报减排量。",
-                                       "The participant is suspended or disqualified and may not file reductions.")])
-
-
 def create(uow: UnitOfWork, principal: Principal, *, project_id: int, monitoring_start: date, monitoring_end: date,
            inputs: dict[str, Decimal], report_sha256: str, report_preparer_participant_id: int) -> Filing:
     """File a monitoring period: the reductions are computed now with the methodology version of the project
     and the parameter versions in force at the period's start, and the full trace is kept (Art. 14)."""
-    _require_active(uow, principal.participant_id)
+    participants.require_active(uow, principal.participant_id, "file reductions", "申报减排量")
     project = projects.get_project(uow, principal, project_id)
     if project.owner_participant_id != principal.participant_id:
         raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
@@ -169,6 +163,7 @@ def commission(uow: UnitOfWork, principal: Principal, filing_id: int, verifier_p
         .where(User.participant_id == verifier_participant_id, UserRole.role == "verifier"))
     if not is_verifier:
         raise NotFound("No verifier organisation with that id.", "未找到该核查机构。")
+    participants.require_active(uow, verifier_participant_id, "verify reductions", "核查减排量")
     problems = filing_rules.check_verifier_independence(verifier_participant_id,
                                                         filing.report_preparer_participant_id,
                                                         filing.owner_participant_id)
@@ -187,6 +182,7 @@ def verify(uow: UnitOfWork, principal: Principal, filing_id: int, *, verified_tc
     if filing.verifier_participant_id != principal.participant_id:
         raise NotFound(f"Filing {filing_id} not found.", f"未找到备案 {filing_id}。")
     _require_status(filing, "commissioned")
+    participants.require_active(uow, principal.participant_id, "verify reductions", "核查减排量")
     _document(uow, principal, statement_sha256, "statement_sha256")
     problems = filing_rules.check_verified_quantity(filing.calculated_tco2e, verified_tco2e, reason)
     if problems:
@@ -204,7 +200,7 @@ def verify(uow: UnitOfWork, principal: Principal, filing_id: int, *, verified_tc
 def apply(uow: UnitOfWork, principal: Principal, filing_id: int, documents: list[dict[str, str]]) -> Filing:
     """Apply for filing (Art. 16): every required document present, the period and uniqueness re-checked on
     the application date; the claimed assets become live so no other filing can count them again."""
-    _require_active(uow, principal.participant_id)
+    participants.require_active(uow, principal.participant_id, "file reductions", "申报减排量")
     filing = get_filing(uow, principal, filing_id, for_update=True)
     _own(filing, principal)
     _require_status(filing, "verified")
@@ -221,8 +217,7 @@ def apply(uow: UnitOfWork, principal: Principal, filing_id: int, documents: list
     problems += _period_and_counting(uow, filing, project, today)
     if problems:
         raise RuleViolation(problems)
-    count = uow.session.scalar(select(func.count()).select_from(Filing).where(Filing.code.is_not(None))) or 0
-    filing.code = f"JXF-{today.year}-{count + 1:05d}"
+    filing.code = f"JXF-{today.year}-{numbering.take(uow, 'filing'):05d}"
     filing.status = "submitted"
     filing.application_date = today
     filing.submitted_at = uow.now()

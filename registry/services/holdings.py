@@ -11,7 +11,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from registry import ledger, serials
+from registry import ledger, numbering, serials
 from registry.errors import NotFound, StateConflict
 from registry.ledger import Leg
 from registry.orm import Account, Balance, JournalEntry, Posting, SerialBlock
@@ -62,8 +62,8 @@ def main_account(uow: UnitOfWork, participant_id: int) -> Account:
 
 
 def open_sub_account(uow: UnitOfWork, participant_id: int, label: str) -> Account:
-    count = len(list(uow.session.scalars(select(Account.id).where(Account.participant_id == participant_id))))
-    account = Account(code=f"P{participant_id:06d}-S{count:03d}", participant_id=participant_id,
+    number = numbering.take(uow, f"sub_account:{participant_id}")
+    account = Account(code=f"P{participant_id:06d}-S{number:03d}", participant_id=participant_id,
                       kind="holding", label=label, created_at=uow.now())
     uow.session.add(account)
     uow.session.flush()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from registry import ledger, serials
+from registry import ledger, numbering, serials
 from registry.errors import RuleViolation
-from registry.orm import Batch, Counter, SerialBlock
+from registry.orm import Batch, SerialBlock
 from registry.principals import Principal
-from registry.services import filings, holdings
+from registry.services import filings, holdings, participants
 from registry.services.reviews import apply_action
 from registry.unit_of_work import UnitOfWork
 from rules.filing import issued_tonnes
@@ -20,14 +20,7 @@ SERIAL_COUNTER = "serial"
 
 def next_serials(uow: UnitOfWork, quantity: int) -> int:
     """Reserve `quantity` consecutive registry-wide serial numbers under a row lock; the first one."""
-    counter = uow.session.get(Counter, SERIAL_COUNTER, with_for_update=True)
-    if counter is None:
-        counter = Counter(name=SERIAL_COUNTER, value=0)
-        uow.session.add(counter)
-        uow.session.flush()
-    first = counter.value + 1
-    counter.value += quantity
-    return first
+    return numbering.take(uow, SERIAL_COUNTER, quantity)
 
 
 def issue(uow: UnitOfWork, principal: Principal, filing_id: int, comment: str) -> Batch:
@@ -39,6 +32,7 @@ def issue(uow: UnitOfWork, principal: Principal, filing_id: int, comment: str) -
         raise RuleViolation([Violation("JX-28", "Art. 28", "verified_tco2e",
                                        "核证减排量向下取整后不足 1 吨，无可签发的减排量。",
                                        "The verified quantity rounds down to zero whole tonnes; nothing to issue.")])
+    participants.require_active(uow, filing.owner_participant_id, "receive issued credits", "获签发减排量")
     apply_action(uow, principal, filings.subject(filing), "issue", comment, notice_days=0)
     first = next_serials(uow, quantity)
     vintage = filing.monitoring_end.year

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from registry import numbering
 from registry.errors import NotFound, RuleViolation
 from registry.orm import Methodology, MethodologyVersion, Parameter, ParameterVersion
 from registry.pagination import Page
@@ -48,8 +49,7 @@ def check_definition(uow: UnitOfWork, definition: dict[str, Any]) -> list[Violat
 
 def _next_code(uow: UnitOfWork) -> str:
     year = uow.today().year
-    count = uow.session.scalar(select(func.count()).select_from(Methodology)) or 0
-    return f"JXM-{year}-{count + 1:03d}"
+    return f"JXM-{year}-{numbering.take(uow, 'methodology'):03d}"
 
 
 def submit(uow: UnitOfWork, principal: Principal, *, title_zh: str, title_en: str, field: str,

@@ -6,12 +6,13 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from registry.errors import NotFound, StateConflict
+from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.orm import ROLES, Participant, User, UserRole
 from registry.pagination import Page, paginate
 from registry.passwords import hash_password, verify_password
 from registry.principals import Principal
 from registry.unit_of_work import UnitOfWork
+from rules.violations import Violation
 
 
 def create_participant(uow: UnitOfWork, *, name: str, kind: str, credit_code: str | None) -> Participant:
@@ -111,3 +112,12 @@ def set_participant_status(uow: UnitOfWork, participant_id: int, status: str, re
 
 def find_user_by_username(uow: UnitOfWork, username: str) -> User | None:
     return uow.session.scalar(select(User).where(User.username == username))
+
+
+def require_active(uow: UnitOfWork, participant_id: int, doing_en: str, doing_zh: str) -> Participant:
+    """Refuse with JX-26 when the participant is suspended or disqualified (Art. 26)."""
+    participant = uow.session.get(Participant, participant_id)
+    if participant is None or participant.status != "active":
+        raise RuleViolation([Violation("JX-26", "Art. 26", None, f"主体已被暂停或取消资格，不得{doing_zh}。",
+                                       f"The participant is suspended or disqualified and may not {doing_en}.")])
+    return participant

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 
+from registry import numbering
 from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.orm import Document, ExternalRegistration, Participant, Project, ProjectAsset, ProjectDocument
 from registry.pagination import Page, paginate
 from registry.principals import Principal
+from registry.services import participants
 from registry.services.methodologies import registered_version
 from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
@@ -20,7 +22,7 @@ from rules.violations import Violation
 
 def create_draft(uow: UnitOfWork, principal: Principal, data: dict[str, Any]) -> Project:
     """Save an owner's project as a draft; nothing is checked against the rules until it is submitted."""
-    _require_active(uow, principal)
+    participants.require_active(uow, principal.participant_id, "file projects", "申报项目")
     registered_version(uow, data["methodology_version_id"])
     assets = data.pop("asset_identifiers")
     documents = data.pop("documents")
@@ -31,14 +33,6 @@ def create_draft(uow: UnitOfWork, principal: Principal, data: dict[str, Any]) ->
     _attach_documents(uow, principal, project, documents)
     uow.audit("project.drafted", "project", project.id, {**data, "asset_identifiers": assets})
     return project
-
-
-def _require_active(uow: UnitOfWork, principal: Principal) -> None:
-    participant = uow.session.get(Participant, principal.participant_id)
-    if participant is None or participant.status != "active":
-        raise RuleViolation([Violation("JX-26", "Art. 26", None,
-                                       "主体已被暂停或取消参与资格，不得申报项目。",
-                                       "The participant is suspended or disqualified and may not file projects.")])
 
 
 def _replace_assets(uow: UnitOfWork, project: Project, identifiers: list[str]) -> None:
@@ -137,7 +131,7 @@ def check(uow: UnitOfWork, project: Project, application_date: date,
 
 def submit(uow: UnitOfWork, principal: Principal, project_id: int) -> Project:
     """Register a draft that passes every eligibility rule; refuse it with all violations otherwise."""
-    _require_active(uow, principal)
+    participants.require_active(uow, principal.participant_id, "file projects", "申报项目")
     project = get_project(uow, principal, project_id, for_update=True)
     if project.owner_participant_id != principal.participant_id:
         raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
@@ -148,8 +142,7 @@ def submit(uow: UnitOfWork, principal: Principal, project_id: int) -> Project:
     if problems:
         raise RuleViolation(problems)
     rule_set = rule_set_in_force(uow, uow.today())
-    count = uow.session.scalar(select(func.count()).select_from(Project).where(Project.code.is_not(None))) or 0
-    project.code = f"JXP-{project.county_code}-{uow.today().year}-{count + 1:05d}"
+    project.code = f"JXP-{project.county_code}-{uow.today().year}-{numbering.take(uow, 'project'):05d}"
     project.status = "registered"
     project.rule_set_code = rule_set.code
     project.registered_at = uow.now()

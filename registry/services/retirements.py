@@ -5,37 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from registry import ledger, serials
-from registry.errors import NotFound, RuleViolation, StateConflict
-from registry.orm import Participant, Retirement, RetirementBlock
+from registry import ledger, numbering, serials
+from registry.errors import NotFound, StateConflict
+from registry.orm import Retirement, RetirementBlock
 from registry.pagination import Page, paginate
 from registry.principals import Principal
-from registry.services import holdings
+from registry.services import holdings, participants
 from registry.unit_of_work import UnitOfWork
-from rules.violations import Violation
-
-
-def _require_active(uow: UnitOfWork, participant_id: int) -> None:
-    participant = uow.session.get(Participant, participant_id)
-    if participant is None or participant.status != "active":
-        raise RuleViolation([Violation("JX-26", "Art. 26", None, "主体已被暂停或取消资格，不得注销减排量。",
-                                       "The participant is suspended or disqualified and may not retire credits.")])
 
 
 def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, quantity_t: int,
             batch_id: int | None, purpose: str, beneficiary: str, details: dict[str, Any],
             auto_execute: bool) -> Retirement:
     """Hold `quantity_t` (lowest serials first) for retirement; executed at once when configured so."""
-    _require_active(uow, principal.participant_id)
+    participants.require_active(uow, principal.participant_id, "retire credits", "注销减排量")
     account = (holdings.own_account(uow, principal.participant_id, account_id) if account_id
                else holdings.main_account(uow, principal.participant_id))
     moved = holdings.move_credits(uow, "retirement_hold", source=(account.id, ledger.AVAILABLE),
                                   target=(account.id, ledger.HELD), quantity=quantity_t,
                                   batch_ids=[batch_id] if batch_id else None, memo=f"retirement for {beneficiary}")
-    count = uow.session.scalar(select(func.count()).select_from(Retirement)) or 0
-    retirement = Retirement(code=f"JXR-{uow.today().year}-{count + 1:06d}", account_id=account.id,
+    retirement = Retirement(code=f"JXR-{uow.today().year}-{numbering.take(uow, 'retirement'):06d}",
+                            account_id=account.id,
                             participant_id=principal.participant_id, batch_id=batch_id, quantity_t=quantity_t,
                             purpose=purpose, beneficiary=beneficiary, details=details, status="requested",
                             requested_at=uow.now())
@@ -79,6 +71,7 @@ def execute(uow: UnitOfWork, retirement: Retirement) -> Retirement:
     """The operations center retires exactly the held serial blocks of this request."""
     if retirement.status != "requested":
         raise StateConflict(f"The retirement is {retirement.status}.", f"该注销状态为 {retirement.status}。")
+    participants.require_active(uow, retirement.participant_id, "retire credits", "注销减排量")
     holdings.move_credits(uow, "retirement", source=(retirement.account_id, ledger.HELD),
                           target=(retirement.account_id, ledger.RETIRED), ranges=blocks_of(uow, retirement.id),
                           reference=f"retirement:{retirement.id}", memo=retirement.code)

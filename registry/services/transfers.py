@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from registry import ledger
 from registry.errors import NotFound, RuleViolation
-from registry.orm import Account, Participant
+from registry.orm import Account
 from registry.principals import Principal
-from registry.services import holdings
+from registry.services import holdings, participants
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
@@ -16,10 +16,7 @@ from rules.violations import Violation
 def transfer(uow: UnitOfWork, principal: Principal, *, from_account_id: int | None, to_account_code: str,
              quantity_t: int, batch_id: int | None, memo: str) -> holdings.Moved:
     """Move available credits (lowest serials first) to another holding account."""
-    participant = uow.session.get(Participant, principal.participant_id)
-    if participant is None or participant.status != "active":
-        raise RuleViolation([Violation("JX-26", "Art. 26", None, "主体已被暂停或取消资格，不得转让减排量。",
-                                       "The participant is suspended or disqualified and may not transfer.")])
+    participants.require_active(uow, principal.participant_id, "transfer credits", "转让减排量")
     source = (holdings.own_account(uow, principal.participant_id, from_account_id) if from_account_id
               else holdings.main_account(uow, principal.participant_id))
     target = uow.session.scalar(select(Account).where(Account.code == to_account_code))

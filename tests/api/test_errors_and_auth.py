@@ -112,3 +112,11 @@ def test_nul_characters_are_a_422_on_every_backend(client: TestClient, owner: di
             "crediting_end": "2030-12-31", "legal_reduction_obligation": False, "asset_identifiers": ["M\x00-1"]}
     response = client.post("/projects", headers=owner, json=body)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/filings/1835521972381311827968", "/projects/99999999999999999999",
+                                  "/retirements/0", "/disclosure/issuances?project_id=1e3",
+                                  "/methodology-versions/-1"])
+def test_out_of_range_ids_are_422(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem")

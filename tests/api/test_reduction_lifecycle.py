@@ -130,7 +130,13 @@ def test_the_whole_life_of_a_tonne(client: TestClient, people: People, registry:
     life = client.get(f"/serials/{batch['serial_start']}").json()
     assert life["status"] == "retired" and life["transferred_times"] == 1
     assert life["retirement"]["purpose"] == "event_neutrality"
-    assert [e["kind"] for e in life["events"]] == ["issuance", "transfer", "retirement_hold", "retirement"]
+    # Holders are numbered, never named; the pending hold before the retirement is no public event.
+    assert [(e["kind"], e["holder"]) for e in life["events"]] == [("issuance", 1), ("transfer", 2),
+                                                                  ("retirement", 2)]
+    assert "account" not in str(life["events"])
+    forged = life["serial_label"].replace(f"B{batch['batch_id']:06d}", "B999999")
+    assert client.get(f"/serials/{forged}").status_code == 404
+    assert client.get("/serials/²").status_code == 422
     labelled = client.get(f"/serials/{life['serial_label']}").json()
     assert labelled["serial"] == batch["serial_start"]
     untouched = client.get(f"/serials/{batch['serial_end']}").json()
