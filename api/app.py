@@ -18,7 +18,7 @@ from api.kv import KeyValueStore, RedisStore, make_store
 from api.market_data import LocalBroker, RedisBroker
 from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from api.routers import ROUTERS
-from api.settings import Settings, get_settings
+from api.settings import DEV_JWT_SECRET, Settings, get_settings
 from registry.clock import Clock, SystemClock
 from registry.context import Registry
 from registry.database import make_engine, make_session_factory
@@ -148,6 +148,9 @@ def create_app(
         "(JX-nn).",
     )
     registry = registry or build_registry(settings)
+    if (registry.engine.dialect.name == "postgresql" and settings.jwt_algorithm == "HS256"
+            and settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET):
+        raise RuntimeError("Set CARBONX_JWT_SECRET: the development key is refused with PostgreSQL.")
     kv = kv or make_store(settings.redis_url)
     broker = RedisBroker(kv.url) if isinstance(kv, RedisStore) else LocalBroker()
     exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv), broker)

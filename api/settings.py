@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Good enough for the embedded first run on SQLite; refused with PostgreSQL (see api.app.create_app).
+DEV_JWT_SECRET = "dev-only-change-me-please-0123456789abcdef"  # noqa: S105 - a known dev key, refused in production
+
 
 class Settings(BaseSettings):
     """Every knob of the service. Unset URLs mean the embedded default: SQLite file and in-process stand-ins."""
@@ -19,7 +22,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
 
     jwt_algorithm: str = Field(default="HS256", pattern="^(HS256|RS256)$")
-    jwt_secret: SecretStr = SecretStr("dev-only-change-me-please-0123456789abcdef")
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_private_key_pem: SecretStr | None = None
     jwt_public_key_pem: str | None = None
     jwt_issuer: str = "carbonx-jiaxing"

@@ -823,3 +823,15 @@ class IdempotencyKey(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class DocumentGrant(Base):
+    """Who may use a stored document: each uploader of the same bytes (under its own file name), and a
+    verifier commissioned on a filing for that filing's documents."""
+
+    __tablename__ = "document_grants"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    granted_at: Mapped[datetime]

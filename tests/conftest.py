@@ -151,7 +151,8 @@ def registry(backend: Backend, clock: FixedClock, tmp_path: Path) -> Registry:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url="sqlite://", data_dir=tmp_path, allow_clock_travel=True,
+    return Settings(database_url="sqlite://", data_dir=tmp_path, allow_clock_travel=True,  # type: ignore[arg-type]
+                    jwt_secret="test-secret-0123456789abcdef0123456789abcdef",
                     max_document_bytes=256 * 1024,
                     rate_limit_per_minute=100_000, login_attempts_per_minute=1000)
 

@@ -87,7 +87,7 @@ def set_participant_status(participant_id: PathId, body: StatusIn,
                            services: Services = Depends(get_services)) -> ParticipantOut:
     """Suspend, disqualify (Art. 26) or reinstate a participant, with the reason."""
     with services.registry.uow(principal) as uow:
-        p = participants.set_participant_status(uow, participant_id, body.status, body.reason)
+        p = participants.set_participant_status(uow, principal, participant_id, body.status, body.reason)
         uow.commit()
         return participant_out(p)
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from api.deps import Services, allow, get_services
 from api.schemas import ALL_ROLES, Sha256
 from registry.errors import InvalidInput
-from registry.orm import Document
+from registry.orm import Document, DocumentGrant
 from registry.principals import Principal
 from registry.services import documents as service
 
@@ -25,9 +25,11 @@ class DocumentOut(BaseModel):
     uploaded_at: str
 
 
-def document_out(doc: Document) -> DocumentOut:
+def document_out(doc: Document, grant: DocumentGrant | None) -> DocumentOut:
+    """The caller's view: its own file name and time for the document (a reviewer sees the first one)."""
     return DocumentOut(sha256=doc.sha256, size_bytes=doc.size_bytes, media_type=doc.media_type,
-                       filename=doc.filename, uploaded_at=doc.uploaded_at.isoformat())
+                       filename=grant.filename if grant else doc.filename,
+                       uploaded_at=(grant.granted_at if grant else doc.uploaded_at).isoformat())
 
 
 @router.post("", status_code=201, response_model=DocumentOut)
@@ -40,17 +42,18 @@ def upload_document(file: UploadFile = File(...), principal: Principal = Depends
     if not media_type:
         raise InvalidInput("The upload has no media type.", "上传文件缺少媒体类型。")
     with services.registry.uow(principal) as uow:
-        doc = service.upload(uow, services.registry.documents, principal, filename=file.filename or "upload",
-                             media_type=media_type, data=data, max_bytes=limit)
+        doc, grant = service.upload(uow, services.registry.documents, principal,
+                                    filename=file.filename or "upload", media_type=media_type, data=data,
+                                    max_bytes=limit)
         uow.commit()
-        return document_out(doc)
+        return document_out(doc, grant)
 
 
 @router.get("/{sha256}/meta", response_model=DocumentOut)
 def document_meta(sha256: Sha256, principal: Principal = Depends(allow(*UPLOADERS)),
                   services: Services = Depends(get_services)) -> DocumentOut:
     with services.registry.uow(principal) as uow:
-        return document_out(service.get_visible(uow, principal, sha256))
+        return document_out(*service.get_visible(uow, principal, sha256))
 
 
 @router.get("/{sha256}", response_class=Response)
@@ -58,7 +61,7 @@ def download_document(sha256: Sha256, principal: Principal = Depends(allow(*UPLO
                       services: Services = Depends(get_services)) -> Response:
     """The bytes, to the uploader's organisation and the reviewers."""
     with services.registry.uow(principal) as uow:
-        doc = service.get_visible(uow, principal, sha256)
+        doc, _ = service.get_visible(uow, principal, sha256)
         digest, media_type = doc.sha256, doc.media_type
     data = services.registry.documents.get(digest)
     return Response(data, media_type=media_type, headers={

@@ -23,6 +23,7 @@ from api.schemas import (
     ViolationOut,
     page_params,
 )
+from registry.errors import NotFound
 from registry.orm import Participant, Project
 from registry.principals import Principal
 from registry.services import projects as service
@@ -124,6 +125,8 @@ def project_eligibility(project_id: PathId, principal: Principal = Depends(allow
     """Every Art. 12–13 violation the project would be refused for today (nothing is saved)."""
     with services.registry.uow(principal) as uow:
         project = service.get_project(uow, principal, project_id)
+        if project.owner_participant_id != principal.participant_id:
+            raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
         problems = service.check(uow, project, uow.today())
         return EligibilityOut(eligible=not problems, violations=[ViolationOut(**v.as_dict()) for v in problems])
 

@@ -403,17 +403,17 @@ def _guards(postgres: bool) -> None:
             CREATE FUNCTION guard_serial_block() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP = 'DELETE' THEN
-                    RAISE EXCEPTION 'serial_blocks are never deleted' USING ERRCODE = 'insufficient_privilege';
+                    RAISE EXCEPTION 'serial_blocks are never deleted' USING ERRCODE = 'check_violation';
                 END IF;
                 IF OLD.bucket IN ('retired', 'revoked') THEN
                     RAISE EXCEPTION 'a % serial block never moves again', OLD.bucket
-                        USING ERRCODE = 'insufficient_privilege';
+                        USING ERRCODE = 'check_violation';
                 END IF;
                 IF NOT OLD.live OR NEW.live OR NEW.ended_entry_id IS NULL
                    OR (NEW.batch_id, NEW.serial_start, NEW.serial_end, NEW.account_id, NEW.bucket)
                       IS DISTINCT FROM (OLD.batch_id, OLD.serial_start, OLD.serial_end, OLD.account_id, OLD.bucket)
                 THEN
-                    RAISE EXCEPTION 'a serial block may only be ended, once' USING ERRCODE = 'insufficient_privilege';
+                    RAISE EXCEPTION 'a serial block may only be ended, once' USING ERRCODE = 'check_violation';
                 END IF;
                 RETURN NEW;
             END

@@ -11,7 +11,6 @@ from sqlalchemy import func, or_, select
 from registry import numbering
 from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.orm import (
-    Document,
     Filing,
     FilingAsset,
     FilingDocument,
@@ -23,7 +22,7 @@ from registry.orm import (
 )
 from registry.pagination import Page, paginate
 from registry.principals import Principal
-from registry.services import methodologies, participants, projects
+from registry.services import documents, methodologies, participants, projects
 from registry.services.reviews import Subject, apply_action
 from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
@@ -66,14 +65,6 @@ def _require_status(filing: Filing, *allowed: str) -> None:
     if filing.status not in allowed:
         raise StateConflict(f"The filing is {filing.status}; this needs {' or '.join(allowed)}.",
                             f"备案状态为 {filing.status}，此操作需要 {' 或 '.join(allowed)}。")
-
-
-def _document(uow: UnitOfWork, principal: Principal, sha256: str, field: str) -> Document:
-    doc = uow.session.get(Document, sha256)
-    if doc is None or (doc.uploaded_by_participant_id != principal.participant_id and not principal.is_reviewer):
-        raise RuleViolation([Violation("JX-16", "Art. 16", field, f"未找到文件 {sha256}，请先上传。",
-                                       f"Document {sha256} not found; upload it first.")])
-    return doc
 
 
 def _other_filings(uow: UnitOfWork, project_id: int, assets: list[str], exclude: int | None) -> list[
@@ -120,7 +111,7 @@ def create(uow: UnitOfWork, principal: Principal, *, project_id: int, monitoring
         raise StateConflict("Only a registered project can file reductions.", "只有已登记的项目可以申报减排量。")
     if uow.session.get(Participant, report_preparer_participant_id) is None:
         raise NotFound("The organisation that prepared the report is unknown.", "未找到编制核算报告的机构。")
-    _document(uow, principal, report_sha256, "report_sha256")
+    documents.require_usable(uow, principal, report_sha256, "report_sha256")
     version = uow.session.get(MethodologyVersion, project.methodology_version_id)
     assert version is not None
     result = methodologies.calculate(uow, version, inputs, monitoring_start)
@@ -171,6 +162,9 @@ def commission(uow: UnitOfWork, principal: Principal, filing_id: int, verifier_p
         raise RuleViolation(problems)
     filing.verifier_participant_id = verifier_participant_id
     filing.status = "commissioned"
+    # The verifier must read what it verifies: the accounting report and the filing's other documents.
+    for attached in documents_of(uow, filing.id):
+        documents.grant_to(uow, attached.sha256, verifier_participant_id, f"{filing.id}-{attached.kind}")
     uow.audit("filing.commissioned", "filing", filing.id, {"verifier_participant_id": verifier_participant_id})
     return filing
 
@@ -183,7 +177,7 @@ def verify(uow: UnitOfWork, principal: Principal, filing_id: int, *, verified_tc
         raise NotFound(f"Filing {filing_id} not found.", f"未找到备案 {filing_id}。")
     _require_status(filing, "commissioned")
     participants.require_active(uow, principal.participant_id, "verify reductions", "核查减排量")
-    _document(uow, principal, statement_sha256, "statement_sha256")
+    documents.require_usable(uow, principal, statement_sha256, "statement_sha256")
     problems = filing_rules.check_verified_quantity(filing.calculated_tco2e, verified_tco2e, reason)
     if problems:
         raise RuleViolation(problems)
@@ -197,22 +191,30 @@ def verify(uow: UnitOfWork, principal: Principal, filing_id: int, *, verified_tc
     return filing
 
 
-def apply(uow: UnitOfWork, principal: Principal, filing_id: int, documents: list[dict[str, str]]) -> Filing:
+def apply(uow: UnitOfWork, principal: Principal, filing_id: int, attachments: list[dict[str, str]]) -> Filing:
     """Apply for filing (Art. 16): every required document present, the period and uniqueness re-checked on
     the application date; the claimed assets become live so no other filing can count them again."""
     participants.require_active(uow, principal.participant_id, "file reductions", "申报减排量")
     filing = get_filing(uow, principal, filing_id, for_update=True)
     _own(filing, principal)
     _require_status(filing, "verified")
-    for index, item in enumerate(documents):
-        _document(uow, principal, item["sha256"], f"documents[{index}].sha256")
+    today = uow.today()
+    rule_set = rule_set_in_force(uow, today)
+    # The report came with the filing and the statement from the verifier: the owner adds only the rest.
+    owner_kinds = set(rule_set.required_filing_documents) - {"accounting_report", "verification_statement"}
+    problems = [Violation("JX-16", "Art. 16", f"documents[{index}].kind",
+                          f"申请时只能附 {', '.join(sorted(owner_kinds))}。",
+                          f"At application only {', '.join(sorted(owner_kinds))} may be attached.")
+                for index, item in enumerate(attachments) if item["kind"] not in owner_kinds]
+    if problems:
+        raise RuleViolation(problems)
+    for index, item in enumerate(attachments):
+        documents.require_usable(uow, principal, item["sha256"], f"documents[{index}].sha256")
         uow.session.merge(FilingDocument(filing_id=filing.id, kind=item["kind"], sha256=item["sha256"]))
     uow.session.flush()
     project = uow.session.get(Project, filing.project_id)
     assert project is not None
-    today = uow.today()
     present = set(uow.session.scalars(select(FilingDocument.kind).where(FilingDocument.filing_id == filing.id)))
-    rule_set = rule_set_in_force(uow, today)
     problems = filing_rules.check_filing_documents(present, rule_set)
     problems += _period_and_counting(uow, filing, project, today)
     if problems:

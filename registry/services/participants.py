@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from registry.errors import NotFound, RuleViolation, StateConflict
+from registry.errors import Forbidden, NotFound, RuleViolation, StateConflict
 from registry.orm import ROLES, Participant, User, UserRole
 from registry.pagination import Page, paginate
 from registry.passwords import hash_password, verify_password
@@ -98,9 +98,14 @@ def list_participants(uow: UnitOfWork, offset: int, limit: int) -> Page[Particip
     return paginate(uow.session, select(Participant).order_by(Participant.id), offset, limit)
 
 
-def set_participant_status(uow: UnitOfWork, participant_id: int, status: str, reason: str) -> Participant:
-    """Suspend, disqualify (Art. 26) or reinstate a participant."""
+def set_participant_status(uow: UnitOfWork, actor: Principal, participant_id: int, status: str,
+                           reason: str) -> Participant:
+    """Suspend, disqualify (Art. 26) or reinstate a participant; only the bureau imposes or lifts a
+    disqualification."""
     participant = get_participant(uow, participant_id)
+    if "disqualified" in (status, participant.status) and not actor.has("bureau"):
+        raise Forbidden("Only the environment bureau imposes or lifts a disqualification (Art. 26).",
+                        "取消资格及其恢复只能由市生态环境局决定（第二十六条）。")
     if participant.status == status:
         raise StateConflict(f"Participant is already {status}.", f"该主体状态已是 {status}。")
     previous = participant.status

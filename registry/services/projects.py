@@ -9,9 +9,10 @@ from sqlalchemy import ColumnElement, or_, select
 
 from registry import numbering
 from registry.errors import NotFound, RuleViolation, StateConflict
-from registry.orm import Document, ExternalRegistration, Participant, Project, ProjectAsset, ProjectDocument
+from registry.orm import ExternalRegistration, Participant, Project, ProjectAsset, ProjectDocument
 from registry.pagination import Page, paginate
 from registry.principals import Principal
+from registry.services import documents as document_service
 from registry.services import participants
 from registry.services.methodologies import registered_version
 from registry.services.rule_sets import rule_set_in_force
@@ -53,11 +54,8 @@ def _replace_assets(uow: UnitOfWork, project: Project, identifiers: list[str]) -
 def _attach_documents(uow: UnitOfWork, principal: Principal, project: Project,
                       documents: list[dict[str, str]]) -> None:
     for index, item in enumerate(documents):
-        doc = uow.session.get(Document, item["sha256"])
-        if doc is None or (doc.uploaded_by_participant_id != principal.participant_id
-                           and not principal.is_reviewer):
-            raise NotFound(f"Document {item['sha256']} not found (documents[{index}]); upload it first.",
-                           f"未找到文件 {item['sha256']}（documents[{index}]），请先上传。")
+        doc = document_service.require_usable(uow, principal, item["sha256"], f"documents[{index}].sha256",
+                                              article="JX-14")
         uow.session.merge(ProjectDocument(project_id=project.id, sha256=doc.sha256, kind=item["kind"]))
 
 

@@ -72,3 +72,11 @@ def test_size_limit_both_sides(client: TestClient, people: People) -> None:
 def test_empty_file_and_bad_digest(client: TestClient, people: People) -> None:
     assert _upload(client, people["owner"], b"").status_code == 422  # type: ignore[attr-defined]
     assert client.get("/documents/not-a-digest", headers=people["owner"]).status_code == 422
+
+
+def test_the_same_bytes_uploaded_twice_reveal_nothing(client: TestClient, people: People) -> None:
+    first = _upload(client, people["owner"], PDF, name="secret-plan.pdf").json()  # type: ignore[attr-defined]
+    second = _upload(client, people["other"], PDF, name="mine.pdf").json()  # type: ignore[attr-defined]
+    assert second["sha256"] == first["sha256"] and second["filename"] == "mine.pdf"
+    meta = client.get(f"/documents/{first['sha256']}/meta", headers=people["other"])
+    assert meta.status_code == 200 and meta.json()["filename"] == "mine.pdf"

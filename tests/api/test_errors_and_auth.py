@@ -120,3 +120,26 @@ def test_nul_characters_are_a_422_on_every_backend(client: TestClient, owner: di
 def test_out_of_range_ids_are_422(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem")
+
+
+def test_only_the_bureau_imposes_or_lifts_a_disqualification(client: TestClient, registry: Registry) -> None:
+    admin = bearer(client, make_user(registry, "root", ["admin"]))
+    bureau = bearer(client, make_user(registry, "bureau9", ["bureau"]))
+    target = client.get("/auth/me", headers=bearer(client, make_user(registry, "cheat", ["owner"]))).json()
+    path = f"/admin/participants/{target['participant_id']}/status"
+    assert client.post(path, headers=admin, json={"status": "disqualified", "reason": "x" * 3}).status_code == 403
+    assert client.post(path, headers=bureau, json={"status": "disqualified", "reason": "Art. 26"}).status_code == 200
+    assert client.post(path, headers=admin, json={"status": "active", "reason": "lift"}).status_code == 403
+    assert client.post(path, headers=bureau, json={"status": "active", "reason": "lift"}).status_code == 200
+
+
+def test_the_development_key_is_refused_with_postgres(registry: Registry) -> None:
+    from api.app import create_app
+    from api.kv import MemoryStore
+    from api.settings import Settings
+
+    if registry.engine.dialect.name != "postgresql":
+        create_app(Settings(), registry=registry, kv=MemoryStore())  # the embedded first run accepts it
+        return
+    with pytest.raises(RuntimeError, match="CARBONX_JWT_SECRET"):
+        create_app(Settings(), registry=registry, kv=MemoryStore())

@@ -155,10 +155,10 @@ def test_an_unregistered_methodology_version_is_refused(client: TestClient, owne
 
 
 def test_a_disqualified_owner_cannot_file(client: TestClient, registry: Registry, pv_version: int) -> None:
-    admin = bearer(client, make_user(registry, "root", ["admin"]))
+    bureau = bearer(client, make_user(registry, "bureau4", ["bureau"]))
     uid = make_user(registry, "cheat", ["owner"])
     me = client.get("/auth/me", headers=bearer(client, uid)).json()
-    client.post(f"/admin/participants/{me['participant_id']}/status", headers=admin,
+    client.post(f"/admin/participants/{me['participant_id']}/status", headers=bureau,
                 json={"status": "disqualified", "reason": "虚假材料 (Art. 26)"})
     response = client.post("/projects", headers=bearer(client, uid), json=project(pv_version))
     assert response.status_code == 409 and response.json()["rule_codes"] == ["JX-26"]

@@ -259,3 +259,20 @@ def test_nothing_to_issue_below_one_tonne(client: TestClient, people: People, re
     client.post(f"/filings/{fid}/review", headers=people["bureau"], json={"action": "register"})
     refused = client.post(f"/filings/{fid}/issue", headers=people["bureau"], json={})
     assert refused.status_code == 409 and refused.json()["rule_codes"] == ["JX-28"]
+
+
+def test_the_verifier_reads_the_report_and_the_owner_cannot_supply_the_statement(
+        client: TestClient, people: People, registry: Registry) -> None:
+    filing = new_filing(client, people, registry)
+    report = next(d["sha256"] for d in filing["documents"] if d["kind"] == "accounting_report")
+    assert client.get(f"/documents/{report}", headers=people["verifier"]).status_code == 404
+    client.post(f"/filings/{filing['id']}/commission", headers=people["owner"],
+                json={"verifier_participant_id": participant_id(registry, "verifier")})
+    assert client.get(f"/documents/{report}", headers=people["verifier"]).status_code == 200
+    statement = upload(client, people["verifier"], PDF + b"real statement")
+    client.post(f"/filings/{filing['id']}/verification", headers=people["verifier"], json={
+        "verified_tco2e": "700", "statement_sha256": statement, "reason": "保守"})
+    own = upload(client, people["owner"], PDF + b"home-made statement")
+    forged = client.post(f"/filings/{filing['id']}/apply", headers=people["owner"],
+                         json={"documents": [{"kind": "verification_statement", "sha256": own}]})
+    assert forged.status_code == 409 and forged.json()["violations"][0]["field"] == "documents[0].kind"
