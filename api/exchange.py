@@ -11,8 +11,6 @@ holds exactly the state before the batch. On start the books are rebuilt the sam
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import queue
 import threading
@@ -49,10 +47,10 @@ from matching_engine.events import Event
 from matching_engine.records import OrderState, SessionState
 from registry.context import Registry
 from registry.errors import DomainError, InvalidInput, RuleViolation, StateConflict
-from registry.orm import EngineSession, IdempotencyKey, Instrument, Order
+from registry.orm import EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.principals import Principal
-from registry.services import instruments, trading
+from registry.services import idempotency, instruments, trading
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
@@ -102,10 +100,6 @@ class Job:
 
     command: DeskCommand
     future: Future[dict[str, Any]] = field(default_factory=Future)
-
-
-def request_hash(body: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -256,21 +250,11 @@ class InstrumentDesk:
     def _replay(self, uow: UnitOfWork, job: Job) -> dict[str, Any] | None:
         """The stored answer of an earlier request with the same Idempotency-Key, if any."""
         command = job.command
-        if command.idempotency_key is None:
-            return None
-        stored = uow.session.get(IdempotencyKey, (command.principal.user_id, command.idempotency_key))
-        if stored is None:
-            return None
-        if stored.request_hash != command.request_hash:
-            raise InvalidInput("This Idempotency-Key was used with a different request.", "该幂等键已用于不同的请求。")
-        return dict(stored.response)
+        return idempotency.replay(uow, command.principal.user_id, command.idempotency_key, command.request_hash)
 
     def _remember(self, uow: UnitOfWork, job: Job, result: dict[str, Any]) -> None:
         command = job.command
-        if command.idempotency_key is not None:
-            uow.session.add(IdempotencyKey(user_id=command.principal.user_id, key=command.idempotency_key,
-                                           request_hash=command.request_hash, status_code=201, response=result,
-                                           created_at=uow.now()))
+        idempotency.remember(uow, command.principal.user_id, command.idempotency_key, command.request_hash, result)
 
     def _save_session(self, uow: UnitOfWork) -> None:
         saved = uow.session.get(EngineSession, self.instrument_id)
@@ -489,7 +473,7 @@ class Exchange:
         with self.registry.uow(principal) as uow:
             instrument_id = instruments.get(uow, instrument_code).id
         params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
-        digest = request_hash({"instrument": instrument_code, **params})
+        digest = idempotency.request_hash({"instrument": instrument_code, **params})
         return self.submit(instrument_id, DeskCommand("place", principal, params, idempotency_key, digest))
 
     def cancel(self, principal: Principal, order_id: int) -> dict[str, Any]:

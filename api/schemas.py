@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Generic, Literal, TypeVar
 
-from fastapi import Path, Query
+from fastapi import Header, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 ALL_ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader")
@@ -43,6 +43,9 @@ BoundedDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 # Ids in paths and queries are bounded so that a 40-digit id is a 422 on every backend, never an overflow.
 PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 QueryId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+
+IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64,
+                                                    pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
 
 T = TypeVar("T")
 

@@ -9,11 +9,11 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
 from api.deps import Services, allow, get_services
-from api.schemas import LongText, PathId, ShortText, Strict
+from api.schemas import IdempotencyKeyHeader, LongText, PathId, ShortText, Strict
 from registry import serials
 from registry.orm import Account, Batch
 from registry.principals import Principal
-from registry.services import holdings, ledger_check, revocations, transfers
+from registry.services import holdings, idempotency, ledger_check, revocations, transfers
 from registry.services.disclosure import batch_context
 
 router = APIRouter(tags=["ledger"])
@@ -98,17 +98,25 @@ def account_holdings(account_id: PathId, principal: Principal = Depends(allow(*H
 
 
 @router.post("/transfers", status_code=201)
-def transfer(body: TransferIn, principal: Principal = Depends(allow(*HOLDERS)),
+def transfer(body: TransferIn, idempotency_key: IdempotencyKeyHeader = None,
+             principal: Principal = Depends(allow(*HOLDERS)),
              services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Transfer available credits to another holding account (lowest serials first)."""
+    """Transfer available credits to another holding account (lowest serials first). With an
+    Idempotency-Key a retry returns the first answer instead of moving the credits again."""
+    digest = idempotency.request_hash(body.model_dump())
     with services.registry.uow(principal) as uow:
+        earlier = idempotency.replay(uow, principal.user_id, idempotency_key, digest)
+        if earlier is not None:
+            return earlier
         moved = transfers.transfer(uow, principal, from_account_id=body.from_account_id,
                                    to_account_code=body.to_account_code, quantity_t=body.quantity_t,
                                    batch_id=body.batch_id, memo=body.memo)
+        answer = {"entry_id": moved.entry.id, "quantity_t": moved.quantity,
+                  "blocks": [{"batch_id": b.batch_id, "serial_start": b.start, "serial_end": b.end}
+                             for b in moved.blocks]}
+        idempotency.remember(uow, principal.user_id, idempotency_key, digest, answer)
         uow.commit()
-        return {"entry_id": moved.entry.id, "quantity_t": moved.quantity,
-                "blocks": [{"batch_id": b.batch_id, "serial_start": b.start, "serial_end": b.end}
-                           for b in moved.blocks]}
+        return answer
 
 
 @router.post("/batches/{batch_id}/revocations", status_code=201)

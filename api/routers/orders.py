@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import order_view
-from api.schemas import BoundedDate, PathId, Strict
+from api.schemas import BoundedDate, IdempotencyKeyHeader, PathId, Strict
 from registry.errors import DomainError
 from registry.principals import Principal
 from registry.services import instruments, trading
@@ -20,8 +20,6 @@ router = APIRouter(tags=["trading"])
 InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$")]
 Price = Annotated[int, Field(ge=1, le=10**9, description="Fen per tonne.")]
 Quantity = Annotated[int, Field(ge=1, le=10**9, description="Whole tonnes.")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64,
-                                              pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
 
 
 class OrderIn(Strict):
@@ -52,7 +50,7 @@ class AmendIn(Strict):
 
 
 @router.post("/orders", status_code=201)
-def place_order(body: OrderIn, idempotency_key: IdempotencyKey = None,
+def place_order(body: OrderIn, idempotency_key: IdempotencyKeyHeader = None,
                 principal: Principal = Depends(allow("trader")),
                 services: Services = Depends(get_services)) -> dict[str, Any]:
     """Place a limit or market order; credits (sell) or cash plus fee (buy) are held first. A repeated

@@ -10,12 +10,23 @@ from pydantic import Field, StringConstraints, model_validator
 from sqlalchemy import select
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import BoundedDate, DecimalString, LongText, PageOut, PathId, QueryId, ShortText, Strict, page_params
+from api.schemas import (
+    BoundedDate,
+    DecimalString,
+    IdempotencyKeyHeader,
+    LongText,
+    PageOut,
+    PathId,
+    QueryId,
+    ShortText,
+    Strict,
+    page_params,
+)
 from registry import serials
 from registry.errors import InvalidInput
 from registry.orm import Batch, Retirement
 from registry.principals import Principal
-from registry.services import disclosure, retirements
+from registry.services import disclosure, idempotency, retirements
 
 router = APIRouter(tags=["retirement and disclosure"])
 
@@ -89,17 +100,25 @@ def retirement_out(uow: Any, r: Retirement, base_url: str) -> dict[str, Any]:
 
 
 @router.post("/retirements", status_code=201)
-def request_retirement(body: RetirementIn, principal: Principal = Depends(allow("owner", "trader")),
+def request_retirement(body: RetirementIn, idempotency_key: IdempotencyKeyHeader = None,
+                       principal: Principal = Depends(allow("owner", "trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Ask to retire credits for a purpose; they are held until the operations center executes."""
+    """Ask to retire credits for a purpose; they are held until the operations center executes. With an
+    Idempotency-Key a retry returns the first answer instead of retiring twice."""
     details = body.purpose.model_dump(mode="json")
     purpose = details.pop("purpose")
+    digest = idempotency.request_hash(body.model_dump(mode="json"))
     with services.registry.uow(principal) as uow:
+        earlier = idempotency.replay(uow, principal.user_id, idempotency_key, digest)
+        if earlier is not None:
+            return earlier
         retirement = retirements.request(uow, principal, account_id=body.account_id, quantity_t=body.quantity_t,
                                          batch_id=body.batch_id, purpose=purpose, beneficiary=body.beneficiary,
                                          details=details, auto_execute=services.settings.auto_execute_retirements)
+        answer = retirement_out(uow, retirement, services.settings.public_base_url)
+        idempotency.remember(uow, principal.user_id, idempotency_key, digest, answer)
         uow.commit()
-        return retirement_out(uow, retirement, services.settings.public_base_url)
+        return answer
 
 
 @router.post("/retirements/{retirement_id}/execute")

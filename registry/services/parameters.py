@@ -73,7 +73,7 @@ def add_version(
 
 def publish_version(uow: UnitOfWork, version_id: int) -> ParameterVersion:
     """Publish a parameter version after its public notice ended with no open objection (bureau)."""
-    version = uow.session.get(ParameterVersion, version_id)
+    version = uow.session.get(ParameterVersion, version_id, with_for_update=True)
     if version is None:
         raise NotFound(f"Parameter version {version_id} not found.", f"未找到参数版本 {version_id}。")
     if version.status != "public_notice":

@@ -276,3 +276,23 @@ def test_the_verifier_reads_the_report_and_the_owner_cannot_supply_the_statement
     forged = client.post(f"/filings/{filing['id']}/apply", headers=people["owner"],
                          json={"documents": [{"kind": "verification_statement", "sha256": own}]})
     assert forged.status_code == 409 and forged.json()["violations"][0]["field"] == "documents[0].kind"
+
+
+def test_retried_transfers_and_retirements_happen_once(client: TestClient, people: People, registry: Registry,
+                                                       clock: FixedClock) -> None:
+    fid = new_filing(client, people, registry)["id"]
+    verified_and_applied(client, people, registry, fid)
+    issue(client, people, clock, fid)
+    buyer_code = client.get("/accounts", headers=people["buyer"]).json()[0]["code"]
+    keyed = people["owner"] | {"Idempotency-Key": "gift-2026-001"}
+    body = {"to_account_code": buyer_code, "quantity_t": 30}
+    first = client.post("/transfers", headers=keyed, json=body)
+    again = client.post("/transfers", headers=keyed, json=body)
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert client.post("/transfers", headers=keyed, json=body | {"quantity_t": 31}).status_code == 422
+    retire = {"quantity_t": 5, "beneficiary": "b", "purpose": {"purpose": "voluntary"}}
+    buyer_keyed = people["buyer"] | {"Idempotency-Key": "ret-1"}
+    assert client.post("/retirements", headers=buyer_keyed, json=retire).json() == \
+        client.post("/retirements", headers=buyer_keyed, json=retire).json()
+    balances = client.get("/accounts", headers=people["buyer"]).json()[0]["balances"]
+    assert sorted((b["bucket"], b["amount"]) for b in balances) == [("available", 25), ("held", 5)]
