@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Header, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from registry.orm import ReviewAction
+from registry.pagination import Page
 
 ALL_ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader")
 REVIEWERS = ("center", "expert", "bureau")
@@ -63,6 +67,12 @@ class PageOut(BaseModel, Generic[T]):
     limit: int
 
 
+def page_out(page: Page[Any], convert: Callable[[Any], T]) -> PageOut[T]:
+    """A registry page as the API answers it, each item converted."""
+    return PageOut(items=[convert(item) for item in page.items], total=page.total, offset=page.offset,
+                   limit=page.limit)
+
+
 class ViolationOut(BaseModel):
     code: str
     article: str
@@ -83,6 +93,11 @@ class ReviewActionOut(BaseModel):
     actor_role: str
     comment: str
     at: str
+
+    @classmethod
+    def of(cls, action: ReviewAction) -> ReviewActionOut:
+        return cls(action=action.action, from_state=action.from_state, to_state=action.to_state,
+                   actor_role=action.actor_role, comment=action.comment, at=action.at.isoformat())
 
 
 class ObjectionIn(Strict):

@@ -93,29 +93,11 @@ class UnitOfWork:
         actor_id = self.actor.user_id if self.actor else None
         for action, subject_type, subject_id, payload in self._pending_audit:
             seq += 1
-            digest = entry_hash(
-                seq=seq,
-                occurred_at=self._now,
-                actor_user_id=actor_id,
-                action=action,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                payload=payload,
-                prev_hash=prev,
-            )
-            self.session.add(
-                AuditEntry(
-                    seq=seq,
-                    occurred_at=self._now,
-                    actor_user_id=actor_id,
-                    action=action,
-                    subject_type=subject_type,
-                    subject_id=subject_id,
-                    payload=payload,
-                    prev_hash=prev,
-                    entry_hash=digest,
-                )
-            )
+            fields: dict[str, Any] = {"seq": seq, "occurred_at": self._now, "actor_user_id": actor_id,
+                                      "action": action, "subject_type": subject_type, "subject_id": subject_id,
+                                      "payload": payload, "prev_hash": prev}
+            digest = entry_hash(**fields)
+            self.session.add(AuditEntry(**fields, entry_hash=digest))
             prev = digest
         self._pending_audit.clear()
         self.session.flush()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import text
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import CreditCode, PageOut, ParticipantKind, PathId, Role, ShortText, Strict, page_params
+from api.schemas import CreditCode, PageOut, ParticipantKind, PathId, Role, ShortText, Strict, page_out, page_params
 from registry.orm import Participant
 from registry.principals import Principal
 from registry.services import audit_log, external_registrations, participants
@@ -77,8 +77,7 @@ def list_participants(page: tuple[int, int] = Depends(page_params),
                       services: Services = Depends(get_services)) -> PageOut[ParticipantOut]:
     with services.registry.uow(principal) as uow:
         result = participants.list_participants(uow, *page)
-        return PageOut(items=[participant_out(p) for p in result.items], total=result.total,
-                       offset=result.offset, limit=result.limit)
+        return page_out(result, participant_out)
 
 
 @router.post("/admin/participants/{participant_id}/status", response_model=ParticipantOut)

@@ -25,6 +25,7 @@ from api.schemas import (
     ReviewIn,
     Sha256,
     Strict,
+    page_out,
     page_params,
 )
 from registry.orm import Batch, Filing
@@ -212,8 +213,7 @@ def list_filings(mine: bool = False, status: Annotated[str | None, Query(max_len
     with services.registry.uow(viewer) as uow:
         result = service.list_filings(uow, viewer, mine=mine, status=status, project_id=project_id,
                                       offset=page[0], limit=page[1])
-        return PageOut(items=[filing_out(uow, f, viewer) for f in result.items], total=result.total,
-                       offset=result.offset, limit=result.limit)
+        return page_out(result, lambda f: filing_out(uow, f, viewer))
 
 
 @router.get("/{filing_id}", response_model=FilingOut)
@@ -228,6 +228,4 @@ def filing_history(filing_id: PathId, viewer: Principal | None = Depends(PUBLIC)
                    services: Services = Depends(get_services)) -> list[ReviewActionOut]:
     with services.registry.uow(viewer) as uow:
         service.get_filing(uow, viewer, filing_id)
-        return [ReviewActionOut(action=a.action, from_state=a.from_state, to_state=a.to_state,
-                                actor_role=a.actor_role, comment=a.comment, at=a.at.isoformat())
-                for a in reviews.history(uow, "filing", filing_id)]
+        return [ReviewActionOut.of(a) for a in reviews.history(uow, "filing", filing_id)]

@@ -218,9 +218,7 @@ def version_history(version_id: PathId, viewer: Principal | None = Depends(PUBLI
     """The review steps taken so far, with comments."""
     with services.registry.uow(viewer) as uow:
         service.get_version(uow, viewer, version_id)
-        return [ReviewActionOut(action=a.action, from_state=a.from_state, to_state=a.to_state,
-                                actor_role=a.actor_role, comment=a.comment, at=a.at.isoformat())
-                for a in reviews.history(uow, "methodology_version", version_id)]
+        return [ReviewActionOut.of(a) for a in reviews.history(uow, "methodology_version", version_id)]
 
 
 @router.post("/methodology-versions/{version_id}/objections", status_code=201, response_model=ObjectionOut)

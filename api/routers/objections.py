@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.deps import Services, allow, get_services
-from api.schemas import PageOut, PathId, RulingIn, page_params
+from api.schemas import PageOut, PathId, RulingIn, page_out, page_params
 from registry.orm import Objection
 from registry.principals import Principal
 from registry.services import objections as service
@@ -43,8 +43,7 @@ def list_objections(status: Literal["open", "upheld", "dismissed"] | None = None
     """Objections with the objector's contact (the bureau only)."""
     with services.registry.uow(principal) as uow:
         result = service.list_objections(uow, status, *page)
-        return PageOut(items=[detail_out(o) for o in result.items], total=result.total, offset=result.offset,
-                       limit=result.limit)
+        return page_out(result, detail_out)
 
 
 @router.post("/{objection_id}/ruling", response_model=ObjectionDetailOut)

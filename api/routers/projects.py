@@ -21,6 +21,7 @@ from api.schemas import (
     ShortText,
     Strict,
     ViolationOut,
+    page_out,
     page_params,
 )
 from registry.errors import NotFound
@@ -154,8 +155,7 @@ def list_projects(
     with services.registry.uow(viewer) as uow:
         result = service.list_projects(uow, viewer, mine=mine, county_code=county_code, status=status,
                                        offset=page[0], limit=page[1])
-        return PageOut(items=[project_out(uow, p, viewer) for p in result.items], total=result.total,
-                       offset=result.offset, limit=result.limit)
+        return page_out(result, lambda p: project_out(uow, p, viewer))
 
 
 @router.get("/{project_id}", response_model=ProjectOut)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, StringConstraints
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import PageOut, Strict, page_params
+from api.schemas import PageOut, Strict, page_out, page_params
 from registry.orm import ViolationReport
 from registry.principals import Principal
 from registry.services import reports as service
@@ -112,8 +112,7 @@ def list_reports(status: Literal["received", "investigating", "closed"] | None =
     """Reports with the reporter's name and contact (the bureau only)."""
     with services.registry.uow(principal) as uow:
         result = service.list_reports(uow, status, *page)
-        return PageOut(items=[detail_out(r) for r in result.items], total=result.total, offset=result.offset,
-                       limit=result.limit)
+        return page_out(result, detail_out)
 
 
 @router.post("/{report_id}", response_model=ReportDetailOut)

@@ -20,6 +20,7 @@ from api.schemas import (
     QueryId,
     ShortText,
     Strict,
+    page_out,
     page_params,
 )
 from registry import serials
@@ -155,8 +156,7 @@ def list_retirements(status: Literal["requested", "executed", "cancelled"] | Non
         result = retirements.list_retirements(uow, viewer, status=status, mine=mine, purpose=purpose,
                                               offset=page[0], limit=page[1])
         base = services.settings.public_base_url
-        return PageOut(items=[retirement_out(uow, r, base) for r in result.items], total=result.total,
-                       offset=result.offset, limit=result.limit)
+        return page_out(result, lambda r: retirement_out(uow, r, base))
 
 
 @router.get("/retirements/{retirement_id}")
