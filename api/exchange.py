@@ -110,6 +110,12 @@ def order_view(order: Order) -> dict[str, Any]:
             "created_at": order.created_at.isoformat(), "updated_at": order.updated_at.isoformat()}
 
 
+def engine_state_trade_id(uow: UnitOfWork, instrument_id: int) -> int:
+    """The next engine trade id: one past the last trade the database has for the instrument."""
+    last = uow.session.scalar(select(func.max(TradeRow.engine_trade_id)).where(TradeRow.instrument_id == instrument_id))
+    return (last or 0) + 1
+
+
 class InstrumentDesk:
     """The single writer of one instrument's book."""
 
@@ -121,6 +127,7 @@ class InstrumentDesk:
         self.engine = self._rebuild()
         self.last_ts_ms = self.engine.now_ms
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
+        self.stale = False  # the in-memory book may differ from the database: rebuild before the next batch
         self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
 
@@ -134,16 +141,18 @@ class InstrumentDesk:
             engine = Engine(InstrumentConfig(instrument_id=instrument.code, **instrument.config))
             saved = uow.session.get(EngineSession, self.instrument_id)
             now_ms = int(uow.now().timestamp() * 1000)
-            if saved is None:
+            open_orders = trading.open_orders(uow, self.instrument_id)
+            # Never refuse to rebuild over a sequence that lags its orders: carry on after the newest.
+            next_seq = max(saved.next_seq if saved else 1, (open_orders[-1].priority or 0) + 1 if open_orders else 1)
+            if saved is None and not open_orders:
                 engine.submit(OpenDay(now_ms, uow.today().isoformat(), Phase.CONTINUOUS))
             else:
-                last_trade_id = uow.session.scalar(
-                    select(func.max(TradeRow.engine_trade_id)).where(TradeRow.instrument_id == self.instrument_id))
                 engine.restore_session(SessionState(
-                    now_ms=now_ms, next_seq=saved.next_seq, next_trade_id=(last_trade_id or 0) + 1,
-                    phase=Phase.CONTINUOUS, trading_day=saved.trading_day,
-                    reference_price_fen=saved.reference_price_fen, last_trade=None, bar=None))
-            for order in trading.open_orders(uow, self.instrument_id):
+                    now_ms=now_ms, next_seq=next_seq, next_trade_id=engine_state_trade_id(uow, self.instrument_id),
+                    phase=Phase.CONTINUOUS, trading_day=saved.trading_day if saved else uow.today().isoformat(),
+                    reference_price_fen=saved.reference_price_fen if saved else engine.config.reference_price_fen,
+                    last_trade=None, bar=None))
+            for order in open_orders:
                 assert order.price_fen is not None and order.priority is not None
                 engine.restore_order(OrderState(
                     order_id=order.id, account_id=str(order.participant_id), side=Side(order.side.upper()),
@@ -177,7 +186,31 @@ class InstrumentDesk:
                     self.queue.put(None)
                     break
                 batch.append(job)
-            self._process(batch)
+            try:
+                if self.stale and not self._try_rebuild():
+                    raise StateConflict("The exchange cannot reach its database; nothing was done. Retry later.",
+                                        "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")
+                self._process(batch)
+            except Exception as exc:  # the writer must outlive any failure: answer everyone, keep serving
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(exc if isinstance(exc, DomainError) else StateConflict(
+                            "The exchange could not complete this command; nothing was done. Retry.",
+                            "交易系统未能完成该指令，未作任何变更，请重试。"))
+
+    def _try_rebuild(self) -> bool:
+        """Rebuild the book from the database; on failure stay stale and try again with the next batch."""
+        try:
+            engine = self._rebuild()
+        except Exception:
+            log.exception("rebuilding the book of instrument %s failed; will retry", self.instrument_id)
+            self.stale = True
+            return False
+        with self.lock:
+            self.engine = engine
+            self.last_ts_ms = max(self.last_ts_ms, engine.now_ms)
+        self.stale = False
+        return True
 
     def _process(self, batch: list[Job]) -> None:
         outcomes: list[tuple[Job, dict[str, Any] | None, BaseException | None]] = []
@@ -212,14 +245,13 @@ class InstrumentDesk:
         except Exception as exc:  # any failure here means: roll back and rebuild
             log.exception("batch of %d commands on instrument %s failed; rebuilding the book",
                           len(batch), self.instrument_id)
-            with self.lock:
-                self.engine = self._rebuild()
             failure = StateConflict("The exchange could not complete this command; nothing was done. Retry.",
                                     "交易系统未能完成该指令，未作任何变更，请重试。")
             failure.__cause__ = exc
             for job in batch:
                 job.future.set_exception(failure)
             self.published.clear()
+            self._try_rebuild()
             return
         self._publish(self.code, snapshot)
         for done, answer, error in outcomes:

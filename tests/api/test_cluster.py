@@ -75,7 +75,9 @@ def _owner_pid(database_url: str, instrument_id: int) -> int | None:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = %s", (LOCK_NAMESPACE + instrument_id,)
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = %s "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (LOCK_NAMESPACE + instrument_id,)
         ).fetchone()
     return int(row[0].rsplit("-", 1)[1]) if row else None
 

@@ -174,3 +174,28 @@ def test_market_data_streams_and_daily_bars(client: TestClient, market: dict[str
     assert summary["volume_t"] == 15 and summary["instruments"][0]["bar"]["trades"] == 2
     with pytest.raises(Exception), client.websocket_connect("/ws/market/NOPE-CODE") as gone:
         gone.receive_json()
+
+
+def test_the_writer_survives_a_failed_batch_and_a_failed_rebuild(client: TestClient, market: dict[str, Any],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.exchange import InstrumentDesk
+
+    people = market["people"]
+    assert order(client, people["buyer"], client_order_id="w0").status_code == 201
+    desk: InstrumentDesk = next(iter(client.app.state.services.exchange._desks.values()))  # type: ignore[attr-defined]
+
+    def database_gone(*_: Any) -> None:
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(desk, "_save_session", database_gone)
+    monkeypatch.setattr(desk, "_rebuild", database_gone)
+    failed = order(client, people["buyer"], client_order_id="w1")
+    assert failed.status_code == 409 and failed.json()["code"] == "state_conflict"
+    assert order(client, people["buyer"], client_order_id="w2").status_code == 409  # still unreachable
+    monkeypatch.undo()
+    back = order(client, people["buyer"], client_order_id="w3")
+    assert back.status_code == 201, back.text
+    assert desk.thread.is_alive()
+    assert [o["client_order_id"] for o in client.get("/orders", headers=people["buyer"]).json()] == ["w3", "w0"]
+    check = client.get("/ledger/check", headers=market["operator"]).json()
+    assert check["ok"], check["problems"]
