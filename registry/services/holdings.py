@@ -94,19 +94,27 @@ def _ensure_balance_rows(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> No
     uow.session.execute(insert(Balance).values(rows).on_conflict_do_nothing())
 
 
-def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Balance]:
-    """Create missing rows, then lock them all in one fixed order (account, asset, bucket), so two
-    movements over the same rows queue instead of deadlocking."""
-    _ensure_balance_rows(uow, keys)
-    ordered = sorted(keys)
+def _lock(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Balance]:
     rows = uow.session.scalars(
         select(Balance)
-        .where(tuple_(Balance.account_id, Balance.asset, Balance.bucket).in_(ordered))
+        .where(tuple_(Balance.account_id, Balance.asset, Balance.bucket).in_(sorted(keys)))
         .order_by(Balance.account_id, Balance.asset, Balance.bucket)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
     return {(b.account_id, b.asset, b.bucket): b for b in rows}
+
+
+def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Balance]:
+    """Lock the rows in one fixed order (account, asset, bucket), so two movements over the same rows queue
+    instead of deadlocking. Rows seen for the first time are created, then locked with the rest (only two
+    transactions creating the same new row at once can still deadlock; PostgreSQL detects it and the loser
+    is answered 409, to retry)."""
+    locked = _lock(uow, keys)
+    if len(locked) == len(keys):
+        return locked
+    _ensure_balance_rows(uow, keys - set(locked))
+    return _lock(uow, keys)
 
 
 def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = "", memo: str = "",
