@@ -151,14 +151,4 @@ def market_summary(day: BoundedDate | None = None, _: Principal | None = Depends
                    services: Services = Depends(get_services)) -> dict[str, Any]:
     """The day's trading summary the bureau publishes (Art. 24): every instrument's bar and the totals."""
     with services.registry.uow() as uow:
-        trading_day = (day or uow.today()).isoformat()
-        rows: list[dict[str, Any]] = []
-        volume = turnover = 0
-        for instrument in instruments.all_instruments(uow):
-            bars = trading.daily_bars(uow, instrument.id, only_day=trading_day)
-            if bars:
-                volume += int(bars[0]["volume_t"])
-                turnover += int(bars[0]["turnover_fen"])
-            rows.append({"instrument": instrument.code, "name_zh": instrument.name_zh, "name_en": instrument.name_en,
-                         "bar": bars[0] if bars else None})
-        return {"trading_day": trading_day, "instruments": rows, "volume_t": volume, "turnover_fen": turnover}
+        return trading.daily_summary(uow, (day or uow.today()).isoformat())

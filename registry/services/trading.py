@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -236,3 +237,17 @@ def daily_bars(uow: UnitOfWork, instrument_id: int, since_day: str | None = None
         bar["turnover_fen"] = int(bar["turnover_fen"]) + t.quantity_t * t.price_fen
         bar["trades"] = int(bar["trades"]) + 1
     return list(bars.values())
+
+
+def daily_summary(uow: UnitOfWork, trading_day: str) -> dict[str, Any]:
+    """Every instrument's bar of the day and the totals: the trade information Art. 24 has published."""
+    rows: list[dict[str, Any]] = []
+    volume = turnover = 0
+    for instrument in instruments.all_instruments(uow):
+        bars = daily_bars(uow, instrument.id, only_day=trading_day)
+        if bars:
+            volume += int(bars[0]["volume_t"])
+            turnover += int(bars[0]["turnover_fen"])
+        rows.append({"instrument": instrument.code, "name_zh": instrument.name_zh, "name_en": instrument.name_en,
+                     "bar": bars[0] if bars else None})
+    return {"trading_day": trading_day, "instruments": rows, "volume_t": volume, "turnover_fen": turnover}
