@@ -25,7 +25,10 @@ from sqlalchemy import func, select
 from api.market_data import Broker, LocalBroker
 from api.ownership import Coordinator, LocalCoordinator
 from matching_engine import (
+    AcceptTransfer,
+    AdvanceTime,
     AmendOrder,
+    CancelListing,
     CancelOrder,
     Engine,
     InstrumentConfig,
@@ -36,17 +39,24 @@ from matching_engine import (
     OrderExpired,
     OrderType,
     Phase,
+    PickListing,
     PlaceOrder,
+    PostListing,
+    ProposeTransfer,
     Rejected,
+    RejectTransfer,
     Side,
     TimeInForce,
     Trade,
+    TradeMode,
+    WithdrawTransfer,
     to_plain,
 )
-from matching_engine.events import Event
-from matching_engine.records import OrderState, SessionState
+from matching_engine.enums import ListingCloseReason, ProposalStatus
+from matching_engine.events import Event, ListingClosed, ListingPosted, ProposalClosed
+from matching_engine.records import ListingState, OrderState, ProposalState, SessionState
 from registry.context import Registry
-from registry.errors import DomainError, InvalidInput, RuleViolation, StateConflict
+from registry.errors import DomainError, InvalidInput, NotFound, RuleViolation, StateConflict
 from registry.orm import EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.principals import Principal
@@ -56,6 +66,7 @@ from rules.violations import Violation
 
 log = logging.getLogger("carbonx.exchange")
 BATCH_LIMIT = 64
+TICK_S = 1.0  # an idle book still lets time pass, so expiries happen when due rather than at the next command
 ANSWER_TIMEOUT_S = 30.0
 
 
@@ -110,6 +121,10 @@ def order_view(order: Order) -> dict[str, Any]:
             "created_at": order.created_at.isoformat(), "updated_at": order.updated_at.isoformat()}
 
 
+def _ms(at: datetime | None) -> int | None:
+    return int(at.timestamp() * 1000) if at else None
+
+
 def engine_state_trade_id(uow: UnitOfWork, instrument_id: int) -> int:
     """The next engine trade id: one past the last trade the database has for the instrument."""
     last = uow.session.scalar(select(func.max(TradeRow.engine_trade_id)).where(TradeRow.instrument_id == instrument_id))
@@ -159,6 +174,24 @@ class InstrumentDesk:
                     price_fen=order.price_fen, quantity_t=order.remaining_t, tif=TimeInForce(order.tif),
                     expires_at_ms=int(order.expires_at.timestamp() * 1000) if order.expires_at else None,
                     stp=engine.config.default_stp, priority=order.priority))
+            for listing in trading.open_orders(uow, self.instrument_id, "listing"):
+                assert listing.price_fen is not None and listing.priority is not None
+                allowed = listing.allowed_counterparties
+                engine.restore_listing(ListingState(
+                    listing_id=listing.id, account_id=str(listing.participant_id), side=Side(listing.side.upper()),
+                    price_fen=listing.price_fen, quantity_t=listing.remaining_t, min_pick_t=listing.min_pick_t or 1,
+                    expires_at_ms=_ms(listing.expires_at),
+                    batch_id=str(listing.batch_id) if listing.batch_id else None,
+                    allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None,
+                    priority=listing.priority))
+            for proposal in trading.open_orders(uow, self.instrument_id, "proposal"):
+                assert proposal.price_fen is not None and proposal.expires_at is not None
+                engine.restore_proposal(ProposalState(
+                    proposal_id=proposal.id, account_id=str(proposal.participant_id),
+                    counterparty_id=str(proposal.counterparty_participant_id), side=Side(proposal.side.upper()),
+                    price_fen=proposal.price_fen, quantity_t=proposal.remaining_t,
+                    expires_at_ms=int(proposal.expires_at.timestamp() * 1000),
+                    batch_id=str(proposal.batch_id) if proposal.batch_id else None))
         return engine
 
     # --- the writer ---------------------------------------------------------------------------------------
@@ -173,7 +206,11 @@ class InstrumentDesk:
 
     def _run(self) -> None:
         while True:
-            first = self.queue.get()
+            try:
+                first = self.queue.get(timeout=TICK_S)
+            except queue.Empty:
+                self._tick()
+                continue
             if first is None:
                 return
             batch = [first]
@@ -197,6 +234,29 @@ class InstrumentDesk:
                         job.future.set_exception(exc if isinstance(exc, DomainError) else StateConflict(
                             "The exchange could not complete this command; nothing was done. Retry.",
                             "交易系统未能完成该指令，未作任何变更，请重试。"))
+
+    def _tick(self) -> None:
+        """Let time pass in an idle book: expire GTD/DAY orders, listings and proposals that are due."""
+        if self.stale and not self._try_rebuild():
+            return
+        try:
+            with self.lock, self.exchange.registry.uow() as uow:
+                events = self.engine.submit(AdvanceTime(self.ts_ms(uow)))
+                if not events:
+                    return
+                instrument = uow.session.get(Instrument, self.instrument_id)
+                assert instrument is not None
+                self.apply(uow, instrument, events)
+                self.published.extend(events)
+                self._save_session(uow)
+                uow.commit()
+                snapshot = self._snapshot()
+        except Exception:
+            log.exception("letting time pass on instrument %s failed; rebuilding", self.instrument_id)
+            self.published.clear()
+            self._try_rebuild()
+            return
+        self._publish(self.code, snapshot)
 
     def _try_rebuild(self) -> bool:
         """Rebuild the book from the database; on failure stay stale and try again with the next batch."""
@@ -307,9 +367,138 @@ class InstrumentDesk:
     def handle(self, uow: UnitOfWork, command: DeskCommand) -> dict[str, Any]:
         instrument = uow.session.get(Instrument, self.instrument_id)
         assert instrument is not None
-        handler = {"place": self._place, "cancel": self._cancel, "amend": self._amend,
-                   "depth": self._depth}[command.kind]
+        handler = {"place": self._place, "cancel": self._cancel, "amend": self._amend, "depth": self._depth,
+                   "post_listing": self._post_listing, "pick": self._pick, "cancel_listing": self._cancel_listing,
+                   "browse": self._browse, "propose": self._propose, "accept": self._accept,
+                   "reject": self._close_proposal, "withdraw": self._close_proposal}[command.kind]
         return handler(uow, instrument, command)
+
+    def _active(self, instrument: Instrument) -> None:
+        if instrument.status != "active":
+            raise RuleViolation([Violation("HALTED", "Art. 20", "instrument", "该交易品种已暂停交易。",
+                                           "Trading in this instrument is halted.")])
+
+    def _hold(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand, *, kind: str, side: str,
+              price_fen: int, quantity_t: int, **extra: Any) -> Order | dict[str, Any]:
+        """Record and hold for one side of a listing, pick, proposal or acceptance (or replay it)."""
+        principal, body = command.principal, command.params
+        earlier = trading.existing_order(uow, principal.participant_id, body["client_order_id"])
+        if earlier is not None:
+            if earlier.request_hash != command.request_hash:
+                raise InvalidInput("client_order_id was already used for a different request.",
+                                   "client_order_id 已用于另一笔委托。")
+            return order_view(earlier)
+        expires_at = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
+        order = trading.open_order(uow, principal, instrument, trading.OrderRequest(
+            client_order_id=body["client_order_id"], side=side, order_type="LIMIT", tif="GTC", price_fen=price_fen,
+            hold_price_fen=price_fen, quantity_t=quantity_t, expires_at=expires_at,
+            request_hash=command.request_hash, kind=kind, **extra), self.exchange.fee_bp)
+        uow.session.flush()
+        return order
+
+    def _post_listing(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """挂牌: post a listing at a price; its side is held like an order."""
+        self._active(instrument)
+        body = command.params
+        listing = self._hold(uow, instrument, command, kind="listing", side=body["side"],
+                             price_fen=body["price_fen"], quantity_t=body["quantity_t"],
+                             min_pick_t=body["min_pick_t"], batch_id=body.get("batch_id"),
+                             allowed_counterparties=body.get("allowed_counterparties"))
+        if isinstance(listing, dict):
+            return listing
+        allowed = body.get("allowed_counterparties")
+        self.run_engine(uow, instrument, PostListing(
+            self.ts_ms(uow), listing.id, str(command.principal.participant_id), Side(body["side"].upper()),
+            body["price_fen"], body["quantity_t"], body["min_pick_t"], expires_at_ms=_ms(listing.expires_at),
+            batch_id=str(body["batch_id"]) if body.get("batch_id") else None,
+            allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None))
+        return order_view(listing)
+
+    def _pick(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """点选: take some or all of a listing at its price, at once."""
+        self._active(instrument)
+        body = command.params
+        listing = uow.session.get(Order, body["listing_id"])
+        if listing is None or listing.kind != "listing" or listing.instrument_id != instrument.id:
+            raise NotFound(f"Listing {body['listing_id']} not found.", f"未找到挂牌 {body['listing_id']}。")
+        assert listing.price_fen is not None
+        pick = self._hold(uow, instrument, command, kind="pick", side="buy" if listing.side == "sell" else "sell",
+                          price_fen=listing.price_fen, quantity_t=body["quantity_t"], parent_order_id=listing.id,
+                          batch_id=listing.batch_id)
+        if isinstance(pick, dict):
+            return pick
+        self.run_engine(uow, instrument, PickListing(self.ts_ms(uow), pick.id, listing.id,
+                                                     str(command.principal.participant_id), body["quantity_t"]))
+        return order_view(pick)
+
+    def _cancel_listing(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        listing = self._open_order(uow, command)
+        self.run_engine(uow, instrument, CancelListing(self.ts_ms(uow), listing.id,
+                                                       str(command.principal.participant_id)))
+        return order_view(listing)
+
+    def _browse(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """The listing board, best price first then oldest, as the caller may pick from it."""
+        p = command.params
+        viewer = str(command.principal.participant_id) if command.principal.participant_id else None
+        states = self.engine.listings(Side(p["side"].upper()), viewer_id=viewer,
+                                      batch_id=str(p["batch_id"]) if p.get("batch_id") else None,
+                                      min_price_fen=p.get("min_price_fen"), max_price_fen=p.get("max_price_fen"),
+                                      min_quantity_t=p.get("min_quantity_t"), offset=p.get("offset", 0),
+                                      limit=p.get("limit", 20))
+        return {"items": [{"listing_id": s.listing_id, "side": str(s.side).lower(), "price_fen": s.price_fen,
+                           "quantity_t": s.quantity_t, "min_pick_t": s.min_pick_t, "batch_id": s.batch_id,
+                           "expires_at_ms": s.expires_at_ms, "restricted": s.allowed_counterparties is not None}
+                          for s in states]}
+
+    def _propose(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """协议转让: propose a quantity and price to one named counterparty."""
+        self._active(instrument)
+        body = command.params
+        proposal = self._hold(uow, instrument, command, kind="proposal", side=body["side"],
+                              price_fen=body["price_fen"], quantity_t=body["quantity_t"],
+                              counterparty_participant_id=body["counterparty_participant_id"],
+                              batch_id=body.get("batch_id"))
+        if isinstance(proposal, dict):
+            return proposal
+        assert proposal.expires_at is not None
+        self.run_engine(uow, instrument, ProposeTransfer(
+            self.ts_ms(uow), proposal.id, str(command.principal.participant_id),
+            str(body["counterparty_participant_id"]), Side(body["side"].upper()), body["price_fen"],
+            body["quantity_t"], int(proposal.expires_at.timestamp() * 1000),
+            batch_id=str(body["batch_id"]) if body.get("batch_id") else None))
+        return order_view(proposal)
+
+    def _proposal_for_counterparty(self, uow: UnitOfWork, command: DeskCommand) -> Order:
+        proposal = uow.session.get(Order, command.params["proposal_id"], with_for_update=True)
+        me = command.principal.participant_id
+        if proposal is None or proposal.kind != "proposal" or me not in (
+                proposal.participant_id, proposal.counterparty_participant_id):
+            raise NotFound("Proposal not found.", "未找到该协议转让申请。")
+        return proposal
+
+    def _accept(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """The named counterparty accepts: its side is held and the transfer settles at once."""
+        self._active(instrument)
+        proposal = self._proposal_for_counterparty(uow, command)
+        assert proposal.price_fen is not None
+        acceptance = self._hold(uow, instrument, command, kind="acceptance",
+                                side="buy" if proposal.side == "sell" else "sell", price_fen=proposal.price_fen,
+                                quantity_t=proposal.remaining_t, parent_order_id=proposal.id,
+                                batch_id=proposal.batch_id)
+        if isinstance(acceptance, dict):
+            return acceptance
+        self.run_engine(uow, instrument, AcceptTransfer(self.ts_ms(uow), proposal.id,
+                                                        str(command.principal.participant_id)))
+        return order_view(acceptance)
+
+    def _close_proposal(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """Reject (the counterparty) or withdraw (the initiator): the initiator's hold is released."""
+        proposal = self._proposal_for_counterparty(uow, command)
+        who = str(command.principal.participant_id)
+        close = RejectTransfer if command.kind == "reject" else WithdrawTransfer
+        self.run_engine(uow, instrument, close(self.ts_ms(uow), proposal.id, who))
+        return order_view(proposal)
 
     def _depth(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """A read of the live book (routed like a command, so only the owner's book is ever read)."""
@@ -380,10 +569,34 @@ class InstrumentDesk:
                 order = uow.session.get(Order, event.order_id)
                 assert order is not None
                 order.priority = event.seq
+            elif isinstance(event, ListingPosted):
+                listing = uow.session.get(Order, event.listing_id)
+                assert listing is not None
+                listing.priority = event.seq
+            elif isinstance(event, ListingClosed):
+                listing = uow.session.get(Order, event.listing_id)
+                assert listing is not None
+                status = {ListingCloseReason.FILLED: "filled", ListingCloseReason.EXPIRED: "expired"}.get(
+                    event.reason, "cancelled")
+                trading.release(uow, listing, event.remaining_t, fee_bp, status=status, reason=str(event.reason))
+            elif isinstance(event, ProposalClosed):
+                proposal = uow.session.get(Order, event.proposal_id)
+                assert proposal is not None
+                if event.status != ProposalStatus.ACCEPTED:
+                    status = "expired" if event.status == ProposalStatus.EXPIRED else "cancelled"
+                    trading.release(uow, proposal, proposal.remaining_t, fee_bp, status=status,
+                                    reason=str(event.status))
             elif isinstance(event, Trade):
-                buy = uow.session.get(Order, event.buy_order_id)
-                sell = uow.session.get(Order, event.sell_order_id)
-                assert buy is not None and sell is not None
+                if event.mode == TradeMode.NEGOTIATED:
+                    proposal = uow.session.get(Order, event.buy_order_id)
+                    assert proposal is not None
+                    acceptance = trading.acceptance_of(uow, proposal.id)
+                    buy, sell = (proposal, acceptance) if proposal.side == "buy" else (acceptance, proposal)
+                else:
+                    buy_row = uow.session.get(Order, event.buy_order_id)
+                    sell_row = uow.session.get(Order, event.sell_order_id)
+                    assert buy_row is not None and sell_row is not None
+                    buy, sell = buy_row, sell_row
                 trading.settle(uow, instrument, engine_trade_id=event.trade_id, mode=str(event.mode),
                                price_fen=event.price_fen, quantity_t=event.quantity_t, buy=buy, sell=sell,
                                aggressor=str(event.aggressor).lower() if event.aggressor else None,
@@ -516,6 +729,46 @@ class Exchange:
               price_fen: int | None) -> dict[str, Any]:
         return self.submit(self._instrument_of(principal, order_id), DeskCommand(
             "amend", principal, {"order_id": order_id, "quantity_t": quantity_t, "price_fen": price_fen}))
+
+    def post_listing(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._by_code(principal, instrument_code, "post_listing", body)
+
+    def propose(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._by_code(principal, instrument_code, "propose", body)
+
+    def browse(self, principal: Principal | None, instrument_code: str, query: dict[str, Any]) -> dict[str, Any]:
+        anyone = principal or Principal(0, 0, "public", frozenset())
+        return self._by_code(anyone, instrument_code, "browse", query)
+
+    def pick(self, principal: Principal, listing_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        return self._on_order(principal, listing_id, "pick", {**body, "listing_id": listing_id}, any_owner=True)
+
+    def cancel_listing(self, principal: Principal, listing_id: int) -> dict[str, Any]:
+        return self._on_order(principal, listing_id, "cancel_listing", {"order_id": listing_id})
+
+    def answer_proposal(self, principal: Principal, proposal_id: int, kind: str) -> dict[str, Any]:
+        """accept, reject or withdraw a proposal (accepting records the counterparty's side once)."""
+        params = {"proposal_id": proposal_id, "client_order_id": f"{kind}:{proposal_id}"}
+        return self._on_order(principal, proposal_id, kind, params, any_owner=True)
+
+    def _by_code(self, principal: Principal, code: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self.registry.uow(principal) as uow:
+            instrument_id = instruments.get(uow, code).id
+        params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in params.items()}
+        digest = idempotency.request_hash({"instrument": code, "kind": kind, **params})
+        return self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
+
+    def _on_order(self, principal: Principal, order_id: int, kind: str, params: dict[str, Any],
+                  any_owner: bool = False) -> dict[str, Any]:
+        """A command about an existing listing or proposal, sent to its instrument's book. Others' listings
+        and proposals addressed to you are found too (the desk checks who may act)."""
+        with self.registry.uow(principal) as uow:
+            row = uow.session.get(Order, order_id)
+            if row is None or (not any_owner and row.participant_id != principal.participant_id):
+                raise NotFound(f"{order_id} not found.", f"未找到 {order_id}。")
+            instrument_id = row.instrument_id
+        digest = idempotency.request_hash({"kind": kind, **params})
+        return self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
 
     def _instrument_of(self, principal: Principal, order_id: int) -> int:
         with self.registry.uow(principal) as uow:

@@ -729,6 +729,9 @@ class CashMovement(Base):
 
 ORDER_SIDES = ("buy", "sell")
 ORDER_STATUSES = ("open", "filled", "cancelled", "expired", "rejected")
+# What an order row is in each trade mode (Art. 20): a book order (竞价交易), a listing and a pick of it
+# (挂牌点选), a proposal and its acceptance (协议转让). Every kind holds and settles the same way.
+ORDER_KINDS = ("order", "listing", "pick", "proposal", "acceptance")
 
 
 class Order(Base):
@@ -742,6 +745,7 @@ class Order(Base):
         CheckConstraint("quantity_t > 0 AND remaining_t >= 0 AND filled_t >= 0 AND filled_t <= quantity_t",
                         name="quantities"),
         CheckConstraint("cash_held_fen >= 0", name="cash_held"),
+        CheckConstraint(_in("kind", ORDER_KINDS), name="kind"),
         UniqueConstraint("participant_id", "client_order_id"),
         Index("ix_orders_instrument_status", "instrument_id", "status"),
     )
@@ -752,6 +756,12 @@ class Order(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     client_order_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(12), default="order", server_default="order")
+    parent_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    counterparty_participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
+    min_pick_t: Mapped[int | None] = mapped_column(BigInteger)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    allowed_counterparties: Mapped[list[int] | None] = mapped_column(JSONType)
     side: Mapped[str] = mapped_column(String(4))
     order_type: Mapped[str] = mapped_column(String(10))
     tif: Mapped[str] = mapped_column(String(4))

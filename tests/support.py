@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -133,3 +134,17 @@ def issue_to(registry: Registry, bureau: Principal, quantity: int, month: int = 
         batch = issuance.issue(uow, bureau, filing.id, "issue")
         uow.commit()
         return batch
+
+
+DEPOSIT_FEN = 10_000_000  # ¥100,000, the buyer's cash in the trading tests
+
+
+def order(client: TestClient, headers: dict[str, str], **fields: Any) -> Any:
+    body = {"instrument": "JXCI-2023", "side": "buy", "quantity_t": 10, "price_fen": 5000} | fields
+    body.setdefault("client_order_id", f"c-{abs(hash(str(sorted(body.items()))))}")
+    return client.post("/orders", headers=headers, json=body)
+
+
+def balances(client: TestClient, headers: dict[str, str]) -> dict[tuple[str, str], int]:
+    accounts = client.get("/accounts", headers=headers).json()
+    return {(b["asset"], b["bucket"]): b["amount"] for b in accounts[0]["balances"]}

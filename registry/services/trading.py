@@ -15,6 +15,7 @@ from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
 from registry.services import holdings, instruments
 from registry.unit_of_work import UnitOfWork
+from rules.violations import Violation
 
 
 def fee_fen(notional_fen: int, fee_bp: int) -> int:
@@ -39,6 +40,12 @@ class OrderRequest:
     quantity_t: int
     expires_at: datetime | None
     request_hash: str
+    kind: str = "order"
+    parent_order_id: int | None = None
+    counterparty_participant_id: int | None = None
+    min_pick_t: int | None = None
+    batch_id: int | None = None
+    allowed_counterparties: list[int] | None = None
 
 
 def existing_order(uow: UnitOfWork, participant_id: int, client_order_id: str) -> Order | None:
@@ -61,11 +68,18 @@ def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
                   hold_price_fen=request.hold_price_fen, quantity_t=request.quantity_t,
                   remaining_t=request.quantity_t, filled_t=0, expires_at=request.expires_at, status="open",
                   cash_held_fen=0, held_blocks=[], request_hash=request.request_hash, created_at=uow.now(),
-                  updated_at=uow.now())
+                  updated_at=uow.now(), kind=request.kind, parent_order_id=request.parent_order_id,
+                  counterparty_participant_id=request.counterparty_participant_id, min_pick_t=request.min_pick_t,
+                  batch_id=request.batch_id, allowed_counterparties=request.allowed_counterparties)
     uow.session.add(order)
     uow.session.flush()
     if request.side == "sell":
         batch_ids = instruments.batch_ids(uow, instrument)
+        if request.batch_id is not None:
+            if request.batch_id not in batch_ids:
+                raise RuleViolation([Violation("JX-18", "Art. 18", "batch_id", "该批次不属于此交易品种。",
+                                               "That batch is not traded under this instrument.")])
+            batch_ids = [request.batch_id]
         if not batch_ids:
             raise RuleViolation([], "This instrument has no batches to sell yet.", "该交易品种尚无可售批次。")
         moved = holdings.move_credits(uow, "order_hold", source=(account.id, ledger.AVAILABLE),
@@ -208,11 +222,30 @@ def recent_trades(uow: UnitOfWork, instrument_id: int, limit: int) -> list[Trade
                                     .order_by(Trade.id.desc()).limit(limit)))
 
 
-def open_orders(uow: UnitOfWork, instrument_id: int) -> list[Order]:
-    """The resting orders of an instrument in time priority: what a restarted engine is rebuilt from."""
-    return list(uow.session.scalars(select(Order).where(Order.instrument_id == instrument_id,
-                                                        Order.status == "open", Order.priority.is_not(None))
-                                    .order_by(Order.priority)))
+def open_orders(uow: UnitOfWork, instrument_id: int, kind: str = "order") -> list[Order]:
+    """The live book orders, listings or proposals of an instrument in time priority: what a restarted
+    engine is rebuilt from."""
+    query = select(Order).where(Order.instrument_id == instrument_id, Order.status == "open", Order.kind == kind)
+    if kind in ("order", "listing"):
+        query = query.where(Order.priority.is_not(None))
+    return list(uow.session.scalars(query.order_by(Order.priority, Order.id)))
+
+
+def acceptance_of(uow: UnitOfWork, proposal_id: int) -> Order:
+    """The counterparty's side of an accepted proposal."""
+    found = uow.session.scalar(select(Order).where(Order.parent_order_id == proposal_id,
+                                                   Order.kind == "acceptance"))
+    assert found is not None, f"proposal {proposal_id} traded without an acceptance"
+    return found
+
+
+def proposals_for(uow: UnitOfWork, participant_id: int, limit: int) -> list[Order]:
+    """Proposals you made or received (the negotiated-transfer inbox), newest first."""
+    return list(uow.session.scalars(
+        select(Order).where(Order.kind == "proposal",
+                            (Order.participant_id == participant_id)
+                            | (Order.counterparty_participant_id == participant_id))
+        .order_by(Order.id.desc()).limit(limit)))
 
 
 def daily_bars(uow: UnitOfWork, instrument_id: int, since_day: str | None = None,

@@ -107,6 +107,15 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/market/{code}/trades"): PUBLIC,
     ("GET", "/market/{code}/ohlcv"): PUBLIC,
     ("GET", "/market/summary"): PUBLIC,
+    ("POST", "/listings"): ["trader"],
+    ("GET", "/listings"): PUBLIC,
+    ("POST", "/listings/{listing_id}/pick"): ["trader"],
+    ("DELETE", "/listings/{listing_id}"): ["trader"],
+    ("POST", "/proposals"): ["trader"],
+    ("GET", "/proposals"): ["trader"],
+    ("POST", "/proposals/{proposal_id}/accept"): ["trader"],
+    ("POST", "/proposals/{proposal_id}/reject"): ["trader"],
+    ("DELETE", "/proposals/{proposal_id}"): ["trader"],
 }
 
 PATH_VALUES = {"sha256": "0" * 64, "code": "NOSUCH-CODE"}

@@ -11,39 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.exchange import Exchange
 from registry.context import Registry
-from tests.support import People, bearer, issue_to, make_user, seed_ledger
-
-DEPOSIT_FEN = 10_000_000  # ¥100,000
-
-
-@pytest.fixture
-def market(client: TestClient, registry: Registry) -> dict[str, Any]:
-    bureau, holders = seed_ledger(registry)
-    batch = issue_to(registry, bureau, 1000)  # to holders[0], vintage 2023
-    operator = bearer(client, make_user(registry, "operator", ["operator"]))
-    for holder in holders:
-        assert client.post(f"/market/participants/{holder.participant_id}/admission", headers=operator,
-                           json={"trading_status": "admitted", "reason": "准入"}).status_code == 200
-    client.post("/cash/deposits", headers=operator, json={
-        "participant_id": holders[1].participant_id, "amount_fen": DEPOSIT_FEN, "bank_reference": "BANK-0001"})
-    made = client.post("/instruments", headers=operator, json={
-        "code": "JXCI-2023", "name_zh": "2023年度", "name_en": "2023 vintage", "vintage": 2023,
-        "settings": {"reference_price_fen": 5000, "price_band_bp": 1000}})
-    assert made.status_code == 201, made.text
-    people = People(client, {"seller": holders[0].user_id, "buyer": holders[1].user_id,
-                             "stranger": holders[2].user_id})
-    return {"people": people, "operator": operator, "batch": batch, "holders": holders}
-
-
-def order(client: TestClient, headers: dict[str, str], **fields: Any) -> Any:
-    body = {"instrument": "JXCI-2023", "side": "buy", "quantity_t": 10, "price_fen": 5000} | fields
-    body.setdefault("client_order_id", f"c-{abs(hash(str(sorted(body.items()))))}")
-    return client.post("/orders", headers=headers, json=body)
-
-
-def balances(client: TestClient, headers: dict[str, str]) -> dict[tuple[str, str], int]:
-    accounts = client.get("/accounts", headers=headers).json()
-    return {(b["asset"], b["bucket"]): b["amount"] for b in accounts[0]["balances"]}
+from tests.support import DEPOSIT_FEN, balances, bearer, make_user, order
 
 
 def test_a_trade_settles_delivery_versus_payment(client: TestClient, market: dict[str, Any]) -> None:

@@ -1,0 +1,129 @@
+"""Listing-pick (挂牌点选) and negotiated transfer (协议转让), Art. 20: the two modes beside the order book."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from api.deps import PUBLIC, Services, allow, get_services
+from api.exchange import order_view
+from api.schemas import PathId, Strict
+from registry.principals import Principal
+from registry.services import trading
+
+router = APIRouter(tags=["trading"])
+
+InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$")]
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
+Price = Annotated[int, Field(ge=1, le=10**9, description="Fen per tonne.")]
+Quantity = Annotated[int, Field(ge=1, le=10**9, description="Whole tonnes.")]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class ListingIn(Strict):
+    instrument: InstrumentCode
+    client_order_id: ClientId
+    side: Literal["buy", "sell"] = "sell"
+    price_fen: Price
+    quantity_t: Quantity
+    min_pick_t: Quantity = 1
+    expires_at: AwareDatetime | None = None
+    batch_id: Id | None = Field(None, description="Offer (or ask for) one specific batch only.")
+    allowed_counterparties: list[Id] | None = Field(None, max_length=50,
+                                                    description="Participant ids who may pick; omit for anyone.")
+
+    @model_validator(mode="after")
+    def _pick_size(self) -> ListingIn:
+        if self.min_pick_t > self.quantity_t:
+            raise ValueError("min_pick_t must not exceed quantity_t")
+        return self
+
+
+class PickIn(Strict):
+    client_order_id: ClientId
+    quantity_t: Quantity
+
+
+class ProposalIn(Strict):
+    instrument: InstrumentCode
+    client_order_id: ClientId
+    counterparty_participant_id: Id
+    side: Literal["buy", "sell"]
+    price_fen: Price
+    quantity_t: Quantity
+    expires_at: AwareDatetime
+    batch_id: Id | None = None
+
+
+@router.post("/listings", status_code=201)
+def post_listing(body: ListingIn, principal: Principal = Depends(allow("trader")),
+                 services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Post a listing (挂牌); what it offers (credits) or would pay (cash plus fee) is held until picked."""
+    return services.exchange.post_listing(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+
+
+@router.get("/listings")
+def browse_listings(instrument: InstrumentCode, side: Literal["buy", "sell"] = "sell", batch_id: Id | None = None,
+                    min_price_fen: Price | None = None, max_price_fen: Price | None = None,
+                    min_quantity_t: Quantity | None = None, offset: int = Query(0, ge=0, le=100_000),
+                    limit: int = Query(20, ge=1, le=100), viewer: Principal | None = Depends(PUBLIC),
+                    services: Services = Depends(get_services)) -> dict[str, Any]:
+    """The listing board, best price first then oldest; restricted listings only for those allowed."""
+    query = {"side": side, "batch_id": batch_id, "min_price_fen": min_price_fen, "max_price_fen": max_price_fen,
+             "min_quantity_t": min_quantity_t, "offset": offset, "limit": limit}
+    return services.exchange.browse(viewer, instrument, query)
+
+
+@router.post("/listings/{listing_id}/pick", status_code=201)
+def pick_listing(listing_id: PathId, body: PickIn, principal: Principal = Depends(allow("trader")),
+                 services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Pick (点选) a quantity of a listing at its price: at least its minimum pick, or all that is left."""
+    return services.exchange.pick(principal, listing_id, body.model_dump())
+
+
+@router.delete("/listings/{listing_id}")
+def withdraw_listing(listing_id: PathId, principal: Principal = Depends(allow("trader")),
+                     services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Take the rest of your listing off the board; its hold is released."""
+    return services.exchange.cancel_listing(principal, listing_id)
+
+
+@router.post("/proposals", status_code=201)
+def propose(body: ProposalIn, principal: Principal = Depends(allow("trader")),
+            services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Propose a negotiated transfer (协议转让) to one named counterparty, within the price band."""
+    return services.exchange.propose(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+
+
+@router.get("/proposals")
+def proposal_inbox(limit: int = Query(100, ge=1, le=500), principal: Principal = Depends(allow("trader")),
+                   services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """Proposals you made or received, newest first."""
+    with services.registry.uow(principal) as uow:
+        return [order_view(p) | {"counterparty_participant_id": p.counterparty_participant_id,
+                                 "initiator_participant_id": p.participant_id,
+                                 "expires_at": p.expires_at.isoformat() if p.expires_at else None}
+                for p in trading.proposals_for(uow, principal.participant_id, limit)]
+
+
+@router.post("/proposals/{proposal_id}/accept", status_code=201)
+def accept_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
+                    services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Accept (the named counterparty): your side is held and the transfer settles at once."""
+    return services.exchange.answer_proposal(principal, proposal_id, "accept")
+
+
+@router.post("/proposals/{proposal_id}/reject")
+def reject_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
+                    services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Turn a proposal down (the named counterparty)."""
+    return services.exchange.answer_proposal(principal, proposal_id, "reject")
+
+
+@router.delete("/proposals/{proposal_id}")
+def withdraw_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
+                      services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Withdraw your proposal before it is accepted."""
+    return services.exchange.answer_proposal(principal, proposal_id, "withdraw")
