@@ -153,7 +153,8 @@ def create_app(
         raise RuntimeError("Set CARBONX_JWT_SECRET: the development key is refused with PostgreSQL.")
     kv = kv or make_store(settings.redis_url)
     broker = RedisBroker(kv.url) if isinstance(kv, RedisStore) else LocalBroker()
-    exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv), broker)
+    exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv), broker,
+                        settings.resale_lock)
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:

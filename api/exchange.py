@@ -392,7 +392,7 @@ class InstrumentDesk:
         order = trading.open_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=side, order_type="LIMIT", tif="GTC", price_fen=price_fen,
             hold_price_fen=price_fen, quantity_t=quantity_t, expires_at=expires_at,
-            request_hash=command.request_hash, kind=kind, **extra), self.exchange.fee_bp)
+            request_hash=command.request_hash, kind=kind, **extra), self.exchange.fee_bp, self.exchange.resale_lock)
         uow.session.flush()
         return order
 
@@ -527,7 +527,7 @@ class InstrumentDesk:
         order = trading.open_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=body["side"], order_type=body["order_type"], tif=tif,
             price_fen=body.get("price_fen"), hold_price_fen=hold_price, quantity_t=body["quantity_t"],
-            expires_at=expires_at, request_hash=command.request_hash), fee_bp)
+            expires_at=expires_at, request_hash=command.request_hash), fee_bp, self.exchange.resale_lock)
         uow.session.flush()
         self.run_engine(uow, instrument, PlaceOrder(
             ts_ms=self.ts_ms(uow), order_id=order.id, account_id=str(principal.participant_id),
@@ -554,7 +554,7 @@ class InstrumentDesk:
         quantity_t, price_fen = command.params.get("quantity_t"), command.params.get("price_fen")
         extra = (quantity_t - order.remaining_t) if quantity_t is not None else 0
         trading.add_hold(uow, order, instrument, extra, price_fen if order.side == "buy" else None,
-                         self.exchange.fee_bp)
+                         self.exchange.fee_bp, self.exchange.resale_lock)
         self.run_engine(uow, instrument, AmendOrder(self.ts_ms(uow), order.id,
                                                     str(command.principal.participant_id),
                                                     quantity_t=quantity_t, price_fen=price_fen))
@@ -600,7 +600,8 @@ class InstrumentDesk:
                 trading.settle(uow, instrument, engine_trade_id=event.trade_id, mode=str(event.mode),
                                price_fen=event.price_fen, quantity_t=event.quantity_t, buy=buy, sell=sell,
                                aggressor=str(event.aggressor).lower() if event.aggressor else None,
-                               trading_day=self.engine.trading_day, fee_bp=fee_bp)
+                               trading_day=self.engine.trading_day, fee_bp=fee_bp,
+                               resale_lock=self.exchange.resale_lock)
             elif isinstance(event, OrderCancelled):
                 order = uow.session.get(Order, event.order_id)
                 assert order is not None
@@ -645,9 +646,10 @@ class Exchange:
     """The desks this process owns, and the way to the owner of every other book."""
 
     def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None,
-                 broker: Broker | None = None) -> None:
+                 broker: Broker | None = None, resale_lock: bool = True) -> None:
         self.registry = registry
         self.fee_bp = fee_bp
+        self.resale_lock = resale_lock
         self.broker: Broker = broker or LocalBroker()
         self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self._desks: dict[int, InstrumentDesk] = {}

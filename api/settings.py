@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     auto_execute_retirements: bool = False
     # The buyer's exchange fee in basis points of the notional (10 = 0.1%), rounded down to the fen.
     exchange_fee_bp: int = Field(default=10, ge=0, le=1000)
+    # As in the national carbon market: credits bought today can be sold from the next trading day.
+    resale_lock: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
 
 

@@ -589,6 +589,9 @@ class SerialBlock(Base):
     live: Mapped[bool] = mapped_column(Boolean)
     created_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
     ended_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    # The resale lock: credits bought on the exchange may be sold again from this business date on. Pieces
+    # split off a block keep its date.
+    sellable_from: Mapped[date | None] = mapped_column(Date)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -171,9 +172,13 @@ def move_credits(
     ranges: Sequence[serials.Block] | None = None,
     reference: str = "",
     memo: str = "",
+    sellable_on: date | None = None,
+    lock_until: date | None = None,
 ) -> Moved:
     """Move credits with their serial blocks: `quantity` tonnes taking the lowest serials first (optionally
-    only from some batches), or exactly the given `ranges`. One journal entry, balances and blocks together."""
+    only from some batches), or exactly the given `ranges`. One journal entry, balances and blocks together.
+    `sellable_on` leaves out credits still under the resale lock on that date; `lock_until` puts the moved
+    credits under it (a trade's delivery); otherwise every piece keeps the lock of the block it came from."""
     if (quantity is None) == (ranges is None):
         raise ValueError("give either a quantity or exact ranges")
     account_id, bucket = source
@@ -188,7 +193,8 @@ def move_credits(
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
     locked = lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
-    rows = _live_blocks(uow, account_id, bucket, held_batches)
+    all_rows = _live_blocks(uow, account_id, bucket, held_batches)
+    rows = [r for r in all_rows if sellable_on is None or r.sellable_from is None or r.sellable_from <= sellable_on]
     blocks = [serials.Block(r.serial_start, r.serial_end, r.batch_id) for r in rows]
     try:
         if ranges is not None:
@@ -201,10 +207,12 @@ def move_credits(
                                                 for m in moving)]
     except ValueError as exc:
         available = serials.total(blocks)
-        raise StateConflict(
-            f"Not enough {bucket} credits: {available} t held, {quantity or serials.total(ranges or [])} t asked.",
-            f"可用减排量不足：持有 {available} 吨，申请 {quantity or serials.total(ranges or [])} 吨。",
-        ) from exc
+        asked = quantity or serials.total(ranges or [])
+        locked_t = sum(r.serial_end - r.serial_start + 1 for r in all_rows) - available
+        lock_en = f" ({locked_t} t bought recently are under the resale lock)" if locked_t else ""
+        lock_zh = f"（另有 {locked_t} 吨新买入的减排量处于转售限制期）" if locked_t else ""
+        raise StateConflict(f"Not enough {bucket} credits: {available} t usable, {asked} t asked{lock_en}.",
+                            f"可用减排量不足：可用 {available} 吨，申请 {asked} 吨{lock_zh}。") from exc
     per_batch: dict[int, int] = defaultdict(int)
     for block in moving:
         per_batch[block.batch_id] += block.quantity
@@ -217,12 +225,18 @@ def move_credits(
         row.live = False
         row.ended_entry_id = entry.id
     uow.session.flush()  # end the old blocks before their pieces appear (the exclusion constraint)
+    def lock_of(piece: serials.Block) -> date | None:
+        return next(r.sellable_from for r in rows
+                    if r.batch_id == piece.batch_id and r.serial_start <= piece.start <= r.serial_end)
+
     for piece in moving:
         uow.session.add(SerialBlock(batch_id=piece.batch_id, serial_start=piece.start, serial_end=piece.end,
-                                    account_id=target[0], bucket=target[1], live=True, created_entry_id=entry.id))
+                                    account_id=target[0], bucket=target[1], live=True, created_entry_id=entry.id,
+                                    sellable_from=lock_until or lock_of(piece)))
     for piece in leftovers:
         uow.session.add(SerialBlock(batch_id=piece.batch_id, serial_start=piece.start, serial_end=piece.end,
-                                    account_id=account_id, bucket=bucket, live=True, created_entry_id=entry.id))
+                                    account_id=account_id, bucket=bucket, live=True, created_entry_id=entry.id,
+                                    sellable_from=lock_of(piece)))
     uow.session.flush()
     return Moved(entry, moving)
 

@@ -4,7 +4,7 @@ serial ranges for a sell), their release, and delivery versus payment for each t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -53,8 +53,16 @@ def existing_order(uow: UnitOfWork, participant_id: int, client_order_id: str) -
                                                   Order.client_order_id == client_order_id))
 
 
+def next_trading_day(day: date) -> date:
+    """The next working day (Monday to Friday; public holidays are not in the calendar yet)."""
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
 def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, request: OrderRequest,
-               fee_bp: int) -> Order:
+               fee_bp: int, resale_lock: bool = True) -> Order:
     """Check the trader, take the holds and record the order (not yet in the book)."""
     participant = uow.session.get(Participant, principal.participant_id)
     assert participant is not None
@@ -84,7 +92,8 @@ def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
             raise RuleViolation([], "This instrument has no batches to sell yet.", "该交易品种尚无可售批次。")
         moved = holdings.move_credits(uow, "order_hold", source=(account.id, ledger.AVAILABLE),
                                       target=(account.id, ledger.HELD), quantity=request.quantity_t,
-                                      batch_ids=batch_ids, reference=f"order:{order.id}")
+                                      batch_ids=batch_ids, reference=f"order:{order.id}",
+                                      sellable_on=uow.today() if resale_lock else None)
         order.held_blocks = [[b.batch_id, b.start, b.end] for b in moved.blocks]
     else:
         if request.hold_price_fen is None:
@@ -133,12 +142,14 @@ def release(uow: UnitOfWork, order: Order, quantity_t: int, fee_bp: int, status:
 
 
 def add_hold(uow: UnitOfWork, order: Order, instrument: Instrument, extra_t: int, new_hold_price_fen: int | None,
-             fee_bp: int) -> None:
+             fee_bp: int, resale_lock: bool = True) -> None:
     """Hold more for an amended order (a raise, or a buy at a higher price) before the engine sees it."""
     if order.side == "sell" and extra_t > 0:
         moved = holdings.move_credits(uow, "order_hold", source=(order.account_id, ledger.AVAILABLE),
                                       target=(order.account_id, ledger.HELD), quantity=extra_t,
-                                      batch_ids=instruments.batch_ids(uow, instrument), reference=f"order:{order.id}")
+                                      batch_ids=[order.batch_id] if order.batch_id else instruments.batch_ids(
+                                          uow, instrument), reference=f"order:{order.id}",
+                                      sellable_on=uow.today() if resale_lock else None)
         order.held_blocks = [[b.batch_id, b.start, b.end] for b in sorted(_held(order) + moved.blocks)]
     if order.side == "buy":
         hold_price = new_hold_price_fen or order.hold_price_fen
@@ -155,7 +166,7 @@ def add_hold(uow: UnitOfWork, order: Order, instrument: Instrument, extra_t: int
 
 def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mode: str, price_fen: int,
            quantity_t: int, buy: Order, sell: Order, aggressor: str | None, trading_day: str,
-           fee_bp: int) -> Trade:
+           fee_bp: int, resale_lock: bool = True) -> Trade:
     """Delivery versus payment, in the caller's transaction: cash (buyer → seller, fee → exchange) and the
     seller's held serial ranges (→ buyer), with the buyer's surplus hold released."""
     notional = price_fen * quantity_t
@@ -179,7 +190,8 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
     buy.cash_held_fen = keep
     delivery = holdings.move_credits(uow, "trade_delivery", source=(sell.account_id, ledger.HELD),
                                      target=(buy.account_id, ledger.AVAILABLE), ranges=_take_held(sell, quantity_t),
-                                     reference=f"{instrument.code}:{engine_trade_id}")
+                                     reference=f"{instrument.code}:{engine_trade_id}",
+                                     lock_until=next_trading_day(uow.today()) if resale_lock else None)
     sell.remaining_t -= quantity_t
     sell.filled_t += quantity_t
     for order in (buy, sell):

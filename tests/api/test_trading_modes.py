@@ -139,3 +139,30 @@ def test_listings_and_proposals_survive_a_restart(client: TestClient, market: di
 @pytest.mark.parametrize("bad", [{"min_pick_t": 101}, {"price_fen": 0}, {"allowed_counterparties": [0]}])
 def test_bad_listings_are_422(client: TestClient, market: dict[str, Any], bad: dict[str, Any]) -> None:
     assert listing(client, market["people"]["seller"], **bad).status_code == 422
+
+
+def test_credits_bought_today_are_sold_from_the_next_trading_day(client: TestClient, market: dict[str, Any],
+                                                                 clock: FixedClock) -> None:
+    people = market["people"]
+    lid = listing(client, people["seller"], quantity_t=20, min_pick_t=1).json()["id"]
+    assert client.post(f"/listings/{lid}/pick", headers=people["buyer"],
+                       json={"client_order_id": "rl1", "quantity_t": 20}).status_code == 201
+    resale = {"instrument": "JXCI-2023", "side": "sell", "quantity_t": 5, "price_fen": 5400}
+    today = client.post("/orders", headers=people["buyer"], json=resale | {"client_order_id": "rl2"})
+    assert today.status_code == 409 and "resale lock" in today.json()["detail"]
+    # Retiring them is no resale: allowed at once.
+    retire = client.post("/retirements", headers=people["buyer"], json={
+        "quantity_t": 2, "beneficiary": "b", "purpose": {"purpose": "voluntary"}})
+    assert retire.status_code == 201
+    clock.advance(timedelta(days=1))  # Monday 2026-11-23 → Tuesday
+    tomorrow = client.post("/orders", headers=people["buyer"], json=resale | {"client_order_id": "rl3"})
+    assert tomorrow.status_code == 201, tomorrow.text
+
+
+def test_the_next_trading_day_skips_the_weekend() -> None:
+    from datetime import date
+
+    from registry.services.trading import next_trading_day
+
+    assert next_trading_day(date(2026, 11, 20)) == date(2026, 11, 23)  # Friday → Monday
+    assert next_trading_day(date(2026, 11, 23)) == date(2026, 11, 24)
