@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The demo keeps the market open around the clock (production follows CARBONX_MARKET_HOURS).
+run: export CARBONX_MARKET_ALWAYS_OPEN ?= true
 run: $(STAMP)
 	$(BIN)/python -m api migrate
 	$(BIN)/python -m api demo-data

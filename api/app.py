@@ -16,6 +16,7 @@ from api.deps import Access, Services
 from api.exchange import Exchange
 from api.kv import KeyValueStore, RedisStore, make_store
 from api.market_data import LocalBroker, RedisBroker
+from api.market_hours import MarketHours
 from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from api.routers import ROUTERS
 from api.settings import DEV_JWT_SECRET, Settings, get_settings
@@ -153,8 +154,9 @@ def create_app(
         raise RuntimeError("Set CARBONX_JWT_SECRET: the development key is refused with PostgreSQL.")
     kv = kv or make_store(settings.redis_url)
     broker = RedisBroker(kv.url) if isinstance(kv, RedisStore) else LocalBroker()
+    hours = MarketHours.parse(settings.market_hours, settings.market_always_open)
     exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv), broker,
-                        settings.resale_lock)
+                        settings.resale_lock, hours)
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from api.market_data import Broker, LocalBroker
+from api.market_hours import MarketHours, phase_for, transitions
 from api.ownership import Coordinator, LocalCoordinator
 from matching_engine import (
     AcceptTransfer,
@@ -32,7 +33,6 @@ from matching_engine import (
     CancelOrder,
     Engine,
     InstrumentConfig,
-    OpenDay,
     OrderAccepted,
     OrderAmended,
     OrderCancelled,
@@ -160,11 +160,12 @@ class InstrumentDesk:
             # Never refuse to rebuild over a sequence that lags its orders: carry on after the newest.
             next_seq = max(saved.next_seq if saved else 1, (open_orders[-1].priority or 0) + 1 if open_orders else 1)
             if saved is None and not open_orders:
-                engine.submit(OpenDay(now_ms, uow.today().isoformat(), Phase.CONTINUOUS))
+                engine.submit_all(transitions(self.exchange.hours, uow.now(), Phase.CLOSED, "", now_ms))
             else:
                 engine.restore_session(SessionState(
                     now_ms=now_ms, next_seq=next_seq, next_trade_id=engine_state_trade_id(uow, self.instrument_id),
-                    phase=Phase.CONTINUOUS, trading_day=saved.trading_day if saved else uow.today().isoformat(),
+                    phase=phase_for(self.exchange.hours, uow.now()),
+                    trading_day=saved.trading_day if saved else uow.today().isoformat(),
                     reference_price_fen=saved.reference_price_fen if saved else engine.config.reference_price_fen,
                     last_trade=None, bar=None))
             for order in open_orders:
@@ -242,12 +243,14 @@ class InstrumentDesk:
         try:
             with self.lock, self.exchange.registry.uow() as uow:
                 events = self.engine.submit(AdvanceTime(self.ts_ms(uow)))
-                if not events:
+                if events:
+                    instrument = uow.session.get(Instrument, self.instrument_id)
+                    assert instrument is not None
+                    self.apply(uow, instrument, events)
+                    self.published.extend(events)
+                self._follow_calendar(uow)
+                if not self.published:
                     return
-                instrument = uow.session.get(Instrument, self.instrument_id)
-                assert instrument is not None
-                self.apply(uow, instrument, events)
-                self.published.extend(events)
                 self._save_session(uow)
                 uow.commit()
                 snapshot = self._snapshot()
@@ -257,6 +260,22 @@ class InstrumentDesk:
             self._try_rebuild()
             return
         self._publish(self.code, snapshot)
+
+    def _follow_calendar(self, uow: UnitOfWork) -> None:
+        """Open, pause, resume or close the book as the trading calendar says (closing expires DAY orders)."""
+        commands = transitions(self.exchange.hours, uow.now(), self.engine.phase, self.engine.trading_day,
+                               self.ts_ms(uow))
+        if not commands:
+            return
+        instrument = uow.session.get(Instrument, self.instrument_id)
+        assert instrument is not None
+        for command in commands:
+            events = self.engine.submit(command)
+            try:
+                self.apply(uow, instrument, events)
+            except Exception as exc:
+                raise _BatchFailed(str(exc)) from exc
+            self.published.extend(events)
 
     def _try_rebuild(self) -> bool:
         """Rebuild the book from the database; on failure stay stale and try again with the next batch."""
@@ -276,6 +295,7 @@ class InstrumentDesk:
         outcomes: list[tuple[Job, dict[str, Any] | None, BaseException | None]] = []
         try:
             with self.lock, self.exchange.registry.uow() as uow:
+                self._follow_calendar(uow)
                 for job in batch:
                     uow.actor = job.command.principal
                     try:
@@ -646,8 +666,9 @@ class Exchange:
     """The desks this process owns, and the way to the owner of every other book."""
 
     def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None,
-                 broker: Broker | None = None, resale_lock: bool = True) -> None:
+                 broker: Broker | None = None, resale_lock: bool = True, hours: MarketHours | None = None) -> None:
         self.registry = registry
+        self.hours = hours or MarketHours((), always_open=True)
         self.fee_bp = fee_bp
         self.resale_lock = resale_lock
         self.broker: Broker = broker or LocalBroker()

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     exchange_fee_bp: int = Field(default=10, ge=0, le=1000)
     # As in the national carbon market: credits bought today can be sold from the next trading day.
     resale_lock: bool = True
+    # Trading sessions on working days, Asia/Shanghai; the demo (`make run`) keeps the market always open.
+    market_hours: str = Field(default="09:30-11:30,13:00-15:00",
+                              pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$")
+    market_always_open: bool = False
     public_base_url: str = "http://127.0.0.1:8000"
 
 

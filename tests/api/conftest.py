@@ -15,7 +15,8 @@ from tests.support import DEPOSIT_FEN, People, bearer, issue_to, make_user, seed
 def market(client: TestClient, registry: Registry) -> dict[str, Any]:
     bureau, holders = seed_ledger(registry)
     batch = issue_to(registry, bureau, 1000)  # to holders[0], vintage 2023
-    operator = bearer(client, make_user(registry, "operator", ["operator"]))
+    operator_id = make_user(registry, "operator", ["operator"])
+    operator = bearer(client, operator_id)
     for holder in holders:
         assert client.post(f"/market/participants/{holder.participant_id}/admission", headers=operator,
                            json={"trading_status": "admitted", "reason": "准入"}).status_code == 200
@@ -26,5 +27,5 @@ def market(client: TestClient, registry: Registry) -> dict[str, Any]:
         "settings": {"reference_price_fen": 5000, "price_band_bp": 1000}})
     assert made.status_code == 201, made.text
     people = People(client, {"seller": holders[0].user_id, "buyer": holders[1].user_id,
-                             "stranger": holders[2].user_id})
+                             "stranger": holders[2].user_id, "operator": operator_id})
     return {"people": people, "operator": operator, "batch": batch, "holders": holders}

@@ -43,7 +43,7 @@ def _start(database_url: str, redis_url: str, tmp_path: Path) -> Server:
     port = _free_port()
     env = os.environ | {"CARBONX_DATABASE_URL": database_url, "CARBONX_REDIS_URL": redis_url,
                         "CARBONX_JWT_SECRET": SECRET, "CARBONX_RATE_LIMIT_PER_MINUTE": "10000000",
-                        "CARBONX_DATA_DIR": str(tmp_path)}
+                        "CARBONX_DATA_DIR": str(tmp_path), "CARBONX_MARKET_ALWAYS_OPEN": "true"}
     log = (tmp_path / f"server-{port}.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)

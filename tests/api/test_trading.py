@@ -4,12 +4,14 @@ rebuilds the book from the database."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.exchange import Exchange
+from registry.clock import FixedClock
 from registry.context import Registry
 from tests.support import DEPOSIT_FEN, balances, bearer, make_user, order
 
@@ -166,4 +168,19 @@ def test_the_writer_survives_a_failed_batch_and_a_failed_rebuild(client: TestCli
     assert desk.thread.is_alive()
     assert [o["client_order_id"] for o in client.get("/orders", headers=people["buyer"]).json()] == ["w3", "w0"]
     check = client.get("/ledger/check", headers=market["operator"]).json()
+    assert check["ok"], check["problems"]
+
+
+def test_orders_follow_the_trading_calendar(client: TestClient, market: dict[str, Any],
+                                            clock: FixedClock) -> None:
+    people = market["people"]
+    assert order(client, people["buyer"], client_order_id="h1").status_code == 201  # Monday 10:00
+    clock.advance(timedelta(hours=2))  # 12:00, the lunch break
+    lunch = order(client, people["buyer"], client_order_id="h2")
+    assert lunch.status_code == 409 and lunch.json()["rule_codes"] == ["TRADING_HALTED"]
+    clock.advance(timedelta(hours=4))  # 16:00, closed
+    assert order(client, people["buyer"], client_order_id="h3").json()["rule_codes"] == ["MARKET_CLOSED"]
+    clock.advance(timedelta(hours=18))  # Tuesday 10:00
+    assert order(client, people["buyer"], client_order_id="h4").status_code == 201
+    check = client.get("/ledger/check", headers=people["operator"]).json()
     assert check["ok"], check["problems"]

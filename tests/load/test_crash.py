@@ -106,6 +106,7 @@ def test_kill_dash_nine_under_load_loses_nothing(postgres_url: str, redis_url: s
     secret = f"crash-test-{uuid.uuid4().hex}"
     env = {**os.environ, "CARBONX_DATABASE_URL": postgres_url, "CARBONX_REDIS_URL": redis_url,
            "CARBONX_JWT_SECRET": secret, "CARBONX_RATE_LIMIT_PER_MINUTE": "10000000",
+           "CARBONX_MARKET_ALWAYS_OPEN": "true",
            "CARBONX_DATA_DIR": str(tmp_path / "data")}
     settings = Settings(database_url=postgres_url, redis_url=redis_url, jwt_secret=SecretStr(secret),
                         data_dir=tmp_path / "data", rate_limit_per_minute=10_000_000)
