@@ -29,10 +29,13 @@ from matching_engine import (
     AcceptTransfer,
     AdvanceTime,
     AmendOrder,
+    AuctionPricing,
+    CancelAuction,
     CancelListing,
     CancelOrder,
     Engine,
     InstrumentConfig,
+    OpenAuction,
     OrderAccepted,
     OrderAmended,
     OrderCancelled,
@@ -40,6 +43,7 @@ from matching_engine import (
     OrderType,
     Phase,
     PickListing,
+    PlaceBid,
     PlaceOrder,
     PostListing,
     ProposeTransfer,
@@ -52,9 +56,17 @@ from matching_engine import (
     WithdrawTransfer,
     to_plain,
 )
-from matching_engine.enums import ListingCloseReason, ProposalStatus
-from matching_engine.events import Event, ListingClosed, ListingPosted, ProposalClosed
-from matching_engine.records import ListingState, OrderState, ProposalState, SessionState
+from matching_engine.enums import AuctionCloseReason, ListingCloseReason, ProposalStatus
+from matching_engine.events import (
+    AuctionClosed,
+    BidAccepted,
+    BidReleased,
+    Event,
+    ListingClosed,
+    ListingPosted,
+    ProposalClosed,
+)
+from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
 from registry.context import Registry
 from registry.errors import DomainError, InvalidInput, NotFound, RuleViolation, StateConflict
 from registry.orm import EngineSession, Instrument, Order
@@ -185,6 +197,16 @@ class InstrumentDesk:
                     batch_id=str(listing.batch_id) if listing.batch_id else None,
                     allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None,
                     priority=listing.priority))
+            for auction in trading.open_orders(uow, self.instrument_id, "auction"):
+                assert auction.price_fen is not None and auction.expires_at is not None
+                bids = tuple(BidState(b.id, str(b.participant_id), b.price_fen or 0, b.remaining_t, b.priority or 0)
+                             for b in trading.bids_of(uow, auction.id))
+                engine.restore_auction(AuctionState(
+                    auction_id=auction.id, account_id=str(auction.participant_id), side=Side(auction.side.upper()),
+                    quantity_t=auction.remaining_t, reserve_price_fen=auction.price_fen,
+                    end_ts_ms=int(auction.expires_at.timestamp() * 1000),
+                    pricing=AuctionPricing(auction.order_type),  # an auction row keeps its pricing there
+                    batch_id=str(auction.batch_id) if auction.batch_id else None, bids=bids))
             for proposal in trading.open_orders(uow, self.instrument_id, "proposal"):
                 assert proposal.price_fen is not None and proposal.expires_at is not None
                 engine.restore_proposal(ProposalState(
@@ -390,7 +412,9 @@ class InstrumentDesk:
         handler = {"place": self._place, "cancel": self._cancel, "amend": self._amend, "depth": self._depth,
                    "post_listing": self._post_listing, "pick": self._pick, "cancel_listing": self._cancel_listing,
                    "browse": self._browse, "propose": self._propose, "accept": self._accept,
-                   "reject": self._close_proposal, "withdraw": self._close_proposal}[command.kind]
+                   "reject": self._close_proposal, "withdraw": self._close_proposal,
+                   "open_auction": self._open_auction, "bid": self._bid,
+                   "cancel_auction": self._cancel_auction}[command.kind]
         return handler(uow, instrument, command)
 
     def _active(self, instrument: Instrument) -> None:
@@ -399,7 +423,7 @@ class InstrumentDesk:
                                            "Trading in this instrument is halted.")])
 
     def _hold(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand, *, kind: str, side: str,
-              price_fen: int, quantity_t: int, **extra: Any) -> Order | dict[str, Any]:
+              price_fen: int, quantity_t: int, order_type: str = "LIMIT", **extra: Any) -> Order | dict[str, Any]:
         """Record and hold for one side of a listing, pick, proposal or acceptance (or replay it)."""
         principal, body = command.principal, command.params
         earlier = trading.existing_order(uow, principal.participant_id, body["client_order_id"])
@@ -408,9 +432,10 @@ class InstrumentDesk:
                 raise InvalidInput("client_order_id was already used for a different request.",
                                    "client_order_id 已用于另一笔委托。")
             return order_view(earlier)
-        expires_at = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
+        ends = body.get("expires_at") or body.get("end_at")
+        expires_at = datetime.fromisoformat(ends) if ends else None
         order = trading.open_order(uow, principal, instrument, trading.OrderRequest(
-            client_order_id=body["client_order_id"], side=side, order_type="LIMIT", tif="GTC", price_fen=price_fen,
+            client_order_id=body["client_order_id"], side=side, order_type=order_type, tif="GTC", price_fen=price_fen,
             hold_price_fen=price_fen, quantity_t=quantity_t, expires_at=expires_at,
             request_hash=command.request_hash, kind=kind, **extra), self.exchange.fee_bp, self.exchange.resale_lock)
         uow.session.flush()
@@ -488,6 +513,45 @@ class InstrumentDesk:
             body["quantity_t"], int(proposal.expires_at.timestamp() * 1000),
             batch_id=str(body["batch_id"]) if body.get("batch_id") else None))
         return order_view(proposal)
+
+    def _open_auction(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """单向竞价: offer a lot (or ask for one) with a reserve price; sealed bids until it ends."""
+        self._active(instrument)
+        body = command.params
+        auction = self._hold(uow, instrument, command, kind="auction", side=body["side"],
+                             price_fen=body["reserve_price_fen"], quantity_t=body["quantity_t"],
+                             order_type=body["pricing"], batch_id=body.get("batch_id"))
+        if isinstance(auction, dict):
+            return auction
+        assert auction.expires_at is not None
+        self.run_engine(uow, instrument, OpenAuction(
+            self.ts_ms(uow), auction.id, str(command.principal.participant_id), Side(body["side"].upper()),
+            body["quantity_t"], body["reserve_price_fen"], int(auction.expires_at.timestamp() * 1000),
+            AuctionPricing(body["pricing"]), batch_id=str(body["batch_id"]) if body.get("batch_id") else None))
+        return order_view(auction)
+
+    def _bid(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """A sealed, binding bid; what it could cost (or deliver) is held until the auction closes."""
+        self._active(instrument)
+        body = command.params
+        auction = uow.session.get(Order, body["auction_id"])
+        if auction is None or auction.kind != "auction" or auction.instrument_id != instrument.id:
+            raise NotFound(f"Auction {body['auction_id']} not found.", f"未找到竞价 {body['auction_id']}。")
+        bid = self._hold(uow, instrument, command, kind="bid", side="buy" if auction.side == "sell" else "sell",
+                         price_fen=body["price_fen"], quantity_t=body["quantity_t"], parent_order_id=auction.id,
+                         batch_id=auction.batch_id)
+        if isinstance(bid, dict):
+            return bid
+        self.run_engine(uow, instrument, PlaceBid(self.ts_ms(uow), auction.id, bid.id,
+                                                  str(command.principal.participant_id), body["price_fen"],
+                                                  body["quantity_t"]))
+        return order_view(bid)
+
+    def _cancel_auction(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        auction = self._open_order(uow, command)
+        self.run_engine(uow, instrument, CancelAuction(self.ts_ms(uow), auction.id,
+                                                       str(command.principal.participant_id)))
+        return order_view(auction)
 
     def _proposal_for_counterparty(self, uow: UnitOfWork, command: DeskCommand) -> Order:
         proposal = uow.session.get(Order, command.params["proposal_id"], with_for_update=True)
@@ -593,6 +657,22 @@ class InstrumentDesk:
                 listing = uow.session.get(Order, event.listing_id)
                 assert listing is not None
                 listing.priority = event.seq
+            elif isinstance(event, BidAccepted):
+                bid = uow.session.get(Order, event.bid_id)
+                assert bid is not None
+                bid.priority = event.seq
+            elif isinstance(event, BidReleased):
+                bid = uow.session.get(Order, event.bid_id)
+                assert bid is not None
+                trading.release(uow, bid, event.released_t, fee_bp, status="cancelled", reason="NOT_ALLOCATED")
+            elif isinstance(event, AuctionClosed):
+                auction = uow.session.get(Order, event.auction_id)
+                assert auction is not None
+                trading.release(uow, auction, event.unallocated_t, fee_bp,
+                                status="cancelled" if event.reason == AuctionCloseReason.CANCELLED else "expired",
+                                reason=str(event.reason))
+                if auction.status == "open" and auction.remaining_t == 0:
+                    auction.status = "filled"
             elif isinstance(event, ListingClosed):
                 listing = uow.session.get(Order, event.listing_id)
                 assert listing is not None
@@ -755,6 +835,15 @@ class Exchange:
 
     def post_listing(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._by_code(principal, instrument_code, "post_listing", body)
+
+    def open_auction(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._by_code(principal, instrument_code, "open_auction", body)
+
+    def bid(self, principal: Principal, auction_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        return self._on_order(principal, auction_id, "bid", {**body, "auction_id": auction_id}, any_owner=True)
+
+    def cancel_auction(self, principal: Principal, auction_id: int) -> dict[str, Any]:
+        return self._on_order(principal, auction_id, "cancel_auction", {"order_id": auction_id})
 
     def propose(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._by_code(principal, instrument_code, "propose", body)

@@ -733,8 +733,9 @@ class CashMovement(Base):
 ORDER_SIDES = ("buy", "sell")
 ORDER_STATUSES = ("open", "filled", "cancelled", "expired", "rejected")
 # What an order row is in each trade mode (Art. 20): a book order (竞价交易), a listing and a pick of it
-# (挂牌点选), a proposal and its acceptance (协议转让). Every kind holds and settles the same way.
-ORDER_KINDS = ("order", "listing", "pick", "proposal", "acceptance")
+# (挂牌点选), a proposal and its acceptance (协议转让), a one-sided auction and a bid in it (单向竞价).
+# Every kind holds and settles the same way.
+ORDER_KINDS = ("order", "listing", "pick", "proposal", "acceptance", "auction", "bid")
 
 
 class Order(Base):

@@ -1,4 +1,5 @@
-"""Listing-pick (挂牌点选) and negotiated transfer (协议转让), Art. 20: the two modes beside the order book."""
+"""Listing-pick (挂牌点选), negotiated transfer (协议转让) and one-sided auctions (单向竞价), Art. 20: the
+trade modes beside the order book."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import order_view
 from api.schemas import PathId, Strict
 from registry.principals import Principal
-from registry.services import trading
+from registry.services import instruments, trading
 
 router = APIRouter(tags=["trading"])
 
@@ -127,3 +128,54 @@ def withdraw_proposal(proposal_id: PathId, principal: Principal = Depends(allow(
                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Withdraw your proposal before it is accepted."""
     return services.exchange.answer_proposal(principal, proposal_id, "withdraw")
+
+
+class AuctionIn(Strict):
+    instrument: InstrumentCode
+    client_order_id: ClientId
+    side: Literal["buy", "sell"] = "sell"
+    quantity_t: Quantity
+    reserve_price_fen: Price = Field(description="A sell auction's lowest acceptable bid; a buy auction's highest.")
+    end_at: AwareDatetime
+    pricing: Literal["PAY_AS_BID", "UNIFORM"] = "PAY_AS_BID"
+    batch_id: Id | None = None
+
+
+class BidIn(Strict):
+    client_order_id: ClientId
+    price_fen: Price
+    quantity_t: Quantity
+
+
+@router.post("/auctions", status_code=201)
+def open_auction(body: AuctionIn, principal: Principal = Depends(allow("trader")),
+                 services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Open a one-sided auction (单向竞价): sealed bids until `end_at`, then allocation by price then time."""
+    return services.exchange.open_auction(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+
+
+@router.post("/auctions/{auction_id}/bids", status_code=201)
+def place_bid(auction_id: PathId, body: BidIn, principal: Principal = Depends(allow("trader")),
+              services: Services = Depends(get_services)) -> dict[str, Any]:
+    """A sealed, binding bid; its cash (or credits, in a buy auction) is held until the auction closes."""
+    return services.exchange.bid(principal, auction_id, body.model_dump())
+
+
+@router.delete("/auctions/{auction_id}")
+def cancel_auction(auction_id: PathId, principal: Principal = Depends(allow("trader")),
+                   services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Call off your auction while it has no bids."""
+    return services.exchange.cancel_auction(principal, auction_id)
+
+
+@router.get("/auctions")
+def list_auctions(instrument: InstrumentCode, status: Literal["open", "filled", "expired", "cancelled"] | None = None,
+                  _: Principal | None = Depends(PUBLIC),
+                  services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """Auctions of an instrument with their lot, reserve, end and result — never the sealed bids."""
+    with services.registry.uow() as uow:
+        code_instrument = instruments.get(uow, instrument)
+        return [{"id": a.id, "side": a.side, "quantity_t": a.quantity_t, "reserve_price_fen": a.price_fen,
+                 "pricing": a.order_type, "end_at": a.expires_at.isoformat() if a.expires_at else None,
+                 "status": a.status, "result": trading.auction_result(uow, a) if a.status != "open" else None}
+                for a in trading.auctions(uow, code_instrument.id, status)]

@@ -47,7 +47,9 @@ def upgrade() -> None:
             batch_op.f("fk_orders_parent_order_id_orders"), "orders", ["parent_order_id"], ["id"]
         )
         batch_op.create_foreign_key(batch_op.f("fk_orders_batch_id_batches"), "batches", ["batch_id"], ["id"])
-        batch_op.create_check_constraint("kind", "kind IN ('order', 'listing', 'pick', 'proposal', 'acceptance')")
+        batch_op.create_check_constraint(
+            "kind", "kind IN ('order', 'listing', 'pick', 'proposal', 'acceptance', 'auction', 'bid')"
+        )
 
 
 def downgrade() -> None:

@@ -296,3 +296,25 @@ def daily_summary(uow: UnitOfWork, trading_day: str) -> dict[str, Any]:
         rows.append({"instrument": instrument.code, "name_zh": instrument.name_zh, "name_en": instrument.name_en,
                      "bar": bars[0] if bars else None})
     return {"trading_day": trading_day, "instruments": rows, "volume_t": volume, "turnover_fen": turnover}
+
+
+def bids_of(uow: UnitOfWork, auction_id: int) -> list[Order]:
+    """The live bids of a one-sided auction in the order they came."""
+    return list(uow.session.scalars(select(Order).where(Order.parent_order_id == auction_id, Order.kind == "bid",
+                                                        Order.status == "open").order_by(Order.priority)))
+
+
+def auctions(uow: UnitOfWork, instrument_id: int, status: str | None) -> list[Order]:
+    query = select(Order).where(Order.instrument_id == instrument_id, Order.kind == "auction")
+    if status:
+        query = query.where(Order.status == status)
+    return list(uow.session.scalars(query.order_by(Order.id.desc()).limit(200)))
+
+
+def auction_result(uow: UnitOfWork, auction: Order) -> dict[str, Any]:
+    """What an auction allocated: its trades' prices and quantities (never the bidders, never open bids)."""
+    rows = list(uow.session.scalars(select(Trade).where(
+        (Trade.buy_order_id == auction.id) | (Trade.sell_order_id == auction.id)).order_by(Trade.id)))
+    return {"allocated_t": sum(t.quantity_t for t in rows), "trades": len(rows),
+            "prices_fen": sorted({t.price_fen for t in rows}),
+            "turnover_fen": sum(t.quantity_t * t.price_fen for t in rows)}

@@ -116,6 +116,10 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("POST", "/proposals/{proposal_id}/accept"): ["trader"],
     ("POST", "/proposals/{proposal_id}/reject"): ["trader"],
     ("DELETE", "/proposals/{proposal_id}"): ["trader"],
+    ("POST", "/auctions"): ["trader"],
+    ("POST", "/auctions/{auction_id}/bids"): ["trader"],
+    ("DELETE", "/auctions/{auction_id}"): ["trader"],
+    ("GET", "/auctions"): PUBLIC,
 }
 
 PATH_VALUES = {"sha256": "0" * 64, "code": "NOSUCH-CODE"}

@@ -166,3 +166,61 @@ def test_the_next_trading_day_skips_the_weekend() -> None:
 
     assert next_trading_day(date(2026, 11, 20)) == date(2026, 11, 23)  # Friday → Monday
     assert next_trading_day(date(2026, 11, 23)) == date(2026, 11, 24)
+
+
+def test_a_one_sided_auction(client: TestClient, market: dict[str, Any], registry: Registry,
+                             clock: FixedClock) -> None:
+    people, batch = market["people"], market["batch"]
+    asset = f"CREDIT:{batch.id}"
+    # A second bidder with cash.
+    client.post("/cash/deposits", headers=people["operator"], json={
+        "participant_id": market["holders"][2].participant_id, "amount_fen": DEPOSIT_FEN,
+        "bank_reference": "BANK-0002"})
+    opened = client.post("/auctions", headers=people["seller"], json={
+        "instrument": "JXCI-2023", "client_order_id": "au1", "quantity_t": 100, "reserve_price_fen": 5000,
+        "end_at": (clock.now() + timedelta(minutes=30)).isoformat()})
+    assert opened.status_code == 201, opened.text
+    aid = opened.json()["id"]
+    assert balances(client, people["seller"])[(asset, "held")] == 100
+    low = client.post(f"/auctions/{aid}/bids", headers=people["buyer"],
+                      json={"client_order_id": "bd0", "price_fen": 4999, "quantity_t": 10})
+    assert low.status_code == 409
+    for who, cid, price, qty in (("buyer", "bd1", 5100, 60), ("stranger", "bd2", 5300, 50),
+                                 ("buyer", "bd3", 5050, 30)):
+        bid = client.post(f"/auctions/{aid}/bids", headers=people[who],
+                          json={"client_order_id": cid, "price_fen": price, "quantity_t": qty})
+        assert bid.status_code == 201, bid.text
+    listed = client.get("/auctions?instrument=JXCI-2023").json()
+    assert listed[0]["status"] == "open" and "bids" not in listed[0]
+    clock.advance(timedelta(minutes=31))
+    desk = next(iter(client.app.state.services.exchange._desks.values()))  # type: ignore[attr-defined]
+    desk._tick()
+    # Pay as bid, by price then time: 50 t at 5,300, then 50 of the 60 t at 5,100; the 5,050 bid loses.
+    result = client.get("/auctions?instrument=JXCI-2023").json()[0]
+    assert result["status"] == "filled"
+    assert result["result"] == {"allocated_t": 100, "trades": 2, "prices_fen": [5100, 5300],
+                                "turnover_fen": 50 * 5300 + 50 * 5100}
+    assert client.get("/cash", headers=people["buyer"]).json()["balances_fen"]["held"] == 0
+    assert balances(client, people["buyer"])[(asset, "available")] == 50
+    check = client.get("/ledger/check", headers=people["operator"]).json()
+    assert check["ok"], check["problems"]
+
+
+def test_an_auction_survives_a_restart(client: TestClient, market: dict[str, Any], registry: Registry,
+                                       clock: FixedClock) -> None:
+    people = market["people"]
+    aid = client.post("/auctions", headers=people["seller"], json={
+        "instrument": "JXCI-2023", "client_order_id": "ar1", "quantity_t": 20, "reserve_price_fen": 5000,
+        "pricing": "UNIFORM", "end_at": (clock.now() + timedelta(minutes=5)).isoformat()}).json()["id"]
+    for cid, price in (("ab1", 5200), ("ab2", 5100)):
+        assert client.post(f"/auctions/{aid}/bids", headers=people["buyer"],
+                           json={"client_order_id": cid, "price_fen": price, "quantity_t": 10}).status_code == 201
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.exchange.stop()
+    services.exchange = Exchange(registry, services.settings.exchange_fee_bp)
+    clock.advance(timedelta(minutes=6))
+    services.exchange.desk(services.exchange._instrument_ids()[0])._tick()
+    result = client.get("/auctions?instrument=JXCI-2023").json()[0]["result"]
+    assert result == {"allocated_t": 20, "trades": 2, "prices_fen": [5100], "turnover_fen": 20 * 5100}
+    check = client.get("/ledger/check", headers=people["operator"]).json()
+    assert check["ok"], check["problems"]
