@@ -154,7 +154,7 @@ def create_app(
         raise RuntimeError("Set CARBONX_JWT_SECRET: the development key is refused with PostgreSQL.")
     kv = kv or make_store(settings.redis_url)
     broker = RedisBroker(kv.url) if isinstance(kv, RedisStore) else LocalBroker()
-    hours = MarketHours.parse(settings.market_hours, settings.market_always_open)
+    hours = MarketHours.parse(settings.market_hours, settings.market_always_open, settings.market_opening_call)
     exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv), broker,
                         settings.resale_lock, hours)
 

@@ -16,20 +16,26 @@ class MarketHours:
 
     sessions: tuple[tuple[time, time], ...]
     always_open: bool = False
+    opening_call: time | None = None  # the opening call auction (集合竞价) runs from here to the first session
 
     @classmethod
-    def parse(cls, text: str, always_open: bool) -> MarketHours:
-        """'09:30-11:30,13:00-15:00' → two sessions."""
+    def parse(cls, text: str, always_open: bool, opening_call: str = "") -> MarketHours:
+        """'09:30-11:30,13:00-15:00' → two sessions; `opening_call` '09:15' starts the call auction."""
         sessions = []
         for part in text.split(","):
             start, end = (time.fromisoformat(p.strip()) for p in part.split("-"))
             if end <= start:
                 raise ValueError(f"a session must end after it starts: {part}")
             sessions.append((start, end))
-        return cls(tuple(sorted(sessions)), always_open)
+        ordered = tuple(sorted(sessions))
+        call = time.fromisoformat(opening_call) if opening_call else None
+        if call is not None and ordered and call >= ordered[0][0]:
+            raise ValueError("the opening call must start before the first session")
+        return cls(ordered, always_open, call)
 
     def state_at(self, instant: datetime) -> str:
-        """'open' inside a session, 'break' between two sessions of a working day, 'closed' otherwise."""
+        """'open' inside a session, 'call' in the opening call auction, 'break' between two sessions of a
+        working day, 'closed' otherwise."""
         if self.always_open:
             return "open"
         local = instant.astimezone(SHANGHAI)
@@ -38,6 +44,8 @@ class MarketHours:
         now = local.time()
         if any(start <= now < end for start, end in self.sessions):
             return "open"
+        if self.opening_call is not None and self.opening_call <= now < self.sessions[0][0]:
+            return "call"
         if self.sessions[0][0] <= now < self.sessions[-1][1]:
             return "break"
         return "closed"
@@ -45,7 +53,8 @@ class MarketHours:
 
 def phase_for(hours: MarketHours, instant: datetime) -> Phase:
     """The phase a book rebuilt at `instant` starts in."""
-    return {"open": Phase.CONTINUOUS, "break": Phase.HALTED}.get(hours.state_at(instant), Phase.CLOSED)
+    return {"open": Phase.CONTINUOUS, "break": Phase.HALTED, "call": Phase.CALL}.get(hours.state_at(instant),
+                                                                                       Phase.CLOSED)
 
 
 def transitions(hours: MarketHours, instant: datetime, phase: Phase, trading_day: str,
@@ -60,10 +69,11 @@ def transitions(hours: MarketHours, instant: datetime, phase: Phase, trading_day
     if state == "closed":
         return commands
     if phase == Phase.CLOSED:
-        commands.append(OpenDay(ts_ms, today, Phase.CONTINUOUS))
+        commands.append(OpenDay(ts_ms, today, Phase.CALL if state == "call" else Phase.CONTINUOUS))
         if state == "break":
             commands.append(SetPhase(ts_ms, Phase.HALTED))
-    elif state == "open" and phase == Phase.HALTED:
+    elif state == "open" and phase in (Phase.HALTED, Phase.CALL):
+        # Leaving the call auction uncrosses it: every crossing order trades at the one clearing price.
         commands.append(SetPhase(ts_ms, Phase.CONTINUOUS))
     elif state == "break" and phase == Phase.CONTINUOUS:
         commands.append(SetPhase(ts_ms, Phase.HALTED))

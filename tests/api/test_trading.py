@@ -184,3 +184,21 @@ def test_orders_follow_the_trading_calendar(client: TestClient, market: dict[str
     assert order(client, people["buyer"], client_order_id="h4").status_code == 201
     check = client.get("/ledger/check", headers=people["operator"]).json()
     assert check["ok"], check["problems"]
+
+
+def test_the_opening_call_auction_uncrosses_at_one_price(client: TestClient, market: dict[str, Any],
+                                                          clock: FixedClock) -> None:
+    people = market["people"]
+    clock.advance(timedelta(hours=23, minutes=20))  # Tuesday 09:20: the call auction
+    assert order(client, people["seller"], side="sell", quantity_t=40, price_fen=4950, client_order_id="c1").json()[
+        "status"] == "open"
+    buy = order(client, people["buyer"], quantity_t=30, price_fen=5050, client_order_id="c2")
+    assert buy.status_code == 201 and buy.json()["filled_t"] == 0  # no trading during the call
+    clock.advance(timedelta(minutes=10))  # 09:30: the uncross, then continuous trading
+    late = order(client, people["buyer"], quantity_t=1, price_fen=4800, client_order_id="c3")
+    assert late.status_code == 201, late.text
+    trades = client.get("/market/JXCI-2023/trades").json()
+    assert [(t["quantity_t"], t["mode"]) for t in trades] == [(30, "CALL_AUCTION")]
+    assert trades[0]["price_fen"] in range(4950, 5051)
+    check = client.get("/ledger/check", headers=people["operator"]).json()
+    assert check["ok"], check["problems"]

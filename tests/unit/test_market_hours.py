@@ -45,3 +45,12 @@ def test_transitions_through_a_day() -> None:
 def test_a_session_must_end_after_it_starts() -> None:
     with pytest.raises(ValueError):
         MarketHours.parse("11:30-09:30", always_open=False)
+
+
+def test_the_opening_call_auction() -> None:
+    hours = MarketHours.parse("09:30-11:30,13:00-15:00", always_open=False, opening_call="09:15")
+    assert [hours.state_at(at(t)) for t in ("09:14", "09:15", "09:29", "09:30")] == ["closed", "call", "call", "open"]
+    assert transitions(hours, at("09:20"), Phase.CLOSED, "2026-11-20", 1) == [OpenDay(1, "2026-11-23", Phase.CALL)]
+    assert transitions(hours, at("09:30"), Phase.CALL, "2026-11-23", 2) == [SetPhase(2, Phase.CONTINUOUS)]
+    with pytest.raises(ValueError):
+        MarketHours.parse("09:30-11:30", always_open=False, opening_call="09:45")
