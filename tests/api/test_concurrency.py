@@ -4,47 +4,19 @@ every other request gets a 409 with a reason, and the ledger checks clean. Runs 
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
-import uvicorn
 
-from api.app import create_app
 from api.settings import Settings
 from api.tokens import issue_token
 from registry.context import Registry
-from registry.services import ledger_check
-from tests.conftest import Backend
+from registry.services import cash, holdings, instruments, ledger_check
 from tests.support import issue_to, seed_ledger
 
 CLIENTS = 50
 PIECE_T = 25
-
-
-@pytest.fixture
-def live_server(registry: Registry, backend: Backend, settings: Settings) -> Iterator[str]:
-    settings.auto_execute_retirements = True
-    app = create_app(settings, registry=registry, kv=backend.kv)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           limit_concurrency=200))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_fifty_clients_cannot_retire_more_than_is_held(live_server: str, registry: Registry,
@@ -75,3 +47,62 @@ def test_fifty_clients_cannot_retire_more_than_is_held(live_server: str, registr
     assert report.ok, report.problems
     assert report.batches == [{"batch": batch.code, "issued_t": 1000, "available_t": 0, "held_t": 0,
                                "retired_t": 1000, "revoked_t": 0}]
+
+
+def test_no_tonne_is_both_sold_and_retired(live_server: str, registry: Registry, settings: Settings) -> None:
+    """The seller's 100 t are raced by 20 sell orders (against a resting buy that takes everything) and 20
+    retirement requests, 10 t each: at most 100 t leave, and the sold and retired serials never meet."""
+    bureau, holders = seed_ledger(registry)
+    batch = issue_to(registry, bureau, 100)
+    seller, buyer = holders[0], holders[1]
+    with registry.uow(bureau) as uow:
+        for holder in (seller, buyer):
+            instruments.set_trading_status(uow, holder.participant_id, "admitted", "test")
+        instruments.define(uow, code="JXCI-2023", name_zh="2023", name_en="2023", vintage=2023,
+                           methodology_field=None, config={"reference_price_fen": 5000})
+        cash.record(uow, bureau, participant_id=buyer.participant_id, kind="deposit", amount_fen=10**9,
+                    bank_reference="BANK-DS-1")
+        uow.commit()
+
+    def token(user_id: int) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(settings, user_id, registry.clock.now())[0]}"}
+
+    with httpx.Client(base_url=live_server, timeout=60) as http:
+        resting = http.post("/orders", headers=token(buyer.user_id), json={
+            "instrument": "JXCI-2023", "client_order_id": "take-all", "side": "buy", "quantity_t": 1000,
+            "price_fen": 5000})
+        assert resting.status_code == 201, resting.text
+    start = threading.Barrier(40)
+
+    def act(i: int) -> tuple[str, int, str]:
+        with httpx.Client(base_url=live_server, timeout=60) as http:
+            start.wait()
+            if i % 2:
+                r = http.post("/orders", headers=token(seller.user_id), json={
+                    "instrument": "JXCI-2023", "client_order_id": f"s{i}", "side": "sell", "quantity_t": 10,
+                    "price_fen": 5000})
+                return "sold", r.status_code, r.json().get("detail", "")
+            r = http.post("/retirements", headers=token(seller.user_id), json={
+                "quantity_t": 10, "beneficiary": f"r{i}", "purpose": {"purpose": "voluntary"}})
+            return "retired", r.status_code, r.json().get("detail", "")
+
+    with ThreadPoolExecutor(40) as pool:
+        results = list(pool.map(act, range(40)))
+    assert {code for _, code, _ in results} <= {201, 409}
+    # Every refusal is for want of credits, never an error of the race itself.
+    refusals = {detail for _, code, detail in results if code == 409}
+    assert all("Not enough" in detail or "No available" in detail for detail in refusals), refusals
+    sold = sum(10 for kind, code, _ in results if kind == "sold" and code == 201)
+    retired = sum(10 for kind, code, _ in results if kind == "retired" and code == 201)
+    assert sold + retired == 100  # which side wins more is the race's business; together never more
+    with registry.uow() as uow:
+        report = ledger_check.check(uow)
+        retired_blocks = [b for b in holdings.holdings(uow, [holdings.main_account(uow, seller.participant_id).id])
+                          if b.bucket == "retired"]
+        bought = holdings.holdings(uow, [holdings.main_account(uow, buyer.participant_id).id])
+        sold_serials = {n for b in bought for n in range(b.serial_start, b.serial_end + 1)}
+        retired_serials = {n for b in retired_blocks for n in range(b.serial_start, b.serial_end + 1)}
+    assert report.ok, report.problems
+    assert report.batches[0] == {"batch": batch.code, "issued_t": 100, "available_t": sold, "held_t": 0,
+                                 "retired_t": retired, "revoked_t": 0}
+    assert len(sold_serials) == sold and len(retired_serials) == retired and not sold_serials & retired_serials
