@@ -26,6 +26,7 @@ from registry.database import make_engine, make_session_factory
 from registry.documents import DocumentStore
 
 JSON_BODY_LIMIT = 1024 * 1024
+BODY_TOO_LARGE = "carbonx.body_too_large"
 
 
 class BodySizeLimit:
@@ -55,6 +56,9 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    # FastAPI turns any failure while reading the body into a 400; the mark on the scope lets
+                    # the error handler answer what really happened.
+                    scope[BODY_TOO_LARGE] = limit
                     raise _BodyTooLarge()
             return message
 

@@ -112,6 +112,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        limit = request.scope.get("carbonx.body_too_large")
+        if limit is not None:
+            return problem(413, "payload_too_large", f"The request body is over {limit} bytes.",
+                           f"请求体超过 {limit} 字节。", request=request)
         code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 413: "payload_too_large", 429: "rate_limited"}.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")

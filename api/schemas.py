@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Header, Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from registry.orm import ReviewAction
 from registry.pagination import Page
@@ -117,7 +117,7 @@ class ObjectionOut(BaseModel):
 
 
 class RulingIn(Strict):
-    uphold: bool
+    uphold: StrictBool  # "yes" is not an answer to whether an objection is upheld
     ruling: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import (
@@ -51,7 +51,7 @@ class ProjectIn(Strict):
     owner_kind: OwnerKind
     crediting_start: BoundedDate
     crediting_end: BoundedDate
-    legal_reduction_obligation: bool
+    legal_reduction_obligation: StrictBool
     declared_other_mechanisms: list[Mechanism] = Field(default_factory=list, max_length=10)
     asset_identifiers: list[AssetIdentifier] = Field(min_length=1, max_length=1000)
     documents: list[ProjectDocumentIn] = Field(default_factory=list, max_length=50)

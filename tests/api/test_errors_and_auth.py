@@ -42,6 +42,8 @@ def test_malformed_json(client: TestClient, owner: dict[str, str]) -> None:
         ({"asset_identifiers": []}, "body.asset_identifiers"),
         ({"unexpected": 1}, "body.unexpected"),
         ({"legal_reduction_obligation": "maybe"}, "body.legal_reduction_obligation"),
+        ({"legal_reduction_obligation": "yes"}, "body.legal_reduction_obligation"),
+        ({"legal_reduction_obligation": 0}, "body.legal_reduction_obligation"),
     ],
 )
 def test_bad_fields_name_their_path(client: TestClient, owner: dict[str, str], patch: dict[str, object],
@@ -143,3 +145,12 @@ def test_the_development_key_is_refused_with_postgres(registry: Registry) -> Non
         return
     with pytest.raises(RuntimeError, match="CARBONX_JWT_SECRET"):
         create_app(Settings(), registry=registry, kv=MemoryStore())
+
+
+def test_an_oversized_chunked_body_is_413(client: TestClient, owner: dict[str, str]) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield b" " * 65536
+
+    response = client.post("/projects", headers=owner | {"content-type": "application/json"}, content=chunks())
+    assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
