@@ -133,6 +133,10 @@ def order_view(order: Order) -> dict[str, Any]:
             "created_at": order.created_at.isoformat(), "updated_at": order.updated_at.isoformat()}
 
 
+def _opposite(side: str) -> str:
+    return "buy" if side == "sell" else "sell"
+
+
 def _ms(at: datetime | None) -> int | None:
     return int(at.timestamp() * 1000) if at else None
 
@@ -459,15 +463,21 @@ class InstrumentDesk:
             allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None))
         return order_view(listing)
 
+    @staticmethod
+    def _parent(uow: UnitOfWork, instrument: Instrument, order_id: int, kind: str, name_zh: str) -> Order:
+        """The listing or auction a pick or bid is for, in this instrument."""
+        parent = uow.session.get(Order, order_id)
+        if parent is None or parent.kind != kind or parent.instrument_id != instrument.id:
+            raise NotFound(f"{kind.capitalize()} {order_id} not found.", f"未找到{name_zh} {order_id}。")
+        return parent
+
     def _pick(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """点选: take some or all of a listing at its price, at once."""
         self._active(instrument)
         body = command.params
-        listing = uow.session.get(Order, body["listing_id"])
-        if listing is None or listing.kind != "listing" or listing.instrument_id != instrument.id:
-            raise NotFound(f"Listing {body['listing_id']} not found.", f"未找到挂牌 {body['listing_id']}。")
+        listing = self._parent(uow, instrument, body["listing_id"], "listing", "挂牌")
         assert listing.price_fen is not None
-        pick = self._hold(uow, instrument, command, kind="pick", side="buy" if listing.side == "sell" else "sell",
+        pick = self._hold(uow, instrument, command, kind="pick", side=_opposite(listing.side),
                           price_fen=listing.price_fen, quantity_t=body["quantity_t"], parent_order_id=listing.id,
                           batch_id=listing.batch_id)
         if isinstance(pick, dict):
@@ -534,10 +544,8 @@ class InstrumentDesk:
         """A sealed, binding bid; what it could cost (or deliver) is held until the auction closes."""
         self._active(instrument)
         body = command.params
-        auction = uow.session.get(Order, body["auction_id"])
-        if auction is None or auction.kind != "auction" or auction.instrument_id != instrument.id:
-            raise NotFound(f"Auction {body['auction_id']} not found.", f"未找到竞价 {body['auction_id']}。")
-        bid = self._hold(uow, instrument, command, kind="bid", side="buy" if auction.side == "sell" else "sell",
+        auction = self._parent(uow, instrument, body["auction_id"], "auction", "竞价")
+        bid = self._hold(uow, instrument, command, kind="bid", side=_opposite(auction.side),
                          price_fen=body["price_fen"], quantity_t=body["quantity_t"], parent_order_id=auction.id,
                          batch_id=auction.batch_id)
         if isinstance(bid, dict):
@@ -567,7 +575,7 @@ class InstrumentDesk:
         proposal = self._proposal_for_counterparty(uow, command)
         assert proposal.price_fen is not None
         acceptance = self._hold(uow, instrument, command, kind="acceptance",
-                                side="buy" if proposal.side == "sell" else "sell", price_fen=proposal.price_fen,
+                                side=_opposite(proposal.side), price_fen=proposal.price_fen,
                                 quantity_t=proposal.remaining_t, parent_order_id=proposal.id,
                                 batch_id=proposal.batch_id)
         if isinstance(acceptance, dict):
