@@ -3,7 +3,7 @@ their published parameters, and registered projects. Loading twice changes nothi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,7 +16,17 @@ from registry.clock import FixedClock
 from registry.context import Registry
 from registry.orm import Methodology, Participant, RuleSetRecord, User
 from registry.principals import Principal
-from registry.services import methodologies, parameters, participants, projects
+from registry.services import (
+    cash,
+    documents,
+    filings,
+    instruments,
+    issuance,
+    methodologies,
+    parameters,
+    participants,
+    projects,
+)
 from registry.services.rule_sets import ensure_builtin_rule_set, register_rule_set
 from registry.unit_of_work import UnitOfWork
 from rules.rule_sets import JIAXING_TRIAL_2023, rule_set_to_dict
@@ -167,6 +177,7 @@ def load_demo(registry: Registry) -> str:
             assert uow.actor is not None
             methodologies.review(uow, uow.actor, version_id, "register", "公示期满无异议，予以登记 / registered")
 
+    project_ids = []
     for owner, data in _demo_projects(version_ids[0], version_ids[1]):
         with acting(owner) as uow:
             assert uow.actor is not None
@@ -174,7 +185,73 @@ def load_demo(registry: Registry) -> str:
         with acting(owner) as uow:
             assert uow.actor is not None
             projects.submit(uow, uow.actor, project.id)
+        project_ids.append(project.id)
+    issued = _issue_demo_credits(registry, clock, acting, project_ids[0])
+    _open_demo_market(acting)
     with registry.uow() as check:
         count = len(list(check.session.scalars(select(Methodology.id))))
         orgs = len(list(check.session.scalars(select(Participant.id))))
-    return f"demo data loaded: {orgs} participants, {count} methodologies, {len(_demo_projects(0, 0))} projects"
+    return (f"demo data loaded: {orgs} participants, {count} methodologies, {len(project_ids)} projects, "
+            f"{issued} t issued, instrument JXCI-2025 open")
+
+
+def _issue_demo_credits(registry: Registry, clock: FixedClock,
+                        acting: Callable[[str | None], AbstractContextManager[UnitOfWork]], project_id: int) -> int:
+    """The mill's first half of 2025 filed, verified, reviewed, noticed and issued, by the real flow."""
+    def document(who: str, text: str) -> str:
+        with acting(who) as uow:
+            assert uow.actor is not None
+            doc, _ = documents.upload(uow, registry.documents, uow.actor, filename=f"{text}.pdf",
+                                      media_type="application/pdf", data=b"%PDF-1.4\n% demo " + text.encode(),
+                                      max_bytes=1_000_000)
+            return doc.sha256
+
+    report = document("owner", "accounting-report-2025")
+    with acting("owner") as uow:
+        assert uow.actor is not None
+        filing = filings.create(uow, uow.actor, project_id=project_id, monitoring_start=date(2025, 1, 1),
+                                monitoring_end=date(2025, 6, 30), inputs={"net_generation_mwh": Decimal("930.2")},
+                                report_sha256=report, report_preparer_participant_id=uow.actor.participant_id)
+    with acting("verifier") as uow:
+        verifier_id = participants.find_user_by_username(uow, "verifier").participant_id  # type: ignore[union-attr]
+    with acting("owner") as uow:
+        assert uow.actor is not None
+        filings.commission(uow, uow.actor, filing.id, verifier_id)
+    statement = document("verifier", "verification-statement-2025")
+    with acting("verifier") as uow:
+        assert uow.actor is not None
+        filings.verify(uow, uow.actor, filing.id, verified_tco2e=Decimal("525.3"), statement_sha256=statement,
+                       reason="扣除厂区自用电量后的保守核证值 / conservative after own consumption")
+    attachments = [{"kind": kind, "sha256": document("owner", kind)}
+                   for kind in ("application_letter", "application_form", "supporting_evidence")]
+    with acting("owner") as uow:
+        assert uow.actor is not None
+        filings.apply(uow, uow.actor, filing.id, attachments)
+    for actor, action in (("center", "center_approve"), ("bureau", "bureau_approve")):
+        with acting(actor) as uow:
+            assert uow.actor is not None
+            filings.review(uow, uow.actor, filing.id, action, "同意 / approved")
+    clock.advance(timedelta(days=8))
+    with acting("bureau") as uow:
+        assert uow.actor is not None
+        filings.review(uow, uow.actor, filing.id, "register", "公示期满无异议 / no objection")
+    with acting("bureau") as uow:
+        assert uow.actor is not None
+        return issuance.issue(uow, uow.actor, filing.id, "签发 / issued").quantity_t
+
+
+def _open_demo_market(acting: Callable[[str | None], AbstractContextManager[UnitOfWork]]) -> None:
+    """The 2025 vintage listed, the traders admitted, the buyer with ¥500,000 at the bank."""
+    with acting("operator") as uow:
+        assert uow.actor is not None
+        for username in ("owner", "household", "buyer"):
+            user = participants.find_user_by_username(uow, username)
+            assert user is not None
+            instruments.set_trading_status(uow, user.participant_id, "admitted", "演示准入 / demo admission")
+        instruments.define(uow, code="JXCI-2025", name_zh="2025年度嘉兴碳普惠核证减排量",
+                           name_en="Jiaxing carbon-inclusive credits, 2025 vintage", vintage=2025,
+                           methodology_field=None, config={"reference_price_fen": 6000, "price_band_bp": 1000})
+        buyer = participants.find_user_by_username(uow, "buyer")
+        assert buyer is not None
+        cash.record(uow, uow.actor, participant_id=buyer.participant_id, kind="deposit", amount_fen=50_000_000,
+                    bank_reference="DEMO-DEPOSIT-0001")

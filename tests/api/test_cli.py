@@ -18,7 +18,8 @@ def test_migrate_demo_and_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     try:
         assert cli.main(["migrate"]) == 0
         assert cli.main(["demo-data"]) == 0
-        assert "demo data loaded: 9 participants, 2 methodologies, 3 projects" in capsys.readouterr().out
+        assert ("demo data loaded: 9 participants, 2 methodologies, 3 projects, 525 t issued, instrument JXCI-2025 "
+                "open") in capsys.readouterr().out
         assert cli.main(["demo-data"]) == 0
         assert "already loaded" in capsys.readouterr().out
         assert cli.main(["verify-audit"]) == 0
