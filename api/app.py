@@ -106,7 +106,10 @@ def declare_access(routers: list[APIRouter]) -> None:
             raise RuntimeError(f"route {route.methods} {route.path} must declare exactly one Access rule")
         roles = rules[0].describe()
         if "x-roles" not in (route.openapi_extra or {}):
-            route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": roles}
+            extra: dict[str, Any] = {"x-roles": roles}
+            if roles == ["public"]:
+                extra["security"] = [{}, {"HTTPBearer": []}]  # a token is optional on public routes
+            route.openapi_extra = {**(route.openapi_extra or {}), **extra}
             route.description = (route.description or "") + f"\n\nWho may call: {', '.join(roles)}."
 
 

@@ -138,6 +138,8 @@ def test_the_table_covers_every_route(client: TestClient) -> None:
     for path, ops in openapi["paths"].items():
         for method, op in ops.items():
             assert op["x-roles"] == ROUTE_ROLES[(method.upper(), path)]
+            if op["x-roles"] == PUBLIC:
+                assert {} in op["security"], f"{method} {path}: a public route must not demand a token"
 
 
 def test_every_route_with_every_role_and_anonymous(client: TestClient, registry: Registry) -> None:
