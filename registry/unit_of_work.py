@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any
@@ -29,7 +28,6 @@ class UnitOfWork:
         self.clock = clock
         self.actor = actor
         self._pending_audit: list[tuple[str, str, str, dict[str, Any]]] = []
-        self._after_commit: list[Callable[[], None]] = []
         self.committed = False
 
     def __enter__(self) -> UnitOfWork:
@@ -55,10 +53,6 @@ class UnitOfWork:
         """Queue an audit entry; it is chained and written in this transaction at commit."""
         self._pending_audit.append((action, subject_type, str(subject_id), jsonable(payload)))
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Side effects (messages, cache updates) run only once the data is safely committed."""
-        self._after_commit.append(callback)
-
     def commit(self) -> None:
         try:
             self.session.flush()
@@ -77,8 +71,6 @@ class UnitOfWork:
                 "数据库未能及时完成写入（锁等待超时），请重试。",
             ) from exc
         self.committed = True
-        for callback in self._after_commit:
-            callback()
 
     def _write_audit(self) -> None:
         if not self._pending_audit:

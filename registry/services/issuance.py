@@ -56,9 +56,5 @@ def issue(uow: UnitOfWork, principal: Principal, filing_id: int, comment: str) -
     return batch
 
 
-def get_batch(uow: UnitOfWork, batch_id: int) -> Batch | None:
-    return uow.session.get(Batch, batch_id)
-
-
 def batches(uow: UnitOfWork) -> list[Batch]:
     return list(uow.session.scalars(select(Batch).order_by(Batch.id)))

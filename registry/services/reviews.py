@@ -129,11 +129,3 @@ def rule_on_objection(uow: UnitOfWork, principal: Principal, objection: Objectio
     if uphold and subject is not None:
         apply_action(uow, principal, subject, "uphold_objection", ruling, notice_days=0)
     return objection
-
-
-def objections_for(uow: UnitOfWork, subject_type: str, subject_id: int) -> list[Objection]:
-    return list(uow.session.scalars(
-        select(Objection)
-        .where(Objection.subject_type == subject_type, Objection.subject_id == subject_id)
-        .order_by(Objection.id)
-    ))

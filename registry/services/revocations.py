@@ -83,7 +83,3 @@ def revoke(uow: UnitOfWork, principal: Principal, batch_id: int, *, quantity_t: 
     uow.audit("batch.revoked", "batch", batch_id,
               {"code": batch.code, "quantity_t": revoked, "reason": reason, "notice": notice})
     return revocation
-
-
-def revoked_quantity(uow: UnitOfWork, batch_id: int) -> int:
-    return sum(r.quantity_t for r in uow.session.scalars(select(Revocation).where(Revocation.batch_id == batch_id)))
