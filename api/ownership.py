@@ -149,13 +149,16 @@ class ClusterCoordinator:
         result: dict[str, Any] = json.loads(answer[1])
         return result
 
-    def _start_consumer(self, instrument_id: int) -> None:
-        stream = STREAM.format(instrument_id=instrument_id)
+    def _ensure_group(self, stream: str) -> None:
         try:
             self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+
+    def _start_consumer(self, instrument_id: int) -> None:
+        stream = STREAM.format(instrument_id=instrument_id)
+        self._ensure_group(stream)
         thread = threading.Thread(target=self._consume, args=(instrument_id, stream), daemon=True,
                                   name=f"route-{instrument_id}")
         self._consumers[instrument_id] = thread
@@ -175,11 +178,17 @@ class ClusterCoordinator:
                 entries: Any = self.redis.xreadgroup(GROUP, self.process_id, {stream: ">"}, count=64, block=1000)
                 for _, messages in entries or []:
                     self._handle(instrument_id, stream, messages)
-            except (redis.RedisError, ValueError):
+            except (redis.RedisError, ValueError) as exc:
                 if self._stopping.is_set():
                     return
                 log.exception("reading the command stream of instrument %s failed; retrying", instrument_id)
                 self._stopping.wait(1.0)
+                if "NOGROUP" in str(exc):
+                    # Redis lost the stream (it keeps nothing on disk here): make it again and carry on.
+                    try:
+                        self._ensure_group(stream)
+                    except redis.RedisError:
+                        log.exception("could not recreate the command stream of instrument %s", instrument_id)
 
     def owns_now(self, instrument_id: int) -> bool:
         with self._mutex:
