@@ -79,14 +79,17 @@ def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
                   updated_at=uow.now(), kind=request.kind, parent_order_id=request.parent_order_id,
                   counterparty_participant_id=request.counterparty_participant_id, min_pick_t=request.min_pick_t,
                   batch_id=request.batch_id, allowed_counterparties=request.allowed_counterparties)
+    batch_ids = instruments.batch_ids(uow, instrument)
+    if request.batch_id is not None and request.batch_id not in batch_ids:
+        raise RuleViolation([Violation("JX-18", "Art. 18", "batch_id", "该批次不属于此交易品种。",
+                                       "That batch is not traded under this instrument.")])
+    if request.counterparty_participant_id is not None and uow.session.get(
+            Participant, request.counterparty_participant_id) is None:
+        raise NotFound("The named counterparty is unknown.", "未找到指定的交易对手方。")
     uow.session.add(order)
     uow.session.flush()
     if request.side == "sell":
-        batch_ids = instruments.batch_ids(uow, instrument)
         if request.batch_id is not None:
-            if request.batch_id not in batch_ids:
-                raise RuleViolation([Violation("JX-18", "Art. 18", "batch_id", "该批次不属于此交易品种。",
-                                               "That batch is not traded under this instrument.")])
             batch_ids = [request.batch_id]
         if not batch_ids:
             raise RuleViolation([], "This instrument has no batches to sell yet.", "该交易品种尚无可售批次。")

@@ -224,3 +224,16 @@ def test_an_auction_survives_a_restart(client: TestClient, market: dict[str, Any
     assert result == {"allocated_t": 20, "trades": 2, "prices_fen": [5100], "turnover_fen": 20 * 5100}
     check = client.get("/ledger/check", headers=people["operator"]).json()
     assert check["ok"], check["problems"]
+
+
+def test_unknown_counterparty_or_batch_is_refused_without_harm(client: TestClient, market: dict[str, Any],
+                                                               clock: FixedClock) -> None:
+    people = market["people"]
+    expires = (clock.now() + timedelta(hours=1)).isoformat()
+    nobody = client.post("/proposals", headers=people["seller"], json={
+        "instrument": "JXCI-2023", "client_order_id": "u1", "counterparty_participant_id": 999_999,
+        "side": "sell", "price_fen": 5000, "quantity_t": 5, "expires_at": expires})
+    assert nobody.status_code == 404
+    no_batch = listing(client, people["buyer"], side="buy", client_order_id="u2", batch_id=999_999)
+    assert no_batch.status_code == 409 and no_batch.json()["rule_codes"] == ["JX-18"]
+    assert client.get("/cash", headers=people["buyer"]).json()["balances_fen"]["held"] == 0
