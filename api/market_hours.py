@@ -3,20 +3,22 @@ move a book from one phase to the next as time passes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from matching_engine import CloseDay, Command, OpenDay, Phase, SetPhase
 from registry.clock import SHANGHAI
+from registry.trading_calendar import TradingCalendar, official_calendar
 
 
 @dataclass(frozen=True, slots=True)
 class MarketHours:
-    """Sessions on working days (Monday to Friday; public holidays are not in the calendar yet)."""
+    """Sessions on trading days (Monday to Friday except public holidays, see registry.trading_calendar)."""
 
     sessions: tuple[tuple[time, time], ...]
     always_open: bool = False
     opening_call: time | None = None  # the opening call auction (集合竞价) runs from here to the first session
+    calendar: TradingCalendar = field(default_factory=official_calendar)
 
     @classmethod
     def parse(cls, text: str, always_open: bool, opening_call: str = "") -> MarketHours:
@@ -39,7 +41,7 @@ class MarketHours:
         if self.always_open:
             return "open"
         local = instant.astimezone(SHANGHAI)
-        if local.weekday() >= 5 or not self.sessions:
+        if not self.calendar.is_trading_day(local.date()) or not self.sessions:
             return "closed"
         now = local.time()
         if any(start <= now < end for start, end in self.sessions):

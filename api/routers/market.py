@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -165,3 +166,28 @@ def get_instrument(code: InstrumentCode, _: Principal | None = Depends(PUBLIC),
                    services: Services = Depends(get_services)) -> InstrumentOut:
     with services.registry.uow() as uow:
         return instrument_out(uow, instruments.get(uow, code))
+
+
+@router.get("/market/calendar")
+def trading_calendar(_: Principal | None = Depends(PUBLIC),
+                     services: Services = Depends(get_services)) -> dict[str, Any]:
+    """The trading sessions (Asia/Shanghai), whether the market is open now, and the public-holiday closures of
+    the coming year; `years` names the years whose State Council holiday notice the calendar holds."""
+    hours = services.exchange.hours
+    with services.registry.uow() as uow:
+        now, today = uow.now(), uow.today()
+    calendar = hours.calendar
+    return {
+        "timezone": "Asia/Shanghai",
+        "always_open": hours.always_open,
+        "sessions": [{"start": start.isoformat("minutes"), "end": end.isoformat("minutes")}
+                     for start, end in hours.sessions],
+        "opening_call": hours.opening_call.isoformat("minutes") if hours.opening_call else None,
+        "state": hours.state_at(now),
+        "today": today.isoformat(),
+        "today_is_trading_day": calendar.is_trading_day(today),
+        "next_trading_day": calendar.next_trading_day(today).isoformat(),
+        "years": calendar.years,
+        "closures": [{"date": c.day.isoformat(), "name_zh": c.name_zh, "name_en": c.name_en, "source": c.source}
+                     for c in calendar.closures_between(today, today + timedelta(days=366))],
+    }

@@ -4,7 +4,7 @@ serial ranges for a sell), their release, and delivery versus payment for each t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from registry.errors import InvalidInput, NotFound, RuleViolation
 from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
 from registry.services import holdings, instruments
+from registry.trading_calendar import official_calendar
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
@@ -54,11 +55,8 @@ def existing_order(uow: UnitOfWork, participant_id: int, client_order_id: str) -
 
 
 def next_trading_day(day: date) -> date:
-    """The next working day (Monday to Friday; public holidays are not in the calendar yet)."""
-    day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+    """The next trading day: the resale lock lasts over weekends and public holidays."""
+    return official_calendar().next_trading_day(day)
 
 
 def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, request: OrderRequest,

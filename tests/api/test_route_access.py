@@ -107,6 +107,7 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/market/{code}/trades"): PUBLIC,
     ("GET", "/market/{code}/ohlcv"): PUBLIC,
     ("GET", "/market/summary"): PUBLIC,
+    ("GET", "/market/calendar"): PUBLIC,
     ("POST", "/listings"): ["trader"],
     ("GET", "/listings"): PUBLIC,
     ("POST", "/listings/{listing_id}/pick"): ["trader"],
