@@ -83,6 +83,7 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/retirements"): PUBLIC,
     ("GET", "/retirements/{retirement_id}"): PUBLIC,
     ("GET", "/retirements/{retirement_id}/certificate"): PUBLIC,
+    ("GET", "/retirements/{retirement_id}/certificate.pdf"): PUBLIC,
     ("GET", "/disclosure/issuances"): PUBLIC,
     ("GET", "/disclosure/revocations"): PUBLIC,
     ("GET", "/serials/{serial}"): PUBLIC,
