@@ -4,6 +4,7 @@ from api.routers import (
     admin,
     auth,
     documents,
+    exports,
     filings,
     ledger,
     listings,
@@ -34,4 +35,5 @@ ROUTERS = [
     documents.router,
     reference.router,
     admin.router,
+    exports.router,
 ]

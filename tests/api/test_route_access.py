@@ -121,6 +121,18 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("POST", "/auctions/{auction_id}/bids"): ["trader"],
     ("DELETE", "/auctions/{auction_id}"): ["trader"],
     ("GET", "/auctions"): PUBLIC,
+    ("GET", "/exports/methodologies.csv"): PUBLIC,
+    ("GET", "/exports/parameters.csv"): PUBLIC,
+    ("GET", "/exports/projects.csv"): PUBLIC,
+    ("GET", "/exports/filings.csv"): PUBLIC,
+    ("GET", "/exports/issuances.csv"): PUBLIC,
+    ("GET", "/exports/retirements.csv"): PUBLIC,
+    ("GET", "/exports/revocations.csv"): PUBLIC,
+    ("GET", "/exports/trades.csv"): PUBLIC,
+    ("GET", "/exports/market-summary.csv"): PUBLIC,
+    ("GET", "/exports/holdings.csv"): ["owner", "trader"],
+    ("GET", "/exports/orders.csv"): ["trader"],
+    ("GET", "/exports/fills.csv"): ["trader"],
 }
 
 PATH_VALUES = {"sha256": "0" * 64, "code": "NOSUCH-CODE"}
