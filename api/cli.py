@@ -54,7 +54,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print("demo logins (POST /auth/login):")
     for username, _name, roles, password in DEMO_USERS:
         print(f"  {username:<12} {password:<18} {', '.join(roles)}")
-    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    from api.logging_setup import logging_config
+
+    # uvicorn applies the logging config in every worker; its access log is off because the API logs each
+    # request itself (api.metrics.ObserveRequests) with the request id, status, duration and caller.
+    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, access_log=False,
+                log_config=logging_config(settings.log_format, settings.log_level))
     return 0
 
 

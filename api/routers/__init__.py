@@ -10,6 +10,7 @@ from api.routers import (
     listings,
     market,
     methodologies,
+    metrics,
     objections,
     orders,
     parameters,
@@ -36,4 +37,5 @@ ROUTERS = [
     reference.router,
     admin.router,
     exports.router,
+    metrics.router,
 ]

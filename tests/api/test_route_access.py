@@ -61,6 +61,7 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/audit/entries"): ["admin", "bureau"],
     ("POST", "/admin/clock/advance"): ["admin"],
     ("GET", "/health"): PUBLIC,
+    ("GET", "/metrics"): ["admin", "operator"],
     ("POST", "/filings"): ["owner"],
     ("POST", "/filings/{filing_id}/commission"): ["owner"],
     ("POST", "/filings/{filing_id}/verification"): ["verifier"],
