@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
+# The module, not its names: api.exports imports the routers whose shapes it reuses.
+from api import exports
 from api.deps import PUBLIC, Services, allow, get_services
-from api.exports import Viewer, csv_response
 from api.routers.market import InstrumentCode
 from api.schemas import BoundedDate, CountyCode, MethodologyField, QueryId
 from registry.principals import Principal
@@ -21,8 +22,8 @@ CSV: dict[int | str, dict[str, Any]] = {
 Status = Annotated[str | None, Query(max_length=20)]
 
 
-def _viewer(services: Services, principal: Principal | None) -> Viewer:
-    return Viewer(services.registry, services.settings.public_base_url, principal)
+def _viewer(services: Services, principal: Principal | None) -> exports.Viewer:
+    return exports.Viewer(services.registry, services.settings.public_base_url, principal)
 
 
 @router.get("/methodologies.csv", response_class=StreamingResponse, responses=CSV)
@@ -30,14 +31,14 @@ def export_methodologies(status: Status = None, field: MethodologyField | None =
                          viewer: Principal | None = Depends(PUBLIC),
                          services: Services = Depends(get_services)) -> StreamingResponse:
     """The methodology versions GET /methodologies lists."""
-    return csv_response("methodologies", _viewer(services, viewer), status=status, field=field)
+    return exports.csv_response("methodologies", _viewer(services, viewer), status=status, field=field)
 
 
 @router.get("/parameters.csv", response_class=StreamingResponse, responses=CSV)
 def export_parameters(viewer: Principal | None = Depends(PUBLIC),
                       services: Services = Depends(get_services)) -> StreamingResponse:
     """Every parameter version in notice or published: the history GET /parameters shows."""
-    return csv_response("parameters", _viewer(services, viewer))
+    return exports.csv_response("parameters", _viewer(services, viewer))
 
 
 @router.get("/projects.csv", response_class=StreamingResponse, responses=CSV)
@@ -45,21 +46,21 @@ def export_projects(county_code: CountyCode | None = None, status: Status = None
                     viewer: Principal | None = Depends(PUBLIC),
                     services: Services = Depends(get_services)) -> StreamingResponse:
     """The projects GET /projects lists."""
-    return csv_response("projects", _viewer(services, viewer), county_code=county_code, status=status)
+    return exports.csv_response("projects", _viewer(services, viewer), county_code=county_code, status=status)
 
 
 @router.get("/filings.csv", response_class=StreamingResponse, responses=CSV)
 def export_filings(status: Status = None, project_id: QueryId = None, viewer: Principal | None = Depends(PUBLIC),
                    services: Services = Depends(get_services)) -> StreamingResponse:
     """The filings GET /filings lists (status=public_notice: those in public notice)."""
-    return csv_response("filings", _viewer(services, viewer), status=status, project_id=project_id)
+    return exports.csv_response("filings", _viewer(services, viewer), status=status, project_id=project_id)
 
 
 @router.get("/issuances.csv", response_class=StreamingResponse, responses=CSV)
 def export_issuances(project_id: QueryId = None, viewer: Principal | None = Depends(PUBLIC),
                      services: Services = Depends(get_services)) -> StreamingResponse:
     """Every issuance with its serial block, project and methodology (Art. 24)."""
-    return csv_response("issuances", _viewer(services, viewer), project_id=project_id)
+    return exports.csv_response("issuances", _viewer(services, viewer), project_id=project_id)
 
 
 @router.get("/retirements.csv", response_class=StreamingResponse, responses=CSV)
@@ -67,35 +68,35 @@ def export_retirements(purpose: Literal["event_neutrality", "pilot_unit", "ecolo
                        | None = None, viewer: Principal | None = Depends(PUBLIC),
                        services: Services = Depends(get_services)) -> StreamingResponse:
     """The retirements GET /retirements lists (the public: executed ones)."""
-    return csv_response("retirements", _viewer(services, viewer), purpose=purpose)
+    return exports.csv_response("retirements", _viewer(services, viewer), purpose=purpose)
 
 
 @router.get("/revocations.csv", response_class=StreamingResponse, responses=CSV)
 def export_revocations(viewer: Principal | None = Depends(PUBLIC),
                        services: Services = Depends(get_services)) -> StreamingResponse:
     """Revocations with their public notices (Art. 26)."""
-    return csv_response("revocations", _viewer(services, viewer))
+    return exports.csv_response("revocations", _viewer(services, viewer))
 
 
 @router.get("/trades.csv", response_class=StreamingResponse, responses=CSV)
 def export_trades(instrument: InstrumentCode, viewer: Principal | None = Depends(PUBLIC),
                   services: Services = Depends(get_services)) -> StreamingResponse:
     """Every trade of an instrument, without counterparties."""
-    return csv_response("trades", _viewer(services, viewer), instrument=instrument)
+    return exports.csv_response("trades", _viewer(services, viewer), instrument=instrument)
 
 
 @router.get("/market-summary.csv", response_class=StreamingResponse, responses=CSV)
 def export_market_summary(day: BoundedDate | None = None, viewer: Principal | None = Depends(PUBLIC),
                           services: Services = Depends(get_services)) -> StreamingResponse:
     """The day's trading summary (Art. 24), one row per instrument; today without `day`."""
-    return csv_response("market-summary", _viewer(services, viewer), day=day)
+    return exports.csv_response("market-summary", _viewer(services, viewer), day=day)
 
 
 @router.get("/holdings.csv", response_class=StreamingResponse, responses=CSV)
 def export_holdings(principal: Principal = Depends(allow("owner", "trader")),
                     services: Services = Depends(get_services)) -> StreamingResponse:
     """Your live serial blocks in all your accounts."""
-    return csv_response("holdings", _viewer(services, principal))
+    return exports.csv_response("holdings", _viewer(services, principal))
 
 
 @router.get("/orders.csv", response_class=StreamingResponse, responses=CSV)
@@ -103,11 +104,11 @@ def export_orders(status: Literal["open", "filled", "cancelled", "expired", "rej
                   principal: Principal = Depends(allow("trader")),
                   services: Services = Depends(get_services)) -> StreamingResponse:
     """All your orders, newest first."""
-    return csv_response("orders", _viewer(services, principal), status=status)
+    return exports.csv_response("orders", _viewer(services, principal), status=status)
 
 
 @router.get("/fills.csv", response_class=StreamingResponse, responses=CSV)
 def export_fills(principal: Principal = Depends(allow("trader")),
                  services: Services = Depends(get_services)) -> StreamingResponse:
     """All your trades with your side and fee, newest first."""
-    return csv_response("fills", _viewer(services, principal))
+    return exports.csv_response("fills", _viewer(services, principal))
