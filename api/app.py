@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +17,7 @@ from api.exchange import Exchange
 from api.kv import KeyValueStore, RedisStore, make_store
 from api.market_data import LocalBroker, RedisBroker
 from api.market_hours import MarketHours
+from api.metrics import ObserveRequests
 from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from api.routers import ROUTERS
 from api.settings import DEV_JWT_SECRET, Settings, get_settings
@@ -46,7 +47,7 @@ class BodySizeLimit:
         limit = self.upload_limit + 64 * 1024 if content_type.startswith("multipart/") else JSON_BODY_LIMIT
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _too_large(scope, send, limit)
             return
         seen = 0
 
@@ -65,18 +66,18 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await _too_large(send, limit)
+            await _too_large(scope, send, limit)
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        '{"type":"/problems/payload_too_large","title":"Payload too large","status":413,'
-        f'"code":"payload_too_large","detail":"The request body is over {limit} bytes."}}'
-    ).encode()
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    problem = {"type": "/problems/payload_too_large", "title": "Payload too large", "status": 413,
+               "code": "payload_too_large", "detail": f"The request body is over {limit} bytes.",
+               "request_id": scope.get("state", {}).get("request_id")}
+    body = json.dumps({k: v for k, v in problem.items() if v is not None}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/problem+json"),
                             (b"content-length", str(len(body)).encode())]})
@@ -179,16 +180,9 @@ def create_app(
     )
     problems.install(app)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        request.state.request_id = rid
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        return response
-
     declare_access(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodySizeLimit, upload_limit=settings.max_document_bytes)
+    app.add_middleware(ObserveRequests)  # added last, so outermost: every answer has a request id and is counted
     return app

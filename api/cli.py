@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from api.settings import get_settings
@@ -53,7 +54,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print("demo logins (POST /auth/login):")
     for username, _name, roles, password in DEMO_USERS:
         print(f"  {username:<12} {password:<18} {', '.join(roles)}")
-    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    from api.logging_setup import logging_config
+
+    # uvicorn applies the logging config in every worker; its access log is off because the API logs each
+    # request itself (api.metrics.ObserveRequests) with the request id, status, duration and caller.
+    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, access_log=False,
+                log_config=logging_config(settings.log_format, settings.log_level))
     return 0
 
 
@@ -101,6 +107,33 @@ def cmd_import_registrations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from api.exports import EXPORTS, Viewer, csv_chunks
+    from registry.errors import DomainError
+
+    export = EXPORTS[args.list]
+    filters: dict[str, object] = {}
+    if args.list == "trades":
+        if not args.instrument:
+            print("export trades needs --instrument CODE", file=sys.stderr)
+            return 2
+        filters["instrument"] = args.instrument
+    if args.list == "market-summary":
+        filters["day"] = args.day
+    try:
+        pages = export.pages(Viewer(_registry(), get_settings().public_base_url), **filters)
+        chunks = csv_chunks(export.columns, pages)
+    except DomainError as exc:
+        print(exc.message_en, file=sys.stderr)
+        return 1
+    if args.output:
+        with Path(args.output).open("wb") as out:
+            out.writelines(chunks)
+    else:
+        sys.stdout.buffer.writelines(chunks)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carbonx", description="Jiaxing carbon-inclusive registry")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import-registrations", help="import other-mechanism registrations from CSV")
     imp.add_argument("csv")
     imp.set_defaults(func=cmd_import_registrations)
+    from api.exports import PUBLIC_EXPORTS
+
+    export = sub.add_parser("export", help="write a public list as CSV (UTF-8 with BOM), as GET /exports/NAME.csv")
+    export.add_argument("list", choices=PUBLIC_EXPORTS)
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument("--instrument", help="the instrument code (trades)")
+    export.add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (market-summary; default today)")
+    export.set_defaults(func=cmd_export)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -94,6 +94,8 @@ class Access:
         services = get_services(request)
         found = authenticate_request(services, credentials)
         principal = found[0] if found else None
+        if principal is not None:
+            request.state.principal_id = principal.user_id  # for the request's log line
         _rate_limit(services, request, principal)
         if self.public:
             return principal

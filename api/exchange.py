@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from api import metrics
 from api.market_data import Broker, LocalBroker
 from api.market_hours import MarketHours, phase_for, transitions
 from api.ownership import Coordinator, LocalCoordinator
@@ -346,7 +348,9 @@ class InstrumentDesk:
                     outcomes.append((job, result, None))
                 self._save_session(uow)
                 uow.actor = None
+                committing = time.perf_counter()
                 uow.commit()
+                commit_seconds = time.perf_counter() - committing
                 snapshot = self._snapshot() if self.published else None
         except Exception as exc:  # any failure here means: roll back and rebuild
             log.exception("batch of %d commands on instrument %s failed; rebuilding the book",
@@ -359,6 +363,8 @@ class InstrumentDesk:
             self.published.clear()
             self._try_rebuild()
             return
+        metrics.writer_batch_committed(((job.command.kind, error is None) for job, _, error in outcomes),
+                                       commit_seconds)
         self._publish(self.code, snapshot)
         for done, answer, error in outcomes:
             if error is not None:
@@ -378,6 +384,7 @@ class InstrumentDesk:
         broker = self.exchange.broker
         for event in events:
             if isinstance(event, Trade):
+                metrics.trade_committed(str(event.mode), event.quantity_t)
                 broker.publish(code, {"type": "trade", "instrument": code, "trade_id": event.trade_id,
                                       "price_fen": event.price_fen, "quantity_t": event.quantity_t,
                                       "aggressor": str(event.aggressor).lower() if event.aggressor else None,
@@ -705,11 +712,13 @@ class InstrumentDesk:
                     sell_row = uow.session.get(Order, event.sell_order_id)
                     assert buy_row is not None and sell_row is not None
                     buy, sell = buy_row, sell_row
+                settling = time.perf_counter()
                 trading.settle(uow, instrument, engine_trade_id=event.trade_id, mode=str(event.mode),
                                price_fen=event.price_fen, quantity_t=event.quantity_t, buy=buy, sell=sell,
                                aggressor=str(event.aggressor).lower() if event.aggressor else None,
                                trading_day=self.engine.trading_day, fee_bp=fee_bp,
                                resale_lock=self.exchange.resale_lock)
+                metrics.SETTLEMENT_SECONDS.observe(time.perf_counter() - settling)
             elif isinstance(event, OrderCancelled):
                 order = uow.session.get(Order, event.order_id)
                 assert order is not None

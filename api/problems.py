@@ -60,6 +60,8 @@ def problem(
         request_id = getattr(request.state, "request_id", None)
         if request_id:
             body["request_id"] = request_id
+            # Also in the header: an unexpected error is answered outside the middleware that sets it.
+            headers = {**(headers or {}), "X-Request-ID": request_id}
     if violations:
         body["violations"] = violations
         body["rule_codes"] = sorted({v["code"] for v in violations})

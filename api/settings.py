@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,14 @@ class Settings(BaseSettings):
     # The opening call auction (集合竞价) runs from this time until the first session; empty for none.
     market_opening_call: str = Field(default="09:15", pattern=r"^(\d\d:\d\d)?$")
     public_base_url: str = "http://127.0.0.1:8000"
+    # A TrueType font (.ttf/.ttc) with Chinese glyphs, embedded as a subset in certificate PDFs; unset, the
+    # first of api.certificates.KNOWN_FONTS that exists (Debian's fonts-wqy-zenhei), else a built-in CID font.
+    certificate_font: Path | None = None
+    # Request logs and every other log line: one JSON object per line, or plain text for a terminal.
+    log_format: Literal["json", "plain"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # A static bearer token a Prometheus scraper may send to GET /metrics (besides admin/operator logins).
+    metrics_token: SecretStr | None = Field(default=None, min_length=32)
 
 
 @lru_cache(maxsize=1)

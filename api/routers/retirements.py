@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import Field, StringConstraints, model_validator
 from sqlalchemy import select
 
+from api.certificates import render_certificate
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import (
     BoundedDate,
@@ -24,6 +25,7 @@ from api.schemas import (
     page_params,
 )
 from registry import serials
+from registry.clock import SHANGHAI
 from registry.errors import InvalidInput
 from registry.orm import Batch, Retirement
 from registry.principals import Principal
@@ -32,6 +34,7 @@ from registry.services import disclosure, idempotency, retirements
 router = APIRouter(tags=["retirement and disclosure"])
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+REGISTRY_NAME = "嘉兴市碳普惠登记簿 · Jiaxing carbon-inclusive registry"
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
 
 
@@ -96,7 +99,8 @@ def retirement_out(uow: Any, r: Retirement, base_url: str) -> dict[str, Any]:
         "executed_at": r.executed_at.isoformat() if r.executed_at else None,
         "serial_blocks": [serials.block_label(vintages[b.batch_id], b.batch_id, b.start, b.end) for b in blocks],
         "revoked_batches": disclosure.retirement_flags(uow, r),
-        "verification_url": f"{base_url}/retirements/{r.id}/certificate",
+        # The human page of the web portal, which shows the JSON certificate below as verified.
+        "verification_url": f"{base_url}/portal/#/certificates/{r.id}",
     }
 
 
@@ -167,23 +171,39 @@ def get_retirement(retirement_id: PathId, viewer: Principal | None = Depends(PUB
                               services.settings.public_base_url)
 
 
+def certificate_of(uow: Any, retirement_id: int, base_url: str) -> dict[str, Any]:
+    """The certificate of an executed retirement (anyone may see it): what was retired, for whom, why, which
+    serials, from which projects and methodologies. The JSON and the PDF certificate are both made from it."""
+    retirement = retirements.get_visible(uow, None, retirement_id)
+    body = retirement_out(uow, retirement, base_url)
+    batch_ids = sorted({b.batch_id for b in retirements.blocks_of(uow, retirement.id)})
+    sources = []
+    for batch_id in batch_ids:
+        batch = uow.session.get(Batch, batch_id)
+        assert batch is not None
+        sources.append(disclosure.batch_context(uow, batch))
+    return {"certificate": retirement.code, "registry": REGISTRY_NAME, "retirement": body, "sources": sources,
+            "issued_on": (retirement.executed_at or retirement.requested_at).astimezone(SHANGHAI).date().isoformat()}
+
+
 @router.get("/retirements/{retirement_id}/certificate")
 def retirement_certificate(retirement_id: PathId, _: Principal | None = Depends(PUBLIC),
                            services: Services = Depends(get_services)) -> dict[str, Any]:
-    """The retirement certificate (JSON): what was retired, for whom, why, which serials, from which
-    projects and methodologies. Its verification URL is this address."""
+    """The retirement certificate (JSON), the machine-readable proof behind the verification page."""
     with services.registry.uow() as uow:
-        retirement = retirements.get_visible(uow, None, retirement_id)
-        body = retirement_out(uow, retirement, services.settings.public_base_url)
-        batch_ids = sorted({b.batch_id for b in retirements.blocks_of(uow, retirement.id)})
-        sources = []
-        for batch_id in batch_ids:
-            batch = uow.session.get(Batch, batch_id)
-            assert batch is not None
-            sources.append(disclosure.batch_context(uow, batch))
-        return {"certificate": retirement.code, "registry": "嘉兴市碳普惠登记簿 · Jiaxing carbon-inclusive registry",
-                "retirement": body, "sources": sources,
-                "issued_on": (retirement.executed_at or retirement.requested_at).date().isoformat()}
+        return certificate_of(uow, retirement_id, services.settings.public_base_url)
+
+
+@router.get("/retirements/{retirement_id}/certificate.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}, "description": "The certificate as a PDF."}})
+def retirement_certificate_pdf(retirement_id: PathId, _: Principal | None = Depends(PUBLIC),
+                               services: Services = Depends(get_services)) -> Response:
+    """The retirement certificate as a PDF to print or archive, with a QR code of its verification page."""
+    with services.registry.uow() as uow:
+        certificate = certificate_of(uow, retirement_id, services.settings.public_base_url)
+    pdf = render_certificate(certificate, services.settings.certificate_font)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename={certificate['certificate']}.pdf"})
 
 
 @router.get("/disclosure/issuances")

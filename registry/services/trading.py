@@ -214,25 +214,35 @@ def get_order(uow: UnitOfWork, participant_id: int, order_id: int) -> Order:
     return order
 
 
-def orders_of(uow: UnitOfWork, participant_id: int, status: str | None, limit: int) -> list[Order]:
+def orders_of(uow: UnitOfWork, participant_id: int, status: str | None, limit: int,
+              before_id: int | None = None) -> list[Order]:
+    """A participant's orders, newest first; `before_id` continues after the last page (CSV exports)."""
     query = select(Order).where(Order.participant_id == participant_id)
     if status:
         query = query.where(Order.status == status)
+    if before_id is not None:
+        query = query.where(Order.id < before_id)
     return list(uow.session.scalars(query.order_by(Order.id.desc()).limit(limit)))
 
 
-def fills_of(uow: UnitOfWork, participant_id: int, limit: int) -> list[tuple[Trade, str]]:
-    """Your trades with your side in each."""
+def fills_of(uow: UnitOfWork, participant_id: int, limit: int,
+             before_id: int | None = None) -> list[tuple[Trade, str]]:
+    """Your trades with your side in each, newest first; `before_id` continues after the last page."""
     mine = select(Order.id).where(Order.participant_id == participant_id)
-    rows = uow.session.scalars(select(Trade).where(Trade.buy_order_id.in_(mine) | Trade.sell_order_id.in_(mine))
-                               .order_by(Trade.id.desc()).limit(limit))
+    query = select(Trade).where(Trade.buy_order_id.in_(mine) | Trade.sell_order_id.in_(mine))
+    if before_id is not None:
+        query = query.where(Trade.id < before_id)
+    rows = uow.session.scalars(query.order_by(Trade.id.desc()).limit(limit))
     own = set(uow.session.scalars(mine))
     return [(t, "buy" if t.buy_order_id in own else "sell") for t in rows]
 
 
-def recent_trades(uow: UnitOfWork, instrument_id: int, limit: int) -> list[Trade]:
-    return list(uow.session.scalars(select(Trade).where(Trade.instrument_id == instrument_id)
-                                    .order_by(Trade.id.desc()).limit(limit)))
+def recent_trades(uow: UnitOfWork, instrument_id: int, limit: int, before_id: int | None = None) -> list[Trade]:
+    """An instrument's trades, newest first; `before_id` continues after the last page."""
+    query = select(Trade).where(Trade.instrument_id == instrument_id)
+    if before_id is not None:
+        query = query.where(Trade.id < before_id)
+    return list(uow.session.scalars(query.order_by(Trade.id.desc()).limit(limit)))
 
 
 def open_orders(uow: UnitOfWork, instrument_id: int, kind: str = "order") -> list[Order]:

@@ -31,5 +31,16 @@ def test_migrate_demo_and_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert cli.main(["import-registrations", str(csv_file)]) == 0
         assert "inserted 1" in capsys.readouterr().out
         assert cli.main(["create-admin", "root2", "--password", "a-long-password"]) == 0
+        capsys.readouterr()
+        exported = tmp_path / "issuances.csv"
+        assert cli.main(["export", "issuances", "--output", str(exported)]) == 0
+        content = exported.read_bytes()
+        assert content.startswith(b"\xef\xbb\xbfbatch_code,vintage,quantity_t,")
+        assert ",525," in content.decode("utf-8") and "分布式光伏" in content.decode("utf-8")
+        assert cli.main(["export", "market-summary", "--day", "2025-01-06"]) == 0
+        assert "JXCI-2025" in capsys.readouterr().out
+        assert cli.main(["export", "trades"]) == 2
+        assert cli.main(["export", "trades", "--instrument", "NOSUCH"]) == 1
+        assert "not found" in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
