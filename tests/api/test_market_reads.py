@@ -49,3 +49,14 @@ def test_the_calendar_says_whether_the_market_is_open(client: TestClient, clock:
     assert client.get("/market/calendar").json()["state"] == "closed"
     clock.advance(timedelta(hours=1, minutes=5))  # 09:20: the opening call auction
     assert client.get("/market/calendar").json()["state"] == "call"
+
+
+def test_my_orders_say_their_trade_mode(client: TestClient, market: dict[str, Any]) -> None:
+    people = market["people"]
+    placed = client.post("/orders", headers=people["seller"], json={
+        "instrument": "JXCI-2023", "client_order_id": "o-1", "side": "sell", "price_fen": 5200, "quantity_t": 10})
+    listed = client.post("/listings", headers=people["seller"], json={
+        "instrument": "JXCI-2023", "client_order_id": "l-1", "price_fen": 5100, "quantity_t": 20})
+    assert placed.status_code == listed.status_code == 201, (placed.text, listed.text)
+    mine = client.get("/orders", headers=people["seller"]).json()
+    assert [(o["client_order_id"], o["kind"]) for o in mine] == [("l-1", "listing"), ("o-1", "order")]

@@ -174,7 +174,8 @@ def _login(page: Any, username: str) -> None:
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(f"{username}-demo-pass")
     page.locator("form button[type=submit]").click()
-    page.wait_for_function("!location.hash.startsWith('#/login')")
+    # The header names the signed-in user. (No wait_for_function: the page's CSP refuses eval.)
+    page.locator("#header .user").wait_for()
     page.wait_for_load_state("networkidle")
 
 
