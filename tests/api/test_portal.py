@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api import portal
+from registry.context import Registry
+from registry.services import participants
+from tests.support import bearer, make_user, participant_id, user_id
 
 WEB = portal.WEB_ROOT
 
@@ -145,3 +148,24 @@ def test_scripts_never_write_inline_styles_or_evaluate_strings() -> None:
         assert "innerHTML" not in text, path  # every text goes through textContent / DOM nodes
         assert not re.search(r"\beval\s*\(|new Function\s*\(", text), path
         assert not re.search(r"setAttribute\(\s*['\"](style|on[a-z]+)['\"]", text), path
+
+
+def test_an_owner_lists_the_active_verifier_organisations_to_commission(client: TestClient,
+                                                                        registry: Registry) -> None:
+    owner = bearer(client, make_user(registry, "mill", ["owner"]))
+    make_user(registry, "audit_firm", ["verifier"])
+    make_user(registry, "struck_off", ["verifier"])
+    make_user(registry, "consultancy", ["trader"])
+    bureau_id = make_user(registry, "bureau_user", ["bureau"])
+    struck_off = participant_id(registry, "struck_off")
+    with registry.uow() as uow:
+        bureau = participants.load_principal(uow, bureau_id)
+        assert bureau is not None
+        participants.set_participant_status(uow, bureau, struck_off, "suspended",
+                                            "licence withdrawn")
+        uow.commit()
+    answer = client.get("/reference/verifiers", headers=owner)
+    assert answer.status_code == 200
+    assert answer.json() == [{"participant_id": participant_id(registry, "audit_firm"), "name": "audit_firm org"}]
+    verifier = bearer(client, user_id(registry, "audit_firm"))
+    assert client.get("/reference/verifiers", headers=verifier).status_code == 403

@@ -48,6 +48,7 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/documents/{sha256}"): NON_ADMIN,
     ("GET", "/reference/counties"): PUBLIC,
     ("GET", "/reference/covered-industries"): PUBLIC,
+    ("GET", "/reference/verifiers"): ["owner"],
     ("GET", "/rule-sets"): PUBLIC,
     ("GET", "/rule-sets/in-force"): PUBLIC,
     ("POST", "/rule-sets"): ["bureau"],
