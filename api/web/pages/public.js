@@ -419,8 +419,9 @@ export function traceTable(calculation) {
 }
 
 /** The live calculation table of a methodology version: an input per monitored quantity, recalculated by
- * the API as you type. Returns {el, values(), setOn(date)}; values() → {inputs, on} or null if incomplete. */
-export function calculator(version, { on = '', onResult } = {}) {
+ * the API as you type. Returns {el, values(), setOn(date)}; values() → {inputs, on} or null if incomplete.
+ * dateField: false when the caller sets the date (a filing's parameters are those of its period's start). */
+export function calculator(version, { on = '', onResult, dateField = true } = {}) {
   const spec = version.definition.inputs;
   const fields = {};
   const onInput = h('input', { type: 'date', value: on, onInput: schedule, 'aria-label': t('calc.on') });
@@ -467,7 +468,7 @@ export function calculator(version, { on = '', onResult } = {}) {
   }
   onLeave(() => clearTimeout(timer));
   const el = h('div', { class: 'calculator' },
-    h('div', { class: 'field' }, h('label', {}, t('calc.on')), onInput),
+    dateField ? h('div', { class: 'field' }, h('label', {}, t('calc.on')), onInput) : null,
     h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {},
       h('th', {}, t('col.input')), h('th', {}, t('col.value')), h('th', {}, t('col.unit')))), h('tbody', {}, rows))),
     output);
