@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from api import portal
 from registry.context import Registry
 from registry.services import participants
-from tests.support import bearer, make_user, participant_id, user_id
+from tests.api.test_methodologies import grid_factor, people, submit  # noqa: F401 - fixtures
+from tests.support import People, bearer, make_user, participant_id, user_id
 
 WEB = portal.WEB_ROOT
 
@@ -169,3 +170,21 @@ def test_an_owner_lists_the_active_verifier_organisations_to_commission(client: 
     assert answer.json() == [{"participant_id": participant_id(registry, "audit_firm"), "name": "audit_firm org"}]
     verifier = bearer(client, user_id(registry, "audit_firm"))
     assert client.get("/reference/verifiers", headers=verifier).status_code == 403
+
+
+@pytest.mark.usefixtures("grid_factor")
+def test_a_methodology_version_names_the_review_steps_the_caller_may_take(client: TestClient,
+                                                                         people: People) -> None:  # noqa: F811
+    """The review queue offers exactly the buttons the flow allows; nobody else sees any."""
+    version = submit(client, people["owner"])
+    assert version["allowed_actions"] == []  # the proposer reviews nothing
+    path = f"/methodology-versions/{version['id']}"
+    assert client.get(path, headers=people["center"]).json()["allowed_actions"] == ["center_approve", "center_reject"]
+    assert client.get(path, headers=people["bureau"]).json()["allowed_actions"] == []
+    assert client.get(path, headers=people["expert"]).json()["allowed_actions"] == []
+    listed = client.get("/methodologies", params={"status": "submitted"}, headers=people["center"]).json()
+    assert [v["allowed_actions"] for v in listed["items"]] == [["center_approve", "center_reject"]]
+    moved = client.post(f"{path}/review", headers=people["center"], json={"action": "center_approve", "comment": "ok"})
+    assert moved.json()["allowed_actions"] == []  # the answer is the center's view of the next state
+    assert client.get(path, headers=people["bureau"]).json()["allowed_actions"] == [
+        "convene_experts", "bureau_approve", "bureau_reject"]
