@@ -59,12 +59,13 @@ class Portal:
 
     def api(self, username: str | None = None) -> httpx.Client:
         """An HTTP client of the API, logged in as a demo user when named (for set-up and checks)."""
-        client = httpx.Client(base_url=self.url, timeout=60)
+        headers = {}
         if username:
-            answer = client.post("/auth/login", json={"username": username, "password": f"{username}-demo-pass"})
+            answer = httpx.post(f"{self.url}/auth/login", timeout=60,
+                                json={"username": username, "password": f"{username}-demo-pass"})
             assert answer.status_code == 200, answer.text
-            client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-        return client
+            headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        return httpx.Client(base_url=self.url, timeout=60, headers=headers)
 
     def has_route(self, method: str, path: str) -> bool:
         openapi = httpx.get(f"{self.url}/openapi.json", timeout=60).json()

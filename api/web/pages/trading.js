@@ -33,6 +33,12 @@ function fieldError(field, message) {
   return new ProblemError(422, { title: t('problem.422'), errors: [{ field, message: t(message) }] });
 }
 
+/** The message for key, or the raw value when no dictionary knows it (a code the portal has no words for). */
+function known(key, raw) {
+  const text = t(key);
+  return text === key ? raw : text;
+}
+
 function sideBadge(side) {
   // Chinese market colours: red for buying, green for selling.
   return h('span', { class: ['badge', side === 'buy' ? 'badge-upheld' : 'badge-admitted'] }, t(`trade.side.${side}`));
@@ -360,7 +366,7 @@ function orderTable(orders, reload, out, { compact = false } = {}) {
     { label: 'trade.quantity', num: true, render: (o) => fmtTonnes(o.quantity_t) },
     { label: 'trade.filled', num: true, render: (o) => fmtTonnes(o.filled_t) },
     { label: 'trade.remaining', num: true, render: (o) => fmtTonnes(o.remaining_t) },
-    compact ? null : { label: 'trade.tif', render: (o) => o.tif },
+    compact ? null : { label: 'trade.tif', render: (o) => (o.tif ? known(`trade.tif.${o.tif}`, o.tif) : null) },
     { label: 'trade.status', render: (o) => [statusBadge(o.status), o.reason ? h('div', { class: 'muted small' }, o.reason) : null] },
     compact ? null : { label: 'trade.time', render: (o) => fmtDateTime(o.created_at) },
     { label: 'trade.actions', render: (o) => (o.status === 'open' && CANCEL_ROUTE[o.kind]
@@ -392,7 +398,7 @@ async function myOrdersPage(view, args) {
       return table([
         { label: 'trade.time', render: (f) => fmtDateTime(f.at) },
         { label: 'orders.trade', render: (f) => h('span', { class: 'mono' }, `#${f.trade_id}`) },
-        { label: 'trade.id', render: (f) => h('span', { class: 'mono' }, `#${f.order_id}`) },
+        { label: 'orders.order', render: (f) => h('span', { class: 'mono' }, `#${f.order_id}`) },
         { label: 'trade.side', render: (f) => sideBadge(f.side) },
         { label: 'trade.price', num: true, render: (f) => fmtYuan(f.price_fen) },
         { label: 'trade.quantity', num: true, render: (f) => fmtTonnes(f.quantity_t) },
@@ -873,6 +879,7 @@ export default {
       'orders.orders': '委托',
       'orders.fills': '成交',
       'orders.trade': '成交编号',
+      'orders.order': '委托编号',
       'orders.amount': '成交金额',
       'orders.fee': '手续费',
       'orders.no_fills': '暂无成交',
@@ -1147,6 +1154,7 @@ export default {
       'orders.orders': 'Orders',
       'orders.fills': 'Fills',
       'orders.trade': 'Trade',
+      'orders.order': 'Order',
       'orders.amount': 'Amount',
       'orders.fee': 'Fee',
       'orders.no_fills': 'No fills',
