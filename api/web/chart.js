@@ -6,12 +6,11 @@ const WIDTH = 760;
 const MARGIN = { top: 14, right: 62, bottom: 30, left: 78 };
 const COLOURS = { price: '#0f6b4f', range: '#86bfa9', volume: '#b9c6d3', grid: '#e4e9ee', text: '#5d6b7a', last: '#b4541a' };
 
-/** Four or five round price levels (fen) covering [low, high]. */
+/** Three to six round price levels (fen) covering [low, high]. */
 export function priceTicks(low, high) {
-  const span = Math.max(high - low, 1);
-  const raw = span / 4;
+  const raw = Math.max(high - low, 1) / 5;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) || raw;
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw);
   const ticks = [];
   for (let v = Math.ceil(low / step) * step; v <= high; v += step) ticks.push(Math.round(v));
   return ticks;

@@ -5,7 +5,7 @@ import {
   api, apiAll, badge, fmtDateTime, fmtNumber, fmtTonnes, fmtYuan, form, h, heading, loading, mount, pick,
   refuseUnlessRole, showNotice, showProblem, table, t,
 } from '../lib.js';
-import { certificateLinks, yuanToFen } from './trading.js';
+import { certificateLinks, instrumentBadge, yuanToFen } from './trading.js';
 
 const TABS = ['admission', 'cash', 'retirements', 'instruments', 'sessions', 'ledger'];
 const PRICE_PATTERN = '\\d{1,7}(\\.\\d{1,2})?';
@@ -139,7 +139,7 @@ async function instrumentsTab(out) {
     { label: 'market.reference', num: true, render: (i) => fmtYuan(i.settings.reference_price_fen) },
     { label: 'operator.band', num: true, render: (i) => (i.settings.price_band_bp ? `±${i.settings.price_band_bp / 100}%` : '—') },
     { label: 'operator.batches', render: (i) => i.batch_ids.map((b) => `#${b}`).join(' ') },
-    { label: 'market.status', render: (i) => badge(i.status, `instrument.status.${i.status}`) },
+    { label: 'market.status', render: (i) => instrumentBadge(i.status) },
     { label: 'trade.actions', render: (i) => statusForm(i, reload) },
   ], await api('GET', '/instruments'), { empty: 'market.no_instruments' }));
 
@@ -195,7 +195,7 @@ async function sessionsTab() {
         : calendar.sessions.map(([from, to]) => `${from}–${to}`).join(t('common.list_sep')))),
     card('operator.books', table([
       { label: 'trade.instrument', render: (b) => h('a', { href: `#/book/${encodeURIComponent(b.instrument.code)}` }, b.instrument.code) },
-      { label: 'market.status', render: (b) => badge(b.instrument.status, `instrument.status.${b.instrument.status}`) },
+      { label: 'market.status', render: (b) => instrumentBadge(b.instrument.status) },
       { label: 'market.trading_day', render: (b) => b.depth.bar.trading_day || '—' },
       { label: 'market.reference', num: true, render: (b) => fmtYuan(b.depth.reference_price_fen) },
       { label: 'book.band', num: true, render: (b) => (b.depth.price_band_fen ? b.depth.price_band_fen.map(fmtYuan).join(' – ') : '—') },

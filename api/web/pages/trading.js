@@ -44,6 +44,12 @@ function sideBadge(side) {
   return h('span', { class: ['badge', side === 'buy' ? 'badge-upheld' : 'badge-admitted'] }, t(`trade.side.${side}`));
 }
 
+/** An instrument's status: trading (green) or halted (red). */
+export function instrumentBadge(status) {
+  return h('span', { class: ['badge', status === 'active' ? 'badge-executed' : 'badge-rejected'] },
+    t(`instrument.status.${status}`));
+}
+
 function statusBadge(state) {
   return badge(state, `trade.status.${state}`);
 }
@@ -145,7 +151,7 @@ async function marketPage(view, args) {
     table([
       { label: 'trade.instrument', render: (r) => h('a', { href: `#/book/${encodeURIComponent(r.instrument)}` },
         h('strong', {}, r.instrument), h('br'), h('span', { class: 'muted small' }, pick(r, 'name'))) },
-      { label: 'market.status', render: (r) => (r.instrument_row ? badge(r.instrument_row.status, `instrument.status.${r.instrument_row.status}`) : null) },
+      { label: 'market.status', render: (r) => (r.instrument_row ? instrumentBadge(r.instrument_row.status) : null) },
       { label: 'market.open', num: true, render: (r) => r.bar && fmtYuan(r.bar.open_fen) },
       { label: 'market.high', num: true, render: (r) => r.bar && fmtYuan(r.bar.high_fen) },
       { label: 'market.low', num: true, render: (r) => r.bar && fmtYuan(r.bar.low_fen) },
@@ -160,12 +166,14 @@ async function marketPage(view, args) {
     ], rows, { empty: 'market.no_instruments' }),
     instruments.map((instrument) => card(null,
       h('h2', {}, t('market.history', { code: instrument.code })),
-      h('p', { class: 'muted small' }, pick(instrument, 'name'), ' · ', t('market.reference'), ' ',
-        fmtYuan(instrument.settings.reference_price_fen)),
       block(async () => {
-        const bars = await api('GET', `/market/${encodeURIComponent(instrument.code)}/ohlcv`);
-        return priceVolumeChart(bars.map((b) => ({ label: b.trading_day.slice(5), price_fen: b.close_fen,
-          high_fen: b.high_fen, low_fen: b.low_fen, volume_t: b.volume_t })), { title: 'market.chart_title' });
+        const code = encodeURIComponent(instrument.code);
+        const [bars, book] = await Promise.all([api('GET', `/market/${code}/ohlcv`),
+          api('GET', `/market/${code}/depth`, { query: { levels: 1 } })]);
+        return [h('p', { class: 'muted small' }, pick(instrument, 'name'), ' · ', t('market.reference'), ' ',
+          fmtYuan(book.reference_price_fen)),
+        priceVolumeChart(bars.map((b) => ({ label: b.trading_day.slice(5), price_fen: b.close_fen,
+          high_fen: b.high_fen, low_fen: b.low_fen, volume_t: b.volume_t })), { title: 'market.chart_title' })];
       }))));
 }
 
@@ -288,7 +296,7 @@ async function bookPage(view, args) {
       live, h('a', { class: 'btn small', href: `#/listings/${code}` }, t('nav.listings')),
       h('a', { class: 'btn small', href: `#/auctions/${code}` }, t('nav.auctions'))),
     h('h1', {}, pick(instrument, 'name'), ' ', h('span', { class: 'muted' }, instrument.code), ' ',
-      badge(instrument.status, `instrument.status.${instrument.status}`)),
+      instrumentBadge(instrument.status)),
     h('p', { class: 'lead' }, t('book.lead')),
     statsBox,
     h('div', { class: 'split' },
