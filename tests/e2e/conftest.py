@@ -190,6 +190,7 @@ def _shot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
     page.wait_for_load_state("networkidle")
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header is drawn where the page was scrolled to
     page.screenshot(path=str(target), full_page=True)
     return target
 

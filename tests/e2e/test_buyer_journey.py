@@ -145,7 +145,7 @@ def test_the_order_book_updates_live(portal: Portal, new_page: Callable[[], Any]
     expect(trades.locator("tbody tr").first).to_contain_text("¥58.50")
     expect(trades.locator("tbody tr").first).to_contain_text("12 tCO2e")
     expect(watcher.locator(".ladder tr", has_text="买1")).to_contain_text("18 tCO2e")
-    expect(buyer.locator("section.card", has_text="我在本品种的有效委托")).to_contain_text("12 tCO2e")
+    expect(buyer.locator("section.card", has_text="我在本品种的有效委托")).to_contain_text("18 / 30 tCO2e")
     shot(watcher, "public-book")
     shot(buyer, "trader-book")
 

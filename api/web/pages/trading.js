@@ -196,7 +196,7 @@ async function bookPage(view, args) {
     api('GET', `/market/${code}/trades`, { query: { limit: 60 } })]);
   const trader = hasRole('trader');
   const live = h('span', { class: 'live-state' });
-  const statsBox = h('div', { class: 'stats' });
+  const statsBox = h('div', {});
   const ladder = h('div', { class: 'ladder' });
   const tradesBox = h('div', {});
   const chartBox = h('div', {});
@@ -210,12 +210,13 @@ async function bookPage(view, args) {
     const bar = depth.bar || {};
     const band = depth.price_band_fen;
     mount(statsBox,
-      stat('book.last', fmtYuan(bar.close_fen ?? null)),
-      stat('market.reference', fmtYuan(depth.reference_price_fen)),
-      stat('book.band', band ? `${fmtYuan(band[0])} – ${fmtYuan(band[1])}` : t('book.no_band')),
-      stat('book.high_low', bar.high_fen ? `${fmtYuan(bar.high_fen)} / ${fmtYuan(bar.low_fen)}` : '—'),
-      stat('market.volume', fmtTonnes(bar.volume_t || 0)),
-      stat('market.turnover', fmtYuan(bar.turnover_fen || 0)));
+      h('div', { class: 'stats' },
+        stat('book.last', fmtYuan(bar.close_fen ?? null)),
+        stat('book.high_low', bar.high_fen ? `${fmtYuan(bar.high_fen)} / ${fmtYuan(bar.low_fen)}` : '—'),
+        stat('market.volume', fmtTonnes(bar.volume_t || 0)),
+        stat('market.turnover', fmtYuan(bar.turnover_fen || 0))),
+      h('p', { class: 'muted small' }, t('market.reference'), ' ', fmtYuan(depth.reference_price_fen), ' · ',
+        t('book.band'), ' ', band ? `${fmtYuan(band[0])} – ${fmtYuan(band[1])}` : t('book.no_band')));
   }
 
   function drawLadder() {
@@ -366,24 +367,31 @@ function depthBar(share, side) {
 const CANCEL_ROUTE = { order: 'orders', listing: 'listings', proposal: 'proposals', auction: 'auctions' };
 
 function orderTable(orders, reload, out, { compact = false } = {}) {
-  const columns = [
-    { label: 'trade.id', render: (o) => h('span', { class: 'mono' }, `#${o.id}`) },
-    compact ? null : { label: 'trade.kind', render: (o) => t(`trade.kind.${o.kind}`) },
+  const cancel = (o) => (o.status === 'open' && CANCEL_ROUTE[o.kind]
+    ? action('trade.cancel', async () => {
+      await api('DELETE', `/${CANCEL_ROUTE[o.kind]}/${o.id}`);
+      showNotice(out, t('trade.cancelled', { id: o.id }));
+      reload();
+    }, { out }) : null);
+  const price = (o) => (o.price_fen ? fmtYuan(o.price_fen) : t('trade.type.MARKET'));
+  const columns = compact ? [
     { label: 'trade.side', render: (o) => sideBadge(o.side) },
-    { label: 'trade.price', num: true, render: (o) => (o.price_fen ? fmtYuan(o.price_fen) : t('trade.type.MARKET')) },
+    { label: 'trade.price', num: true, render: price },
+    { label: 'trade.open_of', num: true, render: (o) => `${fmtNumber(o.remaining_t)} / ${fmtTonnes(o.quantity_t)}` },
+    { label: 'trade.actions', render: cancel },
+  ] : [
+    { label: 'trade.id', render: (o) => h('span', { class: 'mono' }, `#${o.id}`) },
+    { label: 'trade.kind', render: (o) => t(`trade.kind.${o.kind}`) },
+    { label: 'trade.side', render: (o) => sideBadge(o.side) },
+    { label: 'trade.price', num: true, render: price },
     { label: 'trade.quantity', num: true, render: (o) => fmtTonnes(o.quantity_t) },
     { label: 'trade.filled', num: true, render: (o) => fmtTonnes(o.filled_t) },
     { label: 'trade.remaining', num: true, render: (o) => fmtTonnes(o.remaining_t) },
-    compact ? null : { label: 'trade.tif', render: (o) => (o.tif ? known(`trade.tif.${o.tif}`, o.tif) : null) },
+    { label: 'trade.tif', render: (o) => (o.tif ? known(`trade.tif.${o.tif}`, o.tif) : null) },
     { label: 'trade.status', render: (o) => [statusBadge(o.status), o.reason ? h('div', { class: 'muted small' }, o.reason) : null] },
-    compact ? null : { label: 'trade.time', render: (o) => fmtDateTime(o.created_at) },
-    { label: 'trade.actions', render: (o) => (o.status === 'open' && CANCEL_ROUTE[o.kind]
-      ? action('trade.cancel', async () => {
-        await api('DELETE', `/${CANCEL_ROUTE[o.kind]}/${o.id}`);
-        showNotice(out, t('trade.cancelled', { id: o.id }));
-        reload();
-      }, { out }) : null) },
-  ].filter(Boolean);
+    { label: 'trade.time', render: (o) => fmtDateTime(o.created_at) },
+    { label: 'trade.actions', render: cancel },
+  ];
   return table(columns, orders, { empty: 'trade.no_orders' });
 }
 
@@ -815,6 +823,7 @@ export default {
       'trade.kind.bid': '竞买出价',
       'trade.filled': '已成交',
       'trade.remaining': '未成交',
+      'trade.open_of': '未成交 / 委托量',
       'trade.status': '状态',
       'trade.status.open': '有效',
       'trade.status.filled': '全部成交',
@@ -1090,6 +1099,7 @@ export default {
       'trade.kind.bid': 'Bid',
       'trade.filled': 'Filled',
       'trade.remaining': 'Open',
+      'trade.open_of': 'Open / ordered',
       'trade.status': 'Status',
       'trade.status.open': 'Open',
       'trade.status.filled': 'Filled',
