@@ -85,6 +85,12 @@ export function go(hash) {
 
 let leaving = [];
 
+/** Go to hash after a short pause (to let a success note be read), unless the page is left before. */
+export function goSoon(hash, ms = 700) {
+  const timer = setTimeout(() => go(hash), ms);
+  onLeave(() => clearTimeout(timer));
+}
+
 /** Run fn when the current page is left (close a WebSocket, stop a timer). */
 export function onLeave(fn) {
   leaving.push(fn);

@@ -2,7 +2,7 @@
 // review flow with what is missing and the next step, the filing form with document upload and the live
 // calculation table, and my holdings by serial block.
 import {
-  api, apiAll, badge, details, fmtDate, fmtTonnes, form, go, h, heading, mount, pick,
+  api, apiAll, badge, details, fmtDate, fmtTonnes, form, go, goSoon, h, heading, mount, pick,
   refuseUnlessRole, session, showNotice, showProblem, table, t, uploadDocument,
 } from '../lib.js';
 import { calculator, counties, historyList, projectTable, traceTable } from './public.js';
@@ -229,7 +229,7 @@ function projectCard(project, versions) {
       h('button', { type: 'button', class: 'btn primary', onClick: guard(async () => {
         const registered = await api('POST', `/projects/${project.id}/submit`);
         showNotice(result, t('mp.registered', { code: registered.code }));
-        setTimeout(() => go(`#/my-projects/${project.id}`), 600);
+        goSoon(`#/my-projects/${project.id}`, 600);
       }) }, t('mp.submit'))) : null,
     result);
   if (project.status === 'draft') check().catch((err) => showProblem(result, err));
@@ -356,7 +356,7 @@ async function applyForm(filing) {
       }
       const applied = await api('POST', `/filings/${filing.id}/apply`, { body: { documents } });
       showNotice(el.status, t('mf.applied', { code: applied.code }));
-      setTimeout(() => go(`#/my-filings/${filing.id}`), 600);
+      goSoon(`#/my-filings/${filing.id}`, 600);
     }, { submit: 'mf.apply' });
   return h('section', { class: 'card', id: 'apply' }, h('h2', {}, t('mf.apply')), h('p', { class: 'muted' }, t('mf.apply_lead')), el);
 }
