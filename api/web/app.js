@@ -294,9 +294,11 @@ async function render() {
   renderChrome();
   const handler = routes[key];
   view.dataset.page = key;
+  delete view.dataset.ready; // set again once the page has drawn: what tests and screenshots wait for
   if (!handler) {
     mount(view, h('section', { class: 'card narrow' }, heading('notfound.title'),
       h('p', {}, t('notfound.lead', { hash: location.hash }))));
+    view.dataset.ready = '';
     return;
   }
   mount(view, loading());
@@ -305,7 +307,10 @@ async function render() {
   } catch (err) {
     if (mine === renderCount) showProblem(view, err);
   }
-  if (mine === renderCount) view.focus({ preventScroll: true });
+  if (mine === renderCount) {
+    view.dataset.ready = '';
+    view.focus({ preventScroll: true });
+  }
 }
 
 async function start() {

@@ -33,6 +33,12 @@ def choose(select: Any, text: str) -> None:
     select.select_option(select.locator("option", has_text=text).first.get_attribute("value"))
 
 
+def drawn(page: Any, hash_path: str) -> None:
+    """Open a portal page and wait until it has drawn (the router marks the view ready)."""
+    page.goto(f"/portal/#/{hash_path}")
+    page.locator(f"main[data-page='{hash_path.split('/')[0]}'][data-ready]").wait_for()
+
+
 def review_step(page: Any, filing_id: str, action: str, comment: str) -> None:
     """Open the filing from the review queue and take one step with a comment."""
     page.goto("/portal/#/review")
@@ -48,7 +54,7 @@ def test_owner_files_and_the_bureau_issues(portal: Portal, new_page: Callable[[]
     owner = new_page()
     login(owner, "owner")
     shot(owner, "owner-home")
-    owner.goto("/portal/#/my-projects")
+    drawn(owner, "my-projects")
     expect(owner.locator("table")).to_contain_text(MILL_PROJECT)
     shot(owner, "owner-projects")
 
@@ -97,23 +103,25 @@ def test_owner_files_and_the_bureau_issues(portal: Portal, new_page: Callable[[]
     expect(apply.locator(".notice")).to_contain_text("JXF-")
     owner.wait_for_timeout(800)
     expect(owner.locator("h1")).to_contain_text("已提交")
-    owner.goto("/portal/#/my-filings")
+    drawn(owner, "my-filings")
     expect(owner.locator("table")).to_contain_text("等待核证中心审核")
     shot(owner, "owner-filings")
 
     # The certification center approves, the bureau approves and the notice starts.
     center = new_page()
     login(center, "center")
-    center.goto("/portal/#/review")
+    drawn(center, "review")
+    expect(center.locator(f"a[href='#/review/filing/{filing_id}']").first).to_be_visible()
     shot(center, "review-queue-center")
     review_step(center, filing_id, "center_approve", "核算与核证材料齐全 / complete")
     bureau = new_page()
     login(bureau, "bureau")
-    bureau.goto(f"/portal/#/review/filing/{filing_id}")
+    drawn(bureau, f"review/filing/{filing_id}")
+    expect(bureau.locator(".trace")).to_be_visible()
     shot(bureau, "review-filing-bureau")
     review_step(bureau, filing_id, "bureau_approve", "同意公示 / notice")
     anyone = new_page()
-    anyone.goto("/portal/#/notices")
+    drawn(anyone, "notices")
     expect(anyone.locator("table").first).to_contain_text("560")
     shot(anyone, "public-notices")
 
@@ -134,10 +142,10 @@ def test_owner_files_and_the_bureau_issues(portal: Portal, new_page: Callable[[]
 
     # The mill holds the new block (560 t, whole tonnes); the public sees the issuance and its serials.
     login(owner, "owner")
-    owner.goto("/portal/#/holdings")
+    drawn(owner, "holdings")
     expect(owner.locator("main")).to_contain_text("560 tCO2e")
     shot(owner, "owner-holdings")
-    anyone.goto("/portal/#/issuances")
+    drawn(anyone, "issuances")
     expect(anyone.locator("table")).to_contain_text("560 tCO2e")
     shot(anyone, "public-issuances")
     anyone.locator(".lang-switch").click()
