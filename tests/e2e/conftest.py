@@ -110,9 +110,9 @@ def portal(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium, one for the whole run."""
+    """Headless Debian Chromium, one per test module (closed before the rest of the suite runs on)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
