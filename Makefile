@@ -4,18 +4,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean cjk-font
+.PHONY: run test lint typecheck unit bench clean cjk-font browser
 
-# Retirement certificates embed a Chinese TrueType font (api/certificates.py); without one they fall back to a
-# font the PDF viewer must supply. Install Debian's fonts-wqy-zenhei when it is missing and we may.
-CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
-cjk-font:
-	@test -f $(CJK_FONT) -o -n "$$CARBONX_CERTIFICATE_FONT" || { \
+# Debian packages, installed when missing and we are root (else a note): a Chinese TrueType font that retirement
+# certificates embed (api/certificates.py; without it they fall back to a font the PDF viewer supplies, or set
+# CARBONX_CERTIFICATE_FONT), and Chromium for the end-to-end tests (never a downloaded browser; without it those
+# tests skip, and fail under CARBONX_REQUIRE_SERVICES=1).
+define apt_install
+	@if [ ! -e $(1) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get install -y -qq fonts-wqy-zenhei >/dev/null || \
-	      { apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei >/dev/null; } || \
-	      echo "note: could not install fonts-wqy-zenhei"; \
-	  else echo "note: install fonts-wqy-zenhei (or set CARBONX_CERTIFICATE_FONT) for embedded certificate fonts"; fi; }
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq $(2) >/dev/null || { apt-get update -qq && apt-get install -y -qq $(2) >/dev/null; } \
+	      || echo "note: could not install $(2)"; \
+	  else echo "note: not root: install Debian's $(2) yourself"; fi; \
+	fi
+endef
+
+cjk-font:
+	$(call apt_install,/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc,fonts-wqy-zenhei)
+
+browser:
+	$(call apt_install,/usr/bin/chromium,chromium)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +45,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck cjk-font
+test: lint typecheck cjk-font browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

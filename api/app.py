@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import problems
+from api import portal, problems
 from api.deps import Access, Services
 from api.exchange import Exchange
 from api.kv import KeyValueStore, RedisStore, make_store
@@ -183,6 +183,7 @@ def create_app(
     declare_access(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)
+    portal.install(app)
     app.add_middleware(BodySizeLimit, upload_limit=settings.max_document_bytes)
     app.add_middleware(ObserveRequests)  # added last, so outermost: every answer has a request id and is counted
     return app

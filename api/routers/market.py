@@ -7,14 +7,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import select
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import MethodologyField, PathId, ShortText, Strict
+from api.schemas import MethodologyField, PageOut, PathId, ShortText, Strict, page_out, page_params
 from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
-from registry.orm import Instrument
+from registry.orm import Instrument, Participant
 from registry.principals import Principal
-from registry.services import cash, instruments
+from registry.services import cash, instruments, participants
 
 router = APIRouter(tags=["market"])
 
@@ -88,6 +89,35 @@ def set_admission(participant_id: PathId, body: AdmissionIn, principal: Principa
         participant = instruments.set_trading_status(uow, participant_id, body.trading_status, body.reason)
         uow.commit()
         return {"participant_id": participant.id, "trading_status": participant.trading_status}
+
+
+class MarketParticipantOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    status: str
+    trading_status: str
+
+
+@router.get("/market/participants", response_model=PageOut[MarketParticipantOut])
+def market_participants(page: tuple[int, int] = Depends(page_params),
+                        principal: Principal = Depends(allow("operator")),
+                        services: Services = Depends(get_services)) -> PageOut[MarketParticipantOut]:
+    """Every participant with its registry status and trading admission (the operations center's desk)."""
+    with services.registry.uow(principal) as uow:
+        return page_out(participants.list_participants(uow, *page), lambda p: MarketParticipantOut(
+            id=p.id, name=p.name, kind=p.kind, status=p.status, trading_status=p.trading_status))
+
+
+@router.get("/market/counterparties")
+def counterparties(principal: Principal = Depends(allow("trader")),
+                   services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """The other active, admitted traders (id and name): whom a negotiated transfer may name."""
+    with services.registry.uow(principal) as uow:
+        rows = uow.session.execute(select(Participant.id, Participant.name).where(
+            Participant.trading_status == "admitted", Participant.status == "active",
+            Participant.id != principal.participant_id).order_by(Participant.id))
+        return [{"id": pid, "name": name} for pid, name in rows]
 
 
 @router.post("/cash/deposits", status_code=201)
@@ -180,8 +210,7 @@ def trading_calendar(_: Principal | None = Depends(PUBLIC),
     return {
         "timezone": "Asia/Shanghai",
         "always_open": hours.always_open,
-        "sessions": [{"start": start.isoformat("minutes"), "end": end.isoformat("minutes")}
-                     for start, end in hours.sessions],
+        "sessions": [[start.isoformat("minutes"), end.isoformat("minutes")] for start, end in hours.sessions],
         "opening_call": hours.opening_call.isoformat("minutes") if hours.opening_call else None,
         "state": hours.state_at(now),
         "today": today.isoformat(),

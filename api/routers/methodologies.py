@@ -33,6 +33,7 @@ from registry.orm import Methodology, MethodologyVersion
 from registry.principals import Principal
 from registry.services import methodologies as service
 from registry.services import reviews
+from rules import review_flow
 
 router = APIRouter(tags=["methodologies"])
 
@@ -91,6 +92,8 @@ class VersionOut(BaseModel):
     registered_at: str | None
     rejection_reason: str | None
     definition: dict[str, Any]
+    allowed_actions: list[str] = Field(default_factory=list,
+                                       description="The review steps the caller's roles may take now.")
 
 
 class MethodologyOut(BaseModel):
@@ -131,7 +134,11 @@ class CalculationOut(BaseModel):
     parameters: list[ParameterUsedOut]
 
 
-def version_out(methodology: Methodology, version: MethodologyVersion) -> VersionOut:
+def version_out(methodology: Methodology, version: MethodologyVersion, viewer: Principal | None = None) -> VersionOut:
+    actions: list[str] = []
+    if viewer is not None:
+        for role in sorted(viewer.roles):
+            actions += review_flow.allowed_actions(review_flow.METHODOLOGY_FLOW, version.status, role)
     return VersionOut(
         id=version.id, methodology_id=methodology.id, code=methodology.code, title_zh=methodology.title_zh,
         title_en=methodology.title_en, field=methodology.field, version=version.version, status=version.status,
@@ -139,7 +146,7 @@ def version_out(methodology: Methodology, version: MethodologyVersion) -> Versio
         notice_start=version.notice_start.isoformat() if version.notice_start else None,
         notice_end=version.notice_end.isoformat() if version.notice_end else None,
         registered_at=version.registered_at.isoformat() if version.registered_at else None,
-        rejection_reason=version.rejection_reason, definition=version.definition,
+        rejection_reason=version.rejection_reason, definition=version.definition, allowed_actions=actions,
     )
 
 
@@ -153,7 +160,7 @@ def submit_methodology(body: MethodologyIn, principal: Principal = Depends(allow
         uow.commit()
         methodology = uow.session.get(Methodology, version.methodology_id)
         assert methodology is not None
-        return version_out(methodology, version)
+        return version_out(methodology, version, principal)
 
 
 @router.post("/methodologies/{methodology_id}/versions", status_code=201, response_model=VersionOut)
@@ -165,7 +172,7 @@ def submit_revision(methodology_id: PathId, body: RevisionIn, principal: Princip
         uow.commit()
         methodology = uow.session.get(Methodology, methodology_id)
         assert methodology is not None
-        return version_out(methodology, version)
+        return version_out(methodology, version, principal)
 
 
 @router.get("/methodologies", response_model=PageOut[VersionOut])
@@ -179,7 +186,7 @@ def list_methodologies(
     """Methodology versions you may see: the public sees those in notice and registered."""
     with services.registry.uow(viewer) as uow:
         result = service.list_versions(uow, viewer, status=status, field=field, offset=page[0], limit=page[1])
-        return PageOut(items=[version_out(m, v) for v, m in result.items], total=result.total,
+        return PageOut(items=[version_out(m, v, viewer) for v, m in result.items], total=result.total,
                        offset=result.offset, limit=result.limit)
 
 
@@ -189,7 +196,8 @@ def get_methodology(methodology_id: PathId, viewer: Principal | None = Depends(P
     """A methodology with the versions you may see."""
     with services.registry.uow(viewer) as uow:
         m = service.get_methodology(uow, viewer, methodology_id)
-        versions = [version_out(m, v) for v in service.versions_of(uow, m.id) if service.can_see(viewer, m, v)]
+        versions = [version_out(m, v, viewer) for v in service.versions_of(uow, m.id)
+                    if service.can_see(viewer, m, v)]
         return MethodologyOut(id=m.id, code=m.code, title_zh=m.title_zh, title_en=m.title_en, field=m.field,
                               versions=versions)
 
@@ -198,7 +206,7 @@ def get_methodology(methodology_id: PathId, viewer: Principal | None = Depends(P
 def get_version(version_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                 services: Services = Depends(get_services)) -> VersionOut:
     with services.registry.uow(viewer) as uow:
-        return version_out(*service.get_version(uow, viewer, version_id))
+        return version_out(*service.get_version(uow, viewer, version_id), viewer)
 
 
 @router.post("/methodology-versions/{version_id}/review", response_model=VersionOut)
@@ -209,7 +217,7 @@ def review_version(version_id: PathId, body: ReviewIn, principal: Principal = De
     with services.registry.uow(principal) as uow:
         version = service.review(uow, principal, version_id, body.action, body.comment)
         uow.commit()
-        return version_out(*service.get_version(uow, principal, version.id))
+        return version_out(*service.get_version(uow, principal, version.id), principal)
 
 
 @router.get("/methodology-versions/{version_id}/history", response_model=list[ReviewActionOut])

@@ -77,9 +77,11 @@ def amend_order(order_id: PathId, body: AmendIn, principal: Principal = Depends(
 def my_orders(status: Literal["open", "filled", "cancelled", "expired", "rejected"] | None = None,
               limit: int = Query(100, ge=1, le=500), principal: Principal = Depends(allow("trader")),
               services: Services = Depends(get_services)) -> list[dict[str, Any]]:
-    """Your orders, newest first."""
+    """Your orders of every trade mode, newest first; `kind` says which (order, listing, pick, proposal,
+    acceptance, auction, bid)."""
     with services.registry.uow(principal) as uow:
-        return [order_view(o) for o in trading.orders_of(uow, principal.participant_id, status, limit)]
+        return [order_view(o) | {"kind": o.kind}
+                for o in trading.orders_of(uow, principal.participant_id, status, limit)]
 
 
 @router.get("/fills")

@@ -11,6 +11,7 @@ from pydantic import Field
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import BoundedDate, Code, ShortText, Strict
 from registry.principals import Principal
+from registry.services import participants
 from registry.services import rule_sets as service
 from rules import covered_industries, regions
 from rules.rule_sets import rule_set_to_dict
@@ -43,6 +44,14 @@ def counties(_: Principal | None = Depends(PUBLIC)) -> list[dict[str, str]]:
 def industries(_: Principal | None = Depends(PUBLIC)) -> list[dict[str, str]]:
     """GB/T 4754-2017 classes under national carbon-market allowance management (Art. 13(2))."""
     return covered_industries.as_list()
+
+
+@router.get("/reference/verifiers")
+def verifiers(_: Principal = Depends(allow("owner")),
+              services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """The verifier organisations an owner may commission for a filing (Art. 15)."""
+    with services.registry.uow() as uow:
+        return [{"participant_id": p.id, "name": p.name} for p in participants.verifier_organisations(uow)]
 
 
 @router.get("/rule-sets")

@@ -98,6 +98,14 @@ def list_participants(uow: UnitOfWork, offset: int, limit: int) -> Page[Particip
     return paginate(uow.session, select(Participant).order_by(Participant.id), offset, limit)
 
 
+def verifier_organisations(uow: UnitOfWork) -> list[Participant]:
+    """The active organisations with a verifier user: those an owner may commission (Art. 15)."""
+    verifiers = (select(User.participant_id).join(UserRole, UserRole.user_id == User.id)
+                 .where(UserRole.role == "verifier"))
+    return list(uow.session.scalars(select(Participant).where(Participant.status == "active",
+                                                              Participant.id.in_(verifiers)).order_by(Participant.id)))
+
+
 def set_participant_status(uow: UnitOfWork, actor: Principal, participant_id: int, status: str,
                            reason: str) -> Participant:
     """Suspend, disqualify (Art. 26) or reinstate a participant; only the bureau imposes or lifts a

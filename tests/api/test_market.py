@@ -85,6 +85,6 @@ def test_the_trading_calendar_is_public(client: TestClient) -> None:
     assert body["timezone"] == "Asia/Shanghai" and body["years"] == [2025, 2026]
     assert body["today"] == "2026-11-23" and body["today_is_trading_day"] is True
     assert body["next_trading_day"] == "2026-11-24"
-    assert body["sessions"] == [{"start": "09:30", "end": "11:30"}, {"start": "13:00", "end": "15:00"}]
+    assert body["sessions"] == [["09:30", "11:30"], ["13:00", "15:00"]]
     # Today is after every 2026 holiday and the 2027 notice is not in the calendar yet: nothing closes ahead.
     assert body["closures"] == []
