@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import threading
 import time
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if threading.current_thread() is desk.thread:
             statements[statement.split(None, 1)[0].upper()] += 1
-            shapes[" ".join(statement.split())[:70]] += 1
+            shapes[re.sub(r"\d+", "N", " ".join(statement.split())[:70])] += 1
 
     process = desk._process
 
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"writer CPU {cpu:.2f} s = {1000 * cpu / commands:.2f} ms per command; "
           f"SQL statements {total} = {total / commands:.2f} per command: {dict(statements.most_common())}")
     if args.shapes:
-        for shape, count in shapes.most_common():
+        for shape, count in shapes.most_common(30):
             print(f"{count / commands:7.2f} per command  {shape}")
     with registry.uow() as uow:
         report = ledger_check.check(uow)
