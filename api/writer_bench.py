@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 if answer["status"] == "open":
                     resting.append(answer["id"])
             except DomainError as refusal:
-                outcomes[f"refused {refusal.code}"] += 1
+                outcomes[f"refused {refusal.code}: {refusal.message_en[:40]}"] += 1
 
     cpu0 = _thread_cpu_s(desk.thread.native_id or 0)
     started = time.perf_counter()
