@@ -161,6 +161,7 @@ class InstrumentDesk:
         self.last_ts_ms = self.engine.now_ms
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
         self.stale = False  # the in-memory book may differ from the database: rebuild before the next batch
+        self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
         self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
 
@@ -270,6 +271,7 @@ class InstrumentDesk:
             return
         try:
             with self.lock, self.exchange.registry.uow() as uow:
+                uow.known_ids = self.known_ids
                 events = self.engine.submit(AdvanceTime(self.ts_ms(uow)))
                 if events:
                     instrument = uow.session.get(Instrument, self.instrument_id)
@@ -285,6 +287,7 @@ class InstrumentDesk:
         except Exception:
             log.exception("letting time pass on instrument %s failed; rebuilding", self.instrument_id)
             self.published.clear()
+            self.known_ids.clear()
             self._try_rebuild()
             return
         self._publish(self.code, snapshot)
@@ -323,6 +326,8 @@ class InstrumentDesk:
         outcomes: list[tuple[Job, dict[str, Any] | None, BaseException | None]] = []
         try:
             with self.lock, self.exchange.registry.uow() as uow:
+                uow.known_ids = self.known_ids
+                self._preload(uow, batch)
                 self._follow_calendar(uow)
                 for job in batch:
                     uow.actor = job.command.principal
@@ -334,7 +339,7 @@ class InstrumentDesk:
                     if replay is not None:
                         outcomes.append((job, replay, None))
                         continue
-                    savepoint = uow.session.begin_nested()
+                    savepoint = uow.savepoint()
                     try:
                         result = self.handle(uow, job.command)
                     except _BatchFailed:
@@ -361,6 +366,7 @@ class InstrumentDesk:
             for job in batch:
                 job.future.set_exception(failure)
             self.published.clear()
+            self.known_ids.clear()
             self._try_rebuild()
             return
         metrics.writer_batch_committed(((job.command.kind, error is None) for job, _, error in outcomes),
@@ -371,6 +377,14 @@ class InstrumentDesk:
                 done.future.set_exception(error)
             elif answer is not None:
                 done.future.set_result(answer)
+
+    @staticmethod
+    def _preload(uow: UnitOfWork, batch: list[Job]) -> None:
+        """Read the batch's traders and the orders its client ids name, in two queries for all commands."""
+        traders = {job.command.principal.participant_id for job in batch if job.command.principal.participant_id}
+        client_ids = {(job.command.principal.participant_id, str(job.command.params["client_order_id"]))
+                      for job in batch if "client_order_id" in job.command.params}
+        trading.preload(uow, traders, client_ids)
 
     def _snapshot(self) -> dict[str, Any]:
         engine, band = self.engine, self.engine.price_band()
@@ -418,8 +432,9 @@ class InstrumentDesk:
 
     # --- the commands -------------------------------------------------------------------------------------
     def handle(self, uow: UnitOfWork, command: DeskCommand) -> dict[str, Any]:
-        instrument = uow.session.get(Instrument, self.instrument_id)
+        instrument = uow.memo.get("instrument") or uow.session.get(Instrument, self.instrument_id)
         assert instrument is not None
+        uow.memo["instrument"] = instrument  # read once per batch (the session forgets rows nothing holds)
         handler = {"place": self._place, "cancel": self._cancel, "amend": self._amend, "depth": self._depth,
                    "post_listing": self._post_listing, "pick": self._pick, "cancel_listing": self._cancel_listing,
                    "browse": self._browse, "propose": self._propose, "accept": self._accept,
@@ -449,7 +464,6 @@ class InstrumentDesk:
             client_order_id=body["client_order_id"], side=side, order_type=order_type, tif="GTC", price_fen=price_fen,
             hold_price_fen=price_fen, quantity_t=quantity_t, expires_at=expires_at,
             request_hash=command.request_hash, kind=kind, **extra), self.exchange.fee_bp, self.exchange.resale_lock)
-        uow.session.flush()
         return order
 
     def _post_listing(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
@@ -627,7 +641,6 @@ class InstrumentDesk:
             client_order_id=body["client_order_id"], side=body["side"], order_type=body["order_type"], tif=tif,
             price_fen=body.get("price_fen"), hold_price_fen=hold_price, quantity_t=body["quantity_t"],
             expires_at=expires_at, request_hash=command.request_hash), fee_bp, self.exchange.resale_lock)
-        uow.session.flush()
         self.run_engine(uow, instrument, PlaceOrder(
             ts_ms=self.ts_ms(uow), order_id=order.id, account_id=str(principal.participant_id),
             side=Side(body["side"].upper()), quantity_t=body["quantity_t"], price_fen=body.get("price_fen"),
@@ -663,6 +676,10 @@ class InstrumentDesk:
     def apply(self, uow: UnitOfWork, instrument: Instrument, events: list[Event]) -> None:
         """Turn the engine's events into order updates and settlements, in this transaction."""
         fee_bp = self.exchange.fee_bp
+        # The resting orders a command traded against, read in one query rather than one each.
+        resting = trading.orders_by_id(uow, {i for event in events if isinstance(event, Trade)
+                                             and event.mode != TradeMode.NEGOTIATED
+                                             for i in (event.buy_order_id, event.sell_order_id)})
         for event in events:
             if isinstance(event, OrderAccepted):
                 order = uow.session.get(Order, event.order_id)
@@ -708,10 +725,7 @@ class InstrumentDesk:
                     acceptance = trading.acceptance_of(uow, proposal.id)
                     buy, sell = (proposal, acceptance) if proposal.side == "buy" else (acceptance, proposal)
                 else:
-                    buy_row = uow.session.get(Order, event.buy_order_id)
-                    sell_row = uow.session.get(Order, event.sell_order_id)
-                    assert buy_row is not None and sell_row is not None
-                    buy, sell = buy_row, sell_row
+                    buy, sell = resting[event.buy_order_id], resting[event.sell_order_id]
                 settling = time.perf_counter()
                 trading.settle(uow, instrument, engine_trade_id=event.trade_id, mode=str(event.mode),
                                price_fen=event.price_fen, quantity_t=event.quantity_t, buy=buy, sell=sell,
@@ -771,6 +785,7 @@ class Exchange:
         self.broker: Broker = broker or LocalBroker()
         self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self._desks: dict[int, InstrumentDesk] = {}
+        self._ids_by_code: dict[str, int] = {}
         self._lock = threading.Lock()
         self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired)
 
@@ -833,10 +848,18 @@ class Exchange:
         job.future.add_done_callback(done)
         self.desk(instrument_id).queue.put(job)
 
+    def instrument_id(self, code: str) -> int:
+        """The id of the instrument with this code (404 when there is none); an instrument keeps its code and
+        id for good, so each is read once per process."""
+        found = self._ids_by_code.get(code)
+        if found is None:
+            with self.registry.uow() as uow:
+                found = self._ids_by_code[code] = instruments.get(uow, code).id
+        return found
+
     def place(self, principal: Principal, instrument_code: str, body: dict[str, Any],
               idempotency_key: str | None) -> dict[str, Any]:
-        with self.registry.uow(principal) as uow:
-            instrument_id = instruments.get(uow, instrument_code).id
+        instrument_id = self.instrument_id(instrument_code)
         params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
         digest = idempotency.request_hash({"instrument": instrument_code, **params})
         return self.submit(instrument_id, DeskCommand("place", principal, params, idempotency_key, digest))
@@ -881,8 +904,7 @@ class Exchange:
         return self._on_order(principal, proposal_id, kind, params, any_owner=True)
 
     def _by_code(self, principal: Principal, code: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        with self.registry.uow(principal) as uow:
-            instrument_id = instruments.get(uow, code).id
+        instrument_id = self.instrument_id(code)
         params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in params.items()}
         digest = idempotency.request_hash({"instrument": code, "kind": kind, **params})
         return self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from jose import JWTError, jwt
 
@@ -18,6 +19,9 @@ from api.settings import Settings
 # exp is required too, but checked below against the injectable clock (jose's require_exp would force
 # its own wall-clock check).
 JOSE_REQUIRED_CLAIMS = ("iat", "iss", "aud", "jti", "sub")
+VERIFIED_TOKENS_KEPT = 4096
+# (token, algorithm, key, issuer, audience) → its verified claims; times are checked on every use.
+_verified: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
 
 
 class InvalidToken(Exception):
@@ -64,15 +68,22 @@ def issue_token(settings: Settings, user_id: int, now: datetime) -> tuple[str, T
     return token, TokenClaims(user_id, jti, expires)
 
 
-def decode_token(settings: Settings, token: str, now: datetime) -> TokenClaims:
-    """Check signature, algorithm, issuer, audience, times and required claims; raise InvalidToken."""
+def _verified_claims(settings: Settings, token: str) -> dict[str, Any]:
+    """The claims of a token whose signature, algorithm, issuer, audience and required claims hold. What this
+    checks cannot change for a given token and key, so the answer is remembered (a few thousand tokens at
+    most): checking a signature is most of the CPU an authenticated request costs."""
+    key = _verifying_key(settings)
+    remembered = (token, settings.jwt_algorithm, key, settings.jwt_issuer, settings.jwt_audience)
+    claims = _verified.get(remembered)
+    if claims is not None:
+        return claims
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != settings.jwt_algorithm:
             raise InvalidToken("unexpected algorithm")
         claims = jwt.decode(
             token,
-            _verifying_key(settings),
+            key,
             algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
@@ -80,6 +91,16 @@ def decode_token(settings: Settings, token: str, now: datetime) -> TokenClaims:
         )
     except JWTError as exc:
         raise InvalidToken(str(exc)) from exc
+    if len(_verified) >= VERIFIED_TOKENS_KEPT:
+        _verified.clear()
+    _verified[remembered] = claims
+    return claims
+
+
+def decode_token(settings: Settings, token: str, now: datetime) -> TokenClaims:
+    """Check signature, algorithm, issuer, audience, times and required claims; raise InvalidToken.
+    (Revocation is the caller's to check: see api.deps.)"""
+    claims = _verified_claims(settings, token)
     # Expiry is checked against the injectable clock rather than the wall clock, so the demo's
     # time travel and the tests see the same rule.
     exp, nbf = claims.get("exp"), claims.get("nbf", 0)

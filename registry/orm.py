@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -804,6 +804,10 @@ class Trade(Base):
     quantity_t: Mapped[int] = mapped_column(BigInteger)
     buy_order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     sell_order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    # Declared so that a flush writes new orders before the trades that name them: the exchange writes an order
+    # with its preallocated id in the same flush as its first trades (never loaded, never assigned).
+    buy_order: Mapped[Order] = relationship(foreign_keys=[buy_order_id], lazy="raise")
+    sell_order: Mapped[Order] = relationship(foreign_keys=[sell_order_id], lazy="raise")
     aggressor: Mapped[str | None] = mapped_column(String(4))
     fee_fen: Mapped[int] = mapped_column(BigInteger)
     cash_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))

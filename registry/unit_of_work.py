@@ -8,16 +8,17 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from registry.audit import GENESIS_HASH, entry_hash, jsonable
 from registry.clock import Clock, business_date
 from registry.errors import StateConflict
-from registry.orm import AuditEntry
+from registry.orm import AuditEntry, Balance
 from registry.principals import Principal
 
 # Any constant key works; it only has to be the same for every writer of the audit chain.
 AUDIT_CHAIN_LOCK = 0x4A58_4155_4449_54
+ID_BLOCK = 64  # primary keys taken from a PostgreSQL sequence at a time (see UnitOfWork.next_id)
 
 
 class UnitOfWork:
@@ -29,6 +30,16 @@ class UnitOfWork:
         self.actor = actor
         self._pending_audit: list[tuple[str, str, str, dict[str, Any]]] = []
         self.committed = False
+        # Balance rows this transaction holds locked (SELECT … FOR UPDATE): locked once, they stay current.
+        self.locked: dict[tuple[int, str, str], Balance] = {}
+        # Answers that cannot change during this transaction (an instrument's batches, an order by its
+        # client id), so that a batch of commands reads each of them once.
+        self.memo: dict[Any, Any] = {}
+        # Ids that never change once committed (an account's id by its code); a long-lived caller such as an
+        # instrument's writer passes its own dict so they are read once, not once per transaction, and empties
+        # it when a transaction fails (an id it learnt there may belong to a row that was rolled back).
+        self.known_ids: dict[Any, int] = {}
+        self._fresh_ids: dict[str, list[int]] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -45,6 +56,25 @@ class UnitOfWork:
     def now(self) -> datetime:
         """The instant of this use case: every row it writes carries the same time."""
         return self._now
+
+    def next_id(self, table: str) -> int | None:
+        """A new primary key for `table` from its PostgreSQL sequence, so a row can be referred to before
+        it is written and many rows go out in one flush instead of one flush each. The keys are taken
+        ID_BLOCK at a time (a sequence never hands a key out twice, even when a transaction rolls back).
+        None on SQLite: there the row is flushed to learn its key."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return None
+        pool = self._fresh_ids.setdefault(table, [])
+        if not pool:
+            pool.extend(self.session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                {"t": table, "n": ID_BLOCK}))
+            pool.reverse()
+        return pool.pop()
+
+    def savepoint(self) -> Savepoint:
+        """A nested transaction: rolling it back also forgets the locks and answers it gave."""
+        return Savepoint(self)
 
     def today(self) -> date:
         return business_date(self.clock)
@@ -93,3 +123,25 @@ class UnitOfWork:
             prev = digest
         self._pending_audit.clear()
         self.session.flush()
+
+
+class Savepoint:
+    """A nested transaction of a unit of work. PostgreSQL releases the row locks taken inside a savepoint
+    that is rolled back, and the rows written inside it are gone: so the unit of work forgets them too."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._locked = dict(uow.locked)
+        self._memo = dict(uow.memo)
+        self._known = set(uow.known_ids)
+        self._transaction: SessionTransaction = uow.session.begin_nested()
+
+    def commit(self) -> None:
+        self._transaction.commit()
+
+    def rollback(self) -> None:
+        self._transaction.rollback()
+        self._uow.locked = self._locked
+        self._uow.memo = self._memo
+        for key in set(self._uow.known_ids) - self._known:  # the caller's dict: forget in place
+            del self._uow.known_ids[key]

@@ -100,9 +100,7 @@ def market_depth(code: InstrumentCode, levels: int = Query(5, ge=1, le=50),
                  viewer: Principal | None = Depends(PUBLIC),
                  services: Services = Depends(get_services)) -> dict[str, Any]:
     """The live book: depth by price level, best bid and ask, the price band and today's bar."""
-    with services.registry.uow() as uow:
-        instrument_id = instruments.get(uow, code).id
-    return services.exchange.depth(viewer, instrument_id, levels)
+    return services.exchange.depth(viewer, services.exchange.instrument_id(code), levels)
 
 
 @router.get("/market/{code}/trades")

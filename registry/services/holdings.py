@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -50,6 +50,19 @@ def fee_account(uow: UnitOfWork) -> Account:
     return _system_account(uow, FEE_ACCOUNT, "fee", "交易手续费 / exchange fees")
 
 
+def fee_account_id(uow: UnitOfWork) -> int:
+    """The id of the exchange's fee income account (read once per long-lived caller)."""
+    return _known_id(uow, FEE_ACCOUNT, lambda: fee_account(uow))
+
+
+def _known_id(uow: UnitOfWork, code: str, account: Callable[[], Account]) -> int:
+    """An account's id by its code, remembered in `uow.known_ids` (see UnitOfWork for who forgets it)."""
+    found = uow.known_ids.get(code)
+    if found is None:
+        found = uow.known_ids[code] = account().id
+    return found
+
+
 def main_account(uow: UnitOfWork, participant_id: int) -> Account:
     """A participant's main holding account, opened on first use."""
     code = f"P{participant_id:06d}-MAIN"
@@ -60,6 +73,11 @@ def main_account(uow: UnitOfWork, participant_id: int) -> Account:
         uow.session.add(account)
         uow.session.flush()
     return account
+
+
+def main_account_id(uow: UnitOfWork, participant_id: int) -> int:
+    """The id of a participant's main holding account (read once per long-lived caller)."""
+    return _known_id(uow, f"P{participant_id:06d}-MAIN", lambda: main_account(uow, participant_id))
 
 
 def open_sub_account(uow: UnitOfWork, participant_id: int, label: str) -> Account:
@@ -110,36 +128,42 @@ def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tupl
     """Lock the rows in one fixed order (account, asset, bucket), so two movements over the same rows queue
     instead of deadlocking. Rows seen for the first time are created, then locked with the rest (only two
     transactions creating the same new row at once can still deadlock; PostgreSQL detects it and the loser
-    is answered 409, to retry)."""
-    locked = _lock(uow, keys)
-    if len(locked) == len(keys):
-        return locked
-    _ensure_balance_rows(uow, keys - set(locked))
-    return _lock(uow, keys)
+    is answered 409, to retry). A row this transaction already locked is not read again: the lock keeps it
+    current."""
+    missing = keys - uow.locked.keys()
+    if missing:
+        found = _lock(uow, missing)
+        if len(found) < len(missing):
+            _ensure_balance_rows(uow, missing - set(found))
+            found = _lock(uow, missing)
+        uow.locked.update(found)
+    return {key: uow.locked[key] for key in keys}
 
 
-def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = "", memo: str = "",
-         locked: dict[tuple[int, str, str], Balance] | None = None) -> JournalEntry:
+def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = "", memo: str = "") -> JournalEntry:
     """One journal entry: its legs must balance per asset; no balance but the source may go negative."""
     off = ledger.unbalanced(legs)
     if off:
         raise ValueError(f"unbalanced journal entry {kind}: {off}")  # a programming error, never user input
-    keys = {(leg.account_id, leg.asset, leg.bucket) for leg in legs}
-    balances = locked if locked is not None and keys <= set(locked) else lock_balances(uow, keys)
+    change: dict[tuple[int, str, str], int] = defaultdict(int)
+    for leg in legs:
+        change[(leg.account_id, leg.asset, leg.bucket)] += leg.amount
+    balances = lock_balances(uow, set(change))
+    # Refuse before writing anything, so a refused movement leaves no trace even without a savepoint.
+    for (account_id, asset, bucket), amount in change.items():
+        balance = balances[(account_id, asset, bucket)]
+        if balance.amount + amount < 0 and not balance.may_go_negative:
+            short = -(balance.amount + amount)
+            raise StateConflict(f"Not enough {bucket} {asset} in account {account_id}: short by {short}.",
+                                f"账户 {account_id} 的 {asset}（{bucket}）不足，差 {short}。")
     entry = JournalEntry(kind=kind, reference=reference[:80], memo=memo[:500],
                          actor_user_id=uow.actor.user_id if uow.actor else None, created_at=uow.now())
     uow.session.add(entry)
     uow.session.flush()
-    for leg in legs:
-        balance = balances[(leg.account_id, leg.asset, leg.bucket)]
-        balance.amount += leg.amount
-        if balance.amount < 0 and not balance.may_go_negative:
-            raise StateConflict(
-                f"Not enough {leg.bucket} {leg.asset} in account {leg.account_id}: short by {-balance.amount}.",
-                f"账户 {leg.account_id} 的 {leg.asset}（{leg.bucket}）不足，差 {-balance.amount}。",
-            )
-        uow.session.add(Posting(entry_id=entry.id, account_id=leg.account_id, asset=leg.asset, bucket=leg.bucket,
-                                amount=leg.amount))
+    for key, amount in change.items():
+        balances[key].amount += amount
+    uow.session.add_all([Posting(entry_id=entry.id, account_id=leg.account_id, asset=leg.asset, bucket=leg.bucket,
+                                 amount=leg.amount) for leg in legs])
     return entry
 
 
@@ -182,16 +206,22 @@ def move_credits(
     if (quantity is None) == (ranges is None):
         raise ValueError("give either a quantity or exact ranges")
     account_id, bucket = source
-    assets_query = select(Balance.asset).where(Balance.account_id == account_id, Balance.bucket == bucket,
-                                               Balance.asset.like("CREDIT:%"), Balance.amount > 0)
-    assets = set(uow.session.scalars(assets_query))
     if ranges is not None:
-        assets &= {ledger.credit_asset(b.batch_id) for b in ranges}
+        # Exact ranges name their batches: no need to ask which the account holds.
+        assets = {ledger.credit_asset(b.batch_id) for b in ranges}
     elif batch_ids is not None:
-        assets &= {ledger.credit_asset(b) for b in batch_ids}
+        # Lock the rows of every batch allowed (one query) and keep those that hold something.
+        candidates = {ledger.credit_asset(b) for b in batch_ids}
+        locked = lock_balances(uow, {(account_id, a, bucket) for a in candidates}
+                               | {(target[0], a, target[1]) for a in candidates})
+        assets = {a for a in candidates if locked[(account_id, a, bucket)].amount > 0}
+    else:
+        assets_query = select(Balance.asset).where(Balance.account_id == account_id, Balance.bucket == bucket,
+                                                   Balance.asset.like("CREDIT:%"), Balance.amount > 0)
+        assets = set(uow.session.scalars(assets_query))
     if not assets:
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
-    locked = lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
+    lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
     all_rows = _live_blocks(uow, account_id, bucket, held_batches)
     rows = [r for r in all_rows if sellable_on is None or r.sellable_from is None or r.sellable_from <= sellable_on]
@@ -218,13 +248,14 @@ def move_credits(
         per_batch[block.batch_id] += block.quantity
     legs = [leg for batch_id, qty in sorted(per_batch.items())
             for leg in ledger.move(ledger.credit_asset(batch_id), qty, source, target)]
-    entry = post(uow, kind, legs, reference=reference, memo=memo, locked=locked)
+    entry = post(uow, kind, legs, reference=reference, memo=memo)
     by_range = {(r.serial_start, r.serial_end): r for r in rows}
     for block in touched:
         row = by_range[(block.start, block.end)]
         row.live = False
         row.ended_entry_id = entry.id
-    uow.session.flush()  # end the old blocks before their pieces appear (the exclusion constraint)
+    # No flush here: one flush writes a table's UPDATEs before its INSERTs, so the old blocks end before their
+    # pieces appear (the exclusion constraint); the next flush or query of the transaction writes them all.
     def lock_of(piece: serials.Block) -> date | None:
         return next(r.sellable_from for r in rows
                     if r.batch_id == piece.batch_id and r.serial_start <= piece.start <= r.serial_end)
@@ -237,7 +268,6 @@ def move_credits(
         uow.session.add(SerialBlock(batch_id=piece.batch_id, serial_start=piece.start, serial_end=piece.end,
                                     account_id=account_id, bucket=bucket, live=True, created_entry_id=entry.id,
                                     sellable_from=lock_of(piece)))
-    uow.session.flush()
     return Moved(entry, moving)
 
 

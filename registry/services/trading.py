@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from registry import ledger, serials
 from registry.errors import InvalidInput, NotFound, RuleViolation
@@ -50,8 +50,36 @@ class OrderRequest:
 
 
 def existing_order(uow: UnitOfWork, participant_id: int, client_order_id: str) -> Order | None:
+    key = ("order", participant_id, client_order_id)
+    if key in uow.memo:
+        found: Order | None = uow.memo[key]
+        return found
     return uow.session.scalar(select(Order).where(Order.participant_id == participant_id,
                                                   Order.client_order_id == client_order_id))
+
+
+def preload(uow: UnitOfWork, participant_ids: set[int], client_order_ids: set[tuple[int, str]]) -> None:
+    """Read what a batch of commands will ask for in two queries instead of one each: the participants
+    (into the session) and which (participant, client_order_id) pairs already name an order."""
+    if participant_ids:
+        # Held in the memo: the session forgets rows nothing refers to.
+        uow.memo["participants"] = list(uow.session.scalars(
+            select(Participant).where(Participant.id.in_(sorted(participant_ids)))))
+    if client_order_ids:
+        for pair in client_order_ids:
+            uow.memo[("order", *pair)] = None
+        for order in uow.session.scalars(select(Order).where(
+                tuple_(Order.participant_id, Order.client_order_id).in_(sorted(client_order_ids)))):
+            uow.memo[("order", order.participant_id, order.client_order_id)] = order
+
+
+def instrument_batch_ids(uow: UnitOfWork, instrument: Instrument) -> list[int]:
+    """The instrument's batches, read once per transaction."""
+    key = ("batch_ids", instrument.id)
+    if key not in uow.memo:
+        uow.memo[key] = instruments.batch_ids(uow, instrument)
+    found: list[int] = uow.memo[key]
+    return found
 
 
 def next_trading_day(day: date) -> date:
@@ -67,42 +95,49 @@ def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
     problems = instruments.trading_violations(participant)
     if problems:
         raise RuleViolation(problems)
-    account = holdings.main_account(uow, principal.participant_id)
-    order = Order(instrument_id=instrument.id, participant_id=principal.participant_id, account_id=account.id,
-                  user_id=principal.user_id, client_order_id=request.client_order_id, side=request.side,
-                  order_type=request.order_type, tif=request.tif, price_fen=request.price_fen,
-                  hold_price_fen=request.hold_price_fen, quantity_t=request.quantity_t,
-                  remaining_t=request.quantity_t, filled_t=0, expires_at=request.expires_at, status="open",
-                  cash_held_fen=0, held_blocks=[], request_hash=request.request_hash, created_at=uow.now(),
-                  updated_at=uow.now(), kind=request.kind, parent_order_id=request.parent_order_id,
-                  counterparty_participant_id=request.counterparty_participant_id, min_pick_t=request.min_pick_t,
-                  batch_id=request.batch_id, allowed_counterparties=request.allowed_counterparties)
-    batch_ids = instruments.batch_ids(uow, instrument)
+    needs_batches = request.side == "sell" or request.batch_id is not None
+    batch_ids = instrument_batch_ids(uow, instrument) if needs_batches else []
     if request.batch_id is not None and request.batch_id not in batch_ids:
         raise RuleViolation([Violation("JX-18", "Art. 18", "batch_id", "该批次不属于此交易品种。",
                                        "That batch is not traded under this instrument.")])
     if request.counterparty_participant_id is not None and uow.session.get(
             Participant, request.counterparty_participant_id) is None:
         raise NotFound("The named counterparty is unknown.", "未找到指定的交易对手方。")
+    if request.side == "buy" and request.hold_price_fen is None:
+        raise InvalidInput("A buy needs a price to hold cash against.", "买单需要用于冻结资金的价格。")
+    account_id = holdings.main_account_id(uow, principal.participant_id)
+    cash_held = cash_needed(request.quantity_t, request.hold_price_fen, fee_bp) \
+        if request.side == "buy" and request.hold_price_fen is not None else 0
+    order = Order(id=uow.next_id("orders"), instrument_id=instrument.id, participant_id=principal.participant_id,
+                  account_id=account_id,
+                  user_id=principal.user_id, client_order_id=request.client_order_id, side=request.side,
+                  order_type=request.order_type, tif=request.tif, price_fen=request.price_fen,
+                  hold_price_fen=request.hold_price_fen, quantity_t=request.quantity_t,
+                  remaining_t=request.quantity_t, filled_t=0, expires_at=request.expires_at, status="open",
+                  cash_held_fen=cash_held, held_blocks=[], request_hash=request.request_hash, created_at=uow.now(),
+                  updated_at=uow.now(), kind=request.kind, parent_order_id=request.parent_order_id,
+                  counterparty_participant_id=request.counterparty_participant_id, min_pick_t=request.min_pick_t,
+                  batch_id=request.batch_id, allowed_counterparties=request.allowed_counterparties)
     uow.session.add(order)
-    uow.session.flush()
+    if order.id is None:
+        uow.session.flush()
+    # Otherwise (PostgreSQL) the row is written by a later flush, with its holds and its place in the book in
+    # the same INSERT. Trades name their orders by key and are written after them in that flush because
+    # Trade declares its relationships to Order (registry/orm.py).
+    uow.memo[("order", order.participant_id, order.client_order_id)] = order
     if request.side == "sell":
         if request.batch_id is not None:
             batch_ids = [request.batch_id]
         if not batch_ids:
             raise RuleViolation([], "This instrument has no batches to sell yet.", "该交易品种尚无可售批次。")
-        moved = holdings.move_credits(uow, "order_hold", source=(account.id, ledger.AVAILABLE),
-                                      target=(account.id, ledger.HELD), quantity=request.quantity_t,
+        moved = holdings.move_credits(uow, "order_hold", source=(account_id, ledger.AVAILABLE),
+                                      target=(account_id, ledger.HELD), quantity=request.quantity_t,
                                       batch_ids=batch_ids, reference=f"order:{order.id}",
                                       sellable_on=uow.today() if resale_lock else None)
         order.held_blocks = [[b.batch_id, b.start, b.end] for b in moved.blocks]
     else:
-        if request.hold_price_fen is None:
-            raise InvalidInput("A buy needs a price to hold cash against.", "买单需要用于冻结资金的价格。")
-        amount = cash_needed(request.quantity_t, request.hold_price_fen, fee_bp)
-        holdings.post(uow, "order_hold", ledger.move(ledger.CASH, amount, (account.id, ledger.AVAILABLE),
-                                                      (account.id, ledger.HELD)), reference=f"order:{order.id}")
-        order.cash_held_fen = amount
+        holdings.post(uow, "order_hold", ledger.move(ledger.CASH, cash_held, (account_id, ledger.AVAILABLE),
+                                                      (account_id, ledger.HELD)), reference=f"order:{order.id}")
     return order
 
 
@@ -148,7 +183,7 @@ def add_hold(uow: UnitOfWork, order: Order, instrument: Instrument, extra_t: int
     if order.side == "sell" and extra_t > 0:
         moved = holdings.move_credits(uow, "order_hold", source=(order.account_id, ledger.AVAILABLE),
                                       target=(order.account_id, ledger.HELD), quantity=extra_t,
-                                      batch_ids=[order.batch_id] if order.batch_id else instruments.batch_ids(
+                                      batch_ids=[order.batch_id] if order.batch_id else instrument_batch_ids(
                                           uow, instrument), reference=f"order:{order.id}",
                                       sellable_on=uow.today() if resale_lock else None)
         order.held_blocks = [[b.batch_id, b.start, b.end] for b in sorted(_held(order) + moved.blocks)]
@@ -179,18 +214,24 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
     surplus = buy.cash_held_fen - notional - fee - keep
     if surplus < 0:
         raise AssertionError(f"order {buy.id} held too little cash")  # prevented by the holds; never expected
-    fee_account = holdings.fee_account(uow)
+    fee_account_id = holdings.fee_account_id(uow)
     legs = [
         ledger.Leg(buy.account_id, ledger.CASH, ledger.HELD, -(notional + fee + surplus)),
         ledger.Leg(sell.account_id, ledger.CASH, ledger.AVAILABLE, notional),
         ledger.Leg(buy.account_id, ledger.CASH, ledger.AVAILABLE, surplus),
-        ledger.Leg(fee_account.id, ledger.CASH, ledger.AVAILABLE, fee),
+        ledger.Leg(fee_account_id, ledger.CASH, ledger.AVAILABLE, fee),
     ]
+    ranges = _take_held(sell, quantity_t)
+    # Every balance row of both movements locked in one query.
+    assets = {ledger.credit_asset(b.batch_id) for b in ranges}
+    holdings.lock_balances(uow, {(leg.account_id, leg.asset, leg.bucket) for leg in legs if leg.amount}
+                           | {(sell.account_id, a, ledger.HELD) for a in assets}
+                           | {(buy.account_id, a, ledger.AVAILABLE) for a in assets})
     cash_entry = holdings.post(uow, "trade_payment", [leg for leg in legs if leg.amount],
                                reference=f"{instrument.code}:{engine_trade_id}")
     buy.cash_held_fen = keep
     delivery = holdings.move_credits(uow, "trade_delivery", source=(sell.account_id, ledger.HELD),
-                                     target=(buy.account_id, ledger.AVAILABLE), ranges=_take_held(sell, quantity_t),
+                                     target=(buy.account_id, ledger.AVAILABLE), ranges=ranges,
                                      reference=f"{instrument.code}:{engine_trade_id}",
                                      lock_until=next_trading_day(uow.today()) if resale_lock else None)
     sell.remaining_t -= quantity_t
@@ -205,6 +246,13 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
                   trading_day=trading_day, created_at=uow.now())
     uow.session.add(trade)
     return trade
+
+
+def orders_by_id(uow: UnitOfWork, order_ids: set[int]) -> dict[int, Order]:
+    """Orders by id, in one query."""
+    if not order_ids:
+        return {}
+    return {o.id: o for o in uow.session.scalars(select(Order).where(Order.id.in_(sorted(order_ids))))}
 
 
 def get_order(uow: UnitOfWork, participant_id: int, order_id: int) -> Order:
