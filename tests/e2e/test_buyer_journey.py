@@ -124,6 +124,7 @@ def test_the_order_book_updates_live(portal: Portal, new_page: Callable[[], Any]
     watcher = new_page()
     watcher.goto(f"/portal/#/book/{INSTRUMENT}")
     expect(watcher.locator(".live-state")).to_contain_text("实时")
+    expect(watcher.locator("#view")).to_contain_text("登录后即可下单")  # no order entry for the anonymous
     buyer = new_page()
     login(buyer, "buyer")
     buyer.goto(f"/portal/#/book/{INSTRUMENT}")
@@ -206,6 +207,11 @@ def test_proposals_and_auctions(portal: Portal, new_page: Callable[[], Any], log
 
 
 def test_operator_desk(portal: Portal, new_page: Callable[[], Any], login: Login, shot: Shot) -> None:
+    trader = new_page()
+    login(trader, "buyer")
+    trader.goto("/portal/#/operator/cash")
+    expect(trader.locator("#view h1")).to_contain_text("无权访问")
+    expect(trader.locator("#nav")).not_to_contain_text("运营管理")
     operator = new_page()
     login(operator, "operator")
     # Admission: the verifier's organisation is admitted to trading.
