@@ -89,6 +89,10 @@ class ClusterCoordinator:
         with self._mutex:
             if instrument_id in self._locks:
                 return True
+            if self._stopping.is_set():
+                # A monitor pass or a request racing stop() must not take a lock that nothing would release:
+                # the book would stay owned by a process that no longer serves it.
+                return False
             connection = psycopg.connect(self.dsn, autocommit=True, application_name=f"carbonx-owner-{os.getpid()}")
             got = connection.execute("SELECT pg_try_advisory_lock(%s)",
                                      (LOCK_NAMESPACE + instrument_id,)).fetchone()
@@ -135,6 +139,11 @@ class ClusterCoordinator:
             for connection in self._locks.values():
                 connection.close()
             self._locks.clear()
+        # The monitor and the stream readers wake within a second; closing Redis under a blocked read would
+        # kill the reader with a parser error instead of letting it return.
+        for thread in [self._monitor, *self._consumers.values()]:
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=TAKEOVER_INTERVAL_S + 5)
         self.redis.close()
 
     # --- routing --------------------------------------------------------------------------------------------

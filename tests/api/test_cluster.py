@@ -139,3 +139,24 @@ def test_two_processes_share_one_book_and_survive_the_owner(servers: list[Server
         report = ledger_check.check(uow)
     assert report.ok, report.problems
     print(f"takeover after kill -9: {took_over_s:.1f} s")
+
+
+def test_a_stopped_coordinator_never_takes_a_lock_again(postgres_url: str, redis_url: str) -> None:
+    """stop() racing the ownership monitor (or a late request) must not leave a book locked by a process that
+    no longer serves it: every other process would route to it and time out."""
+    from api.ownership import ClusterCoordinator
+
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    first, second = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url)
+    instrument_id = 987_654
+    try:
+        first.start(lambda *_: None, lambda: [instrument_id], lambda _: None)
+        assert first.owns(instrument_id)
+        first.stop()
+        assert not first.owns(instrument_id)  # as a request arriving after stop() would ask
+        time.sleep(1.5)  # longer than a monitor pass
+        second.start(lambda *_: None, lambda: [], lambda _: None)
+        assert second.owns(instrument_id)
+    finally:
+        first.stop()
+        second.stop()
