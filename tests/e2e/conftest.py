@@ -67,10 +67,6 @@ class Portal:
             headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
         return httpx.Client(base_url=self.url, timeout=60, headers=headers)
 
-    def has_route(self, method: str, path: str) -> bool:
-        openapi = httpx.get(f"{self.url}/openapi.json", timeout=60).json()
-        return method.lower() in openapi["paths"].get(path, {})
-
 
 def _free_port() -> int:
     with socket.socket() as probe:

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pypdfium2
 import pytest
+import zxingcpp
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Portal
@@ -22,7 +24,6 @@ Shot = Callable[[Any, str], Path]
 INSTRUMENT = "JXCI-2025"
 # A week of closing prices (fen), each within the 10 % band around the previous close.
 WEEK = [6000, 6150, 6080, 6240, 6310]
-PDF_ROUTE = "/retirements/{retirement_id}/certificate.pdf"
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +100,6 @@ def test_the_public_finds_a_retirement_by_serial_number(market_week: dict[str, A
 def test_the_certificate_pdf_downloads_and_its_qr_code_resolves(
     portal: Portal, market_week: dict[str, Any], new_page: Callable[[], Any], login: Login, shot: Shot
 ) -> None:
-    if not portal.has_route("get", PDF_ROUTE):
-        pytest.skip(f"GET {PDF_ROUTE} is not in this build yet: the certificate branch adds it, and this test "
-                    "runs once it is merged")
-    pdfium = pytest.importorskip("pypdfium2", reason="the certificate branch brings pypdfium2 to render the PDF")
-    zxing = pytest.importorskip("zxingcpp", reason="the certificate branch brings zxing-cpp to read the QR code")
     owner = new_page()
     login(owner, "owner")
     owner.goto("/portal/#/retire")
@@ -112,8 +108,8 @@ def test_the_certificate_pdf_downloads_and_its_qr_code_resolves(
         row.get_by_role("link", name="下载 PDF").click()
     data = Path(started.value.path()).read_bytes()
     assert data.startswith(b"%PDF")
-    image = pdfium.PdfDocument(io.BytesIO(data))[0].render(scale=3).to_pil()
-    [code] = zxing.read_barcodes(image)
+    image = pypdfium2.PdfDocument(io.BytesIO(data))[0].render(scale=3).to_pil()
+    [code] = zxingcpp.read_barcodes(image)
     expected = f"{portal.url}/portal/#/certificates/{market_week['id']}"
     assert code.text == expected
     public = new_page()
