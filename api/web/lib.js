@@ -483,6 +483,30 @@ export function loading() {
   return h('p', { class: 'loading muted' }, t('common.loading'));
 }
 
+/** A titled card section. */
+export function card(title, ...children) {
+  return h('section', { class: 'card' }, title ? h('h2', {}, t(title)) : null, children);
+}
+
+export function stat(label, value) {
+  return h('div', { class: 'stat' }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, t(label)));
+}
+
+/** A block that loads itself and can be reloaded after an action: block(async (reload) => element). */
+export function block(loader) {
+  const box = h('div', { class: 'block' }, loading());
+  const reload = async () => {
+    try {
+      mount(box, await loader(reload));
+    } catch (err) {
+      showProblem(box, err);
+    }
+  };
+  box.reload = reload;
+  reload();
+  return box;
+}
+
 /** Shown on a page for signed-in roles when the visitor may not use it; returns true when it was shown. */
 export function refuseUnlessRole(view, roles) {
   if (session && hasAnyRole(roles)) return false;

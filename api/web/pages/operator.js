@@ -2,36 +2,13 @@
 // withdrawals from bank confirmations, retirements to execute (Art. 21), instruments, trading sessions, and the
 // ledger and audit checks. Tabs are route arguments: #/operator/<tab>.
 import {
-  api, apiAll, badge, fmtDateTime, fmtNumber, fmtTonnes, fmtYuan, form, h, heading, loading, mount, pick,
-  refuseUnlessRole, showNotice, showProblem, table, t,
+  api, apiAll, badge, block, card, fmtDateTime, fmtNumber, fmtTonnes, fmtYuan, form, h, heading, loading, mount, pick,
+  refuseUnlessRole, showNotice, showProblem, stat, table, t,
 } from '../lib.js';
-import { certificateLinks, instrumentBadge, yuanToFen } from './trading.js';
+import { PRICE_PATTERN, certificateLinks, instrumentBadge, yuanToFen } from './trading.js';
 
 const TABS = ['admission', 'cash', 'retirements', 'instruments', 'sessions', 'ledger'];
-const PRICE_PATTERN = '\\d{1,7}(\\.\\d{1,2})?';
 
-function card(title, ...children) {
-  return h('section', { class: 'card' }, title ? h('h2', {}, t(title)) : null, children);
-}
-
-function stat(label, value) {
-  return h('div', { class: 'stat' }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, t(label)));
-}
-
-/** A block that loads itself and reloads after an action. */
-function block(loader) {
-  const box = h('div', { class: 'block' }, loading());
-  const reload = async () => {
-    try {
-      mount(box, await loader(reload));
-    } catch (err) {
-      showProblem(box, err);
-    }
-  };
-  box.reload = reload;
-  reload();
-  return box;
-}
 
 function participantOptions(participants, { admittedOnly = false } = {}) {
   return [{ value: '', label: 'operator.choose' }, ...participants

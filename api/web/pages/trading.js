@@ -2,14 +2,14 @@
 // (WebSocket), order entry, the listing board (挂牌点选), negotiated transfers (协议转让), one-sided auctions
 // (单向竞价), my orders, fills and cash, and retirement for an event (注销). Every rule stays in the API.
 import {
-  ProblemError, api, badge, fmtDateTime, fmtNumber, fmtTonnes, fmtYuan, form, go, h, hasRole, heading, loading, mount,
-  onLeave, pick, refuseUnlessRole, session, showNotice, showProblem, svg, table, t,
+  ProblemError, api, badge, block, card, fmtDateTime, fmtNumber, fmtTonnes, fmtYuan, form, go, h, hasRole, heading, loading, mount,
+  onLeave, pick, refuseUnlessRole, session, showNotice, showProblem, stat, svg, table, t,
 } from '../lib.js';
 import { messages as chartMessages, priceVolumeChart } from '../chart.js';
 
 // ---------------------------------------------------------------- helpers shared by the pages
 
-const PRICE_PATTERN = '\\d{1,7}(\\.\\d{1,2})?';
+export const PRICE_PATTERN = '\\d{1,7}(\\.\\d{1,2})?';
 
 /** "60", "60.5", "60.05" (yuan, as typed) → 6000, 6050, 6005 fen; the pattern above has checked the shape. */
 export function yuanToFen(text) {
@@ -54,28 +54,6 @@ function statusBadge(state) {
   return badge(state, `trade.status.${state}`);
 }
 
-function card(title, ...children) {
-  return h('section', { class: 'card' }, title ? h('h2', {}, t(title)) : null, children);
-}
-
-function stat(label, value) {
-  return h('div', { class: 'stat' }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, t(label)));
-}
-
-/** A block that loads itself and can be reloaded after an action: block(async (reload) => element). */
-function block(loader) {
-  const box = h('div', { class: 'block' }, loading());
-  const reload = async () => {
-    try {
-      mount(box, await loader(reload));
-    } catch (err) {
-      showProblem(box, err);
-    }
-  };
-  box.reload = reload;
-  reload();
-  return box;
-}
 
 /** Run an action from a button: disabled while it runs, its answer or problem shown in `out`. */
 function action(label, run, { out, kind = 'btn small' } = {}) {
