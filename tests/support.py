@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -148,3 +154,28 @@ def order(client: TestClient, headers: dict[str, str], **fields: Any) -> Any:
 def balances(client: TestClient, headers: dict[str, str]) -> dict[tuple[str, str], int]:
     accounts = client.get("/accounts", headers=headers).json()
     return {(b["asset"], b["bucket"]): b["amount"] for b in accounts[0]["balances"]}
+
+
+@contextmanager
+def served(app: Any, port: int, start_timeout_s: float = 60, **config: Any) -> Iterator[str]:
+    """Run `app` with uvicorn on 127.0.0.1:`port` in a thread, for tests that need a real socket (browsers,
+    concurrent clients); yields its base URL and stops it afterwards."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout_s
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

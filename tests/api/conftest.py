@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
 from registry.context import Registry
 from tests.conftest import Backend
-from tests.support import DEPOSIT_FEN, People, bearer, issue_to, make_user, seed_ledger
+from tests.support import DEPOSIT_FEN, People, bearer, free_port, issue_to, make_user, seed_ledger, served
 
 
 @pytest.fixture
@@ -43,18 +39,5 @@ def market(client: TestClient, registry: Registry) -> dict[str, Any]:
 def live_server(registry: Registry, backend: Backend, settings: Settings) -> Iterator[str]:
     settings.auto_execute_retirements = True
     app = create_app(settings, registry=registry, kv=backend.kv)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           limit_concurrency=200))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app, free_port(), start_timeout_s=20, limit_concurrency=200) as url:
+        yield url

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from api.tokens import issue_token
 from registry.context import Registry
 from registry.services import instruments, ledger_check
 from tests.conftest import Backend
-from tests.support import issue_to, make_user, seed_ledger
+from tests.support import free_port, issue_to, make_user, seed_ledger
 
 SECRET = "cluster-test-secret-0123456789abcdef0123"
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,14 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 Server = tuple[subprocess.Popen[bytes], str]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 def _start(database_url: str, redis_url: str, tmp_path: Path) -> Server:
-    port = _free_port()
+    port = free_port()
     env = os.environ | {"CARBONX_DATABASE_URL": database_url, "CARBONX_REDIS_URL": redis_url,
                         "CARBONX_JWT_SECRET": SECRET, "CARBONX_RATE_LIMIT_PER_MINUTE": "10000000",
                         "CARBONX_DATA_DIR": str(tmp_path), "CARBONX_MARKET_ALWAYS_OPEN": "true"}

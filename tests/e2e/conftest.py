@@ -12,9 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.kv import MemoryStore
@@ -33,6 +29,7 @@ from registry.database import make_engine, make_session_factory
 from registry.demo import load_demo
 from registry.documents import DocumentStore
 from tests.conftest import REQUIRE, TEST_NOW
+from tests.support import free_port, served
 
 CHROMIUM = Path(os.environ.get("CARBONX_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -68,13 +65,6 @@ class Portal:
         return httpx.Client(base_url=self.url, timeout=60, headers=headers)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def portal(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """The app on a free port with `make run`'s demo data (SQLite, in-process stand-ins, the tests' clock)."""
@@ -86,23 +76,14 @@ def portal(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     registry = Registry(engine=engine, session_factory=make_session_factory(engine), clock=clock,
                         documents=DocumentStore(workdir / "documents"))
     load_demo(registry)
-    port = _free_port()
+    port = free_port()
     settings = Settings(database_url=f"sqlite:///{path}", data_dir=workdir,  # type: ignore[arg-type]
                         jwt_secret="e2e-secret-0123456789abcdef0123456789abcdef", allow_clock_travel=True,
                         market_always_open=True, public_base_url=f"http://127.0.0.1:{port}",
                         rate_limit_per_minute=100_000, login_attempts_per_minute=1000)
     app = create_app(settings, registry=registry, kv=MemoryStore())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the portal server did not start")
-        time.sleep(0.05)
-    yield Portal(f"http://127.0.0.1:{port}", registry, clock, settings)
-    server.should_exit = True
-    thread.join(timeout=30)
+    with served(app, port) as url:
+        yield Portal(url, registry, clock, settings)
     engine.dispose()
 
 
