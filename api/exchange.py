@@ -15,8 +15,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -162,6 +163,7 @@ class InstrumentDesk:
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
         self.stale = False  # the in-memory book may differ from the database: rebuild before the next batch
         self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
+        self.id_pool: dict[str, list[int]] = {}  # keys from the sequences, shared likewise
         self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
 
@@ -265,13 +267,23 @@ class InstrumentDesk:
                             "The exchange could not complete this command; nothing was done. Retry.",
                             "交易系统未能完成该指令，未作任何变更，请重试。"))
 
+    @contextmanager
+    def _writing(self) -> Iterator[UnitOfWork]:
+        """The writer's transaction, holding the book's lock. It never flushes before its commit: every read of
+        what it has changed goes through the unit of work's own maps (orders by key, locked balances, live
+        serial blocks), so a batch of commands writes its rows in one flush of a few multi-row statements."""
+        with self.lock, self.exchange.registry.uow() as uow:
+            uow.known_ids = self.known_ids
+            uow.id_pool = self.id_pool
+            uow.session.autoflush = False
+            yield uow
+
     def _tick(self) -> None:
         """Let time pass in an idle book: expire GTD/DAY orders, listings and proposals that are due."""
         if self.stale and not self._try_rebuild():
             return
         try:
-            with self.lock, self.exchange.registry.uow() as uow:
-                uow.known_ids = self.known_ids
+            with self._writing() as uow:
                 events = self.engine.submit(AdvanceTime(self.ts_ms(uow)))
                 if events:
                     instrument = uow.session.get(Instrument, self.instrument_id)
@@ -325,31 +337,21 @@ class InstrumentDesk:
     def _process(self, batch: list[Job]) -> None:
         outcomes: list[tuple[Job, dict[str, Any] | None, BaseException | None]] = []
         try:
-            with self.lock, self.exchange.registry.uow() as uow:
-                uow.known_ids = self.known_ids
+            with self._writing() as uow:
                 self._preload(uow, batch)
                 self._follow_calendar(uow)
                 for job in batch:
                     uow.actor = job.command.principal
                     try:
                         replay = self._replay(uow, job)
-                    except DomainError as refusal:
-                        outcomes.append((job, None, refusal))
-                        continue
-                    if replay is not None:
-                        outcomes.append((job, replay, None))
-                        continue
-                    savepoint = uow.savepoint()
-                    try:
-                        result = self.handle(uow, job.command)
+                        result = replay if replay is not None else self.handle(uow, job.command)
                     except _BatchFailed:
                         raise
-                    except DomainError as refusal:
-                        savepoint.rollback()
+                    except DomainError as refusal:  # refused before anything of it was written
                         outcomes.append((job, None, refusal))
                         continue
-                    savepoint.commit()
-                    self._remember(uow, job, result)
+                    if replay is None:
+                        self._remember(uow, job, result)
                     outcomes.append((job, result, None))
                 self._save_session(uow)
                 uow.actor = None
@@ -378,13 +380,19 @@ class InstrumentDesk:
             elif answer is not None:
                 done.future.set_result(answer)
 
-    @staticmethod
-    def _preload(uow: UnitOfWork, batch: list[Job]) -> None:
-        """Read the batch's traders and the orders its client ids name, in two queries for all commands."""
+    def _preload(self, uow: UnitOfWork, batch: list[Job]) -> None:
+        """Read what the batch's commands will need (its traders, their holdings, the orders they name) in a
+        few queries for all of them."""
         traders = {job.command.principal.participant_id for job in batch if job.command.principal.participant_id}
         client_ids = {(job.command.principal.participant_id, str(job.command.params["client_order_id"]))
                       for job in batch if "client_order_id" in job.command.params}
-        trading.preload(uow, traders, client_ids)
+        order_ids = {int(job.command.params[key]) for job in batch
+                     for key in ("order_id", "listing_id", "auction_id", "proposal_id") if key in job.command.params}
+        sellers = {job.command.principal.participant_id for job in batch if job.command.params.get("side") == "sell"}
+        instrument = uow.session.get(Instrument, self.instrument_id)
+        assert instrument is not None
+        uow.memo["instrument"] = instrument
+        trading.preload(uow, instrument, traders, sellers, client_ids, order_ids)
 
     def _snapshot(self) -> dict[str, Any]:
         engine, band = self.engine, self.engine.price_band()
@@ -449,8 +457,10 @@ class InstrumentDesk:
                                            "Trading in this instrument is halted.")])
 
     def _hold(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand, *, kind: str, side: str,
-              price_fen: int, quantity_t: int, order_type: str = "LIMIT", **extra: Any) -> Order | dict[str, Any]:
-        """Record and hold for one side of a listing, pick, proposal or acceptance (or replay it)."""
+              price_fen: int, quantity_t: int, order_type: str = "LIMIT",
+              **extra: Any) -> trading.OrderPlan | dict[str, Any]:
+        """Check and plan one side of a listing, pick, proposal or acceptance with its hold (or replay it);
+        `run_engine` records it once the engine has accepted."""
         principal, body = command.principal, command.params
         earlier = trading.existing_order(uow, principal.participant_id, body["client_order_id"])
         if earlier is not None:
@@ -460,11 +470,10 @@ class InstrumentDesk:
             return order_view(earlier)
         ends = body.get("expires_at") or body.get("end_at")
         expires_at = datetime.fromisoformat(ends) if ends else None
-        order = trading.open_order(uow, principal, instrument, trading.OrderRequest(
+        return trading.plan_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=side, order_type=order_type, tif="GTC", price_fen=price_fen,
             hold_price_fen=price_fen, quantity_t=quantity_t, expires_at=expires_at,
             request_hash=command.request_hash, kind=kind, **extra), self.exchange.fee_bp, self.exchange.resale_lock)
-        return order
 
     def _post_listing(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """挂牌: post a listing at a price; its side is held like an order."""
@@ -478,16 +487,16 @@ class InstrumentDesk:
             return listing
         allowed = body.get("allowed_counterparties")
         self.run_engine(uow, instrument, PostListing(
-            self.ts_ms(uow), listing.id, str(command.principal.participant_id), Side(body["side"].upper()),
-            body["price_fen"], body["quantity_t"], body["min_pick_t"], expires_at_ms=_ms(listing.expires_at),
+            self.ts_ms(uow), listing.order.id, str(command.principal.participant_id), Side(body["side"].upper()),
+            body["price_fen"], body["quantity_t"], body["min_pick_t"], expires_at_ms=_ms(listing.order.expires_at),
             batch_id=str(body["batch_id"]) if body.get("batch_id") else None,
-            allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None))
-        return order_view(listing)
+            allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None), listing)
+        return order_view(listing.order)
 
     @staticmethod
     def _parent(uow: UnitOfWork, instrument: Instrument, order_id: int, kind: str, name_zh: str) -> Order:
         """The listing or auction a pick or bid is for, in this instrument."""
-        parent = uow.session.get(Order, order_id)
+        parent = trading.order_by_id(uow, order_id)
         if parent is None or parent.kind != kind or parent.instrument_id != instrument.id:
             raise NotFound(f"{kind.capitalize()} {order_id} not found.", f"未找到{name_zh} {order_id}。")
         return parent
@@ -503,9 +512,10 @@ class InstrumentDesk:
                           batch_id=listing.batch_id)
         if isinstance(pick, dict):
             return pick
-        self.run_engine(uow, instrument, PickListing(self.ts_ms(uow), pick.id, listing.id,
-                                                     str(command.principal.participant_id), body["quantity_t"]))
-        return order_view(pick)
+        self.run_engine(uow, instrument, PickListing(self.ts_ms(uow), pick.order.id, listing.id,
+                                                     str(command.principal.participant_id), body["quantity_t"]),
+                        pick)
+        return order_view(pick.order)
 
     def _cancel_listing(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         listing = self._open_order(uow, command)
@@ -537,13 +547,14 @@ class InstrumentDesk:
                               batch_id=body.get("batch_id"))
         if isinstance(proposal, dict):
             return proposal
-        assert proposal.expires_at is not None
+        expires_at = proposal.order.expires_at
+        assert expires_at is not None
         self.run_engine(uow, instrument, ProposeTransfer(
-            self.ts_ms(uow), proposal.id, str(command.principal.participant_id),
+            self.ts_ms(uow), proposal.order.id, str(command.principal.participant_id),
             str(body["counterparty_participant_id"]), Side(body["side"].upper()), body["price_fen"],
-            body["quantity_t"], int(proposal.expires_at.timestamp() * 1000),
-            batch_id=str(body["batch_id"]) if body.get("batch_id") else None))
-        return order_view(proposal)
+            body["quantity_t"], int(expires_at.timestamp() * 1000),
+            batch_id=str(body["batch_id"]) if body.get("batch_id") else None), proposal)
+        return order_view(proposal.order)
 
     def _open_auction(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """单向竞价: offer a lot (or ask for one) with a reserve price; sealed bids until it ends."""
@@ -554,12 +565,14 @@ class InstrumentDesk:
                              order_type=body["pricing"], batch_id=body.get("batch_id"))
         if isinstance(auction, dict):
             return auction
-        assert auction.expires_at is not None
+        ends = auction.order.expires_at
+        assert ends is not None
         self.run_engine(uow, instrument, OpenAuction(
-            self.ts_ms(uow), auction.id, str(command.principal.participant_id), Side(body["side"].upper()),
-            body["quantity_t"], body["reserve_price_fen"], int(auction.expires_at.timestamp() * 1000),
-            AuctionPricing(body["pricing"]), batch_id=str(body["batch_id"]) if body.get("batch_id") else None))
-        return order_view(auction)
+            self.ts_ms(uow), auction.order.id, str(command.principal.participant_id), Side(body["side"].upper()),
+            body["quantity_t"], body["reserve_price_fen"], int(ends.timestamp() * 1000),
+            AuctionPricing(body["pricing"]), batch_id=str(body["batch_id"]) if body.get("batch_id") else None),
+            auction)
+        return order_view(auction.order)
 
     def _bid(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """A sealed, binding bid; what it could cost (or deliver) is held until the auction closes."""
@@ -571,10 +584,10 @@ class InstrumentDesk:
                          batch_id=auction.batch_id)
         if isinstance(bid, dict):
             return bid
-        self.run_engine(uow, instrument, PlaceBid(self.ts_ms(uow), auction.id, bid.id,
+        self.run_engine(uow, instrument, PlaceBid(self.ts_ms(uow), auction.id, bid.order.id,
                                                   str(command.principal.participant_id), body["price_fen"],
-                                                  body["quantity_t"]))
-        return order_view(bid)
+                                                  body["quantity_t"]), bid)
+        return order_view(bid.order)
 
     def _cancel_auction(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         auction = self._open_order(uow, command)
@@ -583,7 +596,7 @@ class InstrumentDesk:
         return order_view(auction)
 
     def _proposal_for_counterparty(self, uow: UnitOfWork, command: DeskCommand) -> Order:
-        proposal = uow.session.get(Order, command.params["proposal_id"], with_for_update=True)
+        proposal = trading.order_by_id(uow, command.params["proposal_id"])
         me = command.principal.participant_id
         if proposal is None or proposal.kind != "proposal" or me not in (
                 proposal.participant_id, proposal.counterparty_participant_id):
@@ -602,8 +615,8 @@ class InstrumentDesk:
         if isinstance(acceptance, dict):
             return acceptance
         self.run_engine(uow, instrument, AcceptTransfer(self.ts_ms(uow), proposal.id,
-                                                        str(command.principal.participant_id)))
-        return order_view(acceptance)
+                                                        str(command.principal.participant_id)), acceptance)
+        return order_view(acceptance.order)
 
     def _close_proposal(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """Reject (the counterparty) or withdraw (the initiator): the initiator's hold is released."""
@@ -637,17 +650,17 @@ class InstrumentDesk:
                                    "无价格涨跌幅限制时，市价买单须给出保护价。")
         tif = body.get("tif") or ("IOC" if body["order_type"] == "MARKET" else "GTC")
         expires_at = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
-        order = trading.open_order(uow, principal, instrument, trading.OrderRequest(
+        plan = trading.plan_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=body["side"], order_type=body["order_type"], tif=tif,
             price_fen=body.get("price_fen"), hold_price_fen=hold_price, quantity_t=body["quantity_t"],
             expires_at=expires_at, request_hash=command.request_hash), fee_bp, self.exchange.resale_lock)
         self.run_engine(uow, instrument, PlaceOrder(
-            ts_ms=self.ts_ms(uow), order_id=order.id, account_id=str(principal.participant_id),
+            ts_ms=self.ts_ms(uow), order_id=plan.order.id, account_id=str(principal.participant_id),
             side=Side(body["side"].upper()), quantity_t=body["quantity_t"], price_fen=body.get("price_fen"),
             order_type=OrderType(body["order_type"]), tif=TimeInForce(tif),
             expires_at_ms=int(expires_at.timestamp() * 1000) if expires_at else None,
-            protection_price_fen=hold_price if body["order_type"] == "MARKET" else None))
-        return order_view(order)
+            protection_price_fen=hold_price if body["order_type"] == "MARKET" else None), plan)
+        return order_view(plan.order)
 
     def _open_order(self, uow: UnitOfWork, command: DeskCommand) -> Order:
         order = trading.get_order(uow, command.principal.participant_id, command.params["order_id"])
@@ -665,11 +678,11 @@ class InstrumentDesk:
         order = self._open_order(uow, command)
         quantity_t, price_fen = command.params.get("quantity_t"), command.params.get("price_fen")
         extra = (quantity_t - order.remaining_t) if quantity_t is not None else 0
-        trading.add_hold(uow, order, instrument, extra, price_fen if order.side == "buy" else None,
-                         self.exchange.fee_bp, self.exchange.resale_lock)
+        hold = trading.plan_extra_hold(uow, order, instrument, extra, price_fen if order.side == "buy" else None,
+                                       self.exchange.fee_bp, self.exchange.resale_lock)
         self.run_engine(uow, instrument, AmendOrder(self.ts_ms(uow), order.id,
                                                     str(command.principal.participant_id),
-                                                    quantity_t=quantity_t, price_fen=price_fen))
+                                                    quantity_t=quantity_t, price_fen=price_fen), hold)
         return order_view(order)
 
     # --- applying engine events -------------------------------------------------------------------------
@@ -682,23 +695,23 @@ class InstrumentDesk:
                                              for i in (event.buy_order_id, event.sell_order_id)})
         for event in events:
             if isinstance(event, OrderAccepted):
-                order = uow.session.get(Order, event.order_id)
+                order = trading.order_by_id(uow, event.order_id)
                 assert order is not None
                 order.priority = event.seq
             elif isinstance(event, ListingPosted):
-                listing = uow.session.get(Order, event.listing_id)
+                listing = trading.order_by_id(uow, event.listing_id)
                 assert listing is not None
                 listing.priority = event.seq
             elif isinstance(event, BidAccepted):
-                bid = uow.session.get(Order, event.bid_id)
+                bid = trading.order_by_id(uow, event.bid_id)
                 assert bid is not None
                 bid.priority = event.seq
             elif isinstance(event, BidReleased):
-                bid = uow.session.get(Order, event.bid_id)
+                bid = trading.order_by_id(uow, event.bid_id)
                 assert bid is not None
                 trading.release(uow, bid, event.released_t, fee_bp, status="cancelled", reason="NOT_ALLOCATED")
             elif isinstance(event, AuctionClosed):
-                auction = uow.session.get(Order, event.auction_id)
+                auction = trading.order_by_id(uow, event.auction_id)
                 assert auction is not None
                 trading.release(uow, auction, event.unallocated_t, fee_bp,
                                 status="cancelled" if event.reason == AuctionCloseReason.CANCELLED else "expired",
@@ -706,13 +719,13 @@ class InstrumentDesk:
                 if auction.status == "open" and auction.remaining_t == 0:
                     auction.status = "filled"
             elif isinstance(event, ListingClosed):
-                listing = uow.session.get(Order, event.listing_id)
+                listing = trading.order_by_id(uow, event.listing_id)
                 assert listing is not None
                 status = {ListingCloseReason.FILLED: "filled", ListingCloseReason.EXPIRED: "expired"}.get(
                     event.reason, "cancelled")
                 trading.release(uow, listing, event.remaining_t, fee_bp, status=status, reason=str(event.reason))
             elif isinstance(event, ProposalClosed):
-                proposal = uow.session.get(Order, event.proposal_id)
+                proposal = trading.order_by_id(uow, event.proposal_id)
                 assert proposal is not None
                 if event.status != ProposalStatus.ACCEPTED:
                     status = "expired" if event.status == ProposalStatus.EXPIRED else "cancelled"
@@ -720,7 +733,7 @@ class InstrumentDesk:
                                     reason=str(event.status))
             elif isinstance(event, Trade):
                 if event.mode == TradeMode.NEGOTIATED:
-                    proposal = uow.session.get(Order, event.buy_order_id)
+                    proposal = trading.order_by_id(uow, event.buy_order_id)
                     assert proposal is not None
                     acceptance = trading.acceptance_of(uow, proposal.id)
                     buy, sell = (proposal, acceptance) if proposal.side == "buy" else (acceptance, proposal)
@@ -734,16 +747,16 @@ class InstrumentDesk:
                                resale_lock=self.exchange.resale_lock)
                 metrics.SETTLEMENT_SECONDS.observe(time.perf_counter() - settling)
             elif isinstance(event, OrderCancelled):
-                order = uow.session.get(Order, event.order_id)
+                order = trading.order_by_id(uow, event.order_id)
                 assert order is not None
                 trading.release(uow, order, event.cancelled_t, fee_bp, status="cancelled",
                                 reason=str(event.reason))
             elif isinstance(event, OrderExpired):
-                order = uow.session.get(Order, event.order_id)
+                order = trading.order_by_id(uow, event.order_id)
                 assert order is not None
                 trading.release(uow, order, event.expired_t, fee_bp, status="expired", reason="expired")
             elif isinstance(event, OrderAmended):
-                order = uow.session.get(Order, event.order_id)
+                order = trading.order_by_id(uow, event.order_id)
                 assert order is not None
                 if not event.priority_kept:
                     order.priority = event.seq
@@ -755,9 +768,11 @@ class InstrumentDesk:
                 trading.release(uow, order, max(cut, 0), fee_bp)
                 order.quantity_t = order.filled_t + order.remaining_t
 
-    def run_engine(self, uow: UnitOfWork, instrument: Instrument, command: Any) -> list[Event]:
-        """Submit to the engine; a rejection refuses the command (its holds roll back with the savepoint);
-        any failure after the engine changed fails the batch."""
+    def run_engine(self, uow: UnitOfWork, instrument: Instrument, command: Any,
+                   planned: trading.OrderPlan | trading.ExtraHold | None = None) -> list[Event]:
+        """Submit to the engine. A rejection refuses the command, and nothing of it has been written: the
+        order and holds it `planned` were only checked so far. Once the engine has accepted, they are
+        recorded and the events applied; any failure from here on fails the batch (the book has changed)."""
         events = self.engine.submit(command)
         if len(events) == 1 and isinstance(events[0], Rejected):
             reason = str(events[0].reason)
@@ -765,8 +780,11 @@ class InstrumentDesk:
                                 [Violation(reason, "Art. 20", None, f"撮合引擎拒绝：{reason}",
                                            f"refused by the matching engine: {reason}")])
         try:
+            if isinstance(planned, trading.OrderPlan):
+                trading.record_order(uow, planned)
+            elif planned is not None:
+                trading.add_hold(uow, planned)
             self.apply(uow, instrument, events)
-            uow.session.flush()
         except Exception as exc:
             raise _BatchFailed(str(exc)) from exc
         self.published.extend(events)

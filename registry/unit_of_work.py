@@ -6,14 +6,14 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from registry.audit import GENESIS_HASH, entry_hash, jsonable
 from registry.clock import Clock, business_date
 from registry.errors import StateConflict
-from registry.orm import AuditEntry, Balance
+from registry.orm import AuditEntry, Balance, Base
 from registry.principals import Principal
 
 # Any constant key works; it only has to be the same for every writer of the audit chain.
@@ -32,6 +32,8 @@ class UnitOfWork:
         self.committed = False
         # Balance rows this transaction holds locked (SELECT … FOR UPDATE): locked once, they stay current.
         self.locked: dict[tuple[int, str, str], Balance] = {}
+        # (account, asset) pairs whose every balance row is in `locked`: a row missing there does not exist.
+        self.balances_known: set[tuple[int, str]] = set()
         # Answers that cannot change during this transaction (an instrument's batches, an order by its
         # client id), so that a batch of commands reads each of them once.
         self.memo: dict[Any, Any] = {}
@@ -39,7 +41,15 @@ class UnitOfWork:
         # instrument's writer passes its own dict so they are read once, not once per transaction, and empties
         # it when a transaction fails (an id it learnt there may belong to a row that was rolled back).
         self.known_ids: dict[Any, int] = {}
-        self._fresh_ids: dict[str, list[int]] = {}
+        # PostgreSQL keys taken from a sequence and not used yet (see next_id); a long-lived caller passes its
+        # own dict, since a key the sequence handed out stays unused for good even if a transaction rolls back.
+        self.id_pool: dict[str, list[int]] = {}
+        self._last_ids: dict[str, int] = {}  # SQLite: the last key handed out per table in this transaction
+        # The live serial blocks per (account, bucket, batch) this transaction has locked and read, kept
+        # current by every movement it makes (registry.services.holdings), so a batch of movements reads
+        # each holding once and never needs a flush to see its own changes.
+        self.live_blocks: dict[tuple[int, str, int], list[Any]] = {}
+        self.blocks_loaded: set[tuple[int, str, int]] = set()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -57,24 +67,26 @@ class UnitOfWork:
         """The instant of this use case: every row it writes carries the same time."""
         return self._now
 
-    def next_id(self, table: str) -> int | None:
-        """A new primary key for `table` from its PostgreSQL sequence, so a row can be referred to before
-        it is written and many rows go out in one flush instead of one flush each. The keys are taken
-        ID_BLOCK at a time (a sequence never hands a key out twice, even when a transaction rolls back).
-        None on SQLite: there the row is flushed to learn its key."""
+    def next_id(self, table: str) -> int:
+        """A new primary key for `table`, so a row can be referred to before it is written and many rows go
+        out in one flush instead of one flush each. PostgreSQL: from the table's sequence, ID_BLOCK keys at a
+        time (a sequence never hands a key out twice, even when a transaction rolls back). SQLite: one past
+        the largest key, counting on in this transaction (which holds the database's only write lock; every
+        row of a table that takes keys this way must take them here)."""
         if self.session.get_bind().dialect.name != "postgresql":
-            return None
-        pool = self._fresh_ids.setdefault(table, [])
+            last = self._last_ids.get(table)
+            if last is None:
+                key = Base.metadata.tables[table].c.id
+                last = self.session.scalar(select(func.coalesce(func.max(key), 0))) or 0
+            self._last_ids[table] = last + 1
+            return last + 1
+        pool = self.id_pool.setdefault(table, [])
         if not pool:
             pool.extend(self.session.scalars(
                 text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
                 {"t": table, "n": ID_BLOCK}))
             pool.reverse()
         return pool.pop()
-
-    def savepoint(self) -> Savepoint:
-        """A nested transaction: rolling it back also forgets the locks and answers it gave."""
-        return Savepoint(self)
 
     def today(self) -> date:
         return business_date(self.clock)
@@ -123,25 +135,3 @@ class UnitOfWork:
             prev = digest
         self._pending_audit.clear()
         self.session.flush()
-
-
-class Savepoint:
-    """A nested transaction of a unit of work. PostgreSQL releases the row locks taken inside a savepoint
-    that is rolled back, and the rows written inside it are gone: so the unit of work forgets them too."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self._locked = dict(uow.locked)
-        self._memo = dict(uow.memo)
-        self._known = set(uow.known_ids)
-        self._transaction: SessionTransaction = uow.session.begin_nested()
-
-    def commit(self) -> None:
-        self._transaction.commit()
-
-    def rollback(self) -> None:
-        self._transaction.rollback()
-        self._uow.locked = self._locked
-        self._uow.memo = self._memo
-        for key in set(self._uow.known_ids) - self._known:  # the caller's dict: forget in place
-            del self._uow.known_ids[key]

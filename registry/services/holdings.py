@@ -21,9 +21,6 @@ from registry.unit_of_work import UnitOfWork
 ISSUANCE_ACCOUNT = "JX-ISSUANCE"
 BANK_ACCOUNT = "JX-BANK"
 FEE_ACCOUNT = "JX-FEE"
-# Source accounts stand for the outside world (credits not yet issued, money at the settlement bank):
-# movements out of them are what brings value in, so they alone may go negative.
-SOURCE_KINDS = ("issuance", "cash")
 
 
 def _system_account(uow: UnitOfWork, code: str, kind: str, label: str) -> Account:
@@ -61,6 +58,13 @@ def _known_id(uow: UnitOfWork, code: str, account: Callable[[], Account]) -> int
     if found is None:
         found = uow.known_ids[code] = account().id
     return found
+
+
+def source_account_ids(uow: UnitOfWork) -> set[int]:
+    """The source accounts: they stand for the outside world (credits not yet issued, money at the settlement
+    bank); movements out of them are what brings value in, so their balances alone may go negative."""
+    return {_known_id(uow, ISSUANCE_ACCOUNT, lambda: issuance_account(uow)),
+            _known_id(uow, BANK_ACCOUNT, lambda: bank_account(uow))}
 
 
 def main_account(uow: UnitOfWork, participant_id: int) -> Account:
@@ -105,7 +109,7 @@ def own_account(uow: UnitOfWork, participant_id: int, account_id: int) -> Accoun
 def _ensure_balance_rows(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> None:
     if not keys:
         return
-    negative = set(uow.session.scalars(select(Account.id).where(Account.kind.in_(SOURCE_KINDS))))
+    negative = source_account_ids(uow)
     rows = [{"account_id": a, "asset": s, "bucket": b, "amount": 0, "may_go_negative": a in negative}
             for a, s, b in sorted(keys)]
     dialect = uow.session.get_bind().dialect.name
@@ -129,39 +133,81 @@ def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tupl
     instead of deadlocking. Rows seen for the first time are created, then locked with the rest (only two
     transactions creating the same new row at once can still deadlock; PostgreSQL detects it and the loser
     is answered 409, to retry). A row this transaction already locked is not read again: the lock keeps it
-    current."""
+    current; nor is one `lock_accounts` found missing."""
     missing = keys - uow.locked.keys()
     if missing:
-        found = _lock(uow, missing)
+        absent = {key for key in missing if key[:2] in uow.balances_known}
+        found = _lock(uow, missing - absent) if missing - absent else {}
         if len(found) < len(missing):
             _ensure_balance_rows(uow, missing - set(found))
-            found = _lock(uow, missing)
+            found.update(_lock(uow, missing - set(found)))
         uow.locked.update(found)
     return {key: uow.locked[key] for key in keys}
 
 
-def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = "", memo: str = "") -> JournalEntry:
-    """One journal entry: its legs must balance per asset; no balance but the source may go negative."""
+def lock_accounts(uow: UnitOfWork, account_ids: set[int], assets: set[str]) -> None:
+    """Lock every balance row these accounts have in these assets, in one query, so that a batch of movements
+    over them reads none again; a row they lack is then known not to exist (its amount is zero)."""
+    pairs = {(a, s) for a in account_ids for s in assets} - uow.balances_known
+    if not pairs:
+        return
+    query = select(Balance).where(Balance.account_id.in_(sorted({a for a, _ in pairs})),
+                                  Balance.asset.in_(sorted(assets)))
+    held = sorted(key for key in uow.locked if key[:2] in pairs)
+    if held:  # locked before and maybe changed since: not read again
+        query = query.where(tuple_(Balance.account_id, Balance.asset, Balance.bucket).not_in(held))
+    for row in uow.session.scalars(query.order_by(Balance.account_id, Balance.asset, Balance.bucket)
+                                   .with_for_update().execution_options(populate_existing=True)):
+        if (row.account_id, row.asset) in pairs:
+            uow.locked[(row.account_id, row.asset, row.bucket)] = row
+    uow.balances_known |= pairs
+
+
+def _held_assets(uow: UnitOfWork, account_id: int, bucket: str, assets: set[str]) -> set[str]:
+    """Which of these assets the account holds something of in the bucket; those rows are locked."""
+    unknown = sorted(a for a in assets
+                     if (account_id, a, bucket) not in uow.locked and (account_id, a) not in uow.balances_known)
+    if unknown:
+        for row in uow.session.scalars(
+                select(Balance).where(Balance.account_id == account_id, Balance.bucket == bucket,
+                                      Balance.asset.in_(unknown), Balance.amount > 0)
+                .order_by(Balance.asset).with_for_update().execution_options(populate_existing=True)):
+            uow.locked[(row.account_id, row.asset, row.bucket)] = row
+    return {a for a in assets if (k := (account_id, a, bucket)) in uow.locked and uow.locked[k].amount > 0}
+
+
+def _change(kind: str, legs: Sequence[Leg]) -> dict[tuple[int, str, str], int]:
     off = ledger.unbalanced(legs)
     if off:
         raise ValueError(f"unbalanced journal entry {kind}: {off}")  # a programming error, never user input
     change: dict[tuple[int, str, str], int] = defaultdict(int)
     for leg in legs:
         change[(leg.account_id, leg.asset, leg.bucket)] += leg.amount
+    return change
+
+
+def check(uow: UnitOfWork, kind: str, legs: Sequence[Leg]) -> None:
+    """Refuse legs that would take a balance below zero (only the source may go negative), writing nothing:
+    what `post` checks, for a caller that must know before it commits to anything else."""
+    change = _change(kind, legs)
     balances = lock_balances(uow, set(change))
-    # Refuse before writing anything, so a refused movement leaves no trace even without a savepoint.
     for (account_id, asset, bucket), amount in change.items():
         balance = balances[(account_id, asset, bucket)]
         if balance.amount + amount < 0 and not balance.may_go_negative:
             short = -(balance.amount + amount)
             raise StateConflict(f"Not enough {bucket} {asset} in account {account_id}: short by {short}.",
                                 f"账户 {account_id} 的 {asset}（{bucket}）不足，差 {short}。")
-    entry = JournalEntry(kind=kind, reference=reference[:80], memo=memo[:500],
+
+
+def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = "", memo: str = "") -> JournalEntry:
+    """One journal entry: its legs must balance per asset; no balance but the source may go negative. It is
+    refused before anything is written, and written by the transaction's next flush (its key is known now)."""
+    check(uow, kind, legs)
+    entry = JournalEntry(id=uow.next_id("journal_entries"), kind=kind, reference=reference[:80], memo=memo[:500],
                          actor_user_id=uow.actor.user_id if uow.actor else None, created_at=uow.now())
     uow.session.add(entry)
-    uow.session.flush()
-    for key, amount in change.items():
-        balances[key].amount += amount
+    for key, amount in _change(kind, legs).items():
+        uow.locked[key].amount += amount
     uow.session.add_all([Posting(entry_id=entry.id, account_id=leg.account_id, asset=leg.asset, bucket=leg.bucket,
                                  amount=leg.amount) for leg in legs])
     return entry
@@ -177,32 +223,74 @@ class Moved:
         return serials.total(self.blocks)
 
 
-def _live_blocks(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence[int] | None) -> list[SerialBlock]:
-    query = select(SerialBlock).where(SerialBlock.account_id == account_id, SerialBlock.bucket == bucket,
-                                      SerialBlock.live.is_(True))
-    if batch_ids is not None:
-        query = query.where(SerialBlock.batch_id.in_(batch_ids))
-    return list(uow.session.scalars(query.order_by(SerialBlock.serial_start).with_for_update()))
+@dataclass(frozen=True, slots=True)
+class CreditMove:
+    """A movement of credits worked out and checked but not yet written (see plan_credits)."""
+
+    source: tuple[int, str]
+    target: tuple[int, str]
+    rows: list[SerialBlock]  # the source's usable live blocks it looked at
+    touched: list[serials.Block]  # the blocks it ends
+    moving: list[serials.Block]  # the pieces that go to the target
+    leftovers: list[serials.Block]  # the pieces of the ended blocks that stay
+    lock_until: date | None
+
+    @property
+    def quantity(self) -> int:
+        return serials.total(self.moving)
 
 
-def move_credits(
+def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch_ids: Sequence[int]) -> None:
+    """Read and lock the live blocks of these accounts, buckets and batches in one query, unless this
+    transaction has them already; from then on `uow.live_blocks` holds them, kept current by
+    `_record_blocks`, so a movement sees the earlier ones of its transaction without a flush."""
+    keys = {(a, b, batch) for a in account_ids for b in buckets for batch in batch_ids} - uow.blocks_loaded
+    if not keys:
+        return
+    rows = uow.session.scalars(select(SerialBlock).where(
+        SerialBlock.account_id.in_(sorted({k[0] for k in keys})), SerialBlock.bucket.in_(sorted({k[1] for k in keys})),
+        SerialBlock.batch_id.in_(sorted({k[2] for k in keys})), SerialBlock.live.is_(True))
+        .order_by(SerialBlock.serial_start).with_for_update())
+    for row in rows:
+        key = (row.account_id, row.bucket, row.batch_id)
+        if key in keys:
+            known = uow.live_blocks.setdefault(key, [])
+            if not any(row is k for k in known):  # a piece this transaction made, flushed by that query
+                known.append(row)
+    uow.blocks_loaded |= keys
+
+
+def _live_blocks(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence[int]) -> list[SerialBlock]:
+    """The live blocks of an account and bucket in these batches, in serial order (see load_blocks)."""
+    load_blocks(uow, {account_id}, {bucket}, batch_ids)
+    return sorted((row for b in batch_ids for row in uow.live_blocks.get((account_id, bucket, b), ())),
+                  key=lambda row: row.serial_start)
+
+
+def _record_blocks(uow: UnitOfWork, ended: list[SerialBlock], made: list[SerialBlock]) -> None:
+    for row in ended:
+        uow.live_blocks[(row.account_id, row.bucket, row.batch_id)].remove(row)
+    for row in made:
+        uow.live_blocks.setdefault((row.account_id, row.bucket, row.batch_id), []).append(row)
+    uow.session.add_all(made)
+
+
+def plan_credits(
     uow: UnitOfWork,
-    kind: str,
     *,
     source: tuple[int, str],
     target: tuple[int, str],
     quantity: int | None = None,
     batch_ids: Sequence[int] | None = None,
     ranges: Sequence[serials.Block] | None = None,
-    reference: str = "",
-    memo: str = "",
     sellable_on: date | None = None,
     lock_until: date | None = None,
-) -> Moved:
-    """Move credits with their serial blocks: `quantity` tonnes taking the lowest serials first (optionally
-    only from some batches), or exactly the given `ranges`. One journal entry, balances and blocks together.
-    `sellable_on` leaves out credits still under the resale lock on that date; `lock_until` puts the moved
-    credits under it (a trade's delivery); otherwise every piece keeps the lock of the block it came from."""
+) -> CreditMove:
+    """Work out a movement of credits and refuse it if the source is short, writing nothing (the rows it
+    reads stay locked): `quantity` tonnes taking the lowest serials first (optionally only from some
+    batches), or exactly the given `ranges`. `sellable_on` leaves out credits still under the resale lock on
+    that date; `lock_until` puts the moved credits under it (a trade's delivery); otherwise every piece keeps
+    the lock of the block it came from."""
     if (quantity is None) == (ranges is None):
         raise ValueError("give either a quantity or exact ranges")
     account_id, bucket = source
@@ -210,11 +298,7 @@ def move_credits(
         # Exact ranges name their batches: no need to ask which the account holds.
         assets = {ledger.credit_asset(b.batch_id) for b in ranges}
     elif batch_ids is not None:
-        # Lock the rows of every batch allowed (one query) and keep those that hold something.
-        candidates = {ledger.credit_asset(b) for b in batch_ids}
-        locked = lock_balances(uow, {(account_id, a, bucket) for a in candidates}
-                               | {(target[0], a, target[1]) for a in candidates})
-        assets = {a for a in candidates if locked[(account_id, a, bucket)].amount > 0}
+        assets = _held_assets(uow, account_id, bucket, {ledger.credit_asset(b) for b in batch_ids})
     else:
         assets_query = select(Balance.asset).where(Balance.account_id == account_id, Balance.bucket == bucket,
                                                    Balance.asset.like("CREDIT:%"), Balance.amount > 0)
@@ -243,32 +327,48 @@ def move_credits(
         lock_zh = f"（另有 {locked_t} 吨新买入的减排量处于转售限制期）" if locked_t else ""
         raise StateConflict(f"Not enough {bucket} credits: {available} t usable, {asked} t asked{lock_en}.",
                             f"可用减排量不足：可用 {available} 吨，申请 {asked} 吨{lock_zh}。") from exc
+    return CreditMove(source, target, rows, touched, moving, leftovers, lock_until)
+
+
+def apply_credits(uow: UnitOfWork, kind: str, plan: CreditMove, *, reference: str = "", memo: str = "") -> Moved:
+    """Write a planned movement: one journal entry, its balances and serial blocks together."""
+    source, target = plan.source, plan.target
     per_batch: dict[int, int] = defaultdict(int)
-    for block in moving:
+    for block in plan.moving:
         per_batch[block.batch_id] += block.quantity
     legs = [leg for batch_id, qty in sorted(per_batch.items())
             for leg in ledger.move(ledger.credit_asset(batch_id), qty, source, target)]
     entry = post(uow, kind, legs, reference=reference, memo=memo)
-    by_range = {(r.serial_start, r.serial_end): r for r in rows}
-    for block in touched:
-        row = by_range[(block.start, block.end)]
+    by_range = {(r.serial_start, r.serial_end): r for r in plan.rows}
+    ended = [by_range[(block.start, block.end)] for block in plan.touched]
+    for row in ended:
         row.live = False
         row.ended_entry_id = entry.id
-    # No flush here: one flush writes a table's UPDATEs before its INSERTs, so the old blocks end before their
-    # pieces appear (the exclusion constraint); the next flush or query of the transaction writes them all.
+    # One flush writes a table's UPDATEs before its INSERTs, so the old blocks end before their pieces appear
+    # (the exclusion constraint).
+
     def lock_of(piece: serials.Block) -> date | None:
-        return next(r.sellable_from for r in rows
+        return next(r.sellable_from for r in plan.rows
                     if r.batch_id == piece.batch_id and r.serial_start <= piece.start <= r.serial_end)
 
-    for piece in moving:
-        uow.session.add(SerialBlock(batch_id=piece.batch_id, serial_start=piece.start, serial_end=piece.end,
-                                    account_id=target[0], bucket=target[1], live=True, created_entry_id=entry.id,
-                                    sellable_from=lock_until or lock_of(piece)))
-    for piece in leftovers:
-        uow.session.add(SerialBlock(batch_id=piece.batch_id, serial_start=piece.start, serial_end=piece.end,
-                                    account_id=account_id, bucket=bucket, live=True, created_entry_id=entry.id,
-                                    sellable_from=lock_of(piece)))
-    return Moved(entry, moving)
+    made = [SerialBlock(batch_id=piece.batch_id, serial_start=piece.start, serial_end=piece.end,
+                        account_id=holder[0], bucket=holder[1], live=True, created_entry_id=entry.id,
+                        sellable_from=lock)
+            for pieces, holder, lock_for in ((plan.moving, target, plan.lock_until), (plan.leftovers, source, None))
+            for piece in pieces
+            for lock in [lock_for or lock_of(piece)]]
+    _record_blocks(uow, ended, made)
+    return Moved(entry, plan.moving)
+
+
+def move_credits(uow: UnitOfWork, kind: str, *, source: tuple[int, str], target: tuple[int, str],
+                 quantity: int | None = None, batch_ids: Sequence[int] | None = None,
+                 ranges: Sequence[serials.Block] | None = None, reference: str = "", memo: str = "",
+                 sellable_on: date | None = None, lock_until: date | None = None) -> Moved:
+    """Move credits with their serial blocks at once: `plan_credits` then `apply_credits`."""
+    plan = plan_credits(uow, source=source, target=target, quantity=quantity, batch_ids=batch_ids, ranges=ranges,
+                        sellable_on=sellable_on, lock_until=lock_until)
+    return apply_credits(uow, kind, plan, reference=reference, memo=memo)
 
 
 def holdings(uow: UnitOfWork, account_ids: Sequence[int]) -> list[SerialBlock]:

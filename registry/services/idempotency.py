@@ -20,7 +20,7 @@ def replay(uow: UnitOfWork, user_id: int, key: str | None, digest: str) -> dict[
     """The stored answer for this user's key; a reuse of the key with another request is refused (422)."""
     if key is None:
         return None
-    stored = uow.session.get(IdempotencyKey, (user_id, key))
+    stored = uow.memo.get(("idempotency", user_id, key)) or uow.session.get(IdempotencyKey, (user_id, key))
     if stored is None:
         return None
     if stored.request_hash != digest:
@@ -31,5 +31,6 @@ def replay(uow: UnitOfWork, user_id: int, key: str | None, digest: str) -> dict[
 def remember(uow: UnitOfWork, user_id: int, key: str | None, digest: str, answer: dict[str, Any]) -> None:
     """Keep the answer with the effect (call before commit)."""
     if key is not None:
-        uow.session.add(IdempotencyKey(user_id=user_id, key=key, request_hash=digest, status_code=201,
-                                       response=answer, created_at=uow.now()))
+        stored = uow.memo[("idempotency", user_id, key)] = IdempotencyKey(
+            user_id=user_id, key=key, request_hash=digest, status_code=201, response=answer, created_at=uow.now())
+        uow.session.add(stored)

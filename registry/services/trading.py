@@ -58,19 +58,31 @@ def existing_order(uow: UnitOfWork, participant_id: int, client_order_id: str) -
                                                   Order.client_order_id == client_order_id))
 
 
-def preload(uow: UnitOfWork, participant_ids: set[int], client_order_ids: set[tuple[int, str]]) -> None:
-    """Read what a batch of commands will ask for in two queries instead of one each: the participants
-    (into the session) and which (participant, client_order_id) pairs already name an order."""
+def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], seller_ids: set[int],
+            client_order_ids: set[tuple[int, str]], order_ids: set[int]) -> None:
+    """Read what a batch of commands will ask for in a few queries instead of several each: the participants
+    (into the session), which (participant, client_order_id) pairs already name an order, the orders named by
+    key, and — locked — the participants' balances in cash and in the instrument's batches and the sellers'
+    available serial blocks there. The resting orders a command trades against are read as it trades."""
     if participant_ids:
         # Held in the memo: the session forgets rows nothing refers to.
         uow.memo["participants"] = list(uow.session.scalars(
             select(Participant).where(Participant.id.in_(sorted(participant_ids)))))
+        accounts = {p: holdings.main_account_id(uow, p) for p in sorted(participant_ids)}
+        batch_ids = instrument_batch_ids(uow, instrument)
+        holdings.lock_accounts(uow, set(accounts.values()), {ledger.CASH} | {ledger.credit_asset(b) for b in batch_ids})
+        for seller in sorted(seller_ids & accounts.keys()):
+            account_id = accounts[seller]
+            held = [b for b in batch_ids if (balance := uow.locked.get(
+                (account_id, ledger.credit_asset(b), ledger.AVAILABLE))) is not None and balance.amount > 0]
+            holdings.load_blocks(uow, {account_id}, {ledger.AVAILABLE}, held)
     if client_order_ids:
         for pair in client_order_ids:
             uow.memo[("order", *pair)] = None
         for order in uow.session.scalars(select(Order).where(
                 tuple_(Order.participant_id, Order.client_order_id).in_(sorted(client_order_ids)))):
             uow.memo[("order", order.participant_id, order.client_order_id)] = order
+    orders_by_id(uow, order_ids)
 
 
 def instrument_batch_ids(uow: UnitOfWork, instrument: Instrument) -> list[int]:
@@ -87,9 +99,19 @@ def next_trading_day(day: date) -> date:
     return official_calendar().next_trading_day(day)
 
 
-def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, request: OrderRequest,
-               fee_bp: int, resale_lock: bool = True) -> Order:
-    """Check the trader, take the holds and record the order (not yet in the book)."""
+@dataclass(frozen=True, slots=True)
+class OrderPlan:
+    """An order checked and its holds worked out, nothing written yet (see plan_order)."""
+
+    order: Order
+    credits: holdings.CreditMove | None  # a sell's serial ranges to hold
+    cash_legs: list[ledger.Leg]  # a buy's cash (plus fee) to hold
+
+
+def plan_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, request: OrderRequest,
+               fee_bp: int, resale_lock: bool = True) -> OrderPlan:
+    """Check the trader and what the order must hold, and refuse it if they fall short, writing nothing: the
+    caller lets the matching engine accept the order before `record_order` writes it with its holds."""
     participant = uow.session.get(Participant, principal.participant_id)
     assert participant is not None
     problems = instruments.trading_violations(participant)
@@ -118,27 +140,50 @@ def open_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
                   updated_at=uow.now(), kind=request.kind, parent_order_id=request.parent_order_id,
                   counterparty_participant_id=request.counterparty_participant_id, min_pick_t=request.min_pick_t,
                   batch_id=request.batch_id, allowed_counterparties=request.allowed_counterparties)
-    uow.session.add(order)
-    if order.id is None:
-        uow.session.flush()
-    # Otherwise (PostgreSQL) the row is written by a later flush, with its holds and its place in the book in
-    # the same INSERT. Trades name their orders by key and are written after them in that flush because
-    # Trade declares its relationships to Order (registry/orm.py).
-    uow.memo[("order", order.participant_id, order.client_order_id)] = order
     if request.side == "sell":
         if request.batch_id is not None:
             batch_ids = [request.batch_id]
         if not batch_ids:
             raise RuleViolation([], "This instrument has no batches to sell yet.", "该交易品种尚无可售批次。")
-        moved = holdings.move_credits(uow, "order_hold", source=(account_id, ledger.AVAILABLE),
-                                      target=(account_id, ledger.HELD), quantity=request.quantity_t,
-                                      batch_ids=batch_ids, reference=f"order:{order.id}",
-                                      sellable_on=uow.today() if resale_lock else None)
+        credits = holdings.plan_credits(uow, source=(account_id, ledger.AVAILABLE),
+                                        target=(account_id, ledger.HELD), quantity=request.quantity_t,
+                                        batch_ids=batch_ids, sellable_on=uow.today() if resale_lock else None)
+        return OrderPlan(order, credits, [])
+    legs = ledger.move(ledger.CASH, cash_held, (account_id, ledger.AVAILABLE), (account_id, ledger.HELD))
+    holdings.check(uow, "order_hold", legs)
+    return OrderPlan(order, None, legs)
+
+
+def record_order(uow: UnitOfWork, plan: OrderPlan) -> Order:
+    """Write a planned order and take its holds (the rows are written by the transaction's next flush, the
+    order with its holds and its place in the book in one INSERT; trades name their orders by key and come
+    after them in that flush because Trade declares its relationships to Order, registry/orm.py)."""
+    order = plan.order
+    uow.session.add(order)
+    remember_order(uow, order)
+    uow.memo[("order", order.participant_id, order.client_order_id)] = order
+    if plan.credits is not None:
+        moved = holdings.apply_credits(uow, "order_hold", plan.credits, reference=f"order:{order.id}")
         order.held_blocks = [[b.batch_id, b.start, b.end] for b in moved.blocks]
     else:
-        holdings.post(uow, "order_hold", ledger.move(ledger.CASH, cash_held, (account_id, ledger.AVAILABLE),
-                                                      (account_id, ledger.HELD)), reference=f"order:{order.id}")
+        holdings.post(uow, "order_hold", plan.cash_legs, reference=f"order:{order.id}")
     return order
+
+
+def remember_order(uow: UnitOfWork, order: Order) -> None:
+    """Keep an order this transaction wrote or read where `order_by_id` finds it (a new one is not in the
+    database until the next flush)."""
+    uow.memo[("order_id", order.id)] = order
+
+
+def order_by_id(uow: UnitOfWork, order_id: int) -> Order | None:
+    """An order by key, including one this transaction made and has not flushed yet."""
+    found: Order | None = uow.memo.get(("order_id", order_id))
+    if found is None:
+        found = uow.session.get(Order, order_id)
+        if found is not None:
+            remember_order(uow, found)
+    return found
 
 
 def _held(order: Order) -> list[serials.Block]:
@@ -177,27 +222,48 @@ def release(uow: UnitOfWork, order: Order, quantity_t: int, fee_bp: int, status:
     order.updated_at = uow.now()
 
 
-def add_hold(uow: UnitOfWork, order: Order, instrument: Instrument, extra_t: int, new_hold_price_fen: int | None,
-             fee_bp: int, resale_lock: bool = True) -> None:
-    """Hold more for an amended order (a raise, or a buy at a higher price) before the engine sees it."""
+@dataclass(frozen=True, slots=True)
+class ExtraHold:
+    """What an amended order must hold beyond what it holds (see plan_extra_hold)."""
+
+    order: Order
+    credits: holdings.CreditMove | None
+    cash_legs: list[ledger.Leg]
+    hold_price_fen: int | None
+
+
+def plan_extra_hold(uow: UnitOfWork, order: Order, instrument: Instrument, extra_t: int,
+                    new_hold_price_fen: int | None, fee_bp: int, resale_lock: bool = True) -> ExtraHold:
+    """Work out and check what an amendment (a raise, or a buy at a higher price) must hold more, writing
+    nothing, so the engine can refuse the amendment before anything is written."""
+    credits, cash_legs, hold_price = None, [], None
     if order.side == "sell" and extra_t > 0:
-        moved = holdings.move_credits(uow, "order_hold", source=(order.account_id, ledger.AVAILABLE),
-                                      target=(order.account_id, ledger.HELD), quantity=extra_t,
-                                      batch_ids=[order.batch_id] if order.batch_id else instrument_batch_ids(
-                                          uow, instrument), reference=f"order:{order.id}",
-                                      sellable_on=uow.today() if resale_lock else None)
-        order.held_blocks = [[b.batch_id, b.start, b.end] for b in sorted(_held(order) + moved.blocks)]
+        credits = holdings.plan_credits(uow, source=(order.account_id, ledger.AVAILABLE),
+                                        target=(order.account_id, ledger.HELD), quantity=extra_t,
+                                        batch_ids=[order.batch_id] if order.batch_id else instrument_batch_ids(
+                                            uow, instrument), sellable_on=uow.today() if resale_lock else None)
     if order.side == "buy":
         hold_price = new_hold_price_fen or order.hold_price_fen
         assert hold_price is not None
         needed = cash_needed(order.remaining_t + max(extra_t, 0), hold_price, fee_bp)
         if needed > order.cash_held_fen:
-            holdings.post(uow, "order_hold", ledger.move(ledger.CASH, needed - order.cash_held_fen,
-                                                          (order.account_id, ledger.AVAILABLE),
-                                                          (order.account_id, ledger.HELD)),
-                          reference=f"order:{order.id}")
-            order.cash_held_fen = needed
-        order.hold_price_fen = hold_price
+            cash_legs = ledger.move(ledger.CASH, needed - order.cash_held_fen, (order.account_id, ledger.AVAILABLE),
+                                    (order.account_id, ledger.HELD))
+            holdings.check(uow, "order_hold", cash_legs)
+    return ExtraHold(order, credits, cash_legs, hold_price)
+
+
+def add_hold(uow: UnitOfWork, hold: ExtraHold) -> None:
+    """Take a planned extra hold."""
+    order = hold.order
+    if hold.credits is not None:
+        moved = holdings.apply_credits(uow, "order_hold", hold.credits, reference=f"order:{order.id}")
+        order.held_blocks = [[b.batch_id, b.start, b.end] for b in sorted(_held(order) + moved.blocks)]
+    if hold.cash_legs:
+        holdings.post(uow, "order_hold", hold.cash_legs, reference=f"order:{order.id}")
+        order.cash_held_fen += hold.cash_legs[1].amount
+    if hold.hold_price_fen is not None:
+        order.hold_price_fen = hold.hold_price_fen
 
 
 def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mode: str, price_fen: int,
@@ -249,14 +315,18 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
 
 
 def orders_by_id(uow: UnitOfWork, order_ids: set[int]) -> dict[int, Order]:
-    """Orders by id, in one query."""
-    if not order_ids:
-        return {}
-    return {o.id: o for o in uow.session.scalars(select(Order).where(Order.id.in_(sorted(order_ids))))}
+    """Orders by id: those this transaction knows, the rest in one query."""
+    found = {i: o for i in order_ids if (o := uow.memo.get(("order_id", i))) is not None}
+    missing = sorted(order_ids - found.keys())
+    if missing:
+        for order in uow.session.scalars(select(Order).where(Order.id.in_(missing))):
+            remember_order(uow, order)
+            found[order.id] = order
+    return found
 
 
 def get_order(uow: UnitOfWork, participant_id: int, order_id: int) -> Order:
-    order = uow.session.get(Order, order_id)
+    order = order_by_id(uow, order_id)
     if order is None or order.participant_id != participant_id:
         raise NotFound(f"Order {order_id} not found.", f"未找到订单 {order_id}。")
     return order
@@ -303,9 +373,10 @@ def open_orders(uow: UnitOfWork, instrument_id: int, kind: str = "order") -> lis
 
 
 def acceptance_of(uow: UnitOfWork, proposal_id: int) -> Order:
-    """The counterparty's side of an accepted proposal."""
-    found = uow.session.scalar(select(Order).where(Order.parent_order_id == proposal_id,
-                                                   Order.kind == "acceptance"))
+    """The counterparty's side of an accepted proposal (recorded in this transaction, or read)."""
+    found = next((o for key, o in uow.memo.items() if key[0] == "order_id" and o.kind == "acceptance"
+                  and o.parent_order_id == proposal_id), None) or uow.session.scalar(
+        select(Order).where(Order.parent_order_id == proposal_id, Order.kind == "acceptance"))
     assert found is not None, f"proposal {proposal_id} traded without an acceptance"
     return found
 

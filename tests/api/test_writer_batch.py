@@ -1,0 +1,83 @@
+"""One writer batch, many commands: the writer flushes only at its commit, so a command must see what the
+earlier commands of the same batch did through the unit of work's own maps (orders by key, locked balances,
+live serial blocks, idempotency keys). Each test hands the instrument's writer one chosen batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.exchange import DeskCommand, InstrumentDesk, Job
+from registry.errors import DomainError
+from registry.principals import Principal
+from tests.support import DEPOSIT_FEN, balances
+
+
+def _desk(client: TestClient) -> InstrumentDesk:
+    exchange = client.app.state.services.exchange  # type: ignore[attr-defined]
+    desk: InstrumentDesk = exchange.desk(exchange.instrument_id("JXCI-2023"))
+    return desk
+
+
+def _place(who: Principal, cid: str, side: str, quantity_t: int, price_fen: int, key: str | None = None,
+           digest: str | None = None) -> Job:
+    body = {"client_order_id": cid, "side": side, "order_type": "LIMIT", "price_fen": price_fen,
+            "quantity_t": quantity_t, "tif": "GTC"}
+    return Job(DeskCommand("place", who, body, key, digest or f"{cid}:{side}:{quantity_t}:{price_fen}"))
+
+
+def _answers(desk: InstrumentDesk, jobs: list[Job]) -> list[dict[str, Any] | DomainError]:
+    desk._process(jobs)  # one batch, one transaction, one flush
+    out: list[dict[str, Any] | DomainError] = []
+    for job in jobs:
+        error = job.future.exception(timeout=5)
+        out.append(error if isinstance(error, DomainError) else job.future.result())
+    return out
+
+
+def test_a_batch_trades_against_orders_it_placed_itself(client: TestClient, market: dict[str, Any]) -> None:
+    seller, buyer = market["holders"][0], market["holders"][1]
+    asset = f"CREDIT:{market['batch'].id}"
+    sell, refused, buy, again = _answers(_desk(client), [
+        _place(seller, "s1", "sell", 100, 5000),
+        _place(buyer, "far", "buy", 10, 9000),  # outside the band: refused by the engine after its hold was planned
+        _place(buyer, "b1", "buy", 60, 5000),  # trades against s1, not yet written when it arrives
+        _place(seller, "s2", "sell", 30, 5100),  # the seller's blocks as s1 left them (40 t remain available)
+    ])
+    assert isinstance(refused, DomainError) and refused.code == "order_rejected"
+    assert not isinstance(sell, DomainError) and not isinstance(buy, DomainError)
+    assert buy["status"] == "filled" and buy["filled_t"] == 60
+    assert not isinstance(again, DomainError) and again["status"] == "open"
+    people = market["people"]
+    assert balances(client, people["seller"])[(asset, "held")] == 40 + 30
+    assert balances(client, people["seller"])[(asset, "available")] == 1000 - 100 - 30
+    assert balances(client, people["buyer"])[(asset, "available")] == 60
+    # Nothing of the refused order was written: the buyer holds nothing and paid 60 t at 5,000 plus the fee.
+    assert client.get("/cash", headers=people["buyer"]).json()["balances_fen"] == {
+        "available": DEPOSIT_FEN - 300_300, "held": 0}
+    mine = client.get("/orders", headers=people["buyer"]).json()
+    assert [o["client_order_id"] for o in mine] == ["b1"]
+    sold = client.get("/orders", headers=people["seller"]).json()
+    assert {o["client_order_id"]: o["remaining_t"] for o in sold} == {"s1": 40, "s2": 30}
+    assert client.get("/ledger/check", headers=market["operator"]).json()["ok"] is True
+
+
+def test_a_repeat_within_the_batch_gets_the_first_answer(client: TestClient, market: dict[str, Any]) -> None:
+    buyer = market["holders"][1]
+    first, repeat, clash, keyed, keyed_again, key_reused = _answers(_desk(client), [
+        _place(buyer, "b1", "buy", 10, 4900),
+        _place(buyer, "b1", "buy", 10, 4900),  # the same client_order_id and request
+        _place(buyer, "b1", "buy", 20, 4900),  # the same client_order_id, another request
+        _place(buyer, "b2", "buy", 5, 4800, key="k-1", digest="d-1"),
+        _place(buyer, "b2", "buy", 5, 4800, key="k-1", digest="d-1"),  # the same Idempotency-Key
+        _place(buyer, "b3", "buy", 5, 4800, key="k-1", digest="d-2"),  # the key with another request
+    ])
+    assert not isinstance(first, DomainError) and repeat == first
+    assert isinstance(clash, DomainError) and clash.status == 422
+    assert not isinstance(keyed, DomainError) and keyed_again == keyed
+    assert isinstance(key_reused, DomainError) and key_reused.status == 422
+    mine = client.get("/orders", headers=market["people"]["buyer"]).json()
+    assert sorted(o["client_order_id"] for o in mine) == ["b1", "b2"]
+    held = 10 * 4900 + 10 * 4900 * 10 // 10_000 + 5 * 4800 + 5 * 4800 * 10 // 10_000
+    assert client.get("/cash", headers=market["people"]["buyer"]).json()["balances_fen"]["held"] == held
