@@ -392,7 +392,7 @@ class InstrumentDesk:
         instrument = uow.session.get(Instrument, self.instrument_id)
         assert instrument is not None
         uow.memo["instrument"] = instrument
-        trading.preload(uow, instrument, traders, sellers, client_ids, order_ids)
+        trading.preload(uow, instrument, traders, sellers, client_ids, order_ids, self.exchange.resale_lock)
 
     def _snapshot(self) -> dict[str, Any]:
         engine, band = self.engine, self.engine.price_band()

@@ -49,7 +49,8 @@ class UnitOfWork:
         # current by every movement it makes (registry.services.holdings), so a batch of movements reads
         # each holding once and never needs a flush to see its own changes.
         self.live_blocks: dict[tuple[int, str, int], list[Any]] = {}
-        self.blocks_loaded: set[tuple[int, str, int]] = set()
+        # Which of them it has read: all (None), or those free of the resale lock on the date given.
+        self.blocks_loaded: dict[tuple[int, str, int], date | None] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -240,31 +240,52 @@ class CreditMove:
         return serials.total(self.moving)
 
 
-def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch_ids: Sequence[int]) -> None:
+def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch_ids: Sequence[int],
+                sellable_on: date | None = None) -> None:
     """Read and lock the live blocks of these accounts, buckets and batches in one query, unless this
-    transaction has them already; from then on `uow.live_blocks` holds them, kept current by
-    `_record_blocks`, so a movement sees the earlier ones of its transaction without a flush."""
-    keys = {(a, b, batch) for a in account_ids for b in buckets for batch in batch_ids} - uow.blocks_loaded
+    transaction has them already: all of them, or with `sellable_on` only those free of the resale lock on
+    that day (credits bought today pile up in small blocks a seller cannot use yet). From then on
+    `uow.live_blocks` holds them, kept current by `_record_blocks`, so a movement sees the earlier ones of
+    its transaction without a flush."""
+    def covered(key: tuple[int, str, int]) -> bool:
+        if key not in uow.blocks_loaded:
+            return False
+        loaded_on = uow.blocks_loaded[key]
+        return loaded_on is None or (sellable_on is not None and sellable_on <= loaded_on)
+
+    keys = {k for a in account_ids for b in buckets for batch in batch_ids if not covered(k := (a, b, batch))}
     if not keys:
         return
-    rows = uow.session.scalars(select(SerialBlock).where(
+    query = select(SerialBlock).where(
         SerialBlock.account_id.in_(sorted({k[0] for k in keys})), SerialBlock.bucket.in_(sorted({k[1] for k in keys})),
         SerialBlock.batch_id.in_(sorted({k[2] for k in keys})), SerialBlock.live.is_(True))
-        .order_by(SerialBlock.serial_start).with_for_update())
-    for row in rows:
+    if sellable_on is not None:
+        query = query.where(SerialBlock.sellable_from.is_(None) | (SerialBlock.sellable_from <= sellable_on))
+    for row in uow.session.scalars(query.order_by(SerialBlock.serial_start).with_for_update()):
         key = (row.account_id, row.bucket, row.batch_id)
         if key in keys:
             known = uow.live_blocks.setdefault(key, [])
-            if not any(row is k for k in known):  # a piece this transaction made, flushed by that query
+            if not any(row is k for k in known):  # already read, or a piece this transaction made
                 known.append(row)
-    uow.blocks_loaded |= keys
+    uow.blocks_loaded.update(dict.fromkeys(keys, sellable_on))
 
 
-def _live_blocks(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence[int]) -> list[SerialBlock]:
-    """The live blocks of an account and bucket in these batches, in serial order (see load_blocks)."""
-    load_blocks(uow, {account_id}, {bucket}, batch_ids)
-    return sorted((row for b in batch_ids for row in uow.live_blocks.get((account_id, bucket, b), ())),
-                  key=lambda row: row.serial_start)
+def _live_blocks(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence[int],
+                 sellable_on: date | None = None) -> list[SerialBlock]:
+    """The live blocks of an account and bucket in these batches, in serial order; with `sellable_on` only
+    those free of the resale lock that day (see load_blocks)."""
+    load_blocks(uow, {account_id}, {bucket}, batch_ids, sellable_on)
+    rows = (row for b in batch_ids for row in uow.live_blocks.get((account_id, bucket, b), ()))
+    return sorted((row for row in rows if sellable_on is None or row.sellable_from is None
+                   or row.sellable_from <= sellable_on), key=lambda row: row.serial_start)
+
+
+def _locked_t(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence[int], day: date) -> int:
+    """Tonnes in the account still under the resale lock on that day (for a refusal's message)."""
+    size = SerialBlock.serial_end - SerialBlock.serial_start + 1
+    return uow.session.scalar(select(func.coalesce(func.sum(size), 0)).where(
+        SerialBlock.account_id == account_id, SerialBlock.bucket == bucket, SerialBlock.live.is_(True),
+        SerialBlock.batch_id.in_(batch_ids), SerialBlock.sellable_from > day)) or 0
 
 
 def _record_blocks(uow: UnitOfWork, ended: list[SerialBlock], made: list[SerialBlock]) -> None:
@@ -307,8 +328,7 @@ def plan_credits(
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
     lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
-    all_rows = _live_blocks(uow, account_id, bucket, held_batches)
-    rows = [r for r in all_rows if sellable_on is None or r.sellable_from is None or r.sellable_from <= sellable_on]
+    rows = _live_blocks(uow, account_id, bucket, held_batches, sellable_on)
     blocks = [serials.Block(r.serial_start, r.serial_end, r.batch_id) for r in rows]
     try:
         if ranges is not None:
@@ -322,7 +342,7 @@ def plan_credits(
     except ValueError as exc:
         available = serials.total(blocks)
         asked = quantity or serials.total(ranges or [])
-        locked_t = sum(r.serial_end - r.serial_start + 1 for r in all_rows) - available
+        locked_t = _locked_t(uow, account_id, bucket, held_batches, sellable_on) if sellable_on else 0
         lock_en = f" ({locked_t} t bought recently are under the resale lock)" if locked_t else ""
         lock_zh = f"（另有 {locked_t} 吨新买入的减排量处于转售限制期）" if locked_t else ""
         raise StateConflict(f"Not enough {bucket} credits: {available} t usable, {asked} t asked{lock_en}.",

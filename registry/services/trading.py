@@ -59,7 +59,7 @@ def existing_order(uow: UnitOfWork, participant_id: int, client_order_id: str) -
 
 
 def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], seller_ids: set[int],
-            client_order_ids: set[tuple[int, str]], order_ids: set[int]) -> None:
+            client_order_ids: set[tuple[int, str]], order_ids: set[int], resale_lock: bool = True) -> None:
     """Read what a batch of commands will ask for in a few queries instead of several each: the participants
     (into the session), which (participant, client_order_id) pairs already name an order, the orders named by
     key, and — locked — the participants' balances in cash and in the instrument's batches and the sellers'
@@ -75,7 +75,8 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
             account_id = accounts[seller]
             held = [b for b in batch_ids if (balance := uow.locked.get(
                 (account_id, ledger.credit_asset(b), ledger.AVAILABLE))) is not None and balance.amount > 0]
-            holdings.load_blocks(uow, {account_id}, {ledger.AVAILABLE}, held)
+            holdings.load_blocks(uow, {account_id}, {ledger.AVAILABLE}, held,
+                                 sellable_on=uow.today() if resale_lock else None)
     if client_order_ids:
         for pair in client_order_ids:
             uow.memo[("order", *pair)] = None
