@@ -7,7 +7,8 @@ Deny by default: every route carries exactly one `Access` dependency naming the 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import redis
 from fastapi import Depends, HTTPException, Request
@@ -25,12 +26,43 @@ log = logging.getLogger("carbonx.api")
 bearer = HTTPBearer(auto_error=False, description="The access token from POST /auth/login")
 
 
+PRINCIPAL_TTL_S = 5.0  # how stale a user's roles and active flag may be at most (tokens outlive role changes)
+PRINCIPALS_KEPT = 10_000
+
+
+class Principals:
+    """Users' current roles by id, read from the database at most every PRINCIPAL_TTL_S seconds per user:
+    reading them is most of what authenticating a request costs, and no route changes them (only the
+    database's administrator can, and that then takes effect within those seconds)."""
+
+    def __init__(self, registry: Registry, ttl_s: float = PRINCIPAL_TTL_S) -> None:
+        self._registry = registry
+        self._ttl_s = ttl_s
+        self._kept: dict[int, tuple[float, Principal | None]] = {}
+
+    def get(self, user_id: int) -> Principal | None:
+        now = time.monotonic()
+        kept = self._kept.get(user_id)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        with self._registry.uow() as uow:
+            principal = load_principal(uow, user_id)
+        if len(self._kept) >= PRINCIPALS_KEPT:
+            self._kept.clear()
+        self._kept[user_id] = (now + self._ttl_s, principal)
+        return principal
+
+
 @dataclass
 class Services:
     registry: Registry
     settings: Settings
     kv: KeyValueStore
     exchange: Exchange
+    principals: Principals = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.principals = Principals(self.registry)
 
 
 def get_services(request: Request) -> Services:
@@ -46,33 +78,43 @@ def _unauthenticated(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def authenticate_request(
-    services: Services, credentials: HTTPAuthorizationCredentials | None
-) -> tuple[Principal, TokenClaims] | None:
-    """The principal behind a bearer token, None without a token; 401 for a bad, expired or revoked one."""
+def _claims(services: Services, credentials: HTTPAuthorizationCredentials | None) -> TokenClaims | None:
+    """The verified claims of the bearer token, None without one; 401 for a bad or expired one."""
     if credentials is None:
         return None
     try:
-        claims = decode_token(services.settings, credentials.credentials, services.registry.clock.now())
+        return decode_token(services.settings, credentials.credentials, services.registry.clock.now())
     except InvalidToken as exc:
         raise _unauthenticated("The access token is invalid or expired.") from exc
-    if services.kv.exists(revoked_key(claims.jti)):
-        raise _unauthenticated("The access token was revoked (logged out).")
-    with services.registry.uow() as uow:
-        principal = load_principal(uow, claims.user_id)
+
+
+def _principal(services: Services, claims: TokenClaims) -> Principal:
+    principal = services.principals.get(claims.user_id)
     if principal is None:
         raise _unauthenticated("The user of this token no longer exists or is disabled.")
-    return principal, claims
+    return principal
 
 
-def _rate_limit(services: Services, request: Request, principal: Principal | None) -> None:
-    who = f"u{principal.user_id}" if principal else f"ip{request.client.host if request.client else '-'}"
-    window = int(services.registry.clock.now().timestamp() // 60)
+def _revoked() -> HTTPException:
+    return _unauthenticated("The access token was revoked (logged out).")
+
+
+def _gate(services: Services, request: Request, claims: TokenClaims | None) -> None:
+    """Refuse a revoked token (401) and a caller over its rate (429), asking Redis once for both."""
+    who = f"u{claims.user_id}" if claims else f"ip{request.client.host if request.client else '-'}"
+    counter = f"carbonx:rate:{who}:{int(services.registry.clock.now().timestamp() // 60)}"
     try:
-        count = services.kv.incr_window(f"carbonx:rate:{who}:{window}", 60)
+        if claims is None:
+            revoked, count = False, services.kv.incr_window(counter, 60)
+        else:
+            revoked, count = services.kv.exists_and_incr_window(revoked_key(claims.jti), counter, 60)
     except redis.RedisError:
+        if claims is not None and services.kv.exists(revoked_key(claims.jti)):  # revocation is not skipped
+            raise _revoked() from None
         log.warning("rate limiting skipped: Redis unavailable")  # fail open: limits protect, they do not gate
         return
+    if revoked:
+        raise _revoked()
     if count > services.settings.rate_limit_per_minute:
         raise HTTPException(429, "Too many requests; slow down.", headers={"Retry-After": "60"})
 
@@ -92,11 +134,11 @@ class Access:
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> Principal | None:
         services = get_services(request)
-        found = authenticate_request(services, credentials)
-        principal = found[0] if found else None
+        claims = _claims(services, credentials)
+        _gate(services, request, claims)
+        principal = _principal(services, claims) if claims else None
         if principal is not None:
             request.state.principal_id = principal.user_id  # for the request's log line
-        _rate_limit(services, request, principal)
         if self.public:
             return principal
         if principal is None:
@@ -121,7 +163,11 @@ def authenticated_claims(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> TokenClaims:
     """The verified claims of the caller's token (for logout)."""
-    found = authenticate_request(get_services(request), credentials)
-    if found is None:
+    services = get_services(request)
+    claims = _claims(services, credentials)
+    if claims is None:
         raise _unauthenticated("Log in first: this route needs a bearer token.")
-    return found[1]
+    if services.kv.exists(revoked_key(claims.jti)):
+        raise _revoked()
+    _principal(services, claims)
+    return claims

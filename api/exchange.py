@@ -83,6 +83,7 @@ log = logging.getLogger("carbonx.exchange")
 BATCH_LIMIT = 64
 TICK_S = 1.0  # an idle book still lets time pass, so expiries happen when due rather than at the next command
 ANSWER_TIMEOUT_S = 30.0
+ORDERS_ROUTED_KEPT = 100_000  # order → instrument answers kept for routing cancels and amends
 
 
 class EngineRefusal(DomainError):
@@ -804,6 +805,7 @@ class Exchange:
         self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self._desks: dict[int, InstrumentDesk] = {}
         self._ids_by_code: dict[str, int] = {}
+        self._instrument_by_order: dict[int, int] = {}
         self._lock = threading.Lock()
         self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired)
 
@@ -880,7 +882,9 @@ class Exchange:
         instrument_id = self.instrument_id(instrument_code)
         params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
         digest = idempotency.request_hash({"instrument": instrument_code, **params})
-        return self.submit(instrument_id, DeskCommand("place", principal, params, idempotency_key, digest))
+        placed = self.submit(instrument_id, DeskCommand("place", principal, params, idempotency_key, digest))
+        self._remember_instrument(placed["id"], instrument_id)
+        return placed
 
     def cancel(self, principal: Principal, order_id: int) -> dict[str, Any]:
         return self.submit(self._instrument_of(principal, order_id),
@@ -940,8 +944,19 @@ class Exchange:
         return self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
 
     def _instrument_of(self, principal: Principal, order_id: int) -> int:
-        with self.registry.uow(principal) as uow:
-            return trading.get_order(uow, principal.participant_id, order_id).instrument_id
+        """Which book an order is in, to route a cancel or amend there (the desk checks whose it is). An order
+        never changes instrument, so the answer is kept; orders placed through this process are known."""
+        found = self._instrument_by_order.get(order_id)
+        if found is None:
+            with self.registry.uow(principal) as uow:
+                found = trading.get_order(uow, principal.participant_id, order_id).instrument_id
+            self._remember_instrument(order_id, found)
+        return found
+
+    def _remember_instrument(self, order_id: int, instrument_id: int) -> None:
+        if len(self._instrument_by_order) >= ORDERS_ROUTED_KEPT:
+            self._instrument_by_order.clear()
+        self._instrument_by_order[order_id] = instrument_id
 
     # --- market data from the live book -------------------------------------------------------------------
     def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:

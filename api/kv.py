@@ -20,6 +20,8 @@ class KeyValueStore(Protocol):
 
     def incr_window(self, key: str, window_seconds: int) -> int: ...
 
+    def exists_and_incr_window(self, key: str, counter: str, window_seconds: int) -> tuple[bool, int]: ...
+
     def ping(self) -> bool: ...
 
 
@@ -40,6 +42,16 @@ class RedisStore:
         pipe.expire(key, window_seconds, nx=True)
         count, _ = pipe.execute()
         return int(count)
+
+    def exists_and_incr_window(self, key: str, counter: str, window_seconds: int) -> tuple[bool, int]:
+        """`exists(key)` and `incr_window(counter, …)` in one round trip (what every authenticated request
+        asks: is its token revoked, and how many requests has its user made this minute)."""
+        pipe = self.client.pipeline()
+        pipe.exists(key)
+        pipe.incr(counter)
+        pipe.expire(counter, window_seconds, nx=True)
+        found, count, _ = pipe.execute()
+        return bool(found), int(count)
 
     def ping(self) -> bool:
         return bool(self.client.ping())
@@ -75,6 +87,9 @@ class MemoryStore:
             expires = item[1] if item else now + window_seconds
             self._data[key] = (str(count), expires)
             return count
+
+    def exists_and_incr_window(self, key: str, counter: str, window_seconds: int) -> tuple[bool, int]:
+        return self.exists(key), self.incr_window(counter, window_seconds)
 
     def ping(self) -> bool:
         return True
