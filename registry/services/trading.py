@@ -62,20 +62,24 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
             client_order_ids: set[tuple[int, str]], order_ids: set[int], resale_lock: bool = True) -> None:
     """Read what a batch of commands will ask for in a few queries instead of several each: the participants
     (into the session), which (participant, client_order_id) pairs already name an order, the orders named by
-    key, and — locked — the participants' balances in cash and in the instrument's batches and the sellers'
-    available serial blocks there. The resting orders a command trades against are read as it trades."""
+    key, and — locked — the participants' cash balances and the sellers' balances and usable serial blocks
+    in the instrument's batches. The resting orders a command trades against are read as it trades."""
     if participant_ids:
         # Held in the memo: the session forgets rows nothing refers to.
         uow.memo["participants"] = list(uow.session.scalars(
             select(Participant).where(Participant.id.in_(sorted(participant_ids)))))
         accounts = {p: holdings.main_account_id(uow, p) for p in sorted(participant_ids)}
-        batch_ids = instrument_batch_ids(uow, instrument)
-        holdings.lock_accounts(uow, set(accounts.values()), {ledger.CASH} | {ledger.credit_asset(b) for b in batch_ids})
-        for seller in sorted(seller_ids & accounts.keys()):
-            account_id = accounts[seller]
-            held = [b for b in batch_ids if (balance := uow.locked.get(
-                (account_id, ledger.credit_asset(b), ledger.AVAILABLE))) is not None and balance.amount > 0]
-            holdings.load_blocks(uow, {account_id}, {ledger.AVAILABLE}, held,
+        holdings.lock_accounts(uow, set(accounts.values()), {ledger.CASH})
+        sellers = {accounts[p] for p in seller_ids & accounts.keys()}
+        if sellers:
+            batch_ids = instrument_batch_ids(uow, instrument)
+            holdings.lock_accounts(uow, sellers, {ledger.credit_asset(b) for b in batch_ids})
+            def holds(account_id: int, batch_id: int) -> bool:
+                balance = uow.locked.get((account_id, ledger.credit_asset(batch_id), ledger.AVAILABLE))
+                return balance is not None and balance.amount > 0
+
+            held = [b for b in batch_ids if any(holds(a, b) for a in sellers)]
+            holdings.load_blocks(uow, sellers, {ledger.AVAILABLE}, held,
                                  sellable_on=uow.today() if resale_lock else None)
     if client_order_ids:
         for pair in client_order_ids:
