@@ -114,7 +114,8 @@ def _ensure_balance_rows(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> No
             for a, s, b in sorted(keys)]
     dialect = uow.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    uow.session.execute(insert(Balance).values(rows).on_conflict_do_nothing())
+    # One statement for all rows, in the executemany form so its compiled SQL is cached whatever their number.
+    uow.session.execute(insert(Balance).on_conflict_do_nothing(), rows)
 
 
 def _lock(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Balance]:

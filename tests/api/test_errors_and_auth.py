@@ -154,3 +154,25 @@ def test_an_oversized_chunked_body_is_413(client: TestClient, owner: dict[str, s
 
     response = client.post("/projects", headers=owner | {"content-type": "application/json"}, content=chunks())
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+
+
+def test_a_disabled_user_is_refused_once_the_kept_roles_are_read_again(
+        client: TestClient, registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Roles are kept for PRINCIPAL_TTL_S per user (no route changes them); a user disabled in the database
+    keeps working for at most that long, then every request is refused."""
+    from sqlalchemy import update
+
+    import api.deps
+    from registry.orm import User
+
+    user = make_user(registry, "leaver", ["owner"])
+    headers = bearer(client, user)
+    assert client.get("/auth/me", headers=headers).status_code == 200
+    with registry.uow() as uow:
+        uow.session.execute(update(User).where(User.id == user).values(active=False))
+        uow.commit()
+    assert client.get("/auth/me", headers=headers).status_code == 200  # still within the kept seconds
+    later = api.deps.time.monotonic() + api.deps.PRINCIPAL_TTL_S + 1
+    monkeypatch.setattr(api.deps.time, "monotonic", lambda: later)
+    refused = client.get("/auth/me", headers=headers)
+    assert refused.status_code == 401 and "disabled" in _problem(refused)["detail"]
