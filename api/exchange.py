@@ -690,10 +690,11 @@ class InstrumentDesk:
     def apply(self, uow: UnitOfWork, instrument: Instrument, events: list[Event]) -> None:
         """Turn the engine's events into order updates and settlements, in this transaction."""
         fee_bp = self.exchange.fee_bp
-        # The resting orders a command traded against, read in one query rather than one each.
-        resting = trading.orders_by_id(uow, {i for event in events if isinstance(event, Trade)
-                                             and event.mode != TradeMode.NEGOTIATED
-                                             for i in (event.buy_order_id, event.sell_order_id)})
+        # The orders a command traded, read in one query rather than one each, and what settling them will
+        # move locked in one more.
+        trades = [event for event in events if isinstance(event, Trade) and event.mode != TradeMode.NEGOTIATED]
+        resting = trading.orders_by_id(uow, {i for t in trades for i in (t.buy_order_id, t.sell_order_id)})
+        trading.prepare_settlement(uow, [(resting[t.buy_order_id], resting[t.sell_order_id]) for t in trades])
         for event in events:
             if isinstance(event, OrderAccepted):
                 order = trading.order_by_id(uow, event.order_id)

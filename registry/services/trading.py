@@ -87,7 +87,13 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
         for order in uow.session.scalars(select(Order).where(
                 tuple_(Order.participant_id, Order.client_order_id).in_(sorted(client_order_ids)))):
             uow.memo[("order", order.participant_id, order.client_order_id)] = order
-    orders_by_id(uow, order_ids)
+    # A cancelled or amended sell gives back exact serial ranges: their balances and blocks, read at once.
+    named_sells = [o for o in orders_by_id(uow, order_ids).values() if o.side == "sell" and o.held_blocks]
+    if named_sells:
+        holdings.lock_balances(uow, {(o.account_id, ledger.credit_asset(batch_id), bucket) for o in named_sells
+                                     for batch_id, _, _ in o.held_blocks for bucket in (ledger.HELD, ledger.AVAILABLE)})
+        holdings.load_blocks(uow, {o.account_id for o in named_sells}, {ledger.HELD},
+                             sorted({batch_id for o in named_sells for batch_id, _, _ in o.held_blocks}))
 
 
 def instrument_batch_ids(uow: UnitOfWork, instrument: Instrument) -> list[int]:
@@ -269,6 +275,26 @@ def add_hold(uow: UnitOfWork, hold: ExtraHold) -> None:
         order.cash_held_fen += hold.cash_legs[1].amount
     if hold.hold_price_fen is not None:
         order.hold_price_fen = hold.hold_price_fen
+
+
+def prepare_settlement(uow: UnitOfWork, pairs: list[tuple[Order, Order]]) -> None:
+    """Lock in one query every balance that settling these (buy, sell) pairs will move, and read the sellers'
+    held blocks in one more, instead of a query or two for each trade."""
+    if not pairs:
+        return
+    fee_account = holdings.fee_account_id(uow)
+    keys = {(fee_account, ledger.CASH, ledger.AVAILABLE)}
+    sellers, batches = set(), set()
+    for buy, sell in pairs:
+        keys |= {(buy.account_id, ledger.CASH, ledger.HELD), (buy.account_id, ledger.CASH, ledger.AVAILABLE),
+                 (sell.account_id, ledger.CASH, ledger.AVAILABLE)}
+        for batch_id, _, _ in sell.held_blocks:
+            asset = ledger.credit_asset(batch_id)
+            keys |= {(sell.account_id, asset, ledger.HELD), (buy.account_id, asset, ledger.AVAILABLE)}
+            sellers.add(sell.account_id)
+            batches.add(batch_id)
+    holdings.lock_balances(uow, keys)
+    holdings.load_blocks(uow, sellers, {ledger.HELD}, sorted(batches))
 
 
 def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mode: str, price_fen: int,
