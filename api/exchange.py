@@ -2,11 +2,13 @@
 through the registry's ledger.
 
 A writer takes the commands queued for its instrument in a batch, applies them in order inside ONE database
-transaction (a savepoint per command, so one refused hold does not spoil the rest), commits, and only then
-answers the callers (group commit). Pre-trade holds are taken before the engine sees a command; if the
-engine rejects it, the savepoint rolls the holds back. Should anything fail after the engine has changed, or
-the commit itself fail, the whole batch is rolled back and the book is rebuilt from the database, which
-holds exactly the state before the batch. On start the books are rebuilt the same way.
+transaction, commits, and only then answers the callers (group commit). Each command is first checked and its
+pre-trade holds worked out without writing anything; the engine then accepts or refuses it, and only an
+accepted command is written with its holds, so a refused command leaves nothing behind and spoils nothing
+else. The writer's session never flushes before the commit (see InstrumentDesk._writing). Should anything fail
+after the engine has changed, or the commit itself fail, the whole batch is rolled back and the book is
+rebuilt from the database, which holds exactly the state before the batch. On start the books are rebuilt
+the same way.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ log = logging.getLogger("carbonx.exchange")
 BATCH_LIMIT = 64
 TICK_S = 1.0  # an idle book still lets time pass, so expiries happen when due rather than at the next command
 ANSWER_TIMEOUT_S = 30.0
+WRITER_ID_BLOCK = 512  # keys a writer takes from a sequence at a time: a batch writes a hundred postings or more
 ORDERS_ROUTED_KEPT = 100_000  # order → instrument answers kept for routing cancels and amends
 
 
@@ -276,6 +279,7 @@ class InstrumentDesk:
         with self.lock, self.exchange.registry.uow() as uow:
             uow.known_ids = self.known_ids
             uow.id_pool = self.id_pool
+            uow.id_block = WRITER_ID_BLOCK
             uow.session.autoflush = False
             yield uow
 

@@ -13,6 +13,7 @@ through the writer, the SQL statements the writer ran per command, the writer th
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import random
 import re
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="loadgen")
     parser.add_argument("--instrument", default="JXCI-LOADGEN")
     parser.add_argument("--shapes", action="store_true", help="also count the writer's statements by their start")
+    parser.add_argument("--profile", metavar="PATH", help="write a cProfile of the writer's batches to PATH "
+                        "(read it with python -m pstats PATH); profiling slows the writer down")
     args = parser.parse_args(argv)
     settings = get_settings()
     from api.app import build_registry
@@ -71,9 +74,14 @@ def main(argv: list[str] | None = None) -> int:
 
     process = desk._process
 
+    profile = cProfile.Profile() if args.profile else None
+
     def counted(batch: list[Job]) -> None:
         batches.append(len(batch))
-        process(batch)
+        if profile is None:
+            process(batch)
+        else:
+            profile.runcall(process, batch)
 
     desk._process = counted  # type: ignore[method-assign]
     principals = [Principal(t.user_id, t.participant_id, t.username, frozenset({"trader", "owner"}))
@@ -110,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     cpu = _thread_cpu_s(desk.thread.native_id or 0) - cpu0
     exchange.stop()
+    if profile is not None:
+        profile.dump_stats(args.profile)
     commands = sum(batches) or 1
     total = sum(statements.values())
     print(f"{commands} commands in {len(batches)} batches (mean {commands / max(len(batches), 1):.1f}) "

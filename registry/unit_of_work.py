@@ -44,6 +44,7 @@ class UnitOfWork:
         # PostgreSQL keys taken from a sequence and not used yet (see next_id); a long-lived caller passes its
         # own dict, since a key the sequence handed out stays unused for good even if a transaction rolls back.
         self.id_pool: dict[str, list[int]] = {}
+        self.id_block = ID_BLOCK  # how many keys to take at a time (a busy long-lived caller takes more)
         self._last_ids: dict[str, int] = {}  # SQLite: the last key handed out per table in this transaction
         # The live serial blocks per (account, bucket, batch) this transaction has locked and read, kept
         # current by every movement it makes (registry.services.holdings), so a batch of movements reads
@@ -70,7 +71,7 @@ class UnitOfWork:
 
     def next_id(self, table: str) -> int:
         """A new primary key for `table`, so a row can be referred to before it is written and many rows go
-        out in one flush instead of one flush each. PostgreSQL: from the table's sequence, ID_BLOCK keys at a
+        out in one flush instead of one flush each. PostgreSQL: from the table's sequence, `id_block` keys at a
         time (a sequence never hands a key out twice, even when a transaction rolls back). SQLite: one past
         the largest key, counting on in this transaction (which holds the database's only write lock; every
         row of a table that takes keys this way must take them here)."""
@@ -85,7 +86,7 @@ class UnitOfWork:
         if not pool:
             pool.extend(self.session.scalars(
                 text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                {"t": table, "n": ID_BLOCK}))
+                {"t": table, "n": self.id_block}))
             pool.reverse()
         return pool.pop()
 

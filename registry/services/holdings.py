@@ -209,8 +209,8 @@ def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = ""
     uow.session.add(entry)
     for key, amount in _change(kind, legs).items():
         uow.locked[key].amount += amount
-    uow.session.add_all([Posting(entry_id=entry.id, account_id=leg.account_id, asset=leg.asset, bucket=leg.bucket,
-                                 amount=leg.amount) for leg in legs])
+    uow.session.add_all([Posting(id=uow.next_id("postings"), entry_id=entry.id, account_id=leg.account_id,
+                                 asset=leg.asset, bucket=leg.bucket, amount=leg.amount) for leg in legs])
     return entry
 
 
@@ -372,9 +372,9 @@ def apply_credits(uow: UnitOfWork, kind: str, plan: CreditMove, *, reference: st
         return next(r.sellable_from for r in plan.rows
                     if r.batch_id == piece.batch_id and r.serial_start <= piece.start <= r.serial_end)
 
-    made = [SerialBlock(batch_id=piece.batch_id, serial_start=piece.start, serial_end=piece.end,
-                        account_id=holder[0], bucket=holder[1], live=True, created_entry_id=entry.id,
-                        sellable_from=lock)
+    made = [SerialBlock(id=uow.next_id("serial_blocks"), batch_id=piece.batch_id, serial_start=piece.start,
+                        serial_end=piece.end, account_id=holder[0], bucket=holder[1], live=True,
+                        created_entry_id=entry.id, sellable_from=lock)
             for pieces, holder, lock_for in ((plan.moving, target, plan.lock_until), (plan.leftovers, source, None))
             for piece in pieces
             for lock in [lock_for or lock_of(piece)]]

@@ -47,8 +47,9 @@ def issue(uow: UnitOfWork, principal: Principal, filing_id: int, comment: str) -
     entry = holdings.post(uow, "issuance", ledger.move(asset, quantity, (source.id, ledger.AVAILABLE),
                                                        (owner.id, ledger.AVAILABLE)),
                           reference=f"filing:{filing.id}", memo=batch.code)
-    uow.session.add(SerialBlock(batch_id=batch.id, serial_start=batch.serial_start, serial_end=batch.serial_end,
-                                account_id=owner.id, bucket=ledger.AVAILABLE, live=True, created_entry_id=entry.id))
+    uow.session.add(SerialBlock(id=uow.next_id("serial_blocks"), batch_id=batch.id, serial_start=batch.serial_start,
+                                serial_end=batch.serial_end, account_id=owner.id, bucket=ledger.AVAILABLE, live=True,
+                                created_entry_id=entry.id))
     filing.issued_at = uow.now()
     uow.audit("batch.issued", "batch", batch.id,
               {"code": batch.code, "filing_id": filing.id, "quantity_t": quantity, "serial_start": batch.serial_start,

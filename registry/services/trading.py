@@ -337,9 +337,9 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
         order.updated_at = uow.now()
         if order.remaining_t == 0:
             order.status = "filled"
-    trade = Trade(instrument_id=instrument.id, engine_trade_id=engine_trade_id, mode=mode, price_fen=price_fen,
-                  quantity_t=quantity_t, buy_order_id=buy.id, sell_order_id=sell.id, aggressor=aggressor,
-                  fee_fen=fee, cash_entry_id=cash_entry.id, credit_entry_id=delivery.entry.id,
+    trade = Trade(id=uow.next_id("trades"), instrument_id=instrument.id, engine_trade_id=engine_trade_id,
+                  mode=mode, price_fen=price_fen, quantity_t=quantity_t, buy_order_id=buy.id, sell_order_id=sell.id,
+                  aggressor=aggressor, fee_fen=fee, cash_entry_id=cash_entry.id, credit_entry_id=delivery.entry.id,
                   trading_day=trading_day, created_at=uow.now())
     uow.session.add(trade)
     return trade
