@@ -133,12 +133,23 @@ def build_registry(settings: Settings, clock: Clock | None = None) -> Registry:
     )
 
 
-def make_coordinator(registry: Registry, kv: KeyValueStore) -> Coordinator:
+def make_coordinator(registry: Registry, kv: KeyValueStore, owns_books: bool = True) -> Coordinator:
     """Several processes share books only with PostgreSQL (advisory locks) and Redis (routing)."""
     if registry.engine.dialect.name == "postgresql" and isinstance(kv, RedisStore):
         url = registry.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return ClusterCoordinator(url, kv.url)
+        return ClusterCoordinator(url, kv.url, owns_books)
+    if not owns_books:
+        raise RuntimeError("CARBONX_OWNS_BOOKS=false needs PostgreSQL and Redis: with neither, nothing could "
+                           "own the order books.")
     return LocalCoordinator()
+
+
+def make_exchange(settings: Settings, registry: Registry, kv: KeyValueStore) -> Exchange:
+    """The exchange of this process: its books (if it may own them), market data and the way to the others."""
+    broker = RedisBroker(kv.url) if isinstance(kv, RedisStore) else LocalBroker()
+    hours = MarketHours.parse(settings.market_hours, settings.market_always_open, settings.market_opening_call)
+    return Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv, settings.owns_books), broker,
+                    settings.resale_lock, hours)
 
 
 def create_app(
@@ -161,10 +172,7 @@ def create_app(
             and settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET):
         raise RuntimeError("Set CARBONX_JWT_SECRET: the development key is refused with PostgreSQL.")
     kv = kv or make_store(settings.redis_url)
-    broker = RedisBroker(kv.url) if isinstance(kv, RedisStore) else LocalBroker()
-    hours = MarketHours.parse(settings.market_hours, settings.market_always_open, settings.market_opening_call)
-    exchange = Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv), broker,
-                        settings.resale_lock, hours)
+    exchange = make_exchange(settings, registry, kv)
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:

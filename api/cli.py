@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging.config
 import sys
 from datetime import date
 from pathlib import Path
@@ -60,6 +61,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # request itself (api.metrics.ObserveRequests) with the request id, status, duration and caller.
     uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, access_log=False,
                 log_config=logging_config(settings.log_format, settings.log_level))
+    return 0
+
+
+def cmd_books(_: argparse.Namespace) -> int:
+    """Own order books and run their writers, serving no HTTP, until SIGTERM or Ctrl-C. Run the API workers
+    with CARBONX_OWNS_BOOKS=false beside it: they route every command here, and this process's writers no
+    longer share a core with request handling. Several may run: each book has one owner at a time and
+    another takes it over when its owner dies."""
+    import signal
+    import threading
+
+    from api.app import make_exchange
+    from api.kv import RedisStore, make_store
+    from api.logging_setup import logging_config
+
+    settings = get_settings()
+    logging.config.dictConfig(logging_config(settings.log_format, settings.log_level))
+    registry = _registry()
+    kv = make_store(settings.redis_url)
+    if registry.engine.dialect.name != "postgresql" or not isinstance(kv, RedisStore):
+        print("books needs PostgreSQL (CARBONX_DATABASE_URL) and Redis (CARBONX_REDIS_URL)", file=sys.stderr)
+        return 2
+    exchange = make_exchange(settings.model_copy(update={"owns_books": True}), registry, kv)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    print(f"owning order books  ·  database: {settings.database_url.split('@')[-1]}  ·  redis: {settings.redis_url}")
+    while not stopping.wait(1.0):
+        pass
+    exchange.stop()
+    registry.engine.dispose()
     return 0
 
 
@@ -146,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+    sub.add_parser("books", help="own the order books and run their writers, without HTTP (PostgreSQL + Redis)") \
+        .set_defaults(func=cmd_books)
     admin = sub.add_parser("create-admin", help="create the first administrator")
     admin.add_argument("username")
     admin.add_argument("--organisation", default="Registry administration")

@@ -66,8 +66,9 @@ class LocalCoordinator:
 class ClusterCoordinator:
     """Advisory locks on PostgreSQL for ownership, Redis streams for routing."""
 
-    def __init__(self, postgres_dsn: str, redis_url: str) -> None:
+    def __init__(self, postgres_dsn: str, redis_url: str, owns_books: bool = True) -> None:
         self.dsn = postgres_dsn
+        self.owns_books = owns_books  # False: never take a book, only route to its owner
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=None, socket_connect_timeout=3)
         self.process_id = uuid.uuid4().hex
         self._locks: dict[int, psycopg.Connection[Any]] = {}
@@ -89,7 +90,7 @@ class ClusterCoordinator:
         with self._mutex:
             if instrument_id in self._locks:
                 return True
-            if self._stopping.is_set():
+            if self._stopping.is_set() or not self.owns_books:
                 # A monitor pass or a request racing stop() must not take a lock that nothing would release:
                 # the book would stay owned by a process that no longer serves it.
                 return False
@@ -188,7 +189,7 @@ class ClusterCoordinator:
                 for _, messages in entries or []:
                     self._handle(instrument_id, stream, messages)
             except (redis.RedisError, ValueError) as exc:
-                if self._stopping.is_set():
+                if self._stopping.is_set() or not self.owns_books:
                     return
                 log.exception("reading the command stream of instrument %s failed; retrying", instrument_id)
                 self._stopping.wait(1.0)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     market_hours: str = Field(default="09:30-11:30,13:00-15:00",
                               pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$")
     market_always_open: bool = False
+    # Whether this process may own order books (PostgreSQL + Redis only). False: it serves HTTP and routes every
+    # book's commands to the processes that own them, e.g. to `python -m api books`, which owns books and
+    # serves no HTTP, so the writers have a core of their own.
+    owns_books: bool = True
     # The opening call auction (集合竞价) runs from this time until the first session; empty for none.
     market_opening_call: str = Field(default="09:15", pattern=r"^(\d\d:\d\d)?$")
     public_base_url: str = "http://127.0.0.1:8000"

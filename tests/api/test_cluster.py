@@ -33,14 +33,18 @@ Server = tuple[subprocess.Popen[bytes], str]
 
 
 
-def _start(database_url: str, redis_url: str, tmp_path: Path) -> Server:
+def _env(database_url: str, redis_url: str, tmp_path: Path, **more: str) -> dict[str, str]:
+    return os.environ | {"CARBONX_DATABASE_URL": database_url, "CARBONX_REDIS_URL": redis_url,
+                         "CARBONX_JWT_SECRET": SECRET, "CARBONX_RATE_LIMIT_PER_MINUTE": "10000000",
+                         "CARBONX_DATA_DIR": str(tmp_path), "CARBONX_MARKET_ALWAYS_OPEN": "true"} | more
+
+
+def _start(database_url: str, redis_url: str, tmp_path: Path, **env: str) -> Server:
     port = free_port()
-    env = os.environ | {"CARBONX_DATABASE_URL": database_url, "CARBONX_REDIS_URL": redis_url,
-                        "CARBONX_JWT_SECRET": SECRET, "CARBONX_RATE_LIMIT_PER_MINUTE": "10000000",
-                        "CARBONX_DATA_DIR": str(tmp_path), "CARBONX_MARKET_ALWAYS_OPEN": "true"}
     log = (tmp_path / f"server-{port}.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(port)], cwd=ROOT,
+                               env=_env(database_url, redis_url, tmp_path, **env), stdout=log,
+                               stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -76,8 +80,9 @@ def _owner_pid(database_url: str, instrument_id: int) -> int | None:
     return int(row[0].rsplit("-", 1)[1]) if row else None
 
 
-def test_two_processes_share_one_book_and_survive_the_owner(servers: list[Server],
-                                                           registry: Registry, backend: Backend) -> None:
+def _market(registry: Registry, url: str) -> tuple[int, dict[str, str], dict[str, str]]:
+    """An instrument with a seller holding 1,000 t and a buyer with cash (deposited through `url`): its id and
+    the two traders' headers."""
     bureau, holders = seed_ledger(registry)
     issue_to(registry, bureau, 1000)
     with registry.uow(bureau) as uow:
@@ -87,23 +92,28 @@ def test_two_processes_share_one_book_and_survive_the_owner(servers: list[Server
                                         methodology_field=None, config={"reference_price_fen": 5000})
         instrument_id = instrument.id
         uow.commit()
-    operator_id = make_user(registry, "operator", ["operator"])
-    settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
-
-    def headers(user_id: int) -> dict[str, str]:
-        # The servers run on the wall clock, not on the tests' fixed one.
-        return {"Authorization": f"Bearer {issue_token(settings, user_id, datetime.now(UTC))[0]}"}
-
-    (_, url_a), (_, url_b) = servers
-    deposit = httpx.post(f"{url_a}/cash/deposits", headers=headers(operator_id), json={
-        "participant_id": holders[1].participant_id, "amount_fen": 10_000_000, "bank_reference": "BANK-1"})
+    deposit = httpx.post(f"{url}/cash/deposits", headers=_headers(make_user(registry, "operator", ["operator"])),
+                         json={"participant_id": holders[1].participant_id, "amount_fen": 10_000_000,
+                               "bank_reference": "BANK-1"}, timeout=40)
     assert deposit.status_code == 201, deposit.text
-    seller, buyer = headers(holders[0].user_id), headers(holders[1].user_id)
+    return instrument_id, _headers(holders[0].user_id), _headers(holders[1].user_id)
 
-    def order(url: str, who: dict[str, str], cid: str, side: str, qty: int, price: int) -> httpx.Response:
-        return httpx.post(f"{url}/orders", headers=who, timeout=40, json={
-            "instrument": "JXCI-2023", "client_order_id": cid, "side": side, "quantity_t": qty, "price_fen": price})
 
+def _headers(user_id: int) -> dict[str, str]:
+    # The servers run on the wall clock, not on the tests' fixed one.
+    settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
+    return {"Authorization": f"Bearer {issue_token(settings, user_id, datetime.now(UTC))[0]}"}
+
+
+def order(url: str, who: dict[str, str], cid: str, side: str, qty: int, price: int) -> httpx.Response:
+    return httpx.post(f"{url}/orders", headers=who, timeout=40, json={
+        "instrument": "JXCI-2023", "client_order_id": cid, "side": side, "quantity_t": qty, "price_fen": price})
+
+
+def test_two_processes_share_one_book_and_survive_the_owner(servers: list[Server],
+                                                           registry: Registry, backend: Backend) -> None:
+    (_, url_a), (_, url_b) = servers
+    instrument_id, seller, buyer = _market(registry, url_a)
     rest = order(url_a, seller, "s1", "sell", 100, 5000)
     assert rest.status_code == 201, rest.text
     crossing = order(url_b, buyer, "b1", "buy", 30, 5000)  # through the other process: same book
@@ -133,6 +143,52 @@ def test_two_processes_share_one_book_and_survive_the_owner(servers: list[Server
         report = ledger_check.check(uow)
     assert report.ok, report.problems
     print(f"takeover after kill -9: {took_over_s:.1f} s")
+
+
+def test_api_workers_that_own_no_books_route_to_a_books_process(backend: Backend, registry: Registry,
+                                                                 tmp_path: Path) -> None:
+    """`python -m api books` owns the books and serves no HTTP; an API process with CARBONX_OWNS_BOOKS=false
+    never takes a book, even when no one owns it, and answers through the books process."""
+    if backend.name != "postgres":
+        pytest.skip("several processes share books only on PostgreSQL with Redis; SQLite runs as one process")
+    redis_url = backend.kv.url  # type: ignore[attr-defined]
+    api, url = _start(backend.url, redis_url, tmp_path, CARBONX_OWNS_BOOKS="false")
+    books: list[subprocess.Popen[bytes]] = []
+    try:
+        instrument_id, seller, buyer = _market(registry, url)
+
+        def start_books() -> subprocess.Popen[bytes]:
+            log = (tmp_path / f"books-{len(books)}.log").open("wb")
+            books.append(subprocess.Popen([sys.executable, "-m", "api", "books"], cwd=ROOT, stdout=log,
+                                          stderr=subprocess.STDOUT, env=_env(backend.url, redis_url, tmp_path)))
+            deadline = time.monotonic() + 30
+            while _owner_pid(backend.url, instrument_id) != books[-1].pid:
+                assert time.monotonic() < deadline, f"books process {books[-1].pid} did not take the book"
+                time.sleep(0.3)
+            return books[-1]
+
+        first = start_books()
+        assert order(url, seller, "s1", "sell", 100, 5000).status_code == 201
+        crossing = order(url, buyer, "b1", "buy", 30, 5000)
+        assert crossing.status_code == 201 and crossing.json()["status"] == "filled", crossing.text
+        first.kill()
+        first.wait(timeout=10)
+        time.sleep(2)  # the API process has had its chances to take the orphaned book (it looks every second)
+        assert _owner_pid(backend.url, instrument_id) is None
+        second = start_books()
+        answer = order(url, buyer, "b2", "buy", 20, 5000)
+        assert answer.status_code == 201 and answer.json()["status"] == "filled", answer.text
+        depth = httpx.get(f"{url}/market/JXCI-2023/depth", timeout=40).json()["depth"]["asks"]
+        assert depth == [{"price_fen": 5000, "quantity_t": 50, "order_count": 1}]  # rebuilt from the database
+        second.send_signal(signal.SIGTERM)  # a clean stop
+        assert second.wait(timeout=20) == 0
+    finally:
+        for process in [api, *books]:
+            process.kill()
+            process.wait(timeout=10)
+    with registry.uow() as uow:
+        report = ledger_check.check(uow)
+    assert report.ok, report.problems
 
 
 def test_a_stopped_coordinator_never_takes_a_lock_again(postgres_url: str, redis_url: str) -> None:
