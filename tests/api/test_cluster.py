@@ -58,9 +58,16 @@ def _start(database_url: str, redis_url: str, tmp_path: Path, **env: str) -> Ser
 
 
 @pytest.fixture
-def servers(backend: Backend, registry: Registry, tmp_path: Path) -> Iterator[list[Server]]:
+def cluster_backend(backend: Backend) -> Backend:
+    """The backend, for tests of several processes: they share books only on PostgreSQL with Redis."""
     if backend.name != "postgres":
         pytest.skip("several processes share books only on PostgreSQL with Redis; SQLite runs as one process")
+    return backend
+
+
+@pytest.fixture
+def servers(cluster_backend: Backend, registry: Registry, tmp_path: Path) -> Iterator[list[Server]]:
+    backend = cluster_backend
     started = [_start(backend.url, backend.kv.url, tmp_path) for _ in range(2)]  # type: ignore[attr-defined]
     yield started
     for process, _ in started:
@@ -145,12 +152,11 @@ def test_two_processes_share_one_book_and_survive_the_owner(servers: list[Server
     print(f"takeover after kill -9: {took_over_s:.1f} s")
 
 
-def test_api_workers_that_own_no_books_route_to_a_books_process(backend: Backend, registry: Registry,
+def test_api_workers_that_own_no_books_route_to_a_books_process(cluster_backend: Backend, registry: Registry,
                                                                  tmp_path: Path) -> None:
     """`python -m api books` owns the books and serves no HTTP; an API process with CARBONX_OWNS_BOOKS=false
     never takes a book, even when no one owns it, and answers through the books process."""
-    if backend.name != "postgres":
-        pytest.skip("several processes share books only on PostgreSQL with Redis; SQLite runs as one process")
+    backend = cluster_backend
     redis_url = backend.kv.url  # type: ignore[attr-defined]
     api, url = _start(backend.url, redis_url, tmp_path, CARBONX_OWNS_BOOKS="false")
     books: list[subprocess.Popen[bytes]] = []
