@@ -275,12 +275,15 @@ class InstrumentDesk:
     def _writing(self) -> Iterator[UnitOfWork]:
         """The writer's transaction, holding the book's lock. It never flushes before its commit: every read of
         what it has changed goes through the unit of work's own maps (orders by key, locked balances, live
-        serial blocks), so a batch of commands writes its rows in one flush of a few multi-row statements."""
+        serial blocks), so a batch of commands writes its rows in one flush of a few multi-row statements. It
+        reads only the balances its commands take from freely; credits and the spending of holds are added
+        at commit without reading their rows (UnitOfWork.defer_balances)."""
         with self.lock, self.exchange.registry.uow() as uow:
             uow.known_ids = self.known_ids
             uow.id_pool = self.id_pool
             uow.id_block = WRITER_ID_BLOCK
             uow.session.autoflush = False
+            uow.defer_balances = True
             yield uow
 
     def _tick(self) -> None:

@@ -521,7 +521,8 @@ class Account(Base):
 
 
 class JournalEntry(Base):
-    """One movement: its postings sum to zero per asset. Inserted, never changed."""
+    """One movement: its postings sum to zero per asset. Inserted, never changed: the ledger writes entries and
+    postings as plain rows, ahead of anything else a flush writes (UnitOfWork.append)."""
 
     __tablename__ = "journal_entries"
 
@@ -544,9 +545,6 @@ class Posting(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
-    # Relationships declared only so that a flush writes a new journal entry before the rows that name it: the
-    # ledger gives an entry its key before writing it and writes it with its postings and blocks in one flush.
-    entry: Mapped[JournalEntry] = relationship(lazy="raise")
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     asset: Mapped[str] = mapped_column(String(40))
     bucket: Mapped[str] = mapped_column(String(20))
@@ -592,9 +590,6 @@ class SerialBlock(Base):
     live: Mapped[bool] = mapped_column(Boolean)
     created_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
     ended_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
-    # For flush order (see Posting.entry).
-    created_entry: Mapped[JournalEntry] = relationship(foreign_keys=[created_entry_id], lazy="raise")
-    ended_entry: Mapped[JournalEntry | None] = relationship(foreign_keys=[ended_entry_id], lazy="raise")
     # The resale lock: credits bought on the exchange may be sold again from this business date on. Pieces
     # split off a block keep its date.
     sellable_from: Mapped[date | None] = mapped_column(Date)
@@ -729,7 +724,6 @@ class CashMovement(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     bank_reference: Mapped[str] = mapped_column(String(64), unique=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
-    entry: Mapped[JournalEntry] = relationship(lazy="raise")  # for flush order (see Posting.entry)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
 
@@ -819,8 +813,6 @@ class Trade(Base):
     fee_fen: Mapped[int] = mapped_column(BigInteger)
     cash_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
     credit_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
-    cash_entry: Mapped[JournalEntry] = relationship(foreign_keys=[cash_entry_id], lazy="raise")  # flush order
-    credit_entry: Mapped[JournalEntry] = relationship(foreign_keys=[credit_entry_id], lazy="raise")
     trading_day: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime]
 

@@ -6,7 +6,9 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, event, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,8 +34,8 @@ class UnitOfWork:
         self.committed = False
         # Balance rows this transaction holds locked (SELECT … FOR UPDATE): locked once, they stay current.
         self.locked: dict[tuple[int, str, str], Balance] = {}
-        # (account, asset) pairs whose every balance row is in `locked`: a row missing there does not exist.
-        self.balances_known: set[tuple[int, str]] = set()
+        # Balance rows known not to exist unless they are in `locked` (see holdings.lock_accounts).
+        self.balances_known: set[tuple[int, str, str]] = set()
         # Answers that cannot change during this transaction (an instrument's batches, an order by its
         # client id), so that a batch of commands reads each of them once.
         self.memo: dict[Any, Any] = {}
@@ -52,9 +54,22 @@ class UnitOfWork:
         self.live_blocks: dict[tuple[int, str, int], list[Any]] = {}
         # Which of them it has read: all (None), or those free of the resale lock on the date given.
         self.blocks_loaded: dict[tuple[int, str, int], date | None] = {}
+        # With `defer_balances` (an instrument's writer), a posting reads and locks only the balances it takes
+        # from freely (available, say); credits, and spending of what a hold set aside, go to `unread_changes`
+        # per (account, asset, bucket) as (amount, may_go_negative) and are added to their rows at commit,
+        # in one statement, without reading them: none of them can take a balance below zero (a hold is
+        # spent only as far as the order that made it holds), and the rows' check constraint still refuses
+        # one that would. A row read later in the transaction takes its pending change with it.
+        self.defer_balances = False
+        self.unread_changes: dict[tuple[int, str, str], tuple[int, bool]] = {}
+        # Rows only ever inserted (journal entries, postings) waiting to be written, per table in the order
+        # they must go out (see append).
+        self._appended: dict[str, list[dict[str, Any]]] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
+        # Appended rows go out ahead of whatever a flush writes, since the ORM's rows may name them.
+        event.listen(self.session, "before_flush", lambda *_: self._write_appended())
         self._now = self.clock.now()
         return self
 
@@ -90,6 +105,17 @@ class UnitOfWork:
             pool.reverse()
         return pool.pop()
 
+    def append(self, table: str, row: dict[str, Any]) -> None:
+        """Queue a row that is inserted and never changed, with its key already taken (next_id): such rows go
+        out in one executemany per table at the next flush or at commit, without the cost of an ORM object
+        each. Tables go out in the order they were first appended to, so a row may name an earlier table's."""
+        self._appended.setdefault(table, []).append(row)
+
+    def _write_appended(self) -> None:
+        appended, self._appended = self._appended, {}
+        for table, rows in appended.items():
+            self.session.connection().execute(insert(Base.metadata.tables[table]), rows)
+
     def today(self) -> date:
         return business_date(self.clock)
 
@@ -100,6 +126,8 @@ class UnitOfWork:
     def commit(self) -> None:
         try:
             self.session.flush()
+            self._write_appended()  # when nothing of the ORM's was left to flush
+            self._write_unread_changes()
             self._write_audit()
             self.session.commit()
         except IntegrityError as exc:
@@ -115,6 +143,34 @@ class UnitOfWork:
                 "数据库未能及时完成写入（锁等待超时），请重试。",
             ) from exc
         self.committed = True
+
+    def _write_unread_changes(self) -> None:
+        """Add the changes to unread balance rows: what is taken from a row (a hold spent) by an UPDATE of
+        rows that must exist, what is added by an upsert creating the rows that do not exist yet. (Not one
+        upsert for both: the database checks the row an upsert proposes to insert, and a negative one fails
+        even when the row exists.)"""
+        changes = sorted(self.unread_changes.items())
+        self.unread_changes.clear()
+        taken = [{"a": a, "s": s, "b": b, "change": amount} for (a, s, b), (amount, _) in changes if amount < 0]
+        added = [{"account_id": a, "asset": s, "bucket": b, "amount": amount, "may_go_negative": negative}
+                 for (a, s, b), (amount, negative) in changes if amount > 0]
+        if taken:
+            # Executemany forms throughout, so their compiled SQL is the same whatever the number of rows.
+            balances = Base.metadata.tables["balances"]
+            table = balances.c
+            updated = self.session.connection().execute(
+                update(balances).where(table.account_id == bindparam("a"), table.asset == bindparam("s"),
+                                                table.bucket == bindparam("b"))
+                .values(amount=table.amount + bindparam("change")), taken)
+            if updated.rowcount != len(taken):
+                raise StateConflict(f"A held balance to spend is missing ({len(taken) - updated.rowcount} rows).",
+                                    "要动用的冻结余额不存在。")
+        if added:
+            insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            statement = insert(Balance)
+            self.session.execute(statement.on_conflict_do_update(
+                index_elements=[Balance.account_id, Balance.asset, Balance.bucket],
+                set_={"amount": Balance.amount + statement.excluded.amount}), added)
 
     def _write_audit(self) -> None:
         if not self._pending_audit:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from registry import ledger, numbering, serials
 from registry.errors import NotFound, StateConflict
 from registry.ledger import Leg
-from registry.orm import Account, Balance, JournalEntry, Posting, SerialBlock
+from registry.orm import Account, Balance, SerialBlock
 from registry.unit_of_work import UnitOfWork
 
 ISSUANCE_ACCOUNT = "JX-ISSUANCE"
@@ -118,6 +119,15 @@ def _ensure_balance_rows(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> No
     uow.session.execute(insert(Balance).on_conflict_do_nothing(), rows)
 
 
+def _adopt(uow: UnitOfWork, row: Balance) -> None:
+    """Keep a row this transaction has just locked; a change it made to the row unread comes along."""
+    key = (row.account_id, row.asset, row.bucket)
+    pending = uow.unread_changes.pop(key, None)
+    if pending is not None:
+        row.amount += pending[0]
+    uow.locked[key] = row
+
+
 def _lock(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Balance]:
     rows = uow.session.scalars(
         select(Balance)
@@ -126,7 +136,11 @@ def _lock(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, s
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return {(b.account_id, b.asset, b.bucket): b for b in rows}
+    found = {}
+    for row in rows:
+        _adopt(uow, row)
+        found[(row.account_id, row.asset, row.bucket)] = row
+    return found
 
 
 def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Balance]:
@@ -137,43 +151,46 @@ def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tupl
     current; nor is one `lock_accounts` found missing."""
     missing = keys - uow.locked.keys()
     if missing:
-        absent = {key for key in missing if key[:2] in uow.balances_known}
+        absent = missing & uow.balances_known
         found = _lock(uow, missing - absent) if missing - absent else {}
         if len(found) < len(missing):
             _ensure_balance_rows(uow, missing - set(found))
-            found.update(_lock(uow, missing - set(found)))
-        uow.locked.update(found)
+            _lock(uow, missing - set(found))
     return {key: uow.locked[key] for key in keys}
 
 
-def lock_accounts(uow: UnitOfWork, account_ids: set[int], assets: set[str]) -> None:
-    """Lock every balance row these accounts have in these assets, in one query, so that a batch of movements
-    over them reads none again; a row they lack is then known not to exist (its amount is zero)."""
-    pairs = {(a, s) for a in account_ids for s in assets} - uow.balances_known
-    if not pairs:
+def lock_accounts(uow: UnitOfWork, account_ids: set[int], assets: set[str], buckets: Sequence[str]) -> None:
+    """Lock every balance row these accounts have in these assets and buckets, in one query, so that a batch
+    of movements over them reads none again; a row they lack is then known not to exist (its amount is
+    zero)."""
+    keys = {(a, s, b) for a in account_ids for s in assets for b in buckets} - uow.balances_known
+    if not keys:
         return
-    query = select(Balance).where(Balance.account_id.in_(sorted({a for a, _ in pairs})),
-                                  Balance.asset.in_(sorted(assets)))
-    held = sorted(key for key in uow.locked if key[:2] in pairs)
+    query = select(Balance).where(Balance.account_id.in_(sorted({a for a, _, _ in keys})),
+                                  Balance.asset.in_(sorted(assets)), Balance.bucket.in_(sorted(buckets)))
+    held = sorted(key for key in uow.locked if key in keys)
     if held:  # locked before and maybe changed since: not read again
         query = query.where(tuple_(Balance.account_id, Balance.asset, Balance.bucket).not_in(held))
     for row in uow.session.scalars(query.order_by(Balance.account_id, Balance.asset, Balance.bucket)
                                    .with_for_update().execution_options(populate_existing=True)):
-        if (row.account_id, row.asset) in pairs:
-            uow.locked[(row.account_id, row.asset, row.bucket)] = row
-    uow.balances_known |= pairs
+        if (row.account_id, row.asset, row.bucket) in keys:
+            _adopt(uow, row)
+    uow.balances_known |= keys
 
 
 def _held_assets(uow: UnitOfWork, account_id: int, bucket: str, assets: set[str]) -> set[str]:
     """Which of these assets the account holds something of in the bucket; those rows are locked."""
     unknown = sorted(a for a in assets
-                     if (account_id, a, bucket) not in uow.locked and (account_id, a) not in uow.balances_known)
+                     if (account_id, a, bucket) not in uow.locked and (account_id, a, bucket) not in uow.balances_known)
     if unknown:
         for row in uow.session.scalars(
                 select(Balance).where(Balance.account_id == account_id, Balance.bucket == bucket,
                                       Balance.asset.in_(unknown), Balance.amount > 0)
                 .order_by(Balance.asset).with_for_update().execution_options(populate_existing=True)):
-            uow.locked[(row.account_id, row.asset, row.bucket)] = row
+            _adopt(uow, row)
+    credited = {(account_id, a, bucket) for a in assets if (account_id, a, bucket) in uow.unread_changes}
+    if credited:  # received in this transaction, unread so far
+        lock_balances(uow, credited)
     return {a for a in assets if (k := (account_id, a, bucket)) in uow.locked and uow.locked[k].amount > 0}
 
 
@@ -187,10 +204,21 @@ def _change(kind: str, legs: Sequence[Leg]) -> dict[tuple[int, str, str], int]:
     return change
 
 
+def _read(uow: UnitOfWork, change: dict[tuple[int, str, str], int]) -> dict[tuple[int, str, str], int]:
+    """The changes whose balances must be read and locked: all of them, or with `uow.defer_balances` only
+    what is taken from a free balance (see UnitOfWork.unread_changes)."""
+    if not uow.defer_balances:
+        return change
+    return {key: amount for key, amount in change.items() if amount < 0 and key[2] != ledger.HELD}
+
+
 def check(uow: UnitOfWork, kind: str, legs: Sequence[Leg]) -> None:
     """Refuse legs that would take a balance below zero (only the source may go negative), writing nothing:
     what `post` checks, for a caller that must know before it commits to anything else."""
-    change = _change(kind, legs)
+    _check(uow, _read(uow, _change(kind, legs)))
+
+
+def _check(uow: UnitOfWork, change: dict[tuple[int, str, str], int]) -> None:
     balances = lock_balances(uow, set(change))
     for (account_id, asset, bucket), amount in change.items():
         balance = balances[(account_id, asset, bucket)]
@@ -200,23 +228,39 @@ def check(uow: UnitOfWork, kind: str, legs: Sequence[Leg]) -> None:
                                 f"账户 {account_id} 的 {asset}（{bucket}）不足，差 {short}。")
 
 
-def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = "", memo: str = "") -> JournalEntry:
+class Entry(NamedTuple):
+    """A journal entry as written."""
+
+    id: int
+    kind: str
+    reference: str
+
+
+def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = "", memo: str = "") -> Entry:
     """One journal entry: its legs must balance per asset; no balance but the source may go negative. It is
-    refused before anything is written, and written by the transaction's next flush (its key is known now)."""
-    check(uow, kind, legs)
-    entry = JournalEntry(id=uow.next_id("journal_entries"), kind=kind, reference=reference[:80], memo=memo[:500],
-                         actor_user_id=uow.actor.user_id if uow.actor else None, created_at=uow.now())
-    uow.session.add(entry)
-    for key, amount in _change(kind, legs).items():
-        uow.locked[key].amount += amount
-    uow.session.add_all([Posting(id=uow.next_id("postings"), entry_id=entry.id, account_id=leg.account_id,
-                                 asset=leg.asset, bucket=leg.bucket, amount=leg.amount) for leg in legs])
+    refused before anything is written, and written with its postings at the transaction's next flush."""
+    change = _change(kind, legs)
+    _check(uow, _read(uow, change))
+    entry = Entry(uow.next_id("journal_entries"), kind, reference[:80])
+    uow.append("journal_entries", {"id": entry.id, "kind": kind, "reference": entry.reference, "memo": memo[:500],
+                                   "actor_user_id": uow.actor.user_id if uow.actor else None,
+                                   "created_at": uow.now()})
+    for key, amount in change.items():
+        row = uow.locked.get(key)
+        if row is not None:
+            row.amount += amount
+        else:
+            pending, negative = uow.unread_changes.get(key, (0, key[0] in source_account_ids(uow)))
+            uow.unread_changes[key] = (pending + amount, negative)
+    for leg in legs:
+        uow.append("postings", {"id": uow.next_id("postings"), "entry_id": entry.id, "account_id": leg.account_id,
+                                "asset": leg.asset, "bucket": leg.bucket, "amount": leg.amount})
     return entry
 
 
 @dataclass(frozen=True, slots=True)
 class Moved:
-    entry: JournalEntry
+    entry: Entry
     blocks: list[serials.Block]
 
     @property
@@ -327,7 +371,8 @@ def plan_credits(
         assets = set(uow.session.scalars(assets_query))
     if not assets:
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
-    lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
+    if not uow.defer_balances:  # else `post` locks what it takes from when the plan is applied
+        lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
     rows = _live_blocks(uow, account_id, bucket, held_batches, sellable_on)
     blocks = [serials.Block(r.serial_start, r.serial_end, r.batch_id) for r in rows]

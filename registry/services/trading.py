@@ -62,18 +62,19 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
             client_order_ids: set[tuple[int, str]], order_ids: set[int], resale_lock: bool = True) -> None:
     """Read what a batch of commands will ask for in a few queries instead of several each: the participants
     (into the session), which (participant, client_order_id) pairs already name an order, the orders named by
-    key, and — locked — the participants' cash balances and the sellers' balances and usable serial blocks
-    in the instrument's batches. The resting orders a command trades against are read as it trades."""
+    key, and — locked — the participants' available cash and the sellers' available credits and usable
+    serial blocks in the instrument's batches. The resting orders a command trades against are read as it trades."""
     if participant_ids:
         # Held in the memo: the session forgets rows nothing refers to.
         uow.memo["participants"] = list(uow.session.scalars(
             select(Participant).where(Participant.id.in_(sorted(participant_ids)))))
         accounts = {p: holdings.main_account_id(uow, p) for p in sorted(participant_ids)}
-        holdings.lock_accounts(uow, set(accounts.values()), {ledger.CASH})
+        # What holds take from; what they put aside and what trades credit is not read (defer_balances).
+        holdings.lock_accounts(uow, set(accounts.values()), {ledger.CASH}, [ledger.AVAILABLE])
         sellers = {accounts[p] for p in seller_ids & accounts.keys()}
         if sellers:
             batch_ids = instrument_batch_ids(uow, instrument)
-            holdings.lock_accounts(uow, sellers, {ledger.credit_asset(b) for b in batch_ids})
+            holdings.lock_accounts(uow, sellers, {ledger.credit_asset(b) for b in batch_ids}, [ledger.AVAILABLE])
             def holds(account_id: int, batch_id: int) -> bool:
                 balance = uow.locked.get((account_id, ledger.credit_asset(batch_id), ledger.AVAILABLE))
                 return balance is not None and balance.amount > 0
@@ -87,11 +88,9 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
         for order in uow.session.scalars(select(Order).where(
                 tuple_(Order.participant_id, Order.client_order_id).in_(sorted(client_order_ids)))):
             uow.memo[("order", order.participant_id, order.client_order_id)] = order
-    # A cancelled or amended sell gives back exact serial ranges: their balances and blocks, read at once.
+    # A cancelled or amended sell gives back exact serial ranges: their blocks, read at once.
     named_sells = [o for o in orders_by_id(uow, order_ids).values() if o.side == "sell" and o.held_blocks]
     if named_sells:
-        holdings.lock_balances(uow, {(o.account_id, ledger.credit_asset(batch_id), bucket) for o in named_sells
-                                     for batch_id, _, _ in o.held_blocks for bucket in (ledger.HELD, ledger.AVAILABLE)})
         holdings.load_blocks(uow, {o.account_id for o in named_sells}, {ledger.HELD},
                              sorted({batch_id for o in named_sells for batch_id, _, _ in o.held_blocks}))
 
@@ -278,23 +277,13 @@ def add_hold(uow: UnitOfWork, hold: ExtraHold) -> None:
 
 
 def prepare_settlement(uow: UnitOfWork, pairs: list[tuple[Order, Order]]) -> None:
-    """Lock in one query every balance that settling these (buy, sell) pairs will move, and read the sellers'
-    held blocks in one more, instead of a query or two for each trade."""
-    if not pairs:
-        return
-    fee_account = holdings.fee_account_id(uow)
-    keys = {(fee_account, ledger.CASH, ledger.AVAILABLE)}
-    sellers, batches = set(), set()
-    for buy, sell in pairs:
-        keys |= {(buy.account_id, ledger.CASH, ledger.HELD), (buy.account_id, ledger.CASH, ledger.AVAILABLE),
-                 (sell.account_id, ledger.CASH, ledger.AVAILABLE)}
-        for batch_id, _, _ in sell.held_blocks:
-            asset = ledger.credit_asset(batch_id)
-            keys |= {(sell.account_id, asset, ledger.HELD), (buy.account_id, asset, ledger.AVAILABLE)}
-            sellers.add(sell.account_id)
-            batches.add(batch_id)
-    holdings.lock_balances(uow, keys)
-    holdings.load_blocks(uow, sellers, {ledger.HELD}, sorted(batches))
+    """Read the sellers' held blocks that settling these (buy, sell) pairs will deliver, in one query instead
+    of one per trade. (Their balances are not read: a trade only spends holds and credits, see
+    UnitOfWork.unread_changes.)"""
+    sellers = {sell.account_id for _, sell in pairs if sell.held_blocks}
+    batches = {batch_id for _, sell in pairs for batch_id, _, _ in sell.held_blocks}
+    if sellers:
+        holdings.load_blocks(uow, sellers, {ledger.HELD}, sorted(batches))
 
 
 def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mode: str, price_fen: int,
@@ -319,11 +308,6 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
         ledger.Leg(fee_account_id, ledger.CASH, ledger.AVAILABLE, fee),
     ]
     ranges = _take_held(sell, quantity_t)
-    # Every balance row of both movements locked in one query.
-    assets = {ledger.credit_asset(b.batch_id) for b in ranges}
-    holdings.lock_balances(uow, {(leg.account_id, leg.asset, leg.bucket) for leg in legs if leg.amount}
-                           | {(sell.account_id, a, ledger.HELD) for a in assets}
-                           | {(buy.account_id, a, ledger.AVAILABLE) for a in assets})
     cash_entry = holdings.post(uow, "trade_payment", [leg for leg in legs if leg.amount],
                                reference=f"{instrument.code}:{engine_trade_id}")
     buy.cash_held_fen = keep
