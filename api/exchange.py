@@ -167,6 +167,7 @@ class InstrumentDesk:
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
         self.stale = False  # the in-memory book may differ from the database: rebuild before the next batch
         self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
+        self.kept: dict[Any, Any] = {}  # the book's open orders from earlier batches (trading.keep_open_orders)
         self.id_pool: dict[str, list[int]] = {}  # keys from the sequences, shared likewise
         self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
@@ -280,6 +281,7 @@ class InstrumentDesk:
         at commit without reading their rows (UnitOfWork.defer_balances)."""
         with self.lock, self.exchange.registry.uow() as uow:
             uow.known_ids = self.known_ids
+            uow.kept = self.kept
             uow.id_pool = self.id_pool
             uow.id_block = WRITER_ID_BLOCK
             uow.session.autoflush = False
@@ -303,11 +305,11 @@ class InstrumentDesk:
                     return
                 self._save_session(uow)
                 uow.commit()
+                trading.keep_open_orders(uow)
                 snapshot = self._snapshot()
         except Exception:
             log.exception("letting time pass on instrument %s failed; rebuilding", self.instrument_id)
-            self.published.clear()
-            self.known_ids.clear()
+            self._forget()
             self._try_rebuild()
             return
         self._publish(self.code, snapshot)
@@ -327,6 +329,12 @@ class InstrumentDesk:
             except Exception as exc:
                 raise _BatchFailed(str(exc)) from exc
             self.published.extend(events)
+
+    def _forget(self) -> None:
+        """After a failed transaction: what this writer kept from earlier ones may no longer hold."""
+        self.published.clear()
+        self.known_ids.clear()
+        self.kept.clear()
 
     def _try_rebuild(self) -> bool:
         """Rebuild the book from the database; on failure stay stale and try again with the next batch."""
@@ -366,6 +374,7 @@ class InstrumentDesk:
                 committing = time.perf_counter()
                 uow.commit()
                 commit_seconds = time.perf_counter() - committing
+                trading.keep_open_orders(uow)
                 snapshot = self._snapshot() if self.published else None
         except Exception as exc:  # any failure here means: roll back and rebuild
             log.exception("batch of %d commands on instrument %s failed; rebuilding the book",
@@ -375,8 +384,7 @@ class InstrumentDesk:
             failure.__cause__ = exc
             for job in batch:
                 job.future.set_exception(failure)
-            self.published.clear()
-            self.known_ids.clear()
+            self._forget()
             self._try_rebuild()
             return
         metrics.writer_batch_committed(((job.command.kind, error is None) for job, _, error in outcomes),

@@ -47,6 +47,9 @@ class UnitOfWork:
         # own dict, since a key the sequence handed out stays unused for good even if a transaction rolls back.
         self.id_pool: dict[str, list[int]] = {}
         self.id_block = ID_BLOCK  # how many keys to take at a time (a busy long-lived caller takes more)
+        # Rows a long-lived caller kept from its earlier transactions because no one else changes them (an
+        # instrument's writer and its open orders), taken back into this session instead of read again.
+        self.kept: dict[Any, Any] = {}
         self._last_ids: dict[str, int] = {}  # SQLite: the last key handed out per table in this transaction
         # The live serial blocks per (account, bucket, batch) this transaction has locked and read, kept
         # current by every movement it makes (registry.services.holdings), so a batch of movements reads

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.orm.util import identity_key
 
 from registry import ledger, serials
 from registry.errors import InvalidInput, NotFound, RuleViolation
@@ -188,12 +189,36 @@ def remember_order(uow: UnitOfWork, order: Order) -> None:
 
 def order_by_id(uow: UnitOfWork, order_id: int) -> Order | None:
     """An order by key, including one this transaction made and has not flushed yet."""
+    return orders_by_id(uow, {order_id}).get(order_id)
+
+
+def _known_order(uow: UnitOfWork, order_id: int) -> Order | None:
+    """An order this transaction has, or one its caller kept open from an earlier one (see keep_open_orders),
+    taken back into the session without reading it."""
     found: Order | None = uow.memo.get(("order_id", order_id))
     if found is None:
-        found = uow.session.get(Order, order_id)
+        found = uow.kept.pop(("order_id", order_id), None)
         if found is not None:
-            remember_order(uow, found)
+            # A query of this transaction may have read the row already: then that object is the order.
+            present = uow.session.identity_map.get(identity_key(Order, order_id))
+            if present is None:
+                uow.session.add(found)
+            remember_order(uow, present or found)
+            found = present or found
     return found
+
+
+def keep_open_orders(uow: UnitOfWork) -> None:
+    """After a commit, keep the open orders this transaction touched in `uow.kept` for the caller's next
+    transactions: an instrument's writer is the only one to change its orders, so what it committed is what
+    they are. An order taken back leaves `uow.kept` until a commit keeps it again, so a failed transaction
+    leaves none of its orders there (the writer forgets the others too then)."""
+    for key, order in uow.memo.items():
+        if key[0] == "order_id":
+            if order.status == "open":
+                uow.kept[key] = order
+            else:
+                uow.kept.pop(key, None)
 
 
 def _held(order: Order) -> list[serials.Block]:
@@ -330,8 +355,8 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
 
 
 def orders_by_id(uow: UnitOfWork, order_ids: set[int]) -> dict[int, Order]:
-    """Orders by id: those this transaction knows, the rest in one query."""
-    found = {i: o for i in order_ids if (o := uow.memo.get(("order_id", i))) is not None}
+    """Orders by id: those this transaction knows or was handed (see _known_order), the rest in one query."""
+    found = {i: o for i in order_ids if (o := _known_order(uow, i)) is not None}
     missing = sorted(order_ids - found.keys())
     if missing:
         for order in uow.session.scalars(select(Order).where(Order.id.in_(missing))):

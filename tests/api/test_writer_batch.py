@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.exchange import DeskCommand, InstrumentDesk, Job
@@ -81,3 +82,34 @@ def test_a_repeat_within_the_batch_gets_the_first_answer(client: TestClient, mar
     assert sorted(o["client_order_id"] for o in mine) == ["b1", "b2"]
     held = 10 * 4900 + 10 * 4900 * 10 // 10_000 + 5 * 4800 + 5 * 4800 * 10 // 10_000
     assert client.get("/cash", headers=market["people"]["buyer"]).json()["balances_fen"]["held"] == held
+
+
+def test_open_orders_kept_between_batches_are_forgotten_when_a_batch_fails(
+        client: TestClient, market: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer keeps the book's open orders from one batch to the next instead of reading them again; a
+    batch that fails after the engine changed must not leave its half-applied orders behind."""
+    seller, buyer = market["holders"][0], market["holders"][1]
+    desk = _desk(client)
+    [sell] = _answers(desk, [_place(seller, "s1", "sell", 100, 5000)])
+    assert not isinstance(sell, DomainError)
+    [first] = _answers(desk, [_place(buyer, "b1", "buy", 30, 5000)])
+    assert not isinstance(first, DomainError) and first["status"] == "filled"
+    assert desk.kept[("order_id", sell["id"])].remaining_t == 70  # kept, as committed
+
+    def fail(*_: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(desk, "_save_session", fail)  # after the engine traded b2 against s1 (50 t would remain)
+        [failed] = _answers(desk, [_place(buyer, "b2", "buy", 20, 5000)])
+    assert isinstance(failed, DomainError) and failed.status == 409
+    assert desk.kept == {}
+
+    [last] = _answers(desk, [_place(buyer, "b3", "buy", 70, 5000)])
+    assert not isinstance(last, DomainError) and last["status"] == "filled" and last["filled_t"] == 70
+    sold = {o["client_order_id"]: o for o in client.get("/orders", headers=market["people"]["seller"]).json()}
+    assert (sold["s1"]["status"], sold["s1"]["filled_t"], sold["s1"]["remaining_t"]) == ("filled", 100, 0)
+    asset = f"CREDIT:{market['batch'].id}"
+    assert balances(client, market["people"]["buyer"])[(asset, "available")] == 100
+    assert balances(client, market["people"]["seller"]).get((asset, "held"), 0) == 0
+    assert client.get("/ledger/check", headers=market["operator"]).json()["ok"] is True
