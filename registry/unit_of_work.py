@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from registry.audit import GENESIS_HASH, entry_hash, jsonable
 from registry.clock import Clock, business_date
@@ -66,13 +67,19 @@ class UnitOfWork:
         self.defer_balances = False
         self.unread_changes: dict[tuple[int, str, str], tuple[int, bool]] = {}
         # Rows only ever inserted (journal entries, postings) waiting to be written, per table in the order
-        # they must go out (see append).
+        # they must go out (see append), and what else writes rows this transaction keeps outside the ORM
+        # (registry.services.holdings: serial blocks), run after them in the order registered.
         self._appended: dict[str, list[dict[str, Any]]] = {}
+        self.pending_writers: dict[str, Callable[[UnitOfWork], None]] = {}
+        # Serial blocks made or ended since they were last written (registry.services.holdings).
+        self.blocks_to_write: list[Any] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
-        # Appended rows go out ahead of whatever a flush writes, since the ORM's rows may name them.
-        event.listen(self.session, "before_flush", lambda *_: self._write_appended())
+        # Rows kept outside the ORM go out ahead of whatever a flush writes (the ORM's rows may name them), and
+        # before a query whenever the session would autoflush (so a query sees them, as it sees ORM objects).
+        event.listen(self.session, "before_flush", lambda *_: self._write_pending())
+        event.listen(self.session, "do_orm_execute", self._before_query)
         self._now = self.clock.now()
         return self
 
@@ -114,10 +121,16 @@ class UnitOfWork:
         each. Tables go out in the order they were first appended to, so a row may name an earlier table's."""
         self._appended.setdefault(table, []).append(row)
 
-    def _write_appended(self) -> None:
+    def _write_pending(self) -> None:
         appended, self._appended = self._appended, {}
         for table, rows in appended.items():
             self.session.connection().execute(insert(Base.metadata.tables[table]), rows)
+        for writer in self.pending_writers.values():
+            writer(self)
+
+    def _before_query(self, state: ORMExecuteState) -> None:
+        if state.is_select and self.session.autoflush:
+            self._write_pending()
 
     def today(self) -> date:
         return business_date(self.clock)
@@ -129,7 +142,7 @@ class UnitOfWork:
     def commit(self) -> None:
         try:
             self.session.flush()
-            self._write_appended()  # when nothing of the ORM's was left to flush
+            self._write_pending()  # when nothing of the ORM's was left to flush
             self._write_unread_changes()
             self._write_audit()
             self.session.commit()

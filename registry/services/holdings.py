@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from registry import ledger, numbering, serials
 from registry.errors import NotFound, StateConflict
 from registry.ledger import Leg
-from registry.orm import Account, Balance, SerialBlock
+from registry.orm import Account, Balance, Base, SerialBlock
 from registry.unit_of_work import UnitOfWork
 
 ISSUANCE_ACCOUNT = "JX-ISSUANCE"
@@ -268,13 +268,82 @@ class Moved:
         return serials.total(self.blocks)
 
 
+@dataclass(slots=True, eq=False)
+class LiveBlock:
+    """A live serial block as this transaction holds it: read and locked (load_blocks), or made by one of its
+    movements. Blocks are kept as plain records rather than ORM objects (a batch of trades makes and ends
+    hundreds): `_write_blocks` writes what changed, ahead of every flush and at commit."""
+
+    id: int
+    batch_id: int
+    serial_start: int
+    serial_end: int
+    account_id: int
+    bucket: str
+    sellable_from: date | None
+    created_entry_id: int
+    written: bool  # False for a block this transaction made and has not written yet
+    ended_entry_id: int | None = None
+
+
+_BLOCK_COLUMNS = (SerialBlock.id, SerialBlock.batch_id, SerialBlock.serial_start, SerialBlock.serial_end,
+                  SerialBlock.account_id, SerialBlock.bucket, SerialBlock.sellable_from, SerialBlock.created_entry_id)
+
+
+def _write_blocks(uow: UnitOfWork) -> None:
+    """End the blocks read that movements ended, then insert the blocks made (those ended again before being
+    written go in ended): in this order, since a piece overlaps the block it came from (the exclusion
+    constraint on live blocks)."""
+    changed, uow.blocks_to_write = uow.blocks_to_write, []
+    if not changed:
+        return
+    ended = [{"block_id": b.id, "entry_id": b.ended_entry_id} for b in changed if b.written]
+    made = [b for b in changed if not b.written]
+    table = SerialBlock.__table__.c
+    connection = uow.session.connection()
+    if ended:
+        result = connection.execute(
+            update(Base.metadata.tables["serial_blocks"])
+            .where(table.id == bindparam("block_id"), table.live.is_(True))
+            .values(live=False, ended_entry_id=bindparam("entry_id")), ended)
+        if result.rowcount != len(ended):
+            raise StateConflict("A serial block to end was no longer live.", "要结束的序列号区块已不再有效。")
+    if made:
+        connection.execute(insert(Base.metadata.tables["serial_blocks"]), [
+            {"id": b.id, "batch_id": b.batch_id, "serial_start": b.serial_start, "serial_end": b.serial_end,
+             "account_id": b.account_id, "bucket": b.bucket, "live": b.ended_entry_id is None,
+             "created_entry_id": b.created_entry_id, "ended_entry_id": b.ended_entry_id,
+             "sellable_from": b.sellable_from} for b in made])
+        for b in made:
+            b.written = True
+
+
+def make_block(uow: UnitOfWork, *, batch_id: int, start: int, end: int, holder: tuple[int, str], entry_id: int,
+               sellable_from: date | None) -> LiveBlock:
+    """A new live block, written with the transaction's next flush."""
+    block = LiveBlock(uow.next_id("serial_blocks"), batch_id, start, end, holder[0], holder[1], sellable_from,
+                      entry_id, written=False)
+    uow.live_blocks.setdefault((block.account_id, block.bucket, block.batch_id), []).append(block)
+    uow.blocks_to_write.append(block)
+    uow.pending_writers.setdefault("serial_blocks", _write_blocks)
+    return block
+
+
+def _end_block(uow: UnitOfWork, block: LiveBlock, entry_id: int) -> None:
+    uow.live_blocks[(block.account_id, block.bucket, block.batch_id)].remove(block)
+    block.ended_entry_id = entry_id
+    if block.written:  # else it is still waiting to be written, and goes out ended
+        uow.blocks_to_write.append(block)
+        uow.pending_writers.setdefault("serial_blocks", _write_blocks)
+
+
 @dataclass(frozen=True, slots=True)
 class CreditMove:
     """A movement of credits worked out and checked but not yet written (see plan_credits)."""
 
     source: tuple[int, str]
     target: tuple[int, str]
-    rows: list[SerialBlock]  # the source's usable live blocks it looked at
+    rows: list[LiveBlock]  # the source's usable live blocks it looked at
     touched: list[serials.Block]  # the blocks it ends
     moving: list[serials.Block]  # the pieces that go to the target
     leftovers: list[serials.Block]  # the pieces of the ended blocks that stay
@@ -301,22 +370,22 @@ def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch
     keys = {k for a in account_ids for b in buckets for batch in batch_ids if not covered(k := (a, b, batch))}
     if not keys:
         return
-    query = select(SerialBlock).where(
+    query = select(*_BLOCK_COLUMNS).where(
         SerialBlock.account_id.in_(sorted({k[0] for k in keys})), SerialBlock.bucket.in_(sorted({k[1] for k in keys})),
         SerialBlock.batch_id.in_(sorted({k[2] for k in keys})), SerialBlock.live.is_(True))
     if sellable_on is not None:
         query = query.where(SerialBlock.sellable_from.is_(None) | (SerialBlock.sellable_from <= sellable_on))
-    for row in uow.session.scalars(query.order_by(SerialBlock.serial_start).with_for_update()):
+    for row in uow.session.execute(query.order_by(SerialBlock.serial_start).with_for_update(of=SerialBlock)):
         key = (row.account_id, row.bucket, row.batch_id)
         if key in keys:
             known = uow.live_blocks.setdefault(key, [])
-            if not any(row is k for k in known):  # already read, or a piece this transaction made
-                known.append(row)
+            if not any(row.id == k.id for k in known):  # already read, or a piece this transaction made
+                known.append(LiveBlock(*row, written=True))
     uow.blocks_loaded.update(dict.fromkeys(keys, sellable_on))
 
 
 def _live_blocks(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence[int],
-                 sellable_on: date | None = None) -> list[SerialBlock]:
+                 sellable_on: date | None = None) -> list[LiveBlock]:
     """The live blocks of an account and bucket in these batches, in serial order; with `sellable_on` only
     those free of the resale lock that day (see load_blocks)."""
     load_blocks(uow, {account_id}, {bucket}, batch_ids, sellable_on)
@@ -331,14 +400,6 @@ def _locked_t(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence
     return uow.session.scalar(select(func.coalesce(func.sum(size), 0)).where(
         SerialBlock.account_id == account_id, SerialBlock.bucket == bucket, SerialBlock.live.is_(True),
         SerialBlock.batch_id.in_(batch_ids), SerialBlock.sellable_from > day)) or 0
-
-
-def _record_blocks(uow: UnitOfWork, ended: list[SerialBlock], made: list[SerialBlock]) -> None:
-    for row in ended:
-        uow.live_blocks[(row.account_id, row.bucket, row.batch_id)].remove(row)
-    for row in made:
-        uow.live_blocks.setdefault((row.account_id, row.bucket, row.batch_id), []).append(row)
-    uow.session.add_all(made)
 
 
 def plan_credits(
@@ -406,24 +467,17 @@ def apply_credits(uow: UnitOfWork, kind: str, plan: CreditMove, *, reference: st
             for leg in ledger.move(ledger.credit_asset(batch_id), qty, source, target)]
     entry = post(uow, kind, legs, reference=reference, memo=memo)
     by_range = {(r.serial_start, r.serial_end): r for r in plan.rows}
-    ended = [by_range[(block.start, block.end)] for block in plan.touched]
-    for row in ended:
-        row.live = False
-        row.ended_entry_id = entry.id
-    # One flush writes a table's UPDATEs before its INSERTs, so the old blocks end before their pieces appear
-    # (the exclusion constraint).
+    for block in plan.touched:
+        _end_block(uow, by_range[(block.start, block.end)], entry.id)
 
     def lock_of(piece: serials.Block) -> date | None:
         return next(r.sellable_from for r in plan.rows
                     if r.batch_id == piece.batch_id and r.serial_start <= piece.start <= r.serial_end)
 
-    made = [SerialBlock(id=uow.next_id("serial_blocks"), batch_id=piece.batch_id, serial_start=piece.start,
-                        serial_end=piece.end, account_id=holder[0], bucket=holder[1], live=True,
-                        created_entry_id=entry.id, sellable_from=lock)
-            for pieces, holder, lock_for in ((plan.moving, target, plan.lock_until), (plan.leftovers, source, None))
-            for piece in pieces
-            for lock in [lock_for or lock_of(piece)]]
-    _record_blocks(uow, ended, made)
+    for pieces, holder, lock_for in ((plan.moving, target, plan.lock_until), (plan.leftovers, source, None)):
+        for piece in pieces:
+            make_block(uow, batch_id=piece.batch_id, start=piece.start, end=piece.end, holder=holder,
+                       entry_id=entry.id, sellable_from=lock_for or lock_of(piece))
     return Moved(entry, plan.moving)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from registry import ledger, numbering, serials
 from registry.errors import RuleViolation
-from registry.orm import Batch, SerialBlock
+from registry.orm import Batch
 from registry.principals import Principal
 from registry.services import filings, holdings, participants
 from registry.services.reviews import apply_action
@@ -47,9 +47,8 @@ def issue(uow: UnitOfWork, principal: Principal, filing_id: int, comment: str) -
     entry = holdings.post(uow, "issuance", ledger.move(asset, quantity, (source.id, ledger.AVAILABLE),
                                                        (owner.id, ledger.AVAILABLE)),
                           reference=f"filing:{filing.id}", memo=batch.code)
-    uow.session.add(SerialBlock(id=uow.next_id("serial_blocks"), batch_id=batch.id, serial_start=batch.serial_start,
-                                serial_end=batch.serial_end, account_id=owner.id, bucket=ledger.AVAILABLE, live=True,
-                                created_entry_id=entry.id))
+    holdings.make_block(uow, batch_id=batch.id, start=batch.serial_start, end=batch.serial_end,
+                        holder=(owner.id, ledger.AVAILABLE), entry_id=entry.id, sellable_from=None)
     filing.issued_at = uow.now()
     uow.audit("batch.issued", "batch", batch.id,
               {"code": batch.code, "filing_id": filing.id, "quantity_t": quantity, "serial_start": batch.serial_start,
