@@ -71,8 +71,10 @@ class UnitOfWork:
         # (registry.services.holdings: serial blocks), run after them in the order registered.
         self._appended: dict[str, list[dict[str, Any]]] = {}
         self.pending_writers: dict[str, Callable[[UnitOfWork], None]] = {}
-        # Serial blocks made or ended since they were last written (registry.services.holdings).
+        # Serial blocks made or ended since they were last written, and the keys of all it ended
+        # (registry.services.holdings).
         self.blocks_to_write: list[Any] = []
+        self.blocks_ended: set[int] = set()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()

@@ -331,6 +331,7 @@ def make_block(uow: UnitOfWork, *, batch_id: int, start: int, end: int, holder: 
 
 def _end_block(uow: UnitOfWork, block: LiveBlock, entry_id: int) -> None:
     uow.live_blocks[(block.account_id, block.bucket, block.batch_id)].remove(block)
+    uow.blocks_ended.add(block.id)
     block.ended_entry_id = entry_id
     if block.written:  # else it is still waiting to be written, and goes out ended
         uow.blocks_to_write.append(block)
@@ -379,9 +380,35 @@ def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch
         key = (row.account_id, row.bucket, row.batch_id)
         if key in keys:
             known = uow.live_blocks.setdefault(key, [])
-            if not any(row.id == k.id for k in known):  # already read, or a piece this transaction made
+            # Not one already known (read, made, or taken back), nor one this transaction ended and has not
+            # written yet.
+            if row.id not in uow.blocks_ended and not any(row.id == k.id for k in known):
                 known.append(LiveBlock(*row, written=True))
     uow.blocks_loaded.update(dict.fromkeys(keys, sellable_on))
+
+
+def known_blocks_holding(uow: UnitOfWork, holder: tuple[int, str],
+                         ranges: Sequence[serials.Block]) -> list[LiveBlock] | None:
+    """The live blocks this transaction knows that hold each of these ranges whole, in serial order, or None
+    when it does not know one for every range (then they must be read)."""
+    found: dict[int, LiveBlock] = {}
+    for r in ranges:
+        block = next((b for b in uow.live_blocks.get((holder[0], holder[1], r.batch_id), ())
+                      if b.serial_start <= r.start and r.end <= b.serial_end), None)
+        if block is None:
+            return None
+        found[block.id] = block
+    return sorted(found.values(), key=lambda b: b.serial_start)
+
+
+def know_blocks(uow: UnitOfWork, blocks: Sequence[LiveBlock]) -> None:
+    """Take back live blocks an earlier transaction of the same long-lived caller kept (an instrument's
+    writer: the blocks an open sell order holds, which no one else changes), so that moving exact ranges out
+    of them needs no read (see known_blocks_holding)."""
+    for block in blocks:
+        known = uow.live_blocks.setdefault((block.account_id, block.bucket, block.batch_id), [])
+        if block.id not in uow.blocks_ended and not any(b.id == block.id for b in known):
+            known.append(block)
 
 
 def _live_blocks(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence[int],
@@ -435,7 +462,8 @@ def plan_credits(
     if not uow.defer_balances:  # else `post` locks what it takes from when the plan is applied
         lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
-    rows = _live_blocks(uow, account_id, bucket, held_batches, sellable_on)
+    rows = (ranges is not None and known_blocks_holding(uow, source, ranges)) or _live_blocks(
+        uow, account_id, bucket, held_batches, sellable_on)
     blocks = [serials.Block(r.serial_start, r.serial_end, r.batch_id) for r in rows]
     try:
         if ranges is not None:

@@ -90,7 +90,8 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
                 tuple_(Order.participant_id, Order.client_order_id).in_(sorted(client_order_ids)))):
             uow.memo[("order", order.participant_id, order.client_order_id)] = order
     # A cancelled or amended sell gives back exact serial ranges: their blocks, read at once.
-    named_sells = [o for o in orders_by_id(uow, order_ids).values() if o.side == "sell" and o.held_blocks]
+    named_sells = [o for o in orders_by_id(uow, order_ids).values() if o.side == "sell" and o.held_blocks
+                   and holdings.known_blocks_holding(uow, (o.account_id, ledger.HELD), _held(o)) is None]
     if named_sells:
         holdings.load_blocks(uow, {o.account_id for o in named_sells}, {ledger.HELD},
                              sorted({batch_id for o in named_sells for batch_id, _, _ in o.held_blocks}))
@@ -205,20 +206,29 @@ def _known_order(uow: UnitOfWork, order_id: int) -> Order | None:
                 uow.session.add(found)
             remember_order(uow, present or found)
             found = present or found
+            holdings.know_blocks(uow, uow.kept.pop(("held_blocks", order_id), []))
     return found
 
 
 def keep_open_orders(uow: UnitOfWork) -> None:
     """After a commit, keep the open orders this transaction touched in `uow.kept` for the caller's next
-    transactions: an instrument's writer is the only one to change its orders, so what it committed is what
-    they are. An order taken back leaves `uow.kept` until a commit keeps it again, so a failed transaction
-    leaves none of its orders there (the writer forgets the others too then)."""
+    transactions, with the serial blocks a sell holds: an instrument's writer is the only one to change its
+    orders and what they hold, so what it committed is what they are. An order taken back leaves `uow.kept`
+    until a commit keeps it again, so a failed transaction leaves none of its orders there (the writer
+    forgets the others too then)."""
     for key, order in uow.memo.items():
-        if key[0] == "order_id":
-            if order.status == "open":
-                uow.kept[key] = order
-            else:
-                uow.kept.pop(key, None)
+        if key[0] != "order_id":
+            continue
+        held = ("held_blocks", order.id)
+        uow.kept.pop(held, None)
+        if order.status != "open":
+            uow.kept.pop(key, None)
+            continue
+        uow.kept[key] = order
+        if order.side == "sell" and order.held_blocks:
+            blocks = holdings.known_blocks_holding(uow, (order.account_id, ledger.HELD), _held(order))
+            if blocks is not None and len(blocks) == len(order.held_blocks):  # exactly its blocks
+                uow.kept[held] = blocks
 
 
 def _held(order: Order) -> list[serials.Block]:
@@ -305,8 +315,11 @@ def prepare_settlement(uow: UnitOfWork, pairs: list[tuple[Order, Order]]) -> Non
     """Read the sellers' held blocks that settling these (buy, sell) pairs will deliver, in one query instead
     of one per trade. (Their balances are not read: a trade only spends holds and credits, see
     UnitOfWork.unread_changes.)"""
-    sellers = {sell.account_id for _, sell in pairs if sell.held_blocks}
-    batches = {batch_id for _, sell in pairs for batch_id, _, _ in sell.held_blocks}
+    unknown = [sell for _, sell in pairs
+               if sell.held_blocks and holdings.known_blocks_holding(uow, (sell.account_id, ledger.HELD),
+                                                                    _held(sell)) is None]
+    sellers = {sell.account_id for sell in unknown}
+    batches = {batch_id for sell in unknown for batch_id, _, _ in sell.held_blocks}
     if sellers:
         holdings.load_blocks(uow, sellers, {ledger.HELD}, sorted(batches))
 

@@ -4,6 +4,8 @@ live serial blocks, idempotency keys). Each test hands the instrument's writer o
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -112,4 +114,32 @@ def test_open_orders_kept_between_batches_are_forgotten_when_a_batch_fails(
     asset = f"CREDIT:{market['batch'].id}"
     assert balances(client, market["people"]["buyer"])[(asset, "available")] == 100
     assert balances(client, market["people"]["seller"]).get((asset, "held"), 0) == 0
+    assert client.get("/ledger/check", headers=market["operator"]).json()["ok"] is True
+
+
+def test_a_kept_sell_delivers_its_own_serials_while_a_retirement_holds_others(
+        client: TestClient, market: dict[str, Any]) -> None:
+    """The writer keeps the serial blocks an open sell holds between batches and delivers from them without
+    reading them again; a retirement request of the same seller, made meanwhile in its own transaction, puts
+    other serials of the same batch on hold beside them and must be left alone."""
+    seller, buyer = market["holders"][0], market["holders"][1]
+    people, desk = market["people"], _desk(client)
+    [sell] = _answers(desk, [_place(seller, "s1", "sell", 100, 5000)])
+    assert not isinstance(sell, DomainError)
+    assert ("held_blocks", sell["id"]) in desk.kept
+    asked = client.post("/retirements", headers=people["seller"], json={
+        "quantity_t": 50, "beneficiary": "嘉兴马拉松组委会",
+        "purpose": {"purpose": "event_neutrality", "event_name": "南湖论坛", "event_start": "2026-11-01",
+                    "event_end": "2026-11-01", "event_place": "嘉兴", "event_emissions_tco2e": "50"}})
+    assert asked.status_code == 201, asked.text
+    for cid, quantity in (("b1", 30), ("b2", 70)):
+        [bought] = _answers(desk, [_place(buyer, cid, "buy", quantity, 5000)])
+        assert not isinstance(bought, DomainError) and bought["status"] == "filled"
+    asset = f"CREDIT:{market['batch'].id}"
+    assert balances(client, people["seller"])[(asset, "held")] == 50  # the retirement's, untouched
+    assert balances(client, people["buyer"])[(asset, "available")] == 100
+    first = market["batch"].serial_start
+    bought = csv.DictReader(io.StringIO(client.get("/exports/holdings.csv", headers=people["buyer"]).text))
+    serials = sorted(n for row in bought for n in range(int(row["serial_start"]), int(row["serial_end"]) + 1))
+    assert serials == list(range(first, first + 100))  # the lowest 100: the ones s1 held
     assert client.get("/ledger/check", headers=market["operator"]).json()["ok"] is True
