@@ -34,6 +34,8 @@ TAKEOVER_INTERVAL_S = 1.0
 class Coordinator(Protocol):
     def owns(self, instrument_id: int) -> bool: ...
 
+    def owns_at_once(self, instrument_id: int) -> bool | None: ...
+
     def send(self, instrument_id: int, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None: ...
 
     def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
@@ -50,6 +52,9 @@ class LocalCoordinator:
     """One process owns every book (SQLite, or no Redis configured)."""
 
     def owns(self, instrument_id: int) -> bool:
+        return True
+
+    def owns_at_once(self, instrument_id: int) -> bool | None:
         return True
 
     def send(self, instrument_id: int, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
@@ -85,6 +90,15 @@ class ClusterCoordinator:
             if instrument_id in self._locks:
                 return True
         return self._try_acquire(instrument_id)
+
+    def owns_at_once(self, instrument_id: int) -> bool | None:
+        """`owns` when it can be told without waiting (for the event loop); None when finding out means trying
+        to take the book's lock (a database round trip: call `owns` in a thread)."""
+        if instrument_id in self._locks:  # one dict lookup, atomic: no need to wait for the mutex
+            return True
+        if not self.owns_books or self._stopping.is_set():
+            return False
+        return None
 
     def _try_acquire(self, instrument_id: int) -> bool:
         with self._mutex:
