@@ -888,7 +888,7 @@ class Exchange:
             job = Job(command)
             desk.queue.put(job)
             return await awaited(job.future, ANSWER_TIMEOUT_S)
-        answer = await run_in_threadpool(self.coordinator.send, instrument_id, command.to_dict(), ANSWER_TIMEOUT_S)
+        answer = await self.coordinator.send(instrument_id, command.to_dict(), ANSWER_TIMEOUT_S)
         if answer is None:
             raise StateConflict("The owner of this order book did not answer in time; retry shortly.",
                                 "该订单簿的处理进程未及时响应，请稍后重试。")

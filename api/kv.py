@@ -10,7 +10,8 @@ import asyncio
 import threading
 import time
 import weakref
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 import redis
 import redis.asyncio
@@ -45,23 +46,43 @@ return {found, count}
 """
 
 
+T = TypeVar("T")
+
+
+class PerLoop(Generic[T]):
+    """One T (an asyncio Redis client) per running event loop: an asyncio connection belongs to the loop that
+    opened it. A server has one loop; tests open several."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = weakref.WeakKeyDictionary()
+
+    def get(self) -> T:
+        loop = asyncio.get_running_loop()
+        found = self._by_loop.get(loop)
+        if found is None:
+            found = self._by_loop[loop] = self._make()
+        return found
+
+
+def async_client(url: str, **options: Any) -> Any:
+    """An asyncio Redis client (redis.asyncio.Redis; typed Any like the sync clients' replies)."""
+    return redis.asyncio.Redis.from_url(url, **options)
+
+
 class RedisStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        # The asyncio clients, one per event loop (an asyncio connection belongs to the loop that opened it;
-        # a server has one loop, tests open several).
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = (
-            weakref.WeakKeyDictionary())
+        self._async = PerLoop(self._connect_async)
+
+    def _connect_async(self) -> tuple[Any, Any]:
+        client = async_client(self.url, socket_timeout=2, socket_connect_timeout=2)
+        return client, client.register_script(_GATE)
 
     def _async_client(self) -> tuple[Any, Any]:
         """This loop's asyncio client and its registered gate script."""
-        loop = asyncio.get_running_loop()
-        found = self._async.get(loop)
-        if found is None:
-            client = redis.asyncio.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
-            found = self._async[loop] = (client, client.register_script(_GATE))
-        return found
+        return self._async.get()
 
     def set_with_ttl(self, key: str, value: str, ttl_seconds: int) -> None:
         self.client.set(key, value, ex=max(1, ttl_seconds))
