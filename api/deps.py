@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import redis
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.exchange import Exchange
@@ -45,6 +46,17 @@ class Principals:
         kept = self._kept.get(user_id)
         if kept is not None and kept[0] > now:
             return kept[1]
+        return self._load(user_id, now)
+
+    async def get_async(self, user_id: int) -> Principal | None:
+        """`get` for the event loop: a kept principal at once, a read of the database in the thread pool."""
+        now = time.monotonic()
+        kept = self._kept.get(user_id)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        return await run_in_threadpool(self._load, user_id, now)
+
+    def _load(self, user_id: int, now: float) -> Principal | None:
         with self._registry.uow() as uow:
             principal = load_principal(uow, user_id)
         if len(self._kept) >= PRINCIPALS_KEPT:
@@ -65,9 +77,14 @@ class Services:
         self.principals = Principals(self.registry)
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> Services:
+    """The app's services (async so that FastAPI calls it on the event loop, not in a pool thread)."""
+    return services_of(request)
 
 
 def revoked_key(jti: str) -> str:
@@ -88,8 +105,8 @@ def _claims(services: Services, credentials: HTTPAuthorizationCredentials | None
         raise _unauthenticated("The access token is invalid or expired.") from exc
 
 
-def _principal(services: Services, claims: TokenClaims) -> Principal:
-    principal = services.principals.get(claims.user_id)
+async def _principal(services: Services, claims: TokenClaims) -> Principal:
+    principal = await services.principals.get_async(claims.user_id)
     if principal is None:
         raise _unauthenticated("The user of this token no longer exists or is disabled.")
     return principal
@@ -99,17 +116,18 @@ def _revoked() -> HTTPException:
     return _unauthenticated("The access token was revoked (logged out).")
 
 
-def _gate(services: Services, request: Request, claims: TokenClaims | None) -> None:
+async def _gate(services: Services, request: Request, claims: TokenClaims | None) -> None:
     """Refuse a revoked token (401) and a caller over its rate (429), asking Redis once for both."""
     who = f"u{claims.user_id}" if claims else f"ip{request.client.host if request.client else '-'}"
     counter = f"carbonx:rate:{who}:{int(services.registry.clock.now().timestamp() // 60)}"
+    kv = services.kv
     try:
         if claims is None:
-            revoked, count = False, services.kv.incr_window(counter, 60)
+            revoked, count = False, await kv.incr_window_async(counter, 60)
         else:
-            revoked, count = services.kv.exists_and_incr_window(revoked_key(claims.jti), counter, 60)
+            revoked, count = await kv.exists_and_incr_window_async(revoked_key(claims.jti), counter, 60)
     except redis.RedisError:
-        if claims is not None and services.kv.exists(revoked_key(claims.jti)):  # revocation is not skipped
+        if claims is not None and await kv.exists_async(revoked_key(claims.jti)):  # revocation is not skipped
             raise _revoked() from None
         log.warning("rate limiting skipped: Redis unavailable")  # fail open: limits protect, they do not gate
         return
@@ -128,15 +146,17 @@ class Access:
         self.roles = frozenset(roles)
         self.public = public
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> Principal | None:
-        services = get_services(request)
+        # On the event loop: verifying the token is a few microseconds of CPU, Redis is awaited, and only a
+        # principal not read in the last PRINCIPAL_TTL_S seconds goes to the thread pool for the database.
+        services = services_of(request)
         claims = _claims(services, credentials)
-        _gate(services, request, claims)
-        principal = _principal(services, claims) if claims else None
+        await _gate(services, request, claims)
+        principal = await _principal(services, claims) if claims else None
         if principal is not None:
             request.state.principal_id = principal.user_id  # for the request's log line
         if self.public:
@@ -159,15 +179,15 @@ def allow(*roles: str) -> Access:
     return Access(*roles)
 
 
-def authenticated_claims(
+async def authenticated_claims(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> TokenClaims:
     """The verified claims of the caller's token (for logout)."""
-    services = get_services(request)
+    services = services_of(request)
     claims = _claims(services, credentials)
     if claims is None:
         raise _unauthenticated("Log in first: this route needs a bearer token.")
-    if services.kv.exists(revoked_key(claims.jti)):
+    if await services.kv.exists_async(revoked_key(claims.jti)):
         raise _revoked()
-    _principal(services, claims)
+    await _principal(services, claims)
     return claims

@@ -13,18 +13,20 @@ the same way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from api import metrics
 from api.market_data import Broker, LocalBroker
@@ -130,6 +132,37 @@ class Job:
 
     command: DeskCommand
     future: Future[dict[str, Any]] = field(default_factory=Future)
+
+
+async def awaited(future: Future[dict[str, Any]], timeout_s: float) -> dict[str, Any]:
+    """The writer's answer, awaited on the event loop rather than by a thread parked on the future: the writer
+    completes `future` in its own thread, which hands the outcome to the loop. None on timeout. A request that
+    goes away (its task cancelled) drops only its own wait; the writer's future is never cancelled, so the
+    writer answers the rest of its batch as usual."""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+    def settle(done: Future[dict[str, Any]]) -> None:  # on the loop
+        if waiter.done():  # cancelled: nobody waits any longer
+            return
+        error = done.exception()
+        if error is None:
+            waiter.set_result(done.result())
+        else:
+            waiter.set_exception(error)
+
+    def relay(done: Future[dict[str, Any]]) -> None:  # in the writer's thread (or at once, if already done)
+        with suppress(RuntimeError):  # the loop has closed (the server stopping): nobody waits for this answer
+            loop.call_soon_threadsafe(settle, done)
+
+    future.add_done_callback(relay)
+    try:
+        return await asyncio.wait_for(waiter, timeout_s)
+    except TimeoutError:
+        raise StateConflict("The exchange did not answer in time; the command may still be carried out. Retry "
+                            "with the same client_order_id or Idempotency-Key to learn its outcome.",
+                            "交易系统未及时响应，该指令仍可能被执行。请以相同的 client_order_id 或 Idempotency-Key "
+                            "重试以获知结果。") from None
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -852,11 +885,21 @@ class Exchange:
             self._desks.clear()
 
     # --- sending a command to its book ----------------------------------------------------------------------
-    def submit(self, instrument_id: int, command: DeskCommand) -> dict[str, Any]:
-        """Apply a command on this process's desk if it owns the book, else on the owner's (and relay)."""
-        if self.coordinator.owns(instrument_id):
-            return self.desk(instrument_id).submit(Job(command))
-        answer = self.coordinator.send(instrument_id, command.to_dict(), ANSWER_TIMEOUT_S)
+    async def submit(self, instrument_id: int, command: DeskCommand) -> dict[str, Any]:
+        """Apply a command on this process's desk if it owns the book, else on the owner's (and relay). Nothing
+        blocks the event loop or parks a thread while the writer works; only what needs the database first
+        (a desk not yet built, an ownership not yet tried) goes to the thread pool."""
+        owned = self.coordinator.owns_at_once(instrument_id)
+        if owned is None:
+            owned = await run_in_threadpool(self.coordinator.owns, instrument_id)
+        if owned:
+            desk = self._desks.get(instrument_id)
+            if desk is None:  # building a book reads the database
+                desk = await run_in_threadpool(self.desk, instrument_id)
+            job = Job(command)
+            desk.queue.put(job)
+            return await awaited(job.future, ANSWER_TIMEOUT_S)
+        answer = await self.coordinator.send(instrument_id, command.to_dict(), ANSWER_TIMEOUT_S)
         if answer is None:
             raise StateConflict("The owner of this order book did not answer in time; retry shortly.",
                                 "该订单簿的处理进程未及时响应，请稍后重试。")
@@ -893,79 +936,92 @@ class Exchange:
                 found = self._ids_by_code[code] = instruments.get(uow, code).id
         return found
 
-    def place(self, principal: Principal, instrument_code: str, body: dict[str, Any],
-              idempotency_key: str | None) -> dict[str, Any]:
-        instrument_id = self.instrument_id(instrument_code)
+    async def instrument_id_async(self, code: str) -> int:
+        """`instrument_id` for the event loop: a known code at once, the database read in the thread pool."""
+        found = self._ids_by_code.get(code)
+        return found if found is not None else await run_in_threadpool(self.instrument_id, code)
+
+    async def place(self, principal: Principal, instrument_code: str, body: dict[str, Any],
+                    idempotency_key: str | None) -> dict[str, Any]:
+        instrument_id = await self.instrument_id_async(instrument_code)
         params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
         digest = idempotency.request_hash({"instrument": instrument_code, **params})
-        placed = self.submit(instrument_id, DeskCommand("place", principal, params, idempotency_key, digest))
+        placed = await self.submit(instrument_id, DeskCommand("place", principal, params, idempotency_key, digest))
         self._remember_instrument(placed["id"], instrument_id)
         return placed
 
-    def cancel(self, principal: Principal, order_id: int) -> dict[str, Any]:
-        return self.submit(self._instrument_of(principal, order_id),
-                           DeskCommand("cancel", principal, {"order_id": order_id}))
+    async def cancel(self, principal: Principal, order_id: int) -> dict[str, Any]:
+        return await self.submit(await self._instrument_of(principal, order_id),
+                                 DeskCommand("cancel", principal, {"order_id": order_id}))
 
-    def amend(self, principal: Principal, order_id: int, quantity_t: int | None,
-              price_fen: int | None) -> dict[str, Any]:
-        return self.submit(self._instrument_of(principal, order_id), DeskCommand(
+    async def amend(self, principal: Principal, order_id: int, quantity_t: int | None,
+                    price_fen: int | None) -> dict[str, Any]:
+        return await self.submit(await self._instrument_of(principal, order_id), DeskCommand(
             "amend", principal, {"order_id": order_id, "quantity_t": quantity_t, "price_fen": price_fen}))
 
-    def post_listing(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._by_code(principal, instrument_code, "post_listing", body)
+    async def post_listing(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._by_code(principal, instrument_code, "post_listing", body)
 
-    def open_auction(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._by_code(principal, instrument_code, "open_auction", body)
+    async def open_auction(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._by_code(principal, instrument_code, "open_auction", body)
 
-    def bid(self, principal: Principal, auction_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        return self._on_order(principal, auction_id, "bid", {**body, "auction_id": auction_id}, any_owner=True)
+    async def bid(self, principal: Principal, auction_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._on_order(principal, auction_id, "bid", {**body, "auction_id": auction_id}, any_owner=True)
 
-    def cancel_auction(self, principal: Principal, auction_id: int) -> dict[str, Any]:
-        return self._on_order(principal, auction_id, "cancel_auction", {"order_id": auction_id})
+    async def cancel_auction(self, principal: Principal, auction_id: int) -> dict[str, Any]:
+        return await self._on_order(principal, auction_id, "cancel_auction", {"order_id": auction_id})
 
-    def propose(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._by_code(principal, instrument_code, "propose", body)
+    async def propose(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._by_code(principal, instrument_code, "propose", body)
 
-    def browse(self, principal: Principal | None, instrument_code: str, query: dict[str, Any]) -> dict[str, Any]:
+    async def browse(self, principal: Principal | None, instrument_code: str,
+                     query: dict[str, Any]) -> dict[str, Any]:
         anyone = principal or Principal(0, 0, "public", frozenset())
-        return self._by_code(anyone, instrument_code, "browse", query)
+        return await self._by_code(anyone, instrument_code, "browse", query)
 
-    def pick(self, principal: Principal, listing_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        return self._on_order(principal, listing_id, "pick", {**body, "listing_id": listing_id}, any_owner=True)
+    async def pick(self, principal: Principal, listing_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._on_order(principal, listing_id, "pick", {**body, "listing_id": listing_id},
+                                    any_owner=True)
 
-    def cancel_listing(self, principal: Principal, listing_id: int) -> dict[str, Any]:
-        return self._on_order(principal, listing_id, "cancel_listing", {"order_id": listing_id})
+    async def cancel_listing(self, principal: Principal, listing_id: int) -> dict[str, Any]:
+        return await self._on_order(principal, listing_id, "cancel_listing", {"order_id": listing_id})
 
-    def answer_proposal(self, principal: Principal, proposal_id: int, kind: str) -> dict[str, Any]:
+    async def answer_proposal(self, principal: Principal, proposal_id: int, kind: str) -> dict[str, Any]:
         """accept, reject or withdraw a proposal (accepting records the counterparty's side once)."""
         params = {"proposal_id": proposal_id, "client_order_id": f"{kind}:{proposal_id}"}
-        return self._on_order(principal, proposal_id, kind, params, any_owner=True)
+        return await self._on_order(principal, proposal_id, kind, params, any_owner=True)
 
-    def _by_code(self, principal: Principal, code: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        instrument_id = self.instrument_id(code)
+    async def _by_code(self, principal: Principal, code: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        instrument_id = await self.instrument_id_async(code)
         params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in params.items()}
         digest = idempotency.request_hash({"instrument": code, "kind": kind, **params})
-        return self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
+        return await self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
 
-    def _on_order(self, principal: Principal, order_id: int, kind: str, params: dict[str, Any],
-                  any_owner: bool = False) -> dict[str, Any]:
+    async def _on_order(self, principal: Principal, order_id: int, kind: str, params: dict[str, Any],
+                        any_owner: bool = False) -> dict[str, Any]:
         """A command about an existing listing or proposal, sent to its instrument's book. Others' listings
         and proposals addressed to you are found too (the desk checks who may act)."""
-        with self.registry.uow(principal) as uow:
-            row = uow.session.get(Order, order_id)
-            if row is None or (not any_owner and row.participant_id != principal.participant_id):
-                raise NotFound(f"{order_id} not found.", f"未找到 {order_id}。")
-            instrument_id = row.instrument_id
-        digest = idempotency.request_hash({"kind": kind, **params})
-        return self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
+        def instrument_of_order() -> int:
+            with self.registry.uow(principal) as uow:
+                row = uow.session.get(Order, order_id)
+                if row is None or (not any_owner and row.participant_id != principal.participant_id):
+                    raise NotFound(f"{order_id} not found.", f"未找到 {order_id}。")
+                return row.instrument_id
 
-    def _instrument_of(self, principal: Principal, order_id: int) -> int:
+        instrument_id = await run_in_threadpool(instrument_of_order)
+        digest = idempotency.request_hash({"kind": kind, **params})
+        return await self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
+
+    async def _instrument_of(self, principal: Principal, order_id: int) -> int:
         """Which book an order is in, to route a cancel or amend there (the desk checks whose it is). An order
         never changes instrument, so the answer is kept; orders placed through this process are known."""
         found = self._instrument_by_order.get(order_id)
         if found is None:
-            with self.registry.uow(principal) as uow:
-                found = trading.get_order(uow, principal.participant_id, order_id).instrument_id
+            def read() -> int:
+                with self.registry.uow(principal) as uow:
+                    return trading.get_order(uow, principal.participant_id, order_id).instrument_id
+
+            found = await run_in_threadpool(read)
             self._remember_instrument(order_id, found)
         return found
 
@@ -975,9 +1031,9 @@ class Exchange:
         self._instrument_by_order[order_id] = instrument_id
 
     # --- market data from the live book -------------------------------------------------------------------
-    def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:
+    async def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:
         anyone = principal or Principal(0, 0, "public", frozenset())
-        return self.submit(instrument_id, DeskCommand("depth", anyone, {"levels": levels}))
+        return await self.submit(instrument_id, DeskCommand("depth", anyone, {"levels": levels}))
 
 
 class RoutedRefusal(DomainError):

@@ -6,11 +6,15 @@ the book of record: losing it loses at most a revoked token's remaining minutes 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from typing import Protocol
+import weakref
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 import redis
+import redis.asyncio
 
 
 class KeyValueStore(Protocol):
@@ -22,13 +26,63 @@ class KeyValueStore(Protocol):
 
     def exists_and_incr_window(self, key: str, counter: str, window_seconds: int) -> tuple[bool, int]: ...
 
+    async def exists_async(self, key: str) -> bool: ...
+
+    async def incr_window_async(self, key: str, window_seconds: int) -> int: ...
+
+    async def exists_and_incr_window_async(self, key: str, counter: str,
+                                           window_seconds: int) -> tuple[bool, int]: ...
+
     def ping(self) -> bool: ...
+
+
+# EXISTS key, then INCR counter with its window set when the window begins: what `exists_and_incr_window` asks
+# in a pipeline of three commands, here one command (a script costs the asyncio client half a pipeline).
+_GATE = """
+local found = redis.call('EXISTS', KEYS[1])
+local count = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1], 'NX')
+return {found, count}
+"""
+
+
+T = TypeVar("T")
+
+
+class PerLoop(Generic[T]):
+    """One T (an asyncio Redis client) per running event loop: an asyncio connection belongs to the loop that
+    opened it. A server has one loop; tests open several."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = weakref.WeakKeyDictionary()
+
+    def get(self) -> T:
+        loop = asyncio.get_running_loop()
+        found = self._by_loop.get(loop)
+        if found is None:
+            found = self._by_loop[loop] = self._make()
+        return found
+
+
+def async_client(url: str, **options: Any) -> Any:
+    """An asyncio Redis client (redis.asyncio.Redis; typed Any like the sync clients' replies)."""
+    return redis.asyncio.Redis.from_url(url, **options)
 
 
 class RedisStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._async = PerLoop(self._connect_async)
+
+    def _connect_async(self) -> tuple[Any, Any]:
+        client = async_client(self.url, socket_timeout=2, socket_connect_timeout=2)
+        return client, client.register_script(_GATE)
+
+    def _async_client(self) -> tuple[Any, Any]:
+        """This loop's asyncio client and its registered gate script."""
+        return self._async.get()
 
     def set_with_ttl(self, key: str, value: str, ttl_seconds: int) -> None:
         self.client.set(key, value, ex=max(1, ttl_seconds))
@@ -51,6 +105,22 @@ class RedisStore:
         pipe.incr(counter)
         pipe.expire(counter, window_seconds, nx=True)
         found, count, _ = pipe.execute()
+        return bool(found), int(count)
+
+    async def exists_async(self, key: str) -> bool:
+        client, _ = self._async_client()
+        return bool(await client.exists(key))
+
+    async def incr_window_async(self, key: str, window_seconds: int) -> int:
+        _, gate = self._async_client()
+        _, count = await gate(keys=[key, key], args=[window_seconds])  # EXISTS of the counter itself: unused
+        return int(count)
+
+    async def exists_and_incr_window_async(self, key: str, counter: str,
+                                           window_seconds: int) -> tuple[bool, int]:
+        """`exists_and_incr_window` without blocking the event loop, in one round trip."""
+        _, gate = self._async_client()
+        found, count = await gate(keys=[key, counter], args=[window_seconds])
         return bool(found), int(count)
 
     def ping(self) -> bool:
@@ -90,6 +160,17 @@ class MemoryStore:
 
     def exists_and_incr_window(self, key: str, counter: str, window_seconds: int) -> tuple[bool, int]:
         return self.exists(key), self.incr_window(counter, window_seconds)
+
+    # Memory never waits: the asyncio variants are the same calls (each holds the lock for microseconds).
+    async def exists_async(self, key: str) -> bool:
+        return self.exists(key)
+
+    async def incr_window_async(self, key: str, window_seconds: int) -> int:
+        return self.incr_window(key, window_seconds)
+
+    async def exists_and_incr_window_async(self, key: str, counter: str,
+                                           window_seconds: int) -> tuple[bool, int]:
+        return self.exists_and_incr_window(key, counter, window_seconds)
 
     def ping(self) -> bool:
         return True

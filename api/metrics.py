@@ -58,6 +58,19 @@ def trade_committed(mode: str, quantity_t: int) -> None:
     TRADED_TONNES.labels(mode.lower()).inc(quantity_t)
 
 
+_observers: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def _observer(route: str, method: str, status: str) -> tuple[Any, Any]:
+    """The request counter and duration histogram of one route, method and status, looked up once: `labels()`
+    takes a lock and builds a key on every call. Route templates, methods and statuses are few."""
+    found = _observers.get((route, method, status))
+    if found is None:
+        found = _observers[(route, method, status)] = (HTTP_REQUESTS.labels(route, method, status),
+                                                       HTTP_SECONDS.labels(route, method))
+    return found
+
+
 class ObserveRequests:
     """Outermost middleware: request id (from X-Request-ID when valid, else new; echoed in the response
     header and in problem documents), metrics by route template, and one log line per request."""
@@ -90,9 +103,11 @@ class ObserveRequests:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"  # a template, never the raw path
-            HTTP_REQUESTS.labels(route, scope["method"], str(status)).inc()
-            HTTP_SECONDS.labels(route, scope["method"]).observe(elapsed)
-            log.info("%s %s %d", scope["method"], scope["path"], status, extra={
-                "request_id": request_id, "method": scope["method"], "path": scope["path"], "status": status,
-                "duration_ms": round(elapsed * 1000, 1), "principal_id": state.get("principal_id")})
+            requests, seconds = _observer(route, scope["method"], str(status))
+            requests.inc()
+            seconds.observe(elapsed)
+            if log.isEnabledFor(logging.INFO):  # the line's fields are only gathered for a line that is written
+                log.info("%s %s %d", scope["method"], scope["path"], status, extra={
+                    "request_id": request_id, "method": scope["method"], "path": scope["path"], "status": status,
+                    "duration_ms": round(elapsed * 1000, 1), "principal_id": state.get("principal_id")})
             request_id_var.reset(token)

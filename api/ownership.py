@@ -4,29 +4,38 @@ balancer).
 Exactly one process owns a book at a time: it holds a PostgreSQL advisory lock for the instrument on a
 connection of its own, so the lock goes when the process dies. The others route that instrument's commands
 to the owner over a Redis stream (a consumer group, so a command the dead owner never acknowledged is claimed
-by the next one) and wait for the answer on a reply list. Each process tries, about every second, to take the
-locks of books nobody owns; the one that gets a lock rebuilds that book from the database. Without Redis (the
-embedded first run) there is one process, which owns every book.
+by the next one) and await the answer on their process's reply list, which one thread reads for all of its
+requests (a waiting request holds neither a thread nor a Redis connection). Each process tries, about every
+second, to take the locks of books nobody owns; the one that gets a lock rebuilds that book from the database.
+Without Redis (the embedded first run) there is one process, which owns every book.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import threading
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any, Protocol
 
 import psycopg
 import redis
 
+from api.kv import PerLoop, async_client
+
 log = logging.getLogger("carbonx.ownership")
 
 STREAM = "carbonx:desk:{instrument_id}"
 GROUP = "owners"
-REPLY = "carbonx:reply:{request_id}"
+REPLY = "carbonx:reply:{request_id}"  # an answer's own list, for a command that names no reply_to
+REPLIES = "carbonx:replies:{process_id}"  # where the answers to one process's routed commands go
+REPLIES_KEPT_S = 120  # a reply list nobody reads any more (its process died) goes after this
+REPLIES_READ_AT_ONCE = 256
 LOCK_NAMESPACE = 0x4A58_0000  # advisory keys: namespace + instrument id
 TAKEOVER_INTERVAL_S = 1.0
 
@@ -34,7 +43,10 @@ TAKEOVER_INTERVAL_S = 1.0
 class Coordinator(Protocol):
     def owns(self, instrument_id: int) -> bool: ...
 
-    def send(self, instrument_id: int, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None: ...
+    def owns_at_once(self, instrument_id: int) -> bool | None: ...
+
+    async def send(self, instrument_id: int, command: dict[str, Any],
+                   timeout_s: float) -> dict[str, Any] | None: ...
 
     def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
               on_acquire: Callable[[int], object]) -> None: ...
@@ -52,7 +64,11 @@ class LocalCoordinator:
     def owns(self, instrument_id: int) -> bool:
         return True
 
-    def send(self, instrument_id: int, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
+    def owns_at_once(self, instrument_id: int) -> bool | None:
+        return True
+
+    async def send(self, instrument_id: int, command: dict[str, Any],
+                   timeout_s: float) -> dict[str, Any] | None:
         raise RuntimeError("a single process never routes commands")
 
     def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
@@ -78,6 +94,13 @@ class ClusterCoordinator:
         self._serve: Serve | None = None
         self._on_acquire: Callable[[int], object] | None = None
         self._monitor: threading.Thread | None = None
+        # Routing: commands go out through this loop's asyncio client; their answers come back on this
+        # process's reply list, read by one thread that hands each to the request awaiting it.
+        self._redis_url = redis_url
+        self._async_redis = PerLoop(lambda: async_client(redis_url, socket_timeout=None, socket_connect_timeout=3))
+        self.replies = REPLIES.format(process_id=self.process_id)
+        self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[dict[str, Any]]]] = {}
+        self._reply_reader: threading.Thread | None = None
 
     # --- ownership ------------------------------------------------------------------------------------------
     def owns(self, instrument_id: int) -> bool:
@@ -85,6 +108,15 @@ class ClusterCoordinator:
             if instrument_id in self._locks:
                 return True
         return self._try_acquire(instrument_id)
+
+    def owns_at_once(self, instrument_id: int) -> bool | None:
+        """`owns` when it can be told without waiting (for the event loop); None when finding out means trying
+        to take the book's lock (a database round trip: call `owns` in a thread)."""
+        if instrument_id in self._locks:  # one dict lookup, atomic: no need to wait for the mutex
+            return True
+        if not self.owns_books or self._stopping.is_set():
+            return False
+        return None
 
     def _try_acquire(self, instrument_id: int) -> bool:
         with self._mutex:
@@ -142,22 +174,65 @@ class ClusterCoordinator:
             self._locks.clear()
         # The monitor and the stream readers wake within a second; closing Redis under a blocked read would
         # kill the reader with a parser error instead of letting it return.
-        for thread in [self._monitor, *self._consumers.values()]:
+        for thread in [self._monitor, self._reply_reader, *self._consumers.values()]:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout=TAKEOVER_INTERVAL_S + 5)
         self.redis.close()
 
     # --- routing --------------------------------------------------------------------------------------------
-    def send(self, instrument_id: int, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
-        """Put a command on the owner's stream and wait for its answer (None on timeout)."""
+    async def send(self, instrument_id: int, command: dict[str, Any],
+                   timeout_s: float) -> dict[str, Any] | None:
+        """Put a command on the owner's stream and await its answer (None on timeout), holding no thread and
+        no Redis connection meanwhile: the answer comes back on this process's reply list."""
         request_id = uuid.uuid4().hex
-        self.redis.xadd(STREAM.format(instrument_id=instrument_id),
-                        {"request_id": request_id, "command": json.dumps(command)})
-        answer = self.redis.blpop([REPLY.format(request_id=request_id)], timeout=timeout_s)
-        if answer is None:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self._waiting[request_id] = (loop, waiter)
+        if self._reply_reader is None:
+            self._start_reply_reader()
+        try:
+            await self._async_redis.get().xadd(STREAM.format(instrument_id=instrument_id), {
+                "request_id": request_id, "reply_to": self.replies, "command": json.dumps(command)})
+            return await asyncio.wait_for(waiter, timeout_s)
+        except TimeoutError:
             return None
-        result: dict[str, Any] = json.loads(answer[1])
-        return result
+        finally:
+            self._waiting.pop(request_id, None)
+
+    def _start_reply_reader(self) -> None:
+        with self._mutex:
+            if self._reply_reader is None:
+                self._reply_reader = threading.Thread(target=self._read_replies, name="route-replies", daemon=True)
+                self._reply_reader.start()
+
+    def _read_replies(self) -> None:
+        """Hand every answer on this process's reply list to the request awaiting it (on its event loop, in
+        one call per loop for all the answers read at once). An answer nobody awaits (timed out) is dropped."""
+        reader = redis.Redis.from_url(self._redis_url, socket_timeout=None, socket_connect_timeout=3)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    popped: Any = reader.blmpop(1, 1, self.replies, direction="LEFT", count=REPLIES_READ_AT_ONCE)
+                except redis.RedisError:
+                    if self._stopping.is_set():
+                        return
+                    log.exception("reading the routed answers failed; retrying")
+                    self._stopping.wait(1.0)
+                    continue
+                if not popped:
+                    continue
+                by_loop: defaultdict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[dict[str, Any]],
+                                                                         dict[str, Any]]]] = defaultdict(list)
+                for raw in popped[1]:
+                    answer = json.loads(raw)
+                    found = self._waiting.pop(answer.pop("request_id"), None)
+                    if found is not None:
+                        by_loop[found[0]].append((found[1], answer))
+                for loop, answers in by_loop.items():
+                    with suppress(RuntimeError):  # that loop has closed: nobody awaits these answers any more
+                        loop.call_soon_threadsafe(_deliver, answers)
+        finally:
+            reader.close()
 
     def _ensure_group(self, stream: str) -> None:
         try:
@@ -210,14 +285,27 @@ class ClusterCoordinator:
         assert self._serve is not None
         for message_id, fields in messages:
             request_id = fields[b"request_id"].decode()
+            reply_to = fields.get(b"reply_to")
 
-            def reply(answer: dict[str, Any], request_id: str = request_id, message_id: Any = message_id) -> None:
-                key = REPLY.format(request_id=request_id)
+            def reply(answer: dict[str, Any], request_id: str = request_id, message_id: Any = message_id,
+                      reply_to: bytes | None = reply_to) -> None:
                 pipe = self.redis.pipeline()
-                pipe.rpush(key, json.dumps(answer))
-                pipe.expire(key, 120)
+                if reply_to is not None:  # the sender's reply list, shared by all its commands
+                    pipe.rpush(reply_to, json.dumps({"request_id": request_id, **answer}))
+                    pipe.expire(reply_to, REPLIES_KEPT_S)
+                else:  # a sender that awaits this answer on a list of its own
+                    key = REPLY.format(request_id=request_id)
+                    pipe.rpush(key, json.dumps(answer))
+                    pipe.expire(key, REPLIES_KEPT_S)
                 pipe.xack(stream, GROUP, message_id)
                 pipe.xdel(stream, message_id)
                 pipe.execute()
 
             self._serve(instrument_id, json.loads(fields[b"command"]), reply)
+
+
+def _deliver(answers: list[tuple[asyncio.Future[dict[str, Any]], dict[str, Any]]]) -> None:
+    """On a loop: complete the futures of the requests still awaiting these answers."""
+    for waiter, answer in answers:
+        if not waiter.done():
+            waiter.set_result(answer)

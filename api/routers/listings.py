@@ -59,43 +59,43 @@ class ProposalIn(Strict):
 
 
 @router.post("/listings", status_code=201)
-def post_listing(body: ListingIn, principal: Principal = Depends(allow("trader")),
-                 services: Services = Depends(get_services)) -> dict[str, Any]:
+async def post_listing(body: ListingIn, principal: Principal = Depends(allow("trader")),
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Post a listing (挂牌); what it offers (credits) or would pay (cash plus fee) is held until picked."""
-    return services.exchange.post_listing(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+    return await services.exchange.post_listing(principal, body.instrument, body.model_dump(exclude={"instrument"}))
 
 
 @router.get("/listings")
-def browse_listings(instrument: InstrumentCode, side: Literal["buy", "sell"] = "sell", batch_id: Id | None = None,
-                    min_price_fen: Price | None = None, max_price_fen: Price | None = None,
-                    min_quantity_t: Quantity | None = None, offset: int = Query(0, ge=0, le=100_000),
-                    limit: int = Query(20, ge=1, le=100), viewer: Principal | None = Depends(PUBLIC),
-                    services: Services = Depends(get_services)) -> dict[str, Any]:
+async def browse_listings(instrument: InstrumentCode, side: Literal["buy", "sell"] = "sell", batch_id: Id | None = None,
+                          min_price_fen: Price | None = None, max_price_fen: Price | None = None,
+                          min_quantity_t: Quantity | None = None, offset: int = Query(0, ge=0, le=100_000),
+                          limit: int = Query(20, ge=1, le=100), viewer: Principal | None = Depends(PUBLIC),
+                          services: Services = Depends(get_services)) -> dict[str, Any]:
     """The listing board, best price first then oldest; restricted listings only for those allowed."""
     query = {"side": side, "batch_id": batch_id, "min_price_fen": min_price_fen, "max_price_fen": max_price_fen,
              "min_quantity_t": min_quantity_t, "offset": offset, "limit": limit}
-    return services.exchange.browse(viewer, instrument, query)
+    return await services.exchange.browse(viewer, instrument, query)
 
 
 @router.post("/listings/{listing_id}/pick", status_code=201)
-def pick_listing(listing_id: PathId, body: PickIn, principal: Principal = Depends(allow("trader")),
-                 services: Services = Depends(get_services)) -> dict[str, Any]:
+async def pick_listing(listing_id: PathId, body: PickIn, principal: Principal = Depends(allow("trader")),
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Pick (点选) a quantity of a listing at its price: at least its minimum pick, or all that is left."""
-    return services.exchange.pick(principal, listing_id, body.model_dump())
+    return await services.exchange.pick(principal, listing_id, body.model_dump())
 
 
 @router.delete("/listings/{listing_id}")
-def withdraw_listing(listing_id: PathId, principal: Principal = Depends(allow("trader")),
-                     services: Services = Depends(get_services)) -> dict[str, Any]:
+async def withdraw_listing(listing_id: PathId, principal: Principal = Depends(allow("trader")),
+                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Take the rest of your listing off the board; its hold is released."""
-    return services.exchange.cancel_listing(principal, listing_id)
+    return await services.exchange.cancel_listing(principal, listing_id)
 
 
 @router.post("/proposals", status_code=201)
-def propose(body: ProposalIn, principal: Principal = Depends(allow("trader")),
-            services: Services = Depends(get_services)) -> dict[str, Any]:
+async def propose(body: ProposalIn, principal: Principal = Depends(allow("trader")),
+                  services: Services = Depends(get_services)) -> dict[str, Any]:
     """Propose a negotiated transfer (协议转让) to one named counterparty, within the price band."""
-    return services.exchange.propose(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+    return await services.exchange.propose(principal, body.instrument, body.model_dump(exclude={"instrument"}))
 
 
 @router.get("/proposals")
@@ -110,24 +110,24 @@ def proposal_inbox(limit: int = Query(100, ge=1, le=500), principal: Principal =
 
 
 @router.post("/proposals/{proposal_id}/accept", status_code=201)
-def accept_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
-                    services: Services = Depends(get_services)) -> dict[str, Any]:
+async def accept_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
+                          services: Services = Depends(get_services)) -> dict[str, Any]:
     """Accept (the named counterparty): your side is held and the transfer settles at once."""
-    return services.exchange.answer_proposal(principal, proposal_id, "accept")
+    return await services.exchange.answer_proposal(principal, proposal_id, "accept")
 
 
 @router.post("/proposals/{proposal_id}/reject")
-def reject_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
-                    services: Services = Depends(get_services)) -> dict[str, Any]:
+async def reject_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
+                          services: Services = Depends(get_services)) -> dict[str, Any]:
     """Turn a proposal down (the named counterparty)."""
-    return services.exchange.answer_proposal(principal, proposal_id, "reject")
+    return await services.exchange.answer_proposal(principal, proposal_id, "reject")
 
 
 @router.delete("/proposals/{proposal_id}")
-def withdraw_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
-                      services: Services = Depends(get_services)) -> dict[str, Any]:
+async def withdraw_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
+                            services: Services = Depends(get_services)) -> dict[str, Any]:
     """Withdraw your proposal before it is accepted."""
-    return services.exchange.answer_proposal(principal, proposal_id, "withdraw")
+    return await services.exchange.answer_proposal(principal, proposal_id, "withdraw")
 
 
 class AuctionIn(Strict):
@@ -148,24 +148,24 @@ class BidIn(Strict):
 
 
 @router.post("/auctions", status_code=201)
-def open_auction(body: AuctionIn, principal: Principal = Depends(allow("trader")),
-                 services: Services = Depends(get_services)) -> dict[str, Any]:
+async def open_auction(body: AuctionIn, principal: Principal = Depends(allow("trader")),
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Open a one-sided auction (单向竞价): sealed bids until `end_at`, then allocation by price then time."""
-    return services.exchange.open_auction(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+    return await services.exchange.open_auction(principal, body.instrument, body.model_dump(exclude={"instrument"}))
 
 
 @router.post("/auctions/{auction_id}/bids", status_code=201)
-def place_bid(auction_id: PathId, body: BidIn, principal: Principal = Depends(allow("trader")),
-              services: Services = Depends(get_services)) -> dict[str, Any]:
+async def place_bid(auction_id: PathId, body: BidIn, principal: Principal = Depends(allow("trader")),
+                    services: Services = Depends(get_services)) -> dict[str, Any]:
     """A sealed, binding bid; its cash (or credits, in a buy auction) is held until the auction closes."""
-    return services.exchange.bid(principal, auction_id, body.model_dump())
+    return await services.exchange.bid(principal, auction_id, body.model_dump())
 
 
 @router.delete("/auctions/{auction_id}")
-def cancel_auction(auction_id: PathId, principal: Principal = Depends(allow("trader")),
-                   services: Services = Depends(get_services)) -> dict[str, Any]:
+async def cancel_auction(auction_id: PathId, principal: Principal = Depends(allow("trader")),
+                         services: Services = Depends(get_services)) -> dict[str, Any]:
     """Call off your auction while it has no bids."""
-    return services.exchange.cancel_auction(principal, auction_id)
+    return await services.exchange.cancel_auction(principal, auction_id)
 
 
 @router.get("/auctions")

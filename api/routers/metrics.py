@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from api.deps import Access, bearer, get_services
+from api.deps import Access, bearer, services_of
 from registry.principals import Principal
 
 router = APIRouter(tags=["operations"])
@@ -18,13 +18,13 @@ class MetricsAccess(Access):
     """An admin's or operator's login, or the static scrape token CARBONX_METRICS_TOKEN (Prometheus sends a
     fixed bearer token; logins expire within the hour). Never anonymous: the figures show trading activity."""
 
-    def __call__(self, request: Request,
-                 credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal | None:
-        token = get_services(request).settings.metrics_token
+    async def __call__(self, request: Request,
+                       credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal | None:
+        token = services_of(request).settings.metrics_token
         if token is not None and credentials is not None and hmac.compare_digest(
                 credentials.credentials.encode(), token.get_secret_value().encode()):
             return None
-        return super().__call__(request, credentials)
+        return await super().__call__(request, credentials)
 
 
 @router.get("/metrics", response_class=Response,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
-from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services
@@ -50,27 +49,27 @@ class AmendIn(Strict):
 
 
 @router.post("/orders", status_code=201)
-def place_order(body: OrderIn, idempotency_key: IdempotencyKeyHeader = None,
-                principal: Principal = Depends(allow("trader")),
-                services: Services = Depends(get_services)) -> dict[str, Any]:
+async def place_order(body: OrderIn, idempotency_key: IdempotencyKeyHeader = None,
+                      principal: Principal = Depends(allow("trader")),
+                      services: Services = Depends(get_services)) -> dict[str, Any]:
     """Place a limit or market order; credits (sell) or cash plus fee (buy) are held first. A repeated
     client_order_id, or Idempotency-Key, returns the first answer."""
     payload = body.model_dump(exclude={"instrument"})
-    return services.exchange.place(principal, body.instrument, payload, idempotency_key)
+    return await services.exchange.place(principal, body.instrument, payload, idempotency_key)
 
 
 @router.delete("/orders/{order_id}")
-def cancel_order(order_id: PathId, principal: Principal = Depends(allow("trader")),
-                 services: Services = Depends(get_services)) -> dict[str, Any]:
+async def cancel_order(order_id: PathId, principal: Principal = Depends(allow("trader")),
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Cancel the open rest of your order; its holds are released."""
-    return services.exchange.cancel(principal, order_id)
+    return await services.exchange.cancel(principal, order_id)
 
 
 @router.patch("/orders/{order_id}")
-def amend_order(order_id: PathId, body: AmendIn, principal: Principal = Depends(allow("trader")),
-                services: Services = Depends(get_services)) -> dict[str, Any]:
+async def amend_order(order_id: PathId, body: AmendIn, principal: Principal = Depends(allow("trader")),
+                      services: Services = Depends(get_services)) -> dict[str, Any]:
     """Change the open quantity and/or price: a cut keeps time priority, a raise or a new price loses it."""
-    return services.exchange.amend(principal, order_id, body.quantity_t, body.price_fen)
+    return await services.exchange.amend(principal, order_id, body.quantity_t, body.price_fen)
 
 
 @router.get("/orders")
@@ -96,11 +95,11 @@ def my_fills(limit: int = Query(100, ge=1, le=500), principal: Principal = Depen
 
 
 @router.get("/market/{code}/depth")
-def market_depth(code: InstrumentCode, levels: int = Query(5, ge=1, le=50),
-                 viewer: Principal | None = Depends(PUBLIC),
-                 services: Services = Depends(get_services)) -> dict[str, Any]:
+async def market_depth(code: InstrumentCode, levels: int = Query(5, ge=1, le=50),
+                       viewer: Principal | None = Depends(PUBLIC),
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """The live book: depth by price level, best bid and ask, the price band and today's bar."""
-    return services.exchange.depth(viewer, services.exchange.instrument_id(code), levels)
+    return await services.exchange.depth(viewer, await services.exchange.instrument_id_async(code), levels)
 
 
 @router.get("/market/{code}/trades")
@@ -120,16 +119,15 @@ async def market_stream(websocket: WebSocket, code: str) -> None:
     """Public market data, live: the book as it stands on connecting, then every trade and book change.
     (Public like GET /market/{code}/depth; no identities are ever sent.)"""
     services: Services = websocket.app.state.services
-    with services.registry.uow() as uow:
-        try:
-            instrument_id = instruments.get(uow, code).id
-        except DomainError:
-            await websocket.close(code=4404)
-            return
+    try:
+        instrument_id = await services.exchange.instrument_id_async(code)
+    except DomainError:
+        await websocket.close(code=4404)
+        return
     await websocket.accept()
     try:
         async with services.exchange.broker.subscribe(code) as messages:
-            snapshot = await run_in_threadpool(services.exchange.depth, None, instrument_id, 10)
+            snapshot = await services.exchange.depth(None, instrument_id, 10)
             await websocket.send_json({"type": "book", "instrument": code, **snapshot})
             async for message in messages:
                 await websocket.send_json(message)

@@ -216,3 +216,45 @@ def test_a_stopped_coordinator_never_takes_a_lock_again(postgres_url: str, redis
     finally:
         first.stop()
         second.stop()
+
+
+def test_routed_commands_are_each_answered_to_their_own_request(postgres_url: str, redis_url: str) -> None:
+    """Many requests on one event loop route commands at once; the owner answers them out of order on the
+    sender's one reply list, and each request gets its own answer. A command the owner never answers gives
+    None after the timeout, and an answer that comes after its request gave up is dropped harmlessly."""
+    import asyncio
+    import threading
+
+    from api.ownership import ClusterCoordinator
+
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
+    instrument_id = 987_655
+
+    def serve(_: int, command: dict[str, object], reply: object) -> None:
+        n = int(command["n"])  # type: ignore[call-overload]
+        if n == -1:
+            return  # never answered
+        delay = 0.6 if n == -2 else (20 - n) * 0.005  # later commands are answered first
+        threading.Timer(delay, reply, args=[{"result": {"n": n}}]).start()  # type: ignore[list-item]
+
+    async def scene() -> tuple[list[object], object, object, object]:
+        answers = await asyncio.gather(*(router.send(instrument_id, {"n": n}, 10) for n in range(20)))
+        never = await router.send(instrument_id, {"n": -1}, 0.3)
+        too_late = await router.send(instrument_id, {"n": -2}, 0.2)
+        await asyncio.sleep(0.6)  # its answer arrives now, for nobody
+        after = await router.send(instrument_id, {"n": 7}, 10)
+        return list(answers), never, too_late, after
+
+    try:
+        owner.start(serve, lambda: [instrument_id], lambda _: None)
+        router.start(lambda *_: None, lambda: [instrument_id], lambda _: None)
+        assert owner.owns(instrument_id) and router.owns_at_once(instrument_id) is False
+        answers, never, too_late, after = asyncio.run(scene())
+        assert answers == [{"result": {"n": n}} for n in range(20)]
+        assert never is None and too_late is None
+        assert after == {"result": {"n": 7}}
+        assert not router._waiting  # nobody left waiting
+    finally:
+        router.stop()
+        owner.stop()
