@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -126,9 +127,24 @@ class UnitOfWork:
     def _write_pending(self) -> None:
         appended, self._appended = self._appended, {}
         for table, rows in appended.items():
-            self.session.connection().execute(insert(Base.metadata.tables[table]), rows)
+            self.insert_rows(table, rows)
         for writer in self.pending_writers.values():
             writer(self)
+
+    def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Insert rows (all with the same keys) in this transaction at once: on PostgreSQL by COPY, which
+        costs the server about half what one INSERT per row does (the rows' constraints and foreign keys are
+        checked all the same), elsewhere as one executemany."""
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
+            connection.execute(insert(Base.metadata.tables[table]), rows)
+            return
+        columns = list(rows[0])
+        assert set(columns) <= set(Base.metadata.tables[table].c.keys())  # names from our schema, never input
+        raw = cast(psycopg.Connection[Any], connection.connection.dbapi_connection)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
 
     def _before_query(self, state: ORMExecuteState) -> None:
         if state.is_select and self.session.autoflush:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -309,7 +309,7 @@ def _write_blocks(uow: UnitOfWork) -> None:
         if result.rowcount != len(ended):
             raise StateConflict("A serial block to end was no longer live.", "要结束的序列号区块已不再有效。")
     if made:
-        connection.execute(insert(Base.metadata.tables["serial_blocks"]), [
+        uow.insert_rows("serial_blocks", [
             {"id": b.id, "batch_id": b.batch_id, "serial_start": b.serial_start, "serial_end": b.serial_end,
              "account_id": b.account_id, "bucket": b.bucket, "live": b.ended_entry_id is None,
              "created_entry_id": b.created_entry_id, "ended_entry_id": b.ended_entry_id,
