@@ -120,7 +120,7 @@ class UnitOfWork:
 
     def append(self, table: str, row: dict[str, Any]) -> None:
         """Queue a row that is inserted and never changed, with its key already taken (next_id): such rows go
-        out in one executemany per table at the next flush or at commit, without the cost of an ORM object
+        out at once per table (insert_rows) at the next flush or at commit, without the cost of an ORM object
         each. Tables go out in the order they were first appended to, so a row may name an earlier table's."""
         self._appended.setdefault(table, []).append(row)
 
@@ -194,7 +194,7 @@ class UnitOfWork:
             table = balances.c
             updated = self.session.connection().execute(
                 update(balances).where(table.account_id == bindparam("a"), table.asset == bindparam("s"),
-                                                table.bucket == bindparam("b"))
+                                       table.bucket == bindparam("b"))
                 .values(amount=table.amount + bindparam("change")), taken)
             if updated.rowcount != len(taken):
                 raise StateConflict(f"A held balance to spend is missing ({len(taken) - updated.rowcount} rows).",
