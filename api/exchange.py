@@ -199,6 +199,7 @@ class InstrumentDesk:
         self.last_ts_ms = self.engine.now_ms
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
         self.stale = False  # the in-memory book may differ from the database: rebuild before the next batch
+        self.last_tick = time.monotonic()
         self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
         self.kept: dict[Any, Any] = {}  # the book's open orders from earlier batches (trading.keep_open_orders)
         self.id_pool: dict[str, list[int]] = {}  # keys from the sequences, shared likewise
@@ -293,17 +294,35 @@ class InstrumentDesk:
                     self.queue.put(None)
                     break
                 batch.append(job)
-            try:
-                if self.stale and not self._try_rebuild():
-                    raise StateConflict("The exchange cannot reach its database; nothing was done. Retry later.",
-                                        "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")
+            self.serve(batch)
+
+    def serve(self, batch: list[Job]) -> None:
+        """Carry out one batch and answer its callers; then let time pass if it is due (a steady stream of
+        commands never leaves the writer idle long enough to tick)."""
+        try:
+            if self.stale and not self._try_rebuild():
+                raise StateConflict("The exchange cannot reach its database; nothing was done. Retry later.",
+                                    "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")
+            if all(job.command.kind in READS for job in batch):
+                self._answer_reads(batch)
+            else:
                 self._process(batch)
-            except Exception as exc:  # the writer must outlive any failure: answer everyone, keep serving
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_exception(exc if isinstance(exc, DomainError) else StateConflict(
-                            "The exchange could not complete this command; nothing was done. Retry.",
-                            "交易系统未能完成该指令，未作任何变更，请重试。"))
+        except Exception as exc:  # the writer must outlive any failure: answer everyone, keep serving
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc if isinstance(exc, DomainError) else StateConflict(
+                        "The exchange could not complete this command; nothing was done. Retry.",
+                        "交易系统未能完成该指令，未作任何变更，请重试。"))
+        if time.monotonic() - self.last_tick >= TICK_S:
+            self._tick()
+
+    def _answer_reads(self, batch: list[Job]) -> None:
+        """Reads of the book (depth, the listing board) need no transaction: the book as it stands is what the
+        last committed batch left."""
+        with self.lock:
+            answers = [READS[job.command.kind](self, job.command) for job in batch]
+        for job, answer in zip(batch, answers, strict=True):
+            job.future.set_result(answer)
 
     @contextmanager
     def _writing(self) -> Iterator[UnitOfWork]:
@@ -323,6 +342,7 @@ class InstrumentDesk:
 
     def _tick(self) -> None:
         """Let time pass in an idle book: expire GTD/DAY orders, listings and proposals that are due."""
+        self.last_tick = time.monotonic()
         if self.stale and not self._try_rebuild():
             return
         try:
@@ -489,12 +509,14 @@ class InstrumentDesk:
 
     # --- the commands -------------------------------------------------------------------------------------
     def handle(self, uow: UnitOfWork, command: DeskCommand) -> dict[str, Any]:
+        if command.kind in READS:
+            return READS[command.kind](self, command)
         instrument = uow.memo.get("instrument") or uow.session.get(Instrument, self.instrument_id)
         assert instrument is not None
         uow.memo["instrument"] = instrument  # read once per batch (the session forgets rows nothing holds)
-        handler = {"place": self._place, "cancel": self._cancel, "amend": self._amend, "depth": self._depth,
+        handler = {"place": self._place, "cancel": self._cancel, "amend": self._amend,
                    "post_listing": self._post_listing, "pick": self._pick, "cancel_listing": self._cancel_listing,
-                   "browse": self._browse, "propose": self._propose, "accept": self._accept,
+                   "propose": self._propose, "accept": self._accept,
                    "reject": self._close_proposal, "withdraw": self._close_proposal,
                    "open_auction": self._open_auction, "bid": self._bid,
                    "cancel_auction": self._cancel_auction}[command.kind]
@@ -572,7 +594,7 @@ class InstrumentDesk:
                                                        str(command.principal.participant_id)))
         return order_view(listing)
 
-    def _browse(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+    def _browse(self, command: DeskCommand) -> dict[str, Any]:
         """The listing board, best price first then oldest, as the caller may pick from it."""
         p = command.params
         viewer = str(command.principal.participant_id) if command.principal.participant_id else None
@@ -675,7 +697,7 @@ class InstrumentDesk:
         self.run_engine(uow, instrument, close(self.ts_ms(uow), proposal.id, who))
         return order_view(proposal)
 
-    def _depth(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+    def _depth(self, command: DeskCommand) -> dict[str, Any]:
         """A read of the live book (routed like a command, so only the owner's book is ever read)."""
         return self._snapshot() | {"depth": to_plain(self.engine.depth(int(command.params["levels"])))}
 
@@ -839,6 +861,11 @@ class InstrumentDesk:
             raise _BatchFailed(str(exc)) from exc
         self.published.extend(events)
         return events
+
+
+# Commands that only read the book, by kind: answered without a transaction when a batch holds nothing else.
+READS: dict[str, Callable[[InstrumentDesk, DeskCommand], dict[str, Any]]] = {
+    "depth": InstrumentDesk._depth, "browse": InstrumentDesk._browse}
 
 
 class Exchange:

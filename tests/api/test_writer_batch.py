@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from api.exchange import DeskCommand, InstrumentDesk, Job
 from registry.errors import DomainError
@@ -143,3 +145,33 @@ def test_a_kept_sell_delivers_its_own_serials_while_a_retirement_holds_others(
     serials = sorted(n for row in bought for n in range(int(row["serial_start"]), int(row["serial_end"]) + 1))
     assert serials == list(range(first, first + 100))  # the lowest 100: the ones s1 held
     assert client.get("/ledger/check", headers=market["operator"]).json()["ok"] is True
+
+
+def test_a_batch_of_reads_takes_no_transaction_and_lets_time_pass(
+        client: TestClient, market: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Depth and listing-board reads answer from the book as the last commit left it, without touching the
+    database; a steady stream of them still lets the book's time pass (expiries, the calendar)."""
+    desk, anyone = _desk(client), Principal(0, 0, "public", frozenset())
+    [sell] = _answers(desk, [_place(market["holders"][0], "s1", "sell", 10, 5100)])
+    assert not isinstance(sell, DomainError)
+    statements: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = client.app.state.services.registry.engine  # type: ignore[attr-defined]
+    ticks: list[int] = []
+    here = threading.current_thread()  # the writer's own thread ticks when idle: not what is tested here
+    monkeypatch.setattr(desk, "_tick", lambda: ticks.append(1) if threading.current_thread() is here else None)
+    reads = [Job(DeskCommand("depth", anyone, {"levels": 5})), Job(DeskCommand("browse", anyone, {"side": "sell"}))]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        desk.serve(reads)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == [] and ticks == []  # no transaction; time was let pass less than TICK_S ago
+    depth, board = (job.future.result(timeout=5) for job in reads)
+    assert depth["depth"]["asks"][0]["price_fen"] == 5100 and board["items"] == []
+    desk.last_tick -= 2  # as if reads had kept the writer busy for two seconds
+    desk.serve([Job(DeskCommand("depth", anyone, {"levels": 1}))])
+    assert ticks == [1]
