@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -89,6 +90,7 @@ class ClusterCoordinator:
         self.process_id = uuid.uuid4().hex
         self._locks: dict[int, psycopg.Connection[Any]] = {}
         self._consumers: dict[int, threading.Thread] = {}
+        self._failed_at: dict[int, float] = {}  # when taking a book's lock last failed (time.monotonic)
         self._mutex = threading.Lock()
         self._stopping = threading.Event()
         self._serve: Serve | None = None
@@ -107,6 +109,8 @@ class ClusterCoordinator:
         with self._mutex:
             if instrument_id in self._locks:
                 return True
+        if self._tried_lately(instrument_id):
+            return False
         return self._try_acquire(instrument_id)
 
     def owns_at_once(self, instrument_id: int) -> bool | None:
@@ -114,9 +118,16 @@ class ClusterCoordinator:
         to take the book's lock (a database round trip: call `owns` in a thread)."""
         if instrument_id in self._locks:  # one dict lookup, atomic: no need to wait for the mutex
             return True
-        if not self.owns_books or self._stopping.is_set():
+        if not self.owns_books or self._stopping.is_set() or self._tried_lately(instrument_id):
             return False
         return None
+
+    def _tried_lately(self, instrument_id: int) -> bool:
+        """Whether this process failed to take the book's lock less than TAKEOVER_INTERVAL_S ago: a request
+        for a book another process owns must not open a database connection to try again each time (the
+        monitor keeps trying every interval)."""
+        failed_at = self._failed_at.get(instrument_id)
+        return failed_at is not None and time.monotonic() - failed_at < TAKEOVER_INTERVAL_S
 
     def _try_acquire(self, instrument_id: int) -> bool:
         with self._mutex:
@@ -131,8 +142,10 @@ class ClusterCoordinator:
                                      (LOCK_NAMESPACE + instrument_id,)).fetchone()
             if not got or not got[0]:
                 connection.close()
+                self._failed_at[instrument_id] = time.monotonic()
                 return False
             self._locks[instrument_id] = connection
+            self._failed_at.pop(instrument_id, None)
         log.info("process %s owns instrument %s", self.process_id, instrument_id)
         if self._on_acquire is not None:
             self._on_acquire(instrument_id)

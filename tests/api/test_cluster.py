@@ -218,6 +218,34 @@ def test_a_stopped_coordinator_never_takes_a_lock_again(postgres_url: str, redis
         second.stop()
 
 
+def test_a_request_for_a_book_owned_elsewhere_does_not_try_its_lock_each_time(
+        postgres_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that failed to take a book's lock waits a takeover interval before a request tries again
+    (each try is a new database connection); the monitor keeps trying meanwhile, so a takeover still comes."""
+    from api import ownership
+
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    owner, other = ownership.ClusterCoordinator(dsn, redis_url), ownership.ClusterCoordinator(dsn, redis_url)
+    instrument_id = 987_655
+    tries: list[str] = []
+    connect = ownership.psycopg.connect
+    monkeypatch.setattr(ownership.psycopg, "connect", lambda *a, **k: tries.append("try") or connect(*a, **k))
+    try:
+        for coordinator in (owner, other):
+            coordinator.start(lambda *_: None, lambda: [], lambda _: None)
+        assert owner.owns(instrument_id)
+        tries.clear()
+        assert not other.owns(instrument_id) and tries == ["try"]
+        assert [other.owns(instrument_id) for _ in range(20)] == [False] * 20 and tries == ["try"]
+        assert other.owns_at_once(instrument_id) is False  # told at once, no thread needed
+        owner.stop()
+        time.sleep(ownership.TAKEOVER_INTERVAL_S + 0.1)
+        assert other.owns(instrument_id)  # tried again once the interval passed
+    finally:
+        owner.stop()
+        other.stop()
+
+
 def test_routed_commands_are_each_answered_to_their_own_request(postgres_url: str, redis_url: str) -> None:
     """Many requests on one event loop route commands at once; the owner answers them out of order on the
     sender's one reply list, and each request gets its own answer. A command the owner never answers gives
