@@ -14,6 +14,7 @@ the same way.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import queue
 import threading
@@ -23,7 +24,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
@@ -134,35 +135,64 @@ class Job:
     future: Future[dict[str, Any]] = field(default_factory=Future)
 
 
-async def awaited(future: Future[dict[str, Any]], timeout_s: float) -> dict[str, Any]:
-    """The writer's answer, awaited on the event loop rather than by a thread parked on the future: the writer
-    completes `future` in its own thread, which hands the outcome to the loop. None on timeout. A request that
-    goes away (its task cancelled) drops only its own wait; the writer's future is never cancelled, so the
-    writer answers the rest of its batch as usual."""
+Outcome = dict[str, Any] | DomainError  # a command's answer, or its refusal
+
+
+def _timed_out() -> StateConflict:
+    return StateConflict("The exchange did not answer in time; the command may still be carried out. Retry with "
+                         "the same client_order_id or Idempotency-Key to learn its outcome.",
+                         "交易系统未及时响应，该指令仍可能被执行。请以相同的 client_order_id 或 Idempotency-Key "
+                         "重试以获知结果。")
+
+
+def outcome_of(future: Future[dict[str, Any]]) -> Outcome:
+    """A finished job's answer or refusal; a job not finished yet has timed out. (The writer only ever fails a
+    job with a DomainError: it turns anything else into a StateConflict.)"""
+    if not future.done():
+        return _timed_out()
+    error = future.exception()
+    if error is None:
+        return future.result()
+    return error if isinstance(error, DomainError) else StateConflict(str(error), str(error))
+
+
+async def awaited(futures: list[Future[dict[str, Any]]], timeout_s: float) -> list[Outcome]:
+    """The writer's answers to these jobs, awaited on the event loop rather than by a thread parked on each:
+    the writer completes the futures in its own thread, and the last of them wakes the loop once. A job not
+    done within the timeout is answered as timed out (it may still be carried out). A request that goes away
+    (its task cancelled) drops only its own wait; the writer's futures are never cancelled, so the writer
+    answers the rest of its batch as usual."""
     loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[dict[str, Any]] = loop.create_future()
+    waiter: asyncio.Future[None] = loop.create_future()
+    finished = itertools.count(1)  # next() is atomic: the writer may finish jobs while another thread adds them
 
-    def settle(done: Future[dict[str, Any]]) -> None:  # on the loop
-        if waiter.done():  # cancelled: nobody waits any longer
-            return
-        error = done.exception()
-        if error is None:
-            waiter.set_result(done.result())
-        else:
-            waiter.set_exception(error)
+    def wake() -> None:  # on the loop
+        if not waiter.done():
+            waiter.set_result(None)
 
-    def relay(done: Future[dict[str, Any]]) -> None:  # in the writer's thread (or at once, if already done)
-        with suppress(RuntimeError):  # the loop has closed (the server stopping): nobody waits for this answer
-            loop.call_soon_threadsafe(settle, done)
+    def relay(_: Future[dict[str, Any]]) -> None:  # in the writer's thread (or at once, if already done)
+        if next(finished) == len(futures):
+            with suppress(RuntimeError):  # the loop has closed (the server stopping): nobody waits any longer
+                loop.call_soon_threadsafe(wake)
 
-    future.add_done_callback(relay)
-    try:
-        return await asyncio.wait_for(waiter, timeout_s)
-    except TimeoutError:
-        raise StateConflict("The exchange did not answer in time; the command may still be carried out. Retry "
-                            "with the same client_order_id or Idempotency-Key to learn its outcome.",
-                            "交易系统未及时响应，该指令仍可能被执行。请以相同的 client_order_id 或 Idempotency-Key "
-                            "重试以获知结果。") from None
+    for future in futures:
+        future.add_done_callback(relay)
+    with suppress(TimeoutError):
+        await asyncio.wait_for(waiter, timeout_s)
+    return [outcome_of(future) for future in futures]
+
+
+def answer_or_raise(outcome: Outcome) -> dict[str, Any]:
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def _place_command(principal: Principal, instrument_code: str, body: dict[str, Any],
+                   idempotency_key: str | None) -> DeskCommand:
+    params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
+    digest = idempotency.request_hash({"instrument": instrument_code, **params})
+    return DeskCommand("place", principal, params, idempotency_key, digest)
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -270,6 +300,10 @@ class InstrumentDesk:
         self.queue.put(job)
         return job.future.result(timeout=ANSWER_TIMEOUT_S)
 
+    def enqueue(self, jobs: list[Job]) -> None:
+        """Queue jobs for the writer, one after another (the writer applies them in this order)."""
+        for job in jobs:
+            self.queue.put(job)
 
     def stop(self) -> None:
         self.queue.put(None)
@@ -913,9 +947,15 @@ class Exchange:
 
     # --- sending a command to its book ----------------------------------------------------------------------
     async def submit(self, instrument_id: int, command: DeskCommand) -> dict[str, Any]:
-        """Apply a command on this process's desk if it owns the book, else on the owner's (and relay). Nothing
-        blocks the event loop or parks a thread while the writer works; only what needs the database first
-        (a desk not yet built, an ownership not yet tried) goes to the thread pool."""
+        """`submit_all` for one command: its answer, or its refusal raised."""
+        (outcome,) = await self.submit_all(instrument_id, [command])
+        return answer_or_raise(outcome)
+
+    async def submit_all(self, instrument_id: int, commands: list[DeskCommand]) -> list[Outcome]:
+        """Apply commands, in this order, on this process's desk if it owns the book, else on the owner's (one
+        routed message for all of them, and one answer). Nothing blocks the event loop or parks a thread while
+        the writer works; only what needs the database first (a desk not yet built, an ownership not yet
+        tried) goes to the thread pool."""
         owned = self.coordinator.owns_at_once(instrument_id)
         if owned is None:
             owned = await run_in_threadpool(self.coordinator.owns, instrument_id)
@@ -923,36 +963,30 @@ class Exchange:
             desk = self._desks.get(instrument_id)
             if desk is None:  # building a book reads the database
                 desk = await run_in_threadpool(self.desk, instrument_id)
-            job = Job(command)
-            desk.queue.put(job)
-            return await awaited(job.future, ANSWER_TIMEOUT_S)
-        answer = await self.coordinator.send(instrument_id, command.to_dict(), ANSWER_TIMEOUT_S)
+            jobs = [Job(command) for command in commands]
+            desk.enqueue(jobs)
+            return await awaited([job.future for job in jobs], ANSWER_TIMEOUT_S)
+        answer = await self.coordinator.send(instrument_id, {"commands": [c.to_dict() for c in commands]},
+                                             ANSWER_TIMEOUT_S)
         if answer is None:
             raise StateConflict("The owner of this order book did not answer in time; retry shortly.",
                                 "该订单簿的处理进程未及时响应，请稍后重试。")
-        if "error" in answer:
-            error = answer["error"]
-            raise RoutedRefusal(error)
-        result: dict[str, Any] = answer["result"]
-        return result
+        return [RoutedRefusal(a["error"]) if "error" in a else a["result"] for a in answer["answers"]]
 
     def _serve_routed(self, instrument_id: int, data: dict[str, Any],
                       reply: Callable[[dict[str, Any]], None]) -> None:
-        job = Job(DeskCommand.from_dict(data))
+        """Queue another process's commands for this process's desk; answer all of them at once when the
+        last is done."""
+        jobs = [Job(DeskCommand.from_dict(command)) for command in data["commands"]]
+        finished = itertools.count(1)
 
-        def done(future: Future[dict[str, Any]]) -> None:
-            error = future.exception()
-            if error is None:
-                reply({"result": future.result()})
-            elif isinstance(error, DomainError):
-                reply({"error": {"status": error.status, "code": error.code, "en": error.message_en,
-                                 "zh": error.message_zh, "violations": [v.as_dict() for v in error.violations]}})
-            else:
-                reply({"error": {"status": 409, "code": "state_conflict", "en": str(error), "zh": str(error),
-                                 "violations": []}})
+        def done(_: Future[dict[str, Any]]) -> None:
+            if next(finished) == len(jobs):
+                reply({"answers": [_routed_answer(outcome_of(job.future)) for job in jobs]})
 
-        job.future.add_done_callback(done)
-        self.desk(instrument_id).queue.put(job)
+        for job in jobs:
+            job.future.add_done_callback(done)
+        self.desk(instrument_id).enqueue(jobs)
 
     def instrument_id(self, code: str) -> int:
         """The id of the instrument with this code (404 when there is none); an instrument keeps its code and
@@ -971,15 +1005,50 @@ class Exchange:
     async def place(self, principal: Principal, instrument_code: str, body: dict[str, Any],
                     idempotency_key: str | None) -> dict[str, Any]:
         instrument_id = await self.instrument_id_async(instrument_code)
-        params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
-        digest = idempotency.request_hash({"instrument": instrument_code, **params})
-        placed = await self.submit(instrument_id, DeskCommand("place", principal, params, idempotency_key, digest))
+        placed = await self.submit(instrument_id, _place_command(principal, instrument_code, body, idempotency_key))
         self._remember_instrument(placed["id"], instrument_id)
         return placed
 
     async def cancel(self, principal: Principal, order_id: int) -> dict[str, Any]:
         return await self.submit(await self._instrument_of(principal, order_id),
                                  DeskCommand("cancel", principal, {"order_id": order_id}))
+
+    async def order_batch(self, principal: Principal, cancels: list[int],
+                          places: list[tuple[str, dict[str, Any]]]) -> tuple[list[Outcome], list[Outcome]]:
+        """Cancel and place orders in one go: each command is carried out or refused on its own, exactly as if
+        sent alone, and the outcomes come back in the order asked. A book's commands go to it together (one
+        routed message per book), cancels before places; different books work on theirs at the same time."""
+        outcomes: list[Outcome | None] = [None] * (len(cancels) + len(places))
+        by_book: dict[int, list[tuple[int, DeskCommand]]] = {}
+        for slot, order_id in enumerate(cancels):
+            try:
+                instrument_id = await self._instrument_of(principal, order_id)
+            except DomainError as refusal:
+                outcomes[slot] = refusal
+                continue
+            by_book.setdefault(instrument_id, []).append(
+                (slot, DeskCommand("cancel", principal, {"order_id": order_id})))
+        for slot, (code, body) in enumerate(places, start=len(cancels)):
+            try:
+                instrument_id = await self.instrument_id_async(code)
+            except DomainError as refusal:
+                outcomes[slot] = refusal
+                continue
+            by_book.setdefault(instrument_id, []).append((slot, _place_command(principal, code, body, None)))
+
+        async def run(instrument_id: int, commands: list[tuple[int, DeskCommand]]) -> None:
+            try:
+                answers = await self.submit_all(instrument_id, [command for _, command in commands])
+            except DomainError as refusal:  # the book's owner did not answer: none of these is known done
+                answers = [refusal] * len(commands)
+            for (slot, command), answer in zip(commands, answers, strict=True):
+                outcomes[slot] = answer
+                if command.kind == "place" and not isinstance(answer, DomainError):
+                    self._remember_instrument(answer["id"], instrument_id)
+
+        await asyncio.gather(*(run(i, commands) for i, commands in by_book.items()))
+        done = cast(list[Outcome], outcomes)  # every slot is filled now: by a refusal above or by run()
+        return done[:len(cancels)], done[len(cancels):]
 
     async def amend(self, principal: Principal, order_id: int, quantity_t: int | None,
                     price_fen: int | None) -> dict[str, Any]:
@@ -1061,6 +1130,13 @@ class Exchange:
     async def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:
         anyone = principal or Principal(0, 0, "public", frozenset())
         return await self.submit(instrument_id, DeskCommand("depth", anyone, {"levels": levels}))
+
+
+def _routed_answer(outcome: Outcome) -> dict[str, Any]:
+    if not isinstance(outcome, DomainError):
+        return {"result": outcome}
+    return {"error": {"status": outcome.status, "code": outcome.code, "en": outcome.message_en,
+                      "zh": outcome.message_zh, "violations": [v.as_dict() for v in outcome.violations]}}
 
 
 class RoutedRefusal(DomainError):

@@ -35,6 +35,32 @@ TITLES = {
 }
 
 
+def problem_document(status: int, code: str, detail: str, detail_zh: str = "", *,
+                     violations: list[dict[str, Any]] | None = None,
+                     errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The body of a problem; `violations` carry rule codes (JX-nn), `errors` carry field paths."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "detail_zh": detail_zh or detail,
+    }
+    if violations:
+        body["violations"] = violations
+        body["rule_codes"] = sorted({v["code"] for v in violations})
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def domain_problem(exc: DomainError) -> dict[str, Any]:
+    """A refusal as a problem body (also one item of a batch's answer)."""
+    return problem_document(exc.status, exc.code, exc.message_en, exc.message_zh,
+                            violations=[v.as_dict() for v in exc.violations] or None)
+
+
 def problem(
     status: int,
     code: str,
@@ -46,15 +72,13 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """One problem document; `violations` carry rule codes (JX-nn), `errors` carry field paths."""
-    body: dict[str, Any] = {
-        "type": f"/problems/{code}",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "code": code,
-        "detail": detail,
-        "detail_zh": detail_zh or detail,
-    }
+    """One problem document as the answer."""
+    body = problem_document(status, code, detail, detail_zh, violations=violations, errors=errors)
+    return problem_response(body, request, headers)
+
+
+def problem_response(body: dict[str, Any], request: Request | None,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
     if request is not None:
         body["instance"] = request.url.path
         request_id = getattr(request.state, "request_id", None)
@@ -62,12 +86,7 @@ def problem(
             body["request_id"] = request_id
             # Also in the header: an unexpected error is answered outside the middleware that sets it.
             headers = {**(headers or {}), "X-Request-ID": request_id}
-    if violations:
-        body["violations"] = violations
-        body["rule_codes"] = sorted({v["code"] for v in violations})
-    if errors:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -91,10 +110,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(
-            exc.status, exc.code, exc.message_en, exc.message_zh, request=request,
-            violations=[v.as_dict() for v in exc.violations] or None,
-        )
+        return problem_response(domain_problem(exc), request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.exchange import order_view
+from api.exchange import Outcome, order_view
+from api.problems import domain_problem
 from api.schemas import BoundedDate, IdempotencyKeyHeader, PathId, Strict
 from registry.errors import DomainError
 from registry.principals import Principal
@@ -43,6 +44,29 @@ class OrderIn(Strict):
         return self
 
 
+ORDER_BATCH_MAX = 50  # commands in one batch request: a market maker's ladder, re-quoted at once
+OrderIdIn = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class OrderBatchIn(Strict):
+    cancel: list[OrderIdIn] = Field(default_factory=list, max_length=ORDER_BATCH_MAX,
+                                    description="Your open orders to cancel (carried out first).")
+    place: list[OrderIn] = Field(default_factory=list, max_length=ORDER_BATCH_MAX,
+                                 description="Orders to place, in this order.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> OrderBatchIn:
+        if not self.cancel and not self.place:
+            raise ValueError("a batch cancels or places at least one order")
+        if len(self.cancel) + len(self.place) > ORDER_BATCH_MAX:
+            raise ValueError(f"a batch holds at most {ORDER_BATCH_MAX} commands")
+        if len(set(self.cancel)) < len(self.cancel):
+            raise ValueError("an order is cancelled twice in one batch")
+        if len({o.client_order_id for o in self.place}) < len(self.place):
+            raise ValueError("two orders of one batch have the same client_order_id")
+        return self
+
+
 class AmendIn(Strict):
     quantity_t: Quantity | None = None
     price_fen: Price | None = None
@@ -56,6 +80,26 @@ async def place_order(body: OrderIn, idempotency_key: IdempotencyKeyHeader = Non
     client_order_id, or Idempotency-Key, returns the first answer."""
     payload = body.model_dump(exclude={"instrument"})
     return await services.exchange.place(principal, body.instrument, payload, idempotency_key)
+
+
+@router.post("/orders/batch")
+async def order_batch(body: OrderBatchIn, principal: Principal = Depends(allow("trader")),
+                      services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Cancel and place up to 50 orders in one request (re-quoting a ladder): the cancels first, then the
+    places, each carried out or refused on its own exactly as if sent alone — one refusal does not stop the
+    rest. Every item answers with `status` (200 cancelled, 201 placed, else the refusal's 4xx) and `order` or
+    `problem`. A retry is safe: a place repeats its client_order_id and gets the first answer back; a cancel
+    of an order already cancelled is refused and changes nothing."""
+    cancelled, placed = await services.exchange.order_batch(
+        principal, body.cancel, [(o.instrument, o.model_dump(exclude={"instrument"})) for o in body.place])
+    return {"cancel": [_batch_item(outcome, 200) for outcome in cancelled],
+            "place": [_batch_item(outcome, 201) for outcome in placed]}
+
+
+def _batch_item(outcome: Outcome, status: int) -> dict[str, Any]:
+    if isinstance(outcome, DomainError):
+        return {"status": outcome.status, "problem": domain_problem(outcome)}
+    return {"status": status, "order": outcome}
 
 
 @router.delete("/orders/{order_id}")

@@ -177,6 +177,16 @@ def test_api_workers_that_own_no_books_route_to_a_books_process(cluster_backend:
         assert order(url, seller, "s1", "sell", 100, 5000).status_code == 201
         crossing = order(url, buyer, "b1", "buy", 30, 5000)
         assert crossing.status_code == 201 and crossing.json()["status"] == "filled", crossing.text
+        # A batch goes to the books process as one routed message and comes back answered item by item.
+        ladder = httpx.post(f"{url}/orders/batch", headers=buyer, timeout=40, json={"place": [
+            {"instrument": "JXCI-2023", "client_order_id": f"l{i}", "side": "buy", "quantity_t": 1,
+             "price_fen": 4900 - i} for i in range(3)] + [{"instrument": "JXCI-2023", "client_order_id": "l9",
+                                                           "side": "buy", "quantity_t": 1, "price_fen": 1}]})
+        assert ladder.status_code == 200, ladder.text
+        assert [item["status"] for item in ladder.json()["place"]] == [201, 201, 201, 409]
+        ids = [item["order"]["id"] for item in ladder.json()["place"][:3]]
+        pulled = httpx.post(f"{url}/orders/batch", headers=buyer, timeout=40, json={"cancel": ids})
+        assert [item["order"]["status"] for item in pulled.json()["cancel"]] == ["cancelled"] * 3, pulled.text
         first.kill()
         first.wait(timeout=10)
         time.sleep(2)  # the API process has had its chances to take the orphaned book (it looks every second)

@@ -102,6 +102,7 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/instruments"): PUBLIC,
     ("GET", "/instruments/{code}"): PUBLIC,
     ("POST", "/orders"): ["trader"],
+    ("POST", "/orders/batch"): ["trader"],
     ("DELETE", "/orders/{order_id}"): ["trader"],
     ("PATCH", "/orders/{order_id}"): ["trader"],
     ("GET", "/orders"): ["trader"],
