@@ -19,8 +19,11 @@ It reads the same configuration as the server (``CARBONX_DATABASE_URL``, ``CARBO
    (passive, at or a few ticks behind the best price of its side) or, with ``--cross-share``, crossing the
    spread. One extra task reads ``GET /market/{code}/depth`` every 100 ms to follow the touch. Closed loop
    (each client sends its next request when the last one is answered) unless ``--rate`` paces the clients;
-   then latency is measured from the intended send time (no coordinated omission).
-3. Report: order-entry requests per second (POST /orders and DELETE /orders/{id}) over the measured window
+   then latency is measured from the intended send time (no coordinated omission). With ``--batch N`` each
+   request carries N such steps in one ``POST /orders/batch`` (cancels first); each order and cancel in it
+   is counted on its own, with the request's latency.
+3. Report: orders and cancels answered per second (POST /orders and DELETE /orders/{id}, or the items of the
+   batches) over the measured window
    (after ``--warmup``), p50/p95/p99/max latency, counts by status code, transport errors, trades done
    (from the database), the load generator's own CPU time and the machine's CPU use; then
    ``GET /ledger/check`` as the operator.
@@ -34,8 +37,10 @@ Options:
   --traders N          trader participants (default: as many as clients)
   --seconds S          measured duration (default 20, at most 1800)
   --warmup S           seconds before the measured window, not counted (default 2)
-  --max-orders N       stop after this many order-entry requests in all (default 1,000,000)
-  --rate R             pace all clients together to R order-entry requests/s (default 0: closed loop)
+  --max-orders N       stop after this many orders and cancels in all (default 1,000,000)
+  --rate R             pace all clients together to R orders and cancels per second (default 0: closed loop)
+  --batch N            orders and cancels per request, 1..50 (default 1: one request each; more: POST
+                       /orders/batch)
   --seed N             seed of the order mix (default 1)
   --cancel-share F     share of steps that cancel an own resting order (default 0.2)
   --cross-share F      share of placed orders that cross the spread (default 0.3)
@@ -55,6 +60,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -75,6 +81,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import func, select
 
+from api.routers.orders import ORDER_BATCH_MAX
 from api.settings import Settings, get_settings
 from api.tokens import issue_token
 from matching_engine import InstrumentConfig
@@ -281,6 +288,7 @@ class LoadOptions:
     cancel_share: float = 0.2
     cross_share: float = 0.3
     max_qty: int = 20
+    batch: int = 1  # commands per request: 1 sends POST /orders and DELETE /orders/{id}, more POST /orders/batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,9 +497,10 @@ class _Driver:
         trader = self.traders[index % len(self.traders)]
         rng = random.Random(f"{options.seed}:{index}")
         resting: list[int] = []
-        interval = options.clients / options.rate if options.rate > 0 else 0.0
+        # Paced: each client sends every `interval` seconds, so that all of them together send `rate` commands/s.
+        interval = options.clients * options.batch / options.rate if options.rate > 0 else 0.0
         next_at = self.result.started + rng.random() * interval
-        number = 0
+        numbers = itertools.count(1)
         http = _Connection(self.url, trader.headers)
         try:
             while not self._over():
@@ -503,41 +512,84 @@ class _Driver:
                             break
                     start = next_at  # latency from the intended send time
                     next_at += interval
-                self.sent += 1
-                if resting and rng.random() < options.cancel_share:
-                    pick = rng.randrange(len(resting))
-                    resting[pick], resting[-1] = resting[-1], resting[pick]
-                    order_id = resting.pop()
-                    try:
-                        response = await http.request("DELETE", f"/orders/{order_id}")
-                    except TransportError as exc:
-                        await self._fail(CANCEL, start, exc)
-                        continue
-                    self._record(CANCEL, start, response.status_code)
-                    if response.status_code == 200:
-                        self.result.cancelled.append(order_id)
-                    continue
-                side = "buy" if rng.random() < 0.5 else "sell"
-                price = self.touch.price(rng, side, rng.random() < options.cross_share)
-                number += 1
-                body = {"instrument": self.market.instrument, "client_order_id": f"{self.run_tag}-{index}-{number}",
-                        "side": side, "order_type": "LIMIT", "price_fen": price,
-                        "quantity_t": rng.randint(1, options.max_qty), "tif": "GTC"}
-                try:
-                    response = await http.request("POST", "/orders", body)
-                except TransportError as exc:
-                    await self._fail(PLACE, start, exc)
-                    continue
-                self._record(PLACE, start, response.status_code)
-                if response.status_code == 201:
-                    order = response.json()
-                    self.result.acks.append(Ack(order["id"], trader.participant_id, order["client_order_id"], side,
-                                                price, order["quantity_t"], order["status"], order["filled_t"],
-                                                time.perf_counter()))
-                    if order["status"] == "open":
-                        resting.append(order["id"])
+                cancels: list[int] = []
+                places: list[dict[str, Any]] = []
+                for _ in range(options.batch):
+                    if resting and rng.random() < options.cancel_share:
+                        pick = rng.randrange(len(resting))
+                        resting[pick], resting[-1] = resting[-1], resting[pick]
+                        cancels.append(resting.pop())
+                    else:
+                        places.append(self._order(rng, index, next(numbers)))
+                self.sent += len(cancels) + len(places)
+                if options.batch > 1:
+                    await self._send_batch(http, trader, start, cancels, places, resting)
+                elif cancels:
+                    await self._send_cancel(http, start, cancels[0])
+                else:
+                    await self._send_place(http, trader, start, places[0], resting)
         finally:
             http.close()
+
+    def _order(self, rng: random.Random, index: int, number: int) -> dict[str, Any]:
+        side = "buy" if rng.random() < 0.5 else "sell"
+        price = self.touch.price(rng, side, rng.random() < self.options.cross_share)
+        return {"instrument": self.market.instrument, "client_order_id": f"{self.run_tag}-{index}-{number}",
+                "side": side, "order_type": "LIMIT", "price_fen": price,
+                "quantity_t": rng.randint(1, self.options.max_qty), "tif": "GTC"}
+
+    async def _send_cancel(self, http: _Connection, start: float, order_id: int) -> None:
+        try:
+            response = await http.request("DELETE", f"/orders/{order_id}")
+        except TransportError as exc:
+            await self._fail(CANCEL, start, exc)
+            return
+        self._record(CANCEL, start, response.status_code)
+        if response.status_code == 200:
+            self.result.cancelled.append(order_id)
+
+    async def _send_place(self, http: _Connection, trader: Trader, start: float, body: dict[str, Any],
+                          resting: list[int]) -> None:
+        try:
+            response = await http.request("POST", "/orders", body)
+        except TransportError as exc:
+            await self._fail(PLACE, start, exc)
+            return
+        self._record(PLACE, start, response.status_code)
+        if response.status_code == 201:
+            self._acknowledged(trader, body, response.json(), resting)
+
+    async def _send_batch(self, http: _Connection, trader: Trader, start: float, cancels: list[int],
+                          places: list[dict[str, Any]], resting: list[int]) -> None:
+        """One POST /orders/batch; every command in it is recorded as its own operation (same start and end)."""
+        kinds = [CANCEL] * len(cancels) + [PLACE] * len(places)
+        try:
+            response = await http.request("POST", "/orders/batch", {"cancel": cancels, "place": places})
+        except TransportError as exc:
+            for kind in kinds[1:]:
+                self._record(kind, start, 0)
+            await self._fail(kinds[0], start, exc)
+            return
+        if response.status_code != 200:  # refused whole: every command shares the request's status
+            for kind in kinds:
+                self._record(kind, start, response.status_code)
+            return
+        answer = response.json()
+        for order_id, item in zip(cancels, answer["cancel"], strict=True):
+            self._record(CANCEL, start, item["status"])
+            if item["status"] == 200:
+                self.result.cancelled.append(order_id)
+        for body, item in zip(places, answer["place"], strict=True):
+            self._record(PLACE, start, item["status"])
+            if item["status"] == 201:
+                self._acknowledged(trader, body, item["order"], resting)
+
+    def _acknowledged(self, trader: Trader, body: dict[str, Any], order: dict[str, Any], resting: list[int]) -> None:
+        self.result.acks.append(Ack(order["id"], trader.participant_id, order["client_order_id"], body["side"],
+                                    body["price_fen"], order["quantity_t"], order["status"], order["filled_t"],
+                                    time.perf_counter()))
+        if order["status"] == "open":
+            resting.append(order["id"])
 
 
 async def drive(url: str, market: Market, options: LoadOptions, *, traders: Sequence[Trader] | None = None,
@@ -682,7 +734,9 @@ def _print_text(figures: dict[str, Any]) -> None:
     print(f"load: {config['clients']} clients as {config['traders']} traders on {config['instrument']} at "
           f"{config['url']}, seed {config['seed']}, {config['warmup']} s warm-up + {figures['window_s']} s measured"
           + (f", paced to {config['rate']}/s" if config["rate"] else ", closed loop"))
-    print(f"order entry (POST /orders + DELETE /orders/{{id}}): {entry['requests']} answered in the window = "
+    how = (f"in batches of {config['batch']} (POST /orders/batch)" if config["batch"] > 1
+           else "POST /orders + DELETE /orders/{id}")
+    print(f"order entry ({how}): {entry['requests']} orders and cancels answered in the window = "
           f"{entry['per_s']}/s sustained  (placed {entry['placed_per_s']}/s, acknowledged 201 "
           f"{entry['acknowledged_per_s']}/s, cancels {entry['cancels']})")
     print("latency ms      count     p50     p95     p99     max")
@@ -695,7 +749,7 @@ def _print_text(figures: dict[str, Any]) -> None:
           f"{run['server_errors']}; transport errors: {run['transport_errors'] or 0}")
     trades = figures["trades"]
     print(f"trades: {trades['count']} ({trades['tonnes_t']} t) settled during the run")
-    server = (f"; server {figures['server_cpu_s']} s = {figures['server_cpu_ms_per_request']} ms per request"
+    server = (f"; server {figures['server_cpu_s']} s = {figures['server_cpu_ms_per_operation']} ms per operation"
               if "server_cpu_s" in figures else "")
     print(f"CPU: load generator {figures['loadgen_cpu_s']} s{server}; machine busy "
           f"{figures.get('machine_cpu_busy_pct', '?')}% of {figures.get('cpus', '?')} CPUs during the run "
@@ -723,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cancel-share", type=float, default=0.2)
     parser.add_argument("--cross-share", type=float, default=0.3)
     parser.add_argument("--max-qty", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--instrument", default=DEFAULT_INSTRUMENT)
     parser.add_argument("--vintage", type=int, default=None)
     parser.add_argument("--reference-price", type=int, default=5000)
@@ -741,6 +796,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.rate < 0, "--rate must not be negative"),
         (not 0 <= args.cancel_share <= 1 or not 0 <= args.cross_share <= 1, "shares lie in [0, 1]"),
         (not 1 <= args.max_qty <= 1_000_000, "--max-qty must be 1..1,000,000"),
+        (not 1 <= args.batch <= ORDER_BATCH_MAX, f"--batch must be 1..{ORDER_BATCH_MAX}"),
     ) if bad]
     try:
         check_local(args.url)
@@ -764,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
     _, _, last_trade = trades_since(registry, market.instrument_id, 0)
     options = LoadOptions(clients=args.clients, seconds=args.seconds, warmup=args.warmup, max_orders=args.max_orders,
                           rate=args.rate, seed=args.seed, cancel_share=args.cancel_share,
-                          cross_share=args.cross_share, max_qty=args.max_qty)
+                          cross_share=args.cross_share, max_qty=args.max_qty, batch=args.batch)
     load_average = _load_average()
     cpu_before = _machine_cpu()
     server_before = process_cpu_s(args.server_pid) if args.server_pid else None
@@ -774,7 +830,8 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {"config": {"url": args.url, "clients": args.clients, "traders": traders,
                                           "instrument": market.instrument, "seed": args.seed, "warmup": args.warmup,
                                           "seconds": args.seconds, "rate": args.rate, "max_orders": args.max_orders,
-                                          "cancel_share": args.cancel_share, "cross_share": args.cross_share},
+                                          "cancel_share": args.cancel_share, "cross_share": args.cross_share,
+                                          "batch": args.batch},
                                "prepare_s": round(prepared_s, 2), **summarise(result)}
     count, tonnes, _ = trades_since(registry, market.instrument_id, last_trade)
     figures["trades"] = {"count": count, "tonnes_t": tonnes}
@@ -785,7 +842,8 @@ def main(argv: list[str] | None = None) -> int:
     figures["load_average_before"] = load_average
     if server_before is not None and server_after is not None:
         figures["server_cpu_s"] = round(server_after - server_before, 2)
-        figures["server_cpu_ms_per_request"] = round(1000 * (server_after - server_before) / max(len(result.ops), 1), 2)
+        figures["server_cpu_ms_per_operation"] = round(  # per order, cancel or depth read
+            1000 * (server_after - server_before) / max(len(result.ops), 1), 2)
     check = None if args.skip_ledger_check else ledger_check(args.url, market.operator)
     if check is not None:
         figures["ledger_check"] = {k: check.get(k) for k in ("ok", "entries_checked", "batches_checked", "problems")}

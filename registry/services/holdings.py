@@ -376,14 +376,12 @@ def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch
         SerialBlock.batch_id.in_(sorted({k[2] for k in keys})), SerialBlock.live.is_(True))
     if sellable_on is not None:
         query = query.where(SerialBlock.sellable_from.is_(None) | (SerialBlock.sellable_from <= sellable_on))
+    # Not one already known (read, made, or taken back), nor one this transaction ended and has not written yet.
+    known = {b.id for key in keys for b in uow.live_blocks.get(key, ())}
     for row in uow.session.execute(query.order_by(SerialBlock.serial_start).with_for_update(of=SerialBlock)):
         key = (row.account_id, row.bucket, row.batch_id)
-        if key in keys:
-            known = uow.live_blocks.setdefault(key, [])
-            # Not one already known (read, made, or taken back), nor one this transaction ended and has not
-            # written yet.
-            if row.id not in uow.blocks_ended and not any(row.id == k.id for k in known):
-                known.append(LiveBlock(*row, written=True))
+        if key in keys and row.id not in known and row.id not in uow.blocks_ended:
+            uow.live_blocks.setdefault(key, []).append(LiveBlock(*row, written=True))
     uow.blocks_loaded.update(dict.fromkeys(keys, sellable_on))
 
 
@@ -405,10 +403,16 @@ def know_blocks(uow: UnitOfWork, blocks: Sequence[LiveBlock]) -> None:
     """Take back live blocks an earlier transaction of the same long-lived caller kept (an instrument's
     writer: the blocks an open sell order holds, which no one else changes), so that moving exact ranges out
     of them needs no read (see known_blocks_holding)."""
+    known_ids: dict[tuple[int, str, int], set[int]] = {}
     for block in blocks:
-        known = uow.live_blocks.setdefault((block.account_id, block.bucket, block.batch_id), [])
-        if block.id not in uow.blocks_ended and not any(b.id == block.id for b in known):
+        key = (block.account_id, block.bucket, block.batch_id)
+        known = uow.live_blocks.setdefault(key, [])
+        ids = known_ids.get(key)
+        if ids is None:
+            ids = known_ids[key] = {b.id for b in known}
+        if block.id not in uow.blocks_ended and block.id not in ids:
             known.append(block)
+            ids.add(block.id)
 
 
 def _live_blocks(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence[int],
