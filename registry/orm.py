@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -577,7 +578,10 @@ class SerialBlock(Base):
     __table_args__ = (
         CheckConstraint(_in("bucket", BUCKETS), name="bucket"),
         CheckConstraint("serial_end >= serial_start", name="range"),
-        Index("ix_serial_blocks_holder", "account_id", "batch_id", "bucket", "live"),
+        # A holder's live blocks, by the day they may be sold (see holdings.USABLE_FROM).
+        Index("ix_serial_blocks_holding", "account_id", "bucket", "batch_id",
+              text("coalesce(sellable_from, '0001-01-01')"), postgresql_where=text("live"),
+              sqlite_where=text("live")),
         Index("ix_serial_blocks_start", "serial_start"),
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, func, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +22,9 @@ from registry.unit_of_work import UnitOfWork
 ISSUANCE_ACCOUNT = "JX-ISSUANCE"
 BANK_ACCOUNT = "JX-BANK"
 FEE_ACCOUNT = "JX-FEE"
+# The first day a block may be sold, no resale lock counting as the earliest day: the expression the index
+# ix_serial_blocks_holding keys on, written as a literal so the database matches it to the index.
+USABLE_FROM = func.coalesce(SerialBlock.sellable_from, literal_column("'0001-01-01'"))
 
 
 def _system_account(uow: UnitOfWork, code: str, kind: str, label: str) -> Account:
@@ -373,9 +376,9 @@ def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch
         return
     query = select(*_BLOCK_COLUMNS).where(
         SerialBlock.account_id.in_(sorted({k[0] for k in keys})), SerialBlock.bucket.in_(sorted({k[1] for k in keys})),
-        SerialBlock.batch_id.in_(sorted({k[2] for k in keys})), SerialBlock.live.is_(True))
+        SerialBlock.batch_id.in_(sorted({k[2] for k in keys})), SerialBlock.live)
     if sellable_on is not None:
-        query = query.where(SerialBlock.sellable_from.is_(None) | (SerialBlock.sellable_from <= sellable_on))
+        query = query.where(sellable_on >= USABLE_FROM)
     # Not one already known (read, made, or taken back), nor one this transaction ended and has not written yet.
     known = {b.id for key in keys for b in uow.live_blocks.get(key, ())}
     for row in uow.session.execute(query.order_by(SerialBlock.serial_start).with_for_update(of=SerialBlock)):
@@ -429,7 +432,7 @@ def _locked_t(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence
     """Tonnes in the account still under the resale lock on that day (for a refusal's message)."""
     size = SerialBlock.serial_end - SerialBlock.serial_start + 1
     return uow.session.scalar(select(func.coalesce(func.sum(size), 0)).where(
-        SerialBlock.account_id == account_id, SerialBlock.bucket == bucket, SerialBlock.live.is_(True),
+        SerialBlock.account_id == account_id, SerialBlock.bucket == bucket, SerialBlock.live,
         SerialBlock.batch_id.in_(batch_ids), SerialBlock.sellable_from > day)) or 0
 
 
@@ -526,7 +529,7 @@ def move_credits(uow: UnitOfWork, kind: str, *, source: tuple[int, str], target:
 def holdings(uow: UnitOfWork, account_ids: Sequence[int]) -> list[SerialBlock]:
     """The live serial blocks in these accounts, in serial order."""
     return list(uow.session.scalars(
-        select(SerialBlock).where(SerialBlock.account_id.in_(account_ids), SerialBlock.live.is_(True))
+        select(SerialBlock).where(SerialBlock.account_id.in_(account_ids), SerialBlock.live)
         .order_by(SerialBlock.serial_start)))
 
 

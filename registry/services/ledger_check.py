@@ -52,7 +52,7 @@ def check(uow: UnitOfWork) -> LedgerReport:
             report.fail(f"balance {key} is {cached} but its postings sum to {posted.get(key, 0)}")
         if key in balances and cached < 0 and not balances[key].may_go_negative:
             report.fail(f"balance {key} is negative: {cached}")
-    live = list(session.scalars(select(SerialBlock).where(SerialBlock.live.is_(True))))
+    live = list(session.scalars(select(SerialBlock).where(SerialBlock.live)))
     in_blocks: dict[tuple[int, str, str], int] = defaultdict(int)
     for block in live:
         in_blocks[(block.account_id, ledger.credit_asset(block.batch_id), block.bucket)] += (

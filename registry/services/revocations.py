@@ -49,7 +49,7 @@ def revoke(uow: UnitOfWork, principal: Principal, batch_id: int, *, quantity_t: 
     for retirement in pending:
         retirements.cancel(uow, retirement, f"batch {batch.code} revoked (Art. 26)")
     rows = list(uow.session.scalars(
-        select(SerialBlock).where(SerialBlock.batch_id == batch_id, SerialBlock.live.is_(True),
+        select(SerialBlock).where(SerialBlock.batch_id == batch_id, SerialBlock.live,
                                   SerialBlock.bucket == ledger.AVAILABLE)))
     unretired = sum(r.serial_end - r.serial_start + 1 for r in rows)
     wanted = unretired if quantity_t is None else quantity_t
