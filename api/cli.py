@@ -10,7 +10,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from api.settings import get_settings
+from pydantic import ValidationError
+
+from api.settings import Settings, get_settings
 from registry.context import Registry
 from registry.migrate import upgrade
 
@@ -64,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_books(_: argparse.Namespace) -> int:
+def cmd_books(args: argparse.Namespace) -> int:
     """Own order books and run their writers, serving no HTTP, until SIGTERM or Ctrl-C. Run the API workers
     with CARBONX_OWNS_BOOKS=false beside it: they route every command here, and this process's writers no
     longer share a core with request handling. Several may run: each book has one owner at a time and
@@ -77,6 +79,13 @@ def cmd_books(_: argparse.Namespace) -> int:
     from api.logging_setup import logging_config
 
     settings = get_settings()
+    if args.instruments is not None:
+        try:
+            settings = Settings.model_validate({**settings.model_dump(), "books": args.instruments})
+        except ValidationError:
+            print(f"--instruments takes instrument codes separated by commas, not {args.instruments!r}",
+                  file=sys.stderr)
+            return 2
     logging.config.dictConfig(logging_config(settings.log_format, settings.log_level))
     registry = _registry()
     kv = make_store(settings.redis_url)
@@ -87,7 +96,8 @@ def cmd_books(_: argparse.Namespace) -> int:
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    print(f"owning order books  ·  database: {settings.database_url.split('@')[-1]}  ·  redis: {settings.redis_url}")
+    print(f"owning order books {settings.books or '(any)'}  ·  database: {settings.database_url.split('@')[-1]}  ·  "
+          f"redis: {settings.redis_url}")
     while not stopping.wait(1.0):
         pass
     exchange.stop()
@@ -178,8 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
-    sub.add_parser("books", help="own the order books and run their writers, without HTTP (PostgreSQL + Redis)") \
-        .set_defaults(func=cmd_books)
+    books = sub.add_parser("books", help="own the order books and run their writers, without HTTP (PostgreSQL + "
+                           "Redis)")
+    books.add_argument("--instruments", metavar="CODE,…", help="own only these books (default: CARBONX_BOOKS, "
+                       "else any)")
+    books.set_defaults(func=cmd_books)
     admin = sub.add_parser("create-admin", help="create the first administrator")
     admin.add_argument("username")
     admin.add_argument("--organisation", default="Registry administration")

@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from api import metrics
 from api.market_data import Broker, LocalBroker
 from api.market_hours import MarketHours, phase_for, transitions
-from api.ownership import Coordinator, LocalCoordinator
+from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from matching_engine import (
     AcceptTransfer,
     AdvanceTime,
@@ -906,8 +906,10 @@ class Exchange:
     """The desks this process owns, and the way to the owner of every other book."""
 
     def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None,
-                 broker: Broker | None = None, resale_lock: bool = True, hours: MarketHours | None = None) -> None:
+                 broker: Broker | None = None, resale_lock: bool = True, hours: MarketHours | None = None,
+                 books: frozenset[str] | None = None) -> None:
         self.registry = registry
+        self.books = books  # the codes of the books this process may own (None: any)
         self.hours = hours or MarketHours((), always_open=True)
         self.fee_bp = fee_bp
         self.resale_lock = resale_lock
@@ -917,11 +919,26 @@ class Exchange:
         self._ids_by_code: dict[str, int] = {}
         self._instrument_by_order: dict[int, int] = {}
         self._lock = threading.Lock()
+        if isinstance(self.coordinator, ClusterCoordinator):
+            self.coordinator.may_own = self._may_own
         self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired)
 
     def _instrument_ids(self) -> list[int]:
         with self.registry.uow() as uow:
-            return [i.id for i in instruments.all_instruments(uow)]
+            return [i.id for i in instruments.all_instruments(uow) if self.books is None or i.code in self.books]
+
+    def _may_own(self, instrument_id: int) -> bool:
+        if self.books is None:
+            return True
+        code = next((c for c, i in self._ids_by_code.items() if i == instrument_id), None)
+        if code is None:
+            with self.registry.uow() as uow:
+                found = uow.session.get(Instrument, instrument_id)
+                if found is None:
+                    return False
+                code = found.code
+                self._ids_by_code[code] = instrument_id
+        return code in self.books
 
     def desk(self, instrument_id: int) -> InstrumentDesk:
         with self._lock:

@@ -86,6 +86,7 @@ class ClusterCoordinator:
     def __init__(self, postgres_dsn: str, redis_url: str, owns_books: bool = True) -> None:
         self.dsn = postgres_dsn
         self.owns_books = owns_books  # False: never take a book, only route to its owner
+        self.may_own: Callable[[int], bool] = lambda _: True  # which books this process may take (Exchange)
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=None, socket_connect_timeout=3)
         self.process_id = uuid.uuid4().hex
         self._locks: dict[int, psycopg.Connection[Any]] = {}
@@ -136,6 +137,9 @@ class ClusterCoordinator:
             if self._stopping.is_set() or not self.owns_books:
                 # A monitor pass or a request racing stop() must not take a lock that nothing would release:
                 # the book would stay owned by a process that no longer serves it.
+                return False
+            if not self.may_own(instrument_id):
+                self._failed_at[instrument_id] = time.monotonic()  # not ours: route without asking each time
                 return False
             connection = psycopg.connect(self.dsn, autocommit=True, application_name=f"carbonx-owner-{os.getpid()}")
             got = connection.execute("SELECT pg_try_advisory_lock(%s)",

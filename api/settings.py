@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # book's commands to the processes that own them, e.g. to `python -m api books`, which owns books and
     # serves no HTTP, so the writers have a core of their own.
     owns_books: bool = True
+    # The instrument codes whose books this process may own, comma-separated; empty for any. Several books
+    # processes with different lists put busy instruments' writers in processes (and on cores) of their own.
+    books: str = Field(default="", pattern=r"^([A-Z][A-Z0-9\-]{2,39}(,[A-Z][A-Z0-9\-]{2,39})*)?$")
     # The opening call auction (集合竞价) runs from this time until the first session; empty for none.
     market_opening_call: str = Field(default="09:15", pattern=r"^(\d\d:\d\d)?$")
     public_base_url: str = "http://127.0.0.1:8000"

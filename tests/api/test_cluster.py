@@ -296,3 +296,30 @@ def test_routed_commands_are_each_answered_to_their_own_request(postgres_url: st
     finally:
         router.stop()
         owner.stop()
+
+
+def test_a_process_given_some_books_takes_only_those(cluster_backend: Backend, registry: Registry) -> None:
+    """`python -m api books --instruments A` (or CARBONX_BOOKS): that process never takes another book, so busy
+    instruments' writers can each have a process, and a core, of their own; the others are routed."""
+    from api.exchange import Exchange
+    from api.ownership import ClusterCoordinator
+
+    bureau, _ = seed_ledger(registry)
+    with registry.uow(bureau) as uow:
+        ids = {code: instruments.define(uow, code=code, name_zh=code, name_en=code, vintage=vintage,
+                                        methodology_field=None, config={"reference_price_fen": 5000}).id
+               for code, vintage in (("JXCI-A", 2023), ("JXCI-B", 2024))}
+        uow.commit()
+    dsn = make_url(cluster_backend.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    redis_url = cluster_backend.kv.url  # type: ignore[attr-defined]
+    only_a = Exchange(registry, 10, ClusterCoordinator(dsn, redis_url), books=frozenset({"JXCI-A"}))
+    anyone = Exchange(registry, 10, ClusterCoordinator(dsn, redis_url))
+    try:
+        assert only_a._instrument_ids() == [ids["JXCI-A"]]  # what its monitor tries to take
+        assert not only_a.coordinator.owns(ids["JXCI-B"])  # not even when a request asks for it
+        assert only_a.coordinator.owns_at_once(ids["JXCI-B"]) is False  # and routed at once afterwards
+        assert only_a.coordinator.owns(ids["JXCI-A"])
+        assert anyone.coordinator.owns(ids["JXCI-B"]) and not anyone.coordinator.owns(ids["JXCI-A"])
+    finally:
+        only_a.stop()
+        anyone.stop()
