@@ -225,13 +225,13 @@ class InstrumentDesk:
         self.instrument_id = instrument_id
         self.queue: queue.Queue[Job | None] = queue.Queue()
         self.lock = threading.Lock()  # readers of the in-memory book take it too
+        self.kept: dict[Any, Any] = {}  # the book's open orders, kept across batches (trading.keep_open_orders)
         self.engine = self._rebuild()
         self.last_ts_ms = self.engine.now_ms
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
         self.stale = False  # the in-memory book may differ from the database: rebuild before the next batch
         self.last_tick = time.monotonic()
         self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
-        self.kept: dict[Any, Any] = {}  # the book's open orders from earlier batches (trading.keep_open_orders)
         self.id_pool: dict[str, list[int]] = {}  # keys from the sequences, shared likewise
         self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
@@ -293,6 +293,12 @@ class InstrumentDesk:
                     price_fen=proposal.price_fen, quantity_t=proposal.remaining_t,
                     expires_at_ms=int(proposal.expires_at.timestamp() * 1000),
                     batch_id=str(proposal.batch_id) if proposal.batch_id else None))
+            # The resting orders just read are what the book holds: the writer keeps them as it keeps those of
+            # its batches (trading.keep_open_orders), so the first trade against each needs no read.
+            for order in open_orders:
+                uow.session.expunge(order)
+        self.kept.clear()
+        self.kept.update({("order_id", order.id): order for order in open_orders})
         return engine
 
     # --- the writer ---------------------------------------------------------------------------------------
