@@ -34,8 +34,9 @@ class UnitOfWork:
         self.actor = actor
         self._pending_audit: list[tuple[str, str, str, dict[str, Any]]] = []
         self.committed = False
-        # Balance rows this transaction holds locked (SELECT … FOR UPDATE): locked once, they stay current.
-        self.locked: dict[tuple[int, str, str], Balance] = {}
+        # Balance rows this transaction holds locked (SELECT … FOR UPDATE): locked once, they stay current
+        # (registry.services.holdings.LockedBalance).
+        self.locked: dict[tuple[int, str, str], Any] = {}
         # Balance rows known not to exist unless they are in `locked` (see holdings.lock_accounts).
         self.balances_known: set[tuple[int, str, str]] = set()
         # Answers that cannot change during this transaction (an instrument's batches, an order by its

@@ -41,8 +41,8 @@ def record(uow: UnitOfWork, principal: Principal, *, participant_id: int, kind: 
 def balances(uow: UnitOfWork, participant_id: int) -> dict[str, int]:
     """The participant's cash by bucket (available, held) in fen."""
     account = holdings.main_account(uow, participant_id)
-    rows = uow.session.scalars(select(Balance).where(Balance.account_id == account.id,
-                                                     Balance.asset == ledger.CASH))
+    rows = uow.session.scalars(select(Balance).where(Balance.account_id == account.id, Balance.asset == ledger.CASH)
+                               .execution_options(populate_existing=True))
     result = {ledger.AVAILABLE: 0, ledger.HELD: 0}
     for row in rows:
         result[row.bucket] = row.amount

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -122,31 +122,61 @@ def _ensure_balance_rows(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> No
     uow.session.execute(insert(Balance).on_conflict_do_nothing(), rows)
 
 
-def _adopt(uow: UnitOfWork, row: Balance) -> None:
-    """Keep a row this transaction has just locked; a change it made to the row unread comes along."""
-    key = (row.account_id, row.asset, row.bucket)
-    pending = uow.unread_changes.pop(key, None)
-    if pending is not None:
-        row.amount += pending[0]
-    uow.locked[key] = row
+@dataclass(slots=True, eq=False)
+class LockedBalance:
+    """A balance row this transaction has read and locked (SELECT … FOR UPDATE), as a plain record rather than
+    an ORM object (a batch of trades locks hundreds): movements change `amount`, and `_write_balances` writes
+    what changed, ahead of every flush and at commit. The lock keeps the row current, so it is never read
+    again in the transaction."""
+
+    account_id: int
+    asset: str
+    bucket: str
+    amount: int
+    may_go_negative: bool
+    written: int  # the amount the database has
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return (self.account_id, self.asset, self.bucket)
 
 
-def _lock(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Balance]:
-    rows = uow.session.scalars(
-        select(Balance)
-        .where(tuple_(Balance.account_id, Balance.asset, Balance.bucket).in_(sorted(keys)))
-        .order_by(Balance.account_id, Balance.asset, Balance.bucket)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    found = {}
-    for row in rows:
-        _adopt(uow, row)
-        found[(row.account_id, row.asset, row.bucket)] = row
-    return found
+_BALANCE_COLUMNS = (Balance.account_id, Balance.asset, Balance.bucket, Balance.amount, Balance.may_go_negative)
+_BALANCE_ORDER = (Balance.account_id, Balance.asset, Balance.bucket)  # the one order rows are locked in
 
 
-def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], Balance]:
+def _locked_rows(uow: UnitOfWork, *where: Any) -> list[LockedBalance]:
+    """Read and lock the balance rows matching `where`, in the fixed order, and keep them (`uow.locked`); a
+    change this transaction made to a row unread (UnitOfWork.unread_changes) comes along."""
+    rows = uow.session.execute(select(*_BALANCE_COLUMNS).where(*where).order_by(*_BALANCE_ORDER).with_for_update())
+    adopted = []
+    for account_id, asset, bucket, amount, may_go_negative in rows:
+        record = LockedBalance(account_id, asset, bucket, amount, may_go_negative, amount)
+        pending = uow.unread_changes.pop(record.key, None)
+        if pending is not None:
+            record.amount += pending[0]
+        uow.locked[record.key] = record
+        adopted.append(record)
+    if adopted:
+        uow.pending_writers.setdefault("balances", _write_balances)
+    return adopted
+
+
+def _write_balances(uow: UnitOfWork) -> None:
+    """Write the locked balances whose amount changed since they were last written."""
+    changed = [record for record in uow.locked.values() if record.amount != record.written]
+    if not changed:
+        return
+    table = Base.metadata.tables["balances"]
+    uow.session.connection().execute(  # the executemany form: its compiled SQL is the same for any number
+        update(table).where(table.c.account_id == bindparam("a"), table.c.asset == bindparam("s"),
+                            table.c.bucket == bindparam("b")).values(amount=bindparam("amount")),
+        [{"a": r.account_id, "s": r.asset, "b": r.bucket, "amount": r.amount} for r in changed])
+    for record in changed:
+        record.written = record.amount
+
+
+def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], LockedBalance]:
     """Lock the rows in one fixed order (account, asset, bucket), so two movements over the same rows queue
     instead of deadlocking. Rows seen for the first time are created, then locked with the rest (only two
     transactions creating the same new row at once can still deadlock; PostgreSQL detects it and the loser
@@ -155,11 +185,15 @@ def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tupl
     missing = keys - uow.locked.keys()
     if missing:
         absent = missing & uow.balances_known
-        found = _lock(uow, missing - absent) if missing - absent else {}
+        found = {r.key for r in _locked_rows(uow, _key_in(missing - absent))} if missing - absent else set()
         if len(found) < len(missing):
-            _ensure_balance_rows(uow, missing - set(found))
-            _lock(uow, missing - set(found))
+            _ensure_balance_rows(uow, missing - found)
+            _locked_rows(uow, _key_in(missing - found))
     return {key: uow.locked[key] for key in keys}
+
+
+def _key_in(keys: set[tuple[int, str, str]]) -> Any:
+    return tuple_(Balance.account_id, Balance.asset, Balance.bucket).in_(sorted(keys))
 
 
 def lock_accounts(uow: UnitOfWork, account_ids: set[int], assets: set[str], buckets: Sequence[str]) -> None:
@@ -169,15 +203,12 @@ def lock_accounts(uow: UnitOfWork, account_ids: set[int], assets: set[str], buck
     keys = {(a, s, b) for a in account_ids for s in assets for b in buckets} - uow.balances_known
     if not keys:
         return
-    query = select(Balance).where(Balance.account_id.in_(sorted({a for a, _, _ in keys})),
-                                  Balance.asset.in_(sorted(assets)), Balance.bucket.in_(sorted(buckets)))
-    held = sorted(key for key in uow.locked if key in keys)
+    where = [Balance.account_id.in_(sorted({a for a, _, _ in keys})), Balance.asset.in_(sorted(assets)),
+             Balance.bucket.in_(sorted(buckets))]
+    held = {key for key in uow.locked if key in keys}
     if held:  # locked before and maybe changed since: not read again
-        query = query.where(tuple_(Balance.account_id, Balance.asset, Balance.bucket).not_in(held))
-    for row in uow.session.scalars(query.order_by(Balance.account_id, Balance.asset, Balance.bucket)
-                                   .with_for_update().execution_options(populate_existing=True)):
-        if (row.account_id, row.asset, row.bucket) in keys:
-            _adopt(uow, row)
+        where.append(_key_in(held).not_())
+    _locked_rows(uow, *where)
     uow.balances_known |= keys
 
 
@@ -186,11 +217,8 @@ def _held_assets(uow: UnitOfWork, account_id: int, bucket: str, assets: set[str]
     unknown = sorted(a for a in assets
                      if (account_id, a, bucket) not in uow.locked and (account_id, a, bucket) not in uow.balances_known)
     if unknown:
-        for row in uow.session.scalars(
-                select(Balance).where(Balance.account_id == account_id, Balance.bucket == bucket,
-                                      Balance.asset.in_(unknown), Balance.amount > 0)
-                .order_by(Balance.asset).with_for_update().execution_options(populate_existing=True)):
-            _adopt(uow, row)
+        _locked_rows(uow, Balance.account_id == account_id, Balance.bucket == bucket, Balance.asset.in_(unknown),
+                     Balance.amount > 0)
     credited = {(account_id, a, bucket) for a in assets if (account_id, a, bucket) in uow.unread_changes}
     if credited:  # received in this transaction, unread so far
         lock_balances(uow, credited)
@@ -536,4 +564,4 @@ def holdings(uow: UnitOfWork, account_ids: Sequence[int]) -> list[SerialBlock]:
 def balances_of(uow: UnitOfWork, account_ids: Sequence[int]) -> list[Balance]:
     return list(uow.session.scalars(
         select(Balance).where(Balance.account_id.in_(account_ids), Balance.amount != 0)
-        .order_by(Balance.account_id, Balance.asset, Balance.bucket)))
+        .order_by(Balance.account_id, Balance.asset, Balance.bucket).execution_options(populate_existing=True)))
