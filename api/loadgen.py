@@ -46,11 +46,16 @@ Options:
   --cross-share F      share of placed orders that cross the spread (default 0.3)
   --max-qty T          largest order in tonnes (default 20)
   --instrument CODE    instrument to trade, created when missing (default JXCI-LOADGEN)
-  --vintage YEAR       its vintage when created (default: the first year from 2024 without an instrument)
+  --instruments N      trade N instruments at once, CODE, CODE-2 … CODE-N (client i on the (i mod N)-th), each
+                       prepared like the first (default 1): with one books process per instrument
+                       (python -m api books --instruments CODE), N writers work in parallel
+  --vintage YEAR       its vintage when created (default: the first year from 2024 without an instrument;
+                       with N instruments, YEAR … YEAR + N - 1)
   --reference-price F  reference price in fen per tonne when created (default 5000)
   --band-bp BP         price band around the reference in basis points when created (default 1000)
   --prefix P           prefix of the usernames and codes the generator creates (default loadgen)
-  --server-pid PID     also report the CPU time of this process and its children (the server; Linux /proc)
+  --server-pid PID     also report the CPU time of this process and its children (the server; Linux /proc);
+                       repeat it for several (API and books processes) to add theirs up
   --skip-ledger-check  do not call GET /ledger/check afterwards
   --json               print the figures as one JSON object instead of text
 """
@@ -434,14 +439,14 @@ class _Connection:
 
 
 class _Driver:
-    def __init__(self, url: str, market: Market, traders: Sequence[Trader], options: LoadOptions,
+    def __init__(self, url: str, markets: Sequence[Market], traders: Sequence[Trader], options: LoadOptions,
                  stop: threading.Event | None, result: DriveResult | None) -> None:
-        self.url, self.market, self.traders, self.options = url, market, list(traders), options
+        self.url, self.markets, self.traders, self.options = url, list(markets), list(traders), options
         self.stop = stop or threading.Event()
         self.result = result if result is not None else DriveResult()
         self.sent = 0
         self.deadline = 0.0
-        self.touch = _Touch(reference=5000, low=1, high=10**9)
+        self.touches = {m.instrument: _Touch(reference=5000, low=1, high=10**9) for m in self.markets}
         self.run_tag = uuid.uuid4().hex[:8]
 
     def _over(self) -> bool:
@@ -461,25 +466,28 @@ class _Driver:
         cpu0 = time.process_time()
         http = _Connection(self.url)
         try:
-            response = await http.request("GET", f"/market/{self.market.instrument}/depth?levels=1")
-            if response.status_code == 200:
-                self.touch.update(response.json())
+            for code, touch in self.touches.items():
+                response = await http.request("GET", f"/market/{code}/depth?levels=1")
+                if response.status_code == 200:
+                    touch.update(response.json())
         except TransportError as exc:
             self.result.errors[str(exc)] += 1
         self.result.started = time.perf_counter()
         self.result.window_start = self.result.started + options.warmup
         self.deadline = self.result.window_start + options.seconds
         tasks = [asyncio.create_task(self._client(i)) for i in range(options.clients)]
-        tasks.append(asyncio.create_task(self._depth_feed(http)))
+        feeds = {code: _Connection(self.url) for code in self.touches}  # one depth feed per instrument
+        tasks += [asyncio.create_task(self._depth_feed(feed, code)) for code, feed in feeds.items()]
         await asyncio.gather(*tasks)
-        http.close()
+        for connection in [http, *feeds.values()]:
+            connection.close()
         self.result.finished = time.perf_counter()
         self.result.window_end = min(self.deadline, self.result.finished)
         self.result.cpu_s = time.process_time() - cpu0
         return self.result
 
-    async def _depth_feed(self, http: _Connection) -> None:
-        path = f"/market/{self.market.instrument}/depth?levels=1"
+    async def _depth_feed(self, http: _Connection, code: str) -> None:
+        path = f"/market/{code}/depth?levels=1"
         while not self._over():
             start = time.perf_counter()
             try:
@@ -489,12 +497,13 @@ class _Driver:
                 continue
             self._record(DEPTH, start, response.status_code)
             if response.status_code == 200:
-                self.touch.update(response.json())
+                self.touches[code].update(response.json())
             await asyncio.sleep(DEPTH_INTERVAL_S)
 
     async def _client(self, index: int) -> None:
         options = self.options
         trader = self.traders[index % len(self.traders)]
+        market = self.markets[index % len(self.markets)]
         rng = random.Random(f"{options.seed}:{index}")
         resting: list[int] = []
         # Paced: each client sends every `interval` seconds, so that all of them together send `rate` commands/s.
@@ -520,7 +529,7 @@ class _Driver:
                         resting[pick], resting[-1] = resting[-1], resting[pick]
                         cancels.append(resting.pop())
                     else:
-                        places.append(self._order(rng, index, next(numbers)))
+                        places.append(self._order(market, rng, index, next(numbers)))
                 self.sent += len(cancels) + len(places)
                 if options.batch > 1:
                     await self._send_batch(http, trader, start, cancels, places, resting)
@@ -531,10 +540,10 @@ class _Driver:
         finally:
             http.close()
 
-    def _order(self, rng: random.Random, index: int, number: int) -> dict[str, Any]:
+    def _order(self, market: Market, rng: random.Random, index: int, number: int) -> dict[str, Any]:
         side = "buy" if rng.random() < 0.5 else "sell"
-        price = self.touch.price(rng, side, rng.random() < self.options.cross_share)
-        return {"instrument": self.market.instrument, "client_order_id": f"{self.run_tag}-{index}-{number}",
+        price = self.touches[market.instrument].price(rng, side, rng.random() < self.options.cross_share)
+        return {"instrument": market.instrument, "client_order_id": f"{self.run_tag}-{index}-{number}",
                 "side": side, "order_type": "LIMIT", "price_fen": price,
                 "quantity_t": rng.randint(1, self.options.max_qty), "tif": "GTC"}
 
@@ -592,20 +601,22 @@ class _Driver:
             resting.append(order["id"])
 
 
-async def drive(url: str, market: Market, options: LoadOptions, *, traders: Sequence[Trader] | None = None,
-                stop: threading.Event | None = None, result: DriveResult | None = None) -> DriveResult:
-    """Drive the server at `url` with `options.clients` concurrent clients trading as `traders` (default: all
-    of the market's) until the time is up, `options.max_orders` requests were sent, or `stop` is set.
-    Transport errors (a server that is down) are counted and retried after a short pause. Pass `result` to
-    watch the acknowledgements arrive from another thread."""
+async def drive(url: str, markets: Sequence[Market], options: LoadOptions, *,
+                traders: Sequence[Trader] | None = None, stop: threading.Event | None = None,
+                result: DriveResult | None = None) -> DriveResult:
+    """Drive the server at `url` with `options.clients` concurrent clients, client i trading on market i mod
+    the number of markets as trader i mod the number of `traders` (default: the first market's; every market
+    of one prefix has the same traders), until the time is up, `options.max_orders` orders and cancels were
+    sent, or `stop` is set. Transport errors (a server that is down) are counted and retried after a short
+    pause. Pass `result` to watch the acknowledgements arrive from another thread."""
     check_local(url)
-    return await _Driver(url, market, traders or market.traders, options, stop, result).run()
+    return await _Driver(url, markets, traders or markets[0].traders, options, stop, result).run()
 
 
-def run_load(url: str, market: Market, options: LoadOptions, *, traders: Sequence[Trader] | None = None,
+def run_load(url: str, markets: Sequence[Market], options: LoadOptions, *, traders: Sequence[Trader] | None = None,
              stop: threading.Event | None = None, result: DriveResult | None = None) -> DriveResult:
     """`drive` on a fresh event loop (callable from any thread)."""
-    return asyncio.run(drive(url, market, options, traders=traders, stop=stop, result=result))
+    return asyncio.run(drive(url, markets, options, traders=traders, stop=stop, result=result))
 
 
 # --- figures -----------------------------------------------------------------------------------------------
@@ -700,6 +711,13 @@ def _machine_cpu() -> tuple[int, int] | None:
     return sum(fields) - idle, sum(fields)
 
 
+def _servers_cpu_s(pids: list[int]) -> float | None:
+    """CPU seconds of these server processes and their children, together (None when none is given or one
+    cannot be read)."""
+    seconds = [process_cpu_s(pid) for pid in pids]
+    return None if not pids or None in seconds else sum(s for s in seconds if s is not None)
+
+
 def process_cpu_s(root_pid: int) -> float | None:
     """CPU seconds (user + system) used so far by a process and its live descendants, from /proc."""
     children: dict[int, list[int]] = {}
@@ -731,7 +749,7 @@ def process_cpu_s(root_pid: int) -> float | None:
 def _print_text(figures: dict[str, Any]) -> None:
     entry, lat, run = figures["order_entry"], figures["latency"], figures["run"]
     config = figures["config"]
-    print(f"load: {config['clients']} clients as {config['traders']} traders on {config['instrument']} at "
+    print(f"load: {config['clients']} clients as {config['traders']} traders on {', '.join(config['instruments'])} at "
           f"{config['url']}, seed {config['seed']}, {config['warmup']} s warm-up + {figures['window_s']} s measured"
           + (f", paced to {config['rate']}/s" if config["rate"] else ", closed loop"))
     how = (f"in batches of {config['batch']} (POST /orders/batch)" if config["batch"] > 1
@@ -779,11 +797,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-qty", type=int, default=20)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--instrument", default=DEFAULT_INSTRUMENT)
+    parser.add_argument("--instruments", type=int, default=1)
     parser.add_argument("--vintage", type=int, default=None)
     parser.add_argument("--reference-price", type=int, default=5000)
     parser.add_argument("--band-bp", type=int, default=1000)
     parser.add_argument("--prefix", default="loadgen")
-    parser.add_argument("--server-pid", type=int, default=None)
+    parser.add_argument("--server-pid", type=int, action="append", default=[])
     parser.add_argument("--skip-ledger-check", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -797,6 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         (not 0 <= args.cancel_share <= 1 or not 0 <= args.cross_share <= 1, "shares lie in [0, 1]"),
         (not 1 <= args.max_qty <= 1_000_000, "--max-qty must be 1..1,000,000"),
         (not 1 <= args.batch <= ORDER_BATCH_MAX, f"--batch must be 1..{ORDER_BATCH_MAX}"),
+        (not 1 <= args.instruments <= 16, "--instruments must be 1..16"),
     ) if bad]
     try:
         check_local(args.url)
@@ -810,31 +830,34 @@ def main(argv: list[str] | None = None) -> int:
     registry = build_registry(settings)
     traders = args.traders or args.clients
     started = time.perf_counter()
-    market = prepare_market(settings, traders=traders, prefix=args.prefix, instrument=args.instrument,
-                            vintage=args.vintage, reference_price_fen=args.reference_price, band_bp=args.band_bp,
-                            registry=registry)
+    markets = [prepare_market(settings, traders=traders, prefix=args.prefix,
+                              instrument=args.instrument if k == 0 else f"{args.instrument}-{k + 1}",
+                              vintage=args.vintage + k if args.vintage else None,
+                              reference_price_fen=args.reference_price, band_bp=args.band_bp, registry=registry)
+               for k in range(args.instruments)]
     prepared_s = time.perf_counter() - started
     if not args.json:
-        print(f"prepared {traders} traders and {market.instrument} (vintage {market.vintage}) in {prepared_s:.1f} s",
-              flush=True)
-    _, _, last_trade = trades_since(registry, market.instrument_id, 0)
+        names = ", ".join(f"{m.instrument} (vintage {m.vintage})" for m in markets)
+        print(f"prepared {traders} traders and {names} in {prepared_s:.1f} s", flush=True)
+    last_trades = [trades_since(registry, m.instrument_id, 0)[2] for m in markets]
     options = LoadOptions(clients=args.clients, seconds=args.seconds, warmup=args.warmup, max_orders=args.max_orders,
                           rate=args.rate, seed=args.seed, cancel_share=args.cancel_share,
                           cross_share=args.cross_share, max_qty=args.max_qty, batch=args.batch)
     load_average = _load_average()
     cpu_before = _machine_cpu()
-    server_before = process_cpu_s(args.server_pid) if args.server_pid else None
-    result = run_load(args.url, market, options)
-    server_after = process_cpu_s(args.server_pid) if args.server_pid else None
+    server_before = _servers_cpu_s(args.server_pid)
+    result = run_load(args.url, markets, options)
+    server_after = _servers_cpu_s(args.server_pid)
     cpu_after = _machine_cpu()
     figures: dict[str, Any] = {"config": {"url": args.url, "clients": args.clients, "traders": traders,
-                                          "instrument": market.instrument, "seed": args.seed, "warmup": args.warmup,
+                                          "instruments": [m.instrument for m in markets], "seed": args.seed,
+                                          "warmup": args.warmup,
                                           "seconds": args.seconds, "rate": args.rate, "max_orders": args.max_orders,
                                           "cancel_share": args.cancel_share, "cross_share": args.cross_share,
                                           "batch": args.batch},
                                "prepare_s": round(prepared_s, 2), **summarise(result)}
-    count, tonnes, _ = trades_since(registry, market.instrument_id, last_trade)
-    figures["trades"] = {"count": count, "tonnes_t": tonnes}
+    settled = [trades_since(registry, m.instrument_id, last) for m, last in zip(markets, last_trades, strict=True)]
+    figures["trades"] = {"count": sum(c for c, _, _ in settled), "tonnes_t": sum(t for _, t, _ in settled)}
     if cpu_before and cpu_after and cpu_after[1] > cpu_before[1]:
         figures["machine_cpu_busy_pct"] = round(
             100.0 * (cpu_after[0] - cpu_before[0]) / (cpu_after[1] - cpu_before[1]), 1)
@@ -844,7 +867,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["server_cpu_s"] = round(server_after - server_before, 2)
         figures["server_cpu_ms_per_operation"] = round(  # per order, cancel or depth read
             1000 * (server_after - server_before) / max(len(result.ops), 1), 2)
-    check = None if args.skip_ledger_check else ledger_check(args.url, market.operator)
+    check = None if args.skip_ledger_check else ledger_check(args.url, markets[0].operator)
     if check is not None:
         figures["ledger_check"] = {k: check.get(k) for k in ("ok", "entries_checked", "batches_checked", "problems")}
     failed = result.server_errors() > 0 or bool(result.errors) or (check is not None and not check.get("ok"))

@@ -120,7 +120,7 @@ def test_kill_dash_nine_under_load_loses_nothing(postgres_url: str, redis_url: s
         server.start()
         result, stop = loadgen.DriveResult(), threading.Event()
         options = loadgen.LoadOptions(clients=CLIENTS, seconds=LOAD_LIMIT_S, warmup=0.0, seed=5)
-        driver = threading.Thread(target=loadgen.run_load, args=(server.url, market, options),
+        driver = threading.Thread(target=loadgen.run_load, args=(server.url, [market], options),
                                   kwargs={"traders": load_traders, "stop": stop, "result": result}, daemon=True)
         driver.start()
         started = time.monotonic()
