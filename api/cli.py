@@ -75,6 +75,7 @@ def cmd_books(args: argparse.Namespace) -> int:
     import threading
 
     from api.app import make_exchange
+    from api.gc_tuning import settle_start_up
     from api.kv import RedisStore, make_store
     from api.logging_setup import logging_config
 
@@ -93,6 +94,7 @@ def cmd_books(args: argparse.Namespace) -> int:
         print("books needs PostgreSQL (CARBONX_DATABASE_URL) and Redis (CARBONX_REDIS_URL)", file=sys.stderr)
         return 2
     exchange = make_exchange(settings.model_copy(update={"owns_books": True}), registry, kv)
+    settle_start_up()
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
