@@ -923,6 +923,7 @@ class Exchange:
         self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self._desks: dict[int, InstrumentDesk] = {}
         self._ids_by_code: dict[str, int] = {}
+        self._codes_by_id: dict[int, str] = {}
         self._instrument_by_order: dict[int, int] = {}
         self._lock = threading.Lock()
         if isinstance(self.coordinator, ClusterCoordinator):
@@ -934,16 +935,16 @@ class Exchange:
             return [i.id for i in instruments.all_instruments(uow) if self.books is None or i.code in self.books]
 
     def _may_own(self, instrument_id: int) -> bool:
+        """Whether this process may take the book (asked by the coordinator, in its threads)."""
         if self.books is None:
             return True
-        code = next((c for c, i in self._ids_by_code.items() if i == instrument_id), None)
+        code = self._codes_by_id.get(instrument_id)
         if code is None:
             with self.registry.uow() as uow:
                 found = uow.session.get(Instrument, instrument_id)
                 if found is None:
                     return False
-                code = found.code
-                self._ids_by_code[code] = instrument_id
+                code = self._codes_by_id[instrument_id] = found.code  # a code never changes
         return code in self.books
 
     def desk(self, instrument_id: int) -> InstrumentDesk:

@@ -11,7 +11,7 @@ from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import Outcome, order_view
 from api.problems import domain_problem
 from api.schemas import BoundedDate, IdempotencyKeyHeader, PathId, Strict
-from registry.errors import DomainError
+from registry.errors import DomainError, InvalidInput
 from registry.principals import Principal
 from registry.services import instruments, trading
 
@@ -83,13 +83,18 @@ async def place_order(body: OrderIn, idempotency_key: IdempotencyKeyHeader = Non
 
 
 @router.post("/orders/batch")
-async def order_batch(body: OrderBatchIn, principal: Principal = Depends(allow("trader")),
+async def order_batch(body: OrderBatchIn, idempotency_key: IdempotencyKeyHeader = None,
+                      principal: Principal = Depends(allow("trader")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Cancel and place up to 50 orders in one request (re-quoting a ladder): the cancels first, then the
     places, each carried out or refused on its own exactly as if sent alone — one refusal does not stop the
     rest. Every item answers with `status` (200 cancelled, 201 placed, else the refusal's 4xx) and `order` or
     `problem`. A retry is safe: a place repeats its client_order_id and gets the first answer back; a cancel
-    of an order already cancelled is refused and changes nothing."""
+    of an order already cancelled is refused and changes nothing. (No Idempotency-Key: a batch may span
+    books, each committed on its own; the client_order_ids are its idempotency.)"""
+    if idempotency_key is not None:
+        raise InvalidInput("A batch takes no Idempotency-Key: its orders' client_order_ids make a retry safe.",
+                           "批量指令不接受 Idempotency-Key：以各订单的 client_order_id 保证重试安全。")
     cancelled, placed = await services.exchange.order_batch(
         principal, body.cancel, [(o.instrument, o.model_dump(exclude={"instrument"})) for o in body.place])
     return {"cancel": [_batch_item(outcome, 200) for outcome in cancelled],

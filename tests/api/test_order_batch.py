@@ -100,3 +100,7 @@ def test_a_malformed_batch_is_refused_whole(client: TestClient, market: dict[str
     # Nothing of the refused batches was written: only the accepted one's orders exist.
     assert len(client.get("/orders?limit=500", headers=people["buyer"]).json()) == ORDER_BATCH_MAX
     assert client.post("/orders/batch", json=at_limit).status_code == 401
+    keyed = client.post("/orders/batch", headers=people["buyer"] | {"Idempotency-Key": "k-1"},
+                        json={"place": [_place("i1", "buy", 1, 5000)]})
+    assert keyed.status_code == 422 and keyed.json()["code"] == "invalid_input"
+    assert "i1" not in {o["client_order_id"] for o in client.get("/orders?limit=500", headers=people["buyer"]).json()}
