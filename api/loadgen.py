@@ -17,8 +17,9 @@ It reads the same configuration as the server (``CARBONX_DATABASE_URL``, ``CARBO
    trading as trader i mod N. Each step a client either cancels one of its own resting orders
    (``--cancel-share``) or places a limit order of 1..``--max-qty`` t on a random side: near the touch
    (passive, at or a few ticks behind the best price of its side) or, with ``--cross-share``, crossing the
-   spread. One extra task reads ``GET /market/{code}/depth`` every 100 ms to follow the touch. Closed loop
-   (each client sends its next request when the last one is answered) unless ``--rate`` paces the clients;
+   spread. One extra task per instrument reads ``GET /market/{code}/depth`` every 100 ms to follow the touch.
+   Closed loop (each client sends its next request when the last one is answered) unless ``--rate`` paces the
+   clients;
    then latency is measured from the intended send time (no coordinated omission). With ``--batch N`` each
    request carries N such steps in one ``POST /orders/batch`` (cancels first); each order and cancel in it
    is counted on its own, with the request's latency.
