@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from starlette.concurrency import run_in_threadpool
 
 from api import metrics
@@ -77,7 +77,7 @@ from matching_engine.events import (
 from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
 from registry.context import Registry
 from registry.errors import DomainError, InvalidInput, NotFound, RuleViolation, StateConflict
-from registry.orm import EngineSession, Instrument, Order
+from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.principals import Principal
 from registry.services import idempotency, instruments, trading
@@ -533,14 +533,15 @@ class InstrumentDesk:
         idempotency.remember(uow, command.principal.user_id, command.idempotency_key, command.request_hash, result)
 
     def _save_session(self, uow: UnitOfWork) -> None:
-        saved = uow.session.get(EngineSession, self.instrument_id)
-        if saved is None:
-            saved = EngineSession(instrument_id=self.instrument_id)
-            uow.session.add(saved)
-        saved.next_seq = self.engine.next_seq
-        saved.trading_day = self.engine.trading_day
-        saved.reference_price_fen = self.engine.reference_price_fen
-        saved.updated_at = uow.now()
+        """Write the engine's sequence and market state, without reading the row first (one statement per
+        batch: the writer is the only one to change it); the very first batch of a book makes it."""
+        state = {"next_seq": self.engine.next_seq, "trading_day": self.engine.trading_day,
+                 "reference_price_fen": self.engine.reference_price_fen, "updated_at": uow.now()}
+        table = Base.metadata.tables["engine_sessions"]
+        updated = uow.session.connection().execute(
+            update(table).where(table.c.instrument_id == self.instrument_id).values(**state))
+        if updated.rowcount == 0:
+            uow.session.add(EngineSession(instrument_id=self.instrument_id, **state))
 
     def ts_ms(self, uow: UnitOfWork) -> int:
         """Time for the engine: the clock's, never going backwards."""

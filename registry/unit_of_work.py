@@ -8,16 +8,14 @@ from types import TracebackType
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import bindparam, event, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from registry.audit import GENESIS_HASH, entry_hash, jsonable
 from registry.clock import Clock, business_date
 from registry.errors import StateConflict
-from registry.orm import AuditEntry, Balance, Base
+from registry.orm import AuditEntry, Base
 from registry.principals import Principal
 
 # Any constant key works; it only has to be the same for every writer of the audit chain.
@@ -62,10 +60,11 @@ class UnitOfWork:
         self.blocks_loaded: dict[tuple[int, str, int], date | None] = {}
         # With `defer_balances` (an instrument's writer), a posting reads and locks only the balances it takes
         # from freely (available, say); credits, and spending of what a hold set aside, go to `unread_changes`
-        # per (account, asset, bucket) as (amount, may_go_negative) and are added to their rows at commit,
-        # in one statement, without reading them: none of them can take a balance below zero (a hold is
-        # spent only as far as the order that made it holds), and the rows' check constraint still refuses
-        # one that would. A row read later in the transaction takes its pending change with it.
+        # per (account, asset, bucket) as (amount, may_go_negative) and are added to their rows with the
+        # locked rows' changes (holdings._write_balances), without reading them: none of them can take a
+        # balance below zero (a hold is spent only as far as the order that made it holds), and the rows'
+        # check constraint still refuses one that would. A row read later in the transaction takes its
+        # pending change with it.
         self.defer_balances = False
         self.unread_changes: dict[tuple[int, str, str], tuple[int, bool]] = {}
         # Rows only ever inserted (journal entries, postings) waiting to be written, per table in the order
@@ -162,7 +161,6 @@ class UnitOfWork:
         try:
             self.session.flush()
             self._write_pending()  # when nothing of the ORM's was left to flush
-            self._write_unread_changes()
             self._write_audit()
             self.session.commit()
         except IntegrityError as exc:
@@ -178,34 +176,6 @@ class UnitOfWork:
                 "数据库未能及时完成写入（锁等待超时），请重试。",
             ) from exc
         self.committed = True
-
-    def _write_unread_changes(self) -> None:
-        """Add the changes to unread balance rows: what is taken from a row (a hold spent) by an UPDATE of
-        rows that must exist, what is added by an upsert creating the rows that do not exist yet. (Not one
-        upsert for both: the database checks the row an upsert proposes to insert, and a negative one fails
-        even when the row exists.)"""
-        changes = sorted(self.unread_changes.items())
-        self.unread_changes.clear()
-        taken = [{"a": a, "s": s, "b": b, "change": amount} for (a, s, b), (amount, _) in changes if amount < 0]
-        added = [{"account_id": a, "asset": s, "bucket": b, "amount": amount, "may_go_negative": negative}
-                 for (a, s, b), (amount, negative) in changes if amount > 0]
-        if taken:
-            # Executemany forms throughout, so their compiled SQL is the same whatever the number of rows.
-            balances = Base.metadata.tables["balances"]
-            table = balances.c
-            updated = self.session.connection().execute(
-                update(balances).where(table.account_id == bindparam("a"), table.asset == bindparam("s"),
-                                       table.bucket == bindparam("b"))
-                .values(amount=table.amount + bindparam("change")), taken)
-            if updated.rowcount != len(taken):
-                raise StateConflict(f"A held balance to spend is missing ({len(taken) - updated.rowcount} rows).",
-                                    "要动用的冻结余额不存在。")
-        if added:
-            insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            statement = insert(Balance)
-            self.session.execute(statement.on_conflict_do_update(
-                index_elements=[Balance.account_id, Balance.asset, Balance.bucket],
-                set_={"amount": Balance.amount + statement.excluded.amount}), added)
 
     def _write_audit(self) -> None:
         if not self._pending_audit:

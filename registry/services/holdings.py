@@ -163,17 +163,37 @@ def _locked_rows(uow: UnitOfWork, *where: Any) -> list[LockedBalance]:
 
 
 def _write_balances(uow: UnitOfWork) -> None:
-    """Write the locked balances whose amount changed since they were last written."""
-    changed = [record for record in uow.locked.values() if record.amount != record.written]
-    if not changed:
-        return
-    table = Base.metadata.tables["balances"]
-    uow.session.connection().execute(  # the executemany form: its compiled SQL is the same for any number
-        update(table).where(table.c.account_id == bindparam("a"), table.c.asset == bindparam("s"),
-                            table.c.bucket == bindparam("b")).values(amount=bindparam("amount")),
-        [{"a": r.account_id, "s": r.asset, "b": r.bucket, "amount": r.amount} for r in changed])
-    for record in changed:
+    """Write what this transaction changed in balances since the last write: the locked rows whose amount
+    moved and the changes to rows it never read (UnitOfWork.unread_changes). Changes to rows that exist (a
+    locked row's, a hold spent unread) go in one UPDATE adding each change, which must find every row; what
+    is added to rows that may not exist yet goes in one upsert. (Not one upsert for both: the database checks
+    the row an upsert proposes to insert, and a negative one fails even when the row exists.) Both in the
+    rows' one lock order, and in the executemany form, whose SQL is the same for any number of rows."""
+    moved = [record for record in uow.locked.values() if record.amount != record.written]
+    unread = list(uow.unread_changes.items())
+    uow.unread_changes.clear()
+    existing = sorted([(r.key, r.amount - r.written) for r in moved]
+                      + [(key, amount) for key, (amount, _) in unread if amount < 0])
+    added = sorted((key, amount, negative) for key, (amount, negative) in unread if amount > 0)
+    if existing:
+        table = Base.metadata.tables["balances"]
+        updated = uow.session.connection().execute(
+            update(table).where(table.c.account_id == bindparam("a"), table.c.asset == bindparam("s"),
+                                table.c.bucket == bindparam("b")).values(amount=table.c.amount + bindparam("change")),
+            [{"a": a, "s": s, "b": b, "change": change} for (a, s, b), change in existing])
+        if updated.rowcount != len(existing):
+            raise StateConflict(f"A balance to change is missing ({len(existing) - updated.rowcount} rows).",
+                                "要变更的余额不存在。")
+    for record in moved:
         record.written = record.amount
+    if added:
+        insert = pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(Balance)
+        uow.session.execute(statement.on_conflict_do_update(
+            index_elements=[Balance.account_id, Balance.asset, Balance.bucket],
+            set_={"amount": Balance.amount + statement.excluded.amount}),
+            [{"account_id": a, "asset": s, "bucket": b, "amount": amount, "may_go_negative": negative}
+             for (a, s, b), amount, negative in added])
 
 
 def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], LockedBalance]:
@@ -283,6 +303,7 @@ def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = ""
         else:
             pending, negative = uow.unread_changes.get(key, (0, key[0] in source_account_ids(uow)))
             uow.unread_changes[key] = (pending + amount, negative)
+            uow.pending_writers.setdefault("balances", _write_balances)
     for leg in legs:
         uow.append("postings", {"id": uow.next_id("postings"), "entry_id": entry.id, "account_id": leg.account_id,
                                 "asset": leg.asset, "bucket": leg.bucket, "amount": leg.amount})
