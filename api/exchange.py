@@ -334,7 +334,8 @@ class InstrumentDesk:
                     self.queue.put(None)
                     break
                 batch.append(job)
-            self.serve(batch)
+            with self.exchange.coordinator.holding_replies():  # the batch's routed answers in one round trip
+                self.serve(batch)
 
     def serve(self, batch: list[Job]) -> None:
         """Carry out one batch and answer its callers; then let time pass if it is due (a steady stream of
