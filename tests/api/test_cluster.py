@@ -323,3 +323,48 @@ def test_a_process_given_some_books_takes_only_those(cluster_backend: Backend, r
     finally:
         only_a.stop()
         anyone.stop()
+
+
+def test_replies_a_writer_holds_go_out_together_when_it_lets_go(postgres_url: str, redis_url: str) -> None:
+    """A writer answers the routed commands of a batch inside holding_replies(): none reaches its sender
+    before the batch is done, then all of them do, each to its own request."""
+    import asyncio
+    import threading
+
+    from api.ownership import ClusterCoordinator
+
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
+    instrument_id = 987_656
+    served: list[tuple[int, object]] = []
+    all_served = threading.Event()
+
+    def serve(_: int, command: dict[str, object], reply: object) -> None:
+        served.append((int(command["n"]), reply))  # type: ignore[call-overload]
+        if len(served) == 3:
+            all_served.set()
+
+    def writer(waiting_during_hold: list[int]) -> None:
+        assert all_served.wait(10)
+        with owner.holding_replies():
+            for n, reply in served:
+                reply({"result": {"n": n}})  # type: ignore[operator]
+            time.sleep(0.3)  # long enough for an answer sent at once to reach the router
+            waiting_during_hold.append(len(router._waiting))
+
+    async def scene() -> tuple[list[object], list[int]]:
+        waiting: list[int] = []
+        answers = asyncio.gather(*(router.send(instrument_id, {"n": n}, 10) for n in range(3)))
+        await asyncio.to_thread(writer, waiting)
+        return list(await answers), waiting
+
+    try:
+        owner.start(serve, lambda: [instrument_id], lambda _: None)
+        router.start(lambda *_: None, lambda: [instrument_id], lambda _: None)
+        assert owner.owns(instrument_id)
+        answers, waiting = asyncio.run(scene())
+        assert waiting == [3]  # all three still waiting while the writer held their answers
+        assert sorted(answers, key=str) == [{"result": {"n": n}} for n in range(3)]
+    finally:
+        router.stop()
+        owner.stop()
