@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from api import metrics
 from api.market_data import Broker, LocalBroker
 from api.market_hours import MarketHours, phase_for, transitions
-from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
+from api.ownership import Coordinator, LocalCoordinator
 from matching_engine import (
     AcceptTransfer,
     AdvanceTime,
@@ -162,6 +162,8 @@ async def awaited(futures: list[Future[dict[str, Any]]], timeout_s: float) -> li
     done within the timeout is answered as timed out (it may still be carried out). A request that goes away
     (its task cancelled) drops only its own wait; the writer's futures are never cancelled, so the writer
     answers the rest of its batch as usual."""
+    if not futures:
+        return []
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[None] = loop.create_future()
     finished = itertools.count(1)  # next() is atomic: the writer may finish jobs while another thread adds them
@@ -928,9 +930,7 @@ class Exchange:
         self._codes_by_id: dict[int, str] = {}
         self._instrument_by_order: dict[int, int] = {}
         self._lock = threading.Lock()
-        if isinstance(self.coordinator, ClusterCoordinator):
-            self.coordinator.may_own = self._may_own
-        self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired)
+        self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired, self._may_own)
 
     def _instrument_ids(self) -> list[int]:
         with self.registry.uow() as uow:

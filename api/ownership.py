@@ -49,8 +49,8 @@ class Coordinator(Protocol):
     async def send(self, instrument_id: int, command: dict[str, Any],
                    timeout_s: float) -> dict[str, Any] | None: ...
 
-    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
-              on_acquire: Callable[[int], object]) -> None: ...
+    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]], on_acquire: Callable[[int], object],
+              may_own: Callable[[int], bool] = ...) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -74,8 +74,8 @@ class LocalCoordinator:
                    timeout_s: float) -> dict[str, Any] | None:
         raise RuntimeError("a single process never routes commands")
 
-    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
-              on_acquire: Callable[[int], object]) -> None:
+    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]], on_acquire: Callable[[int], object],
+              may_own: Callable[[int], bool] = lambda _: True) -> None:
         return None
 
     def stop(self) -> None:
@@ -91,7 +91,7 @@ class ClusterCoordinator:
     def __init__(self, postgres_dsn: str, redis_url: str, owns_books: bool = True) -> None:
         self.dsn = postgres_dsn
         self.owns_books = owns_books  # False: never take a book, only route to its owner
-        self.may_own: Callable[[int], bool] = lambda _: True  # which books this process may take (Exchange)
+        self._may_own: Callable[[int], bool] = lambda _: True  # which books this process may take (see start)
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=None, socket_connect_timeout=3)
         self.process_id = uuid.uuid4().hex
         self._locks: dict[int, psycopg.Connection[Any]] = {}
@@ -144,7 +144,7 @@ class ClusterCoordinator:
                 # A monitor pass or a request racing stop() must not take a lock that nothing would release:
                 # the book would stay owned by a process that no longer serves it.
                 return False
-            if not self.may_own(instrument_id):
+            if not self._may_own(instrument_id):
                 self._failed_at[instrument_id] = time.monotonic()  # not ours: route without asking each time
                 return False
             connection = psycopg.connect(self.dsn, autocommit=True, application_name=f"carbonx-owner-{os.getpid()}")
@@ -162,11 +162,13 @@ class ClusterCoordinator:
         self._start_consumer(instrument_id)
         return True
 
-    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]],
-              on_acquire: Callable[[int], object]) -> None:
-        """Serve routed commands with `serve`; keep trying to own the books nobody owns."""
+    def start(self, serve: Serve, instrument_ids: Callable[[], list[int]], on_acquire: Callable[[int], object],
+              may_own: Callable[[int], bool] = lambda _: True) -> None:
+        """Serve routed commands with `serve`; keep trying to own the books nobody owns that `may_own` allows
+        this process (`instrument_ids` lists the books to try)."""
         self._serve = serve
         self._on_acquire = on_acquire
+        self._may_own = may_own
 
         def monitor() -> None:
             while not self._stopping.wait(TAKEOVER_INTERVAL_S):
