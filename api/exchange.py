@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from starlette.concurrency import run_in_threadpool
 
 from api import metrics
@@ -81,7 +81,7 @@ from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.principals import Principal
 from registry.services import idempotency, instruments, trading
-from registry.unit_of_work import UnitOfWork
+from registry.unit_of_work import FixedStatement, UnitOfWork
 from rules.violations import Violation
 
 log = logging.getLogger("carbonx.exchange")
@@ -90,6 +90,10 @@ TICK_S = 1.0  # an idle book still lets time pass, so expiries happen when due r
 ANSWER_TIMEOUT_S = 30.0
 WRITER_ID_BLOCK = 512  # keys a writer takes from a sequence at a time: a batch writes a hundred postings or more
 ORDERS_ROUTED_KEPT = 100_000  # order → instrument answers kept for routing cancels and amends
+_ENGINE_SESSIONS = Base.metadata.tables["engine_sessions"]
+_SAVE_ENGINE_SESSION = FixedStatement(lambda _: update(_ENGINE_SESSIONS).where(
+    _ENGINE_SESSIONS.c.instrument_id == bindparam("instrument")).values(
+    {c: bindparam(c) for c in ("next_seq", "trading_day", "reference_price_fen", "updated_at")}))
 
 
 class EngineRefusal(DomainError):
@@ -540,10 +544,7 @@ class InstrumentDesk:
         batch: the writer is the only one to change it); the very first batch of a book makes it."""
         state = {"next_seq": self.engine.next_seq, "trading_day": self.engine.trading_day,
                  "reference_price_fen": self.engine.reference_price_fen, "updated_at": uow.now()}
-        table = Base.metadata.tables["engine_sessions"]
-        updated = uow.session.connection().execute(
-            update(table).where(table.c.instrument_id == self.instrument_id).values(**state))
-        if updated.rowcount == 0:
+        if uow.execute_many(_SAVE_ENGINE_SESSION, [{"instrument": self.instrument_id, **state}]) == 0:
             uow.session.add(EngineSession(instrument_id=self.instrument_id, **state))
 
     def ts_ms(self, uow: UnitOfWork) -> int:

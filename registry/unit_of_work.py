@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import ColumnElement, Select, any_, bindparam, event, func, insert, select, text
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, QueryableAttribute, Session, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
 
 from registry.audit import GENESIS_HASH, entry_hash, jsonable
 from registry.clock import Clock, business_date
@@ -21,6 +24,42 @@ from registry.principals import Principal
 # Any constant key works; it only has to be the same for every writer of the audit chain.
 AUDIT_CHAIN_LOCK = 0x4A58_4155_4449_54
 ID_BLOCK = 64  # primary keys taken from a PostgreSQL sequence at a time (see UnitOfWork.next_id)
+
+
+Fixed = UpdateBase | Select[*tuple[Any, ...]]
+
+
+class FixedStatement:
+    """A statement whose SQL is the same every time (named parameters; a list goes in one parameter, see
+    `one_of`), built and compiled once per dialect. On PostgreSQL `UnitOfWork.execute_many` and `fetch` hand
+    it straight to the driver, skipping what SQLAlchemy does per execution (building the statement, its cache
+    key, expanding IN lists, processing parameters and rows): for the small statements an instrument's writer
+    sends with every batch, that work cost the writer more CPU than the database spent running them (a
+    four-row locking read: 570 µs through the ORM, 140 µs through the driver). Only for parameters and
+    columns the driver adapts as they are (integers, strings, booleans, dates, times), never JSON."""
+
+    def __init__(self, build: Callable[[str], Fixed]) -> None:
+        self._build = build  # the statement for a dialect's name (an upsert or a list is spelt per dialect)
+        self._statements: dict[str, Fixed] = {}
+        self._sql: dict[str, str] = {}
+
+    def statement(self, dialect: Dialect) -> Fixed:
+        if dialect.name not in self._statements:
+            self._statements[dialect.name] = self._build(dialect.name)
+        return self._statements[dialect.name]
+
+    def sql(self, dialect: Dialect) -> str:
+        if dialect.name not in self._sql:
+            self._sql[dialect.name] = str(self.statement(dialect).compile(dialect=dialect))
+        return self._sql[dialect.name]
+
+
+def one_of(column: ColumnElement[Any] | QueryableAttribute[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """`column` is one of the list given as parameter `name`: one array parameter on PostgreSQL (so the SQL
+    does not change with the list's length), an expanded IN list elsewhere."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name))
+    return column.in_(bindparam(name, expanding=True))
 
 
 class UnitOfWork:
@@ -145,6 +184,43 @@ class UnitOfWork:
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
+
+    def execute_many(self, fixed: FixedStatement, rows: list[dict[str, Any]]) -> int:
+        """Run a fixed write once per row in this transaction (psycopg pipelines the rows in one round trip);
+        the number of rows it changed."""
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
+            return connection.execute(fixed.statement(connection.dialect), rows).rowcount
+        with self._driver_cursor(connection, fixed, rows) as (cursor, sql):
+            if len(rows) == 1:
+                cursor.execute(sql, rows[0])
+            else:
+                cursor.executemany(sql, rows)
+            return cursor.rowcount
+
+    def fetch(self, fixed: FixedStatement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of a fixed read in this transaction, as tuples; it sees what this transaction has not
+        written yet as an ORM query would (autoflush)."""
+        if self.session.autoflush:
+            self._write_pending()
+            self.session.flush()
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
+            return [tuple(row) for row in connection.execute(fixed.statement(connection.dialect), params)]
+        with self._driver_cursor(connection, fixed, params) as (cursor, sql):
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    @contextmanager
+    def _driver_cursor(self, connection: Connection, fixed: FixedStatement,
+                       params: Any) -> Iterator[tuple[psycopg.Cursor[Any], str]]:
+        """A cursor of the session's own connection (so the same transaction), and the statement's SQL; the
+        engine's listeners hear of the statement as of any other (the writer bench counts them)."""
+        sql = fixed.sql(connection.dialect)
+        raw = cast(psycopg.Connection[Any], connection.connection.dbapi_connection)
+        with raw.cursor() as cursor:
+            connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, isinstance(params, list))
+            yield cursor, sql
 
     def _before_query(self, state: ORMExecuteState) -> None:
         if state.is_select and self.session.autoflush:

@@ -4,20 +4,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, literal_column, select, tuple_, update
+from sqlalchemy import Date, bindparam, func, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import UpdateBase
 
 from registry import ledger, numbering, serials
 from registry.errors import NotFound, StateConflict
 from registry.ledger import Leg
 from registry.orm import Account, Balance, Base, SerialBlock
-from registry.unit_of_work import UnitOfWork
+from registry.unit_of_work import Fixed, FixedStatement, UnitOfWork, one_of
 
 ISSUANCE_ACCOUNT = "JX-ISSUANCE"
 BANK_ACCOUNT = "JX-BANK"
@@ -146,11 +147,19 @@ _BALANCE_ORDER = (Balance.account_id, Balance.asset, Balance.bucket)  # the one 
 
 
 def _locked_rows(uow: UnitOfWork, *where: Any) -> list[LockedBalance]:
-    """Read and lock the balance rows matching `where`, in the fixed order, and keep them (`uow.locked`); a
-    change this transaction made to a row unread (UnitOfWork.unread_changes) comes along."""
-    rows = uow.session.execute(select(*_BALANCE_COLUMNS).where(*where).order_by(*_BALANCE_ORDER).with_for_update())
+    """Read and lock the balance rows matching `where`, in the fixed order, and keep them (see _adopt)."""
+    return _adopt(uow, uow.session.execute(
+        select(*_BALANCE_COLUMNS).where(*where).order_by(*_BALANCE_ORDER).with_for_update()))
+
+
+def _adopt(uow: UnitOfWork, rows: Iterable[Sequence[Any]]) -> list[LockedBalance]:
+    """Keep balance rows just read and locked (`uow.locked`), with any change this transaction made to them
+    unread (UnitOfWork.unread_changes); a row it had locked before is kept as it stands (it may have changed
+    since)."""
     adopted = []
     for account_id, asset, bucket, amount, may_go_negative in rows:
+        if (account_id, asset, bucket) in uow.locked:
+            continue
         record = LockedBalance(account_id, asset, bucket, amount, may_go_negative, amount)
         pending = uow.unread_changes.pop(record.key, None)
         if pending is not None:
@@ -176,24 +185,35 @@ def _write_balances(uow: UnitOfWork) -> None:
                       + [(key, amount) for key, (amount, _) in unread if amount < 0])
     added = sorted((key, amount, negative) for key, (amount, negative) in unread if amount > 0)
     if existing:
-        table = Base.metadata.tables["balances"]
-        updated = uow.session.connection().execute(
-            update(table).where(table.c.account_id == bindparam("a"), table.c.asset == bindparam("s"),
-                                table.c.bucket == bindparam("b")).values(amount=table.c.amount + bindparam("change")),
-            [{"a": a, "s": s, "b": b, "change": change} for (a, s, b), change in existing])
-        if updated.rowcount != len(existing):
-            raise StateConflict(f"A balance to change is missing ({len(existing) - updated.rowcount} rows).",
+        updated = uow.execute_many(_ADD_TO_BALANCE, [{"a": a, "s": s, "b": b, "change": change}
+                                                      for (a, s, b), change in existing])
+        if updated != len(existing):
+            raise StateConflict(f"A balance to change is missing ({len(existing) - updated} rows).",
                                 "要变更的余额不存在。")
     for record in moved:
         record.written = record.amount
     if added:
-        insert = pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = insert(Balance)
-        uow.session.execute(statement.on_conflict_do_update(
-            index_elements=[Balance.account_id, Balance.asset, Balance.bucket],
-            set_={"amount": Balance.amount + statement.excluded.amount}),
-            [{"account_id": a, "asset": s, "bucket": b, "amount": amount, "may_go_negative": negative}
-             for (a, s, b), amount, negative in added])
+        uow.execute_many(_CREDIT_BALANCE, [{"a": a, "s": s, "b": b, "amount": amount, "negative": negative}
+                                           for (a, s, b), amount, negative in added])
+
+
+_BALANCES = Base.metadata.tables["balances"]
+_ADD_TO_BALANCE = FixedStatement(lambda _: (
+    update(_BALANCES).where(_BALANCES.c.account_id == bindparam("a"), _BALANCES.c.asset == bindparam("s"),
+                            _BALANCES.c.bucket == bindparam("b"))
+    .values(amount=_BALANCES.c.amount + bindparam("change"))))
+
+
+def _credit_balance(dialect: str) -> UpdateBase:
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_BALANCES).values(
+        account_id=bindparam("a"), asset=bindparam("s"), bucket=bindparam("b"), amount=bindparam("amount"),
+        may_go_negative=bindparam("negative"))
+    return statement.on_conflict_do_update(
+        index_elements=[_BALANCES.c.account_id, _BALANCES.c.asset, _BALANCES.c.bucket],
+        set_={"amount": _BALANCES.c.amount + statement.excluded.amount})
+
+
+_CREDIT_BALANCE = FixedStatement(_credit_balance)
 
 
 def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], LockedBalance]:
@@ -223,13 +243,14 @@ def lock_accounts(uow: UnitOfWork, account_ids: set[int], assets: set[str], buck
     keys = {(a, s, b) for a in account_ids for s in assets for b in buckets} - uow.balances_known
     if not keys:
         return
-    where = [Balance.account_id.in_(sorted({a for a, _, _ in keys})), Balance.asset.in_(sorted(assets)),
-             Balance.bucket.in_(sorted(buckets))]
-    held = {key for key in uow.locked if key in keys}
-    if held:  # locked before and maybe changed since: not read again
-        where.append(_key_in(held).not_())
-    _locked_rows(uow, *where)
+    _adopt(uow, uow.fetch(_ACCOUNTS_BALANCES, {"a": sorted({a for a, _, _ in keys}), "s": sorted(assets),
+                                               "b": sorted(buckets)}))
     uow.balances_known |= keys
+
+
+_ACCOUNTS_BALANCES = FixedStatement(lambda dialect: select(*_BALANCE_COLUMNS).where(
+    one_of(Balance.account_id, "a", dialect), one_of(Balance.asset, "s", dialect),
+    one_of(Balance.bucket, "b", dialect)).order_by(*_BALANCE_ORDER).with_for_update())
 
 
 def _held_assets(uow: UnitOfWork, account_id: int, bucket: str, assets: set[str]) -> set[str]:
@@ -423,18 +444,34 @@ def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch
     keys = {k for a in account_ids for b in buckets for batch in batch_ids if not covered(k := (a, b, batch))}
     if not keys:
         return
-    query = select(*_BLOCK_COLUMNS).where(
-        SerialBlock.account_id.in_(sorted({k[0] for k in keys})), SerialBlock.bucket.in_(sorted({k[1] for k in keys})),
-        SerialBlock.batch_id.in_(sorted({k[2] for k in keys})), SerialBlock.live)
+    params: dict[str, Any] = {"a": sorted({k[0] for k in keys}), "b": sorted({k[1] for k in keys}),
+                              "batch": sorted({k[2] for k in keys})}
     if sellable_on is not None:
-        query = query.where(sellable_on >= USABLE_FROM)
+        params["day"] = sellable_on
     # Not one already known (read, made, or taken back), nor one this transaction ended and has not written yet.
     known = {b.id for key in keys for b in uow.live_blocks.get(key, ())}
-    for row in uow.session.execute(query.order_by(SerialBlock.serial_start).with_for_update(of=SerialBlock)):
-        key = (row.account_id, row.bucket, row.batch_id)
-        if key in keys and row.id not in known and row.id not in uow.blocks_ended:
-            uow.live_blocks.setdefault(key, []).append(LiveBlock(*row, written=True))
+    for block_id, batch_id, start, end, account_id, bucket, sellable_from, created_entry_id in uow.fetch(
+            _USABLE_BLOCKS if sellable_on is not None else _LIVE_BLOCKS, params):
+        key = (account_id, bucket, batch_id)
+        if key in keys and block_id not in known and block_id not in uow.blocks_ended:
+            uow.live_blocks.setdefault(key, []).append(LiveBlock(block_id, batch_id, start, end, account_id, bucket,
+                                                                 sellable_from, created_entry_id, written=True))
     uow.blocks_loaded.update(dict.fromkeys(keys, sellable_on))
+
+
+def _blocks_query(dialect: str, usable: bool) -> Fixed:
+    """The live blocks of some accounts, buckets and batches, locked; `usable`: only those free of the resale
+    lock on the day given."""
+    query = select(*_BLOCK_COLUMNS).where(
+        one_of(SerialBlock.account_id, "a", dialect), one_of(SerialBlock.bucket, "b", dialect),
+        one_of(SerialBlock.batch_id, "batch", dialect), SerialBlock.live)
+    if usable:
+        query = query.where(bindparam("day", type_=Date) >= USABLE_FROM)
+    return query.order_by(SerialBlock.serial_start).with_for_update(of=SerialBlock)
+
+
+_LIVE_BLOCKS = FixedStatement(lambda dialect: _blocks_query(dialect, usable=False))
+_USABLE_BLOCKS = FixedStatement(lambda dialect: _blocks_query(dialect, usable=True))
 
 
 def known_blocks_holding(uow: UnitOfWork, holder: tuple[int, str],
