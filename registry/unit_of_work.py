@@ -9,10 +9,12 @@ from types import TracebackType
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import ColumnElement, Select, any_, bindparam, event, func, insert, select, text
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, ColumnElement, Select, any_, bindparam, event, func, insert, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import ORMExecuteState, QueryableAttribute, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, QueryableAttribute, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
 
 from registry.audit import GENESIS_HASH, entry_hash, jsonable
@@ -60,6 +62,19 @@ def one_of(column: ColumnElement[Any] | QueryableAttribute[Any], name: str, dial
     if dialect == "postgresql":
         return column == any_(bindparam(name))
     return column.in_(bindparam(name, expanding=True))
+
+
+def _row_of(obj: Base) -> dict[str, Any]:
+    """A new object's row, every column given: one it never set takes the column's default (and is set on
+    the object too, which is then complete as a row read would be)."""
+    row = {}
+    for attribute in sa_inspect(type(obj)).column_attrs:
+        if attribute.key not in obj.__dict__:
+            default = attribute.columns[0].default
+            setattr(obj, attribute.key, getattr(default, "arg", None) if default is not None and default.is_scalar
+                    else None)
+        row[attribute.columns[0].name] = getattr(obj, attribute.key)
+    return row
 
 
 class UnitOfWork:
@@ -110,6 +125,7 @@ class UnitOfWork:
         # they must go out (see append), and what else writes rows this transaction keeps outside the ORM
         # (registry.services.holdings: serial blocks), run after them in the order registered.
         self._appended: dict[str, list[dict[str, Any]]] = {}
+        self._new_objects: list[Base] = []  # see add_new
         self.pending_writers: dict[str, Callable[[UnitOfWork], None]] = {}
         # Serial blocks made or ended since they were last written, and the keys of all it ended
         # (registry.services.holdings).
@@ -163,10 +179,28 @@ class UnitOfWork:
         each. Tables go out in the order they were first appended to, so a row may name an earlier table's."""
         self._appended.setdefault(table, []).append(row)
 
+    def add_new(self, obj: Base) -> None:
+        """Queue a new ORM object, its key already taken (next_id), to be inserted by `insert_rows` with the
+        appended rows (ahead of them, which may name it) instead of by the ORM's flush: an instrument's
+        writer makes an order per command, and the ORM's INSERT cost it several times the COPY of a row.
+        Written, the object joins the session as if read from the database, so what changes on it later goes
+        out as the ORM's UPDATE. Until then the session does not know it: the caller keeps it where its
+        reads look (registry.services.trading.remember_order)."""
+        self._new_objects.append(obj)
+
     def _write_pending(self) -> None:
+        new, self._new_objects = self._new_objects, []
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for obj in new:
+            rows.setdefault(obj.__tablename__, []).append(_row_of(obj))
+        for table, table_rows in rows.items():
+            self.insert_rows(table, table_rows)
+        for obj in new:
+            make_transient_to_detached(obj)
+            self.session.add(obj)
         appended, self._appended = self._appended, {}
-        for table, rows in appended.items():
-            self.insert_rows(table, rows)
+        for table, table_rows in appended.items():
+            self.insert_rows(table, table_rows)
         for writer in self.pending_writers.values():
             writer(self)
 
@@ -179,11 +213,13 @@ class UnitOfWork:
             connection.execute(insert(Base.metadata.tables[table]), rows)
             return
         columns = list(rows[0])
-        assert set(columns) <= set(Base.metadata.tables[table].c.keys())  # names from our schema, never input
+        schema = Base.metadata.tables[table].c
+        assert set(columns) <= set(schema.keys())  # names from our schema, never input
+        json = {c for c in columns if isinstance(schema[c].type, JSON)}  # COPY would write a list as an array
         raw = cast(psycopg.Connection[Any], connection.connection.dbapi_connection)
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
+                copy.write_row([Jsonb(row[c]) if c in json and row[c] is not None else row[c] for c in columns])
 
     def execute_many(self, fixed: FixedStatement, rows: list[dict[str, Any]]) -> int:
         """Run a fixed write once per row in this transaction (psycopg pipelines the rows in one round trip);

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.orm import Batch, Filing, Instrument, Methodology, MethodologyVersion, Participant
-from registry.unit_of_work import UnitOfWork
+from registry.unit_of_work import FixedStatement, UnitOfWork
 from rules.violations import Violation
 
 
@@ -56,13 +56,20 @@ def set_status(uow: UnitOfWork, code: str, status: str, reason: str) -> Instrume
 
 def batch_ids(uow: UnitOfWork, instrument: Instrument) -> list[int]:
     """The batches this instrument trades: its vintage and, when it names one, its methodology field."""
-    query = select(Batch.id).where(Batch.vintage == instrument.vintage)
-    if instrument.methodology_field is not None:
-        query = (query.join(Filing, Filing.id == Batch.filing_id)
-                 .join(MethodologyVersion, MethodologyVersion.id == Filing.methodology_version_id)
-                 .join(Methodology, Methodology.id == MethodologyVersion.methodology_id)
-                 .where(Methodology.field == instrument.methodology_field))
-    return list(uow.session.scalars(query.order_by(Batch.id)))
+    if instrument.methodology_field is None:
+        return [row[0] for row in uow.fetch(_VINTAGE_BATCHES, {"vintage": instrument.vintage})]
+    return [row[0] for row in uow.fetch(_FIELD_BATCHES, {"vintage": instrument.vintage,
+                                                          "field": instrument.methodology_field})]
+
+
+# Read by an instrument's writer with every batch: fixed statements (see FixedStatement).
+_VINTAGE_BATCHES = FixedStatement(lambda _: select(Batch.id).where(Batch.vintage == bindparam("vintage"))
+                                  .order_by(Batch.id))
+_FIELD_BATCHES = FixedStatement(lambda _: select(Batch.id).where(Batch.vintage == bindparam("vintage"))
+                                .join(Filing, Filing.id == Batch.filing_id)
+                                .join(MethodologyVersion, MethodologyVersion.id == Filing.methodology_version_id)
+                                .join(Methodology, Methodology.id == MethodologyVersion.methodology_id)
+                                .where(Methodology.field == bindparam("field")).order_by(Batch.id))
 
 
 def set_trading_status(uow: UnitOfWork, participant_id: int, status: str, reason: str) -> Participant:

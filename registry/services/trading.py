@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm.util import identity_key
 
 from registry import ledger, serials
@@ -16,7 +16,7 @@ from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
 from registry.services import holdings, instruments
 from registry.trading_calendar import official_calendar
-from registry.unit_of_work import UnitOfWork
+from registry.unit_of_work import FixedStatement, UnitOfWork, one_of
 from rules.violations import Violation
 
 
@@ -86,8 +86,11 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
     if client_order_ids:
         for pair in client_order_ids:
             uow.memo[("order", *pair)] = None
-        for order in uow.session.scalars(select(Order).where(
-                tuple_(Order.participant_id, Order.client_order_id).in_(sorted(client_order_ids)))):
+        # Mostly none exist (a retry names one): their keys first, then only those orders.
+        named = {order_id for order_id, *pair in uow.fetch(_CLIENT_ORDER_IDS, {
+            "p": sorted({p for p, _ in client_order_ids}), "c": sorted({c for _, c in client_order_ids})})
+            if tuple(pair) in client_order_ids}
+        for order in orders_by_id(uow, named).values():
             uow.memo[("order", order.participant_id, order.client_order_id)] = order
     # A cancelled or amended sell gives back exact serial ranges: their blocks, read at once.
     named_sells = [o for o in orders_by_id(uow, order_ids).values() if o.side == "sell" and o.held_blocks
@@ -95,6 +98,10 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
     if named_sells:
         holdings.load_blocks(uow, {o.account_id for o in named_sells}, {ledger.HELD},
                              sorted({batch_id for o in named_sells for batch_id, _, _ in o.held_blocks}))
+
+
+_CLIENT_ORDER_IDS = FixedStatement(lambda dialect: select(Order.id, Order.participant_id, Order.client_order_id).where(
+    one_of(Order.participant_id, "p", dialect), one_of(Order.client_order_id, "c", dialect)))
 
 
 def instrument_batch_ids(uow: UnitOfWork, instrument: Instrument) -> list[int]:
@@ -167,11 +174,10 @@ def plan_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
 
 
 def record_order(uow: UnitOfWork, plan: OrderPlan) -> Order:
-    """Write a planned order and take its holds (the rows are written by the transaction's next flush, the
-    order with its holds and its place in the book in one INSERT; trades name their orders by key and come
-    after them in that flush because Trade declares its relationships to Order, registry/orm.py)."""
+    """Write a planned order and take its holds (the rows are written at the transaction's next flush: the
+    order, as it then stands, ahead of the rows appended, its trades among them, see UnitOfWork.add_new)."""
     order = plan.order
-    uow.session.add(order)
+    uow.add_new(order)
     remember_order(uow, order)
     uow.memo[("order", order.participant_id, order.client_order_id)] = order
     if plan.credits is not None:
@@ -326,7 +332,7 @@ def prepare_settlement(uow: UnitOfWork, pairs: list[tuple[Order, Order]]) -> Non
 
 def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mode: str, price_fen: int,
            quantity_t: int, buy: Order, sell: Order, aggressor: str | None, trading_day: str,
-           fee_bp: int, resale_lock: bool = True) -> Trade:
+           fee_bp: int, resale_lock: bool = True) -> None:
     """Delivery versus payment, in the caller's transaction: cash (buyer → seller, fee → exchange) and the
     seller's held serial ranges (→ buyer), with the buyer's surplus hold released."""
     notional = price_fen * quantity_t
@@ -359,12 +365,12 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
         order.updated_at = uow.now()
         if order.remaining_t == 0:
             order.status = "filled"
-    trade = Trade(id=uow.next_id("trades"), instrument_id=instrument.id, engine_trade_id=engine_trade_id,
-                  mode=mode, price_fen=price_fen, quantity_t=quantity_t, buy_order_id=buy.id, sell_order_id=sell.id,
-                  aggressor=aggressor, fee_fen=fee, cash_entry_id=cash_entry.id, credit_entry_id=delivery.entry.id,
-                  trading_day=trading_day, created_at=uow.now())
-    uow.session.add(trade)
-    return trade
+    # A trade row is never changed: appended (after the entries it names and the orders, see UnitOfWork.add_new).
+    uow.append("trades", {"id": uow.next_id("trades"), "instrument_id": instrument.id,
+                          "engine_trade_id": engine_trade_id, "mode": mode, "price_fen": price_fen,
+                          "quantity_t": quantity_t, "buy_order_id": buy.id, "sell_order_id": sell.id,
+                          "aggressor": aggressor, "fee_fen": fee, "cash_entry_id": cash_entry.id,
+                          "credit_entry_id": delivery.entry.id, "trading_day": trading_day, "created_at": uow.now()})
 
 
 def orders_by_id(uow: UnitOfWork, order_ids: set[int]) -> dict[int, Order]:
