@@ -519,16 +519,18 @@ class InstrumentDesk:
     def _publish(self, code: str, snapshot: dict[str, Any] | None) -> None:
         """Tell the market what the committed batch did: its trades, then the book as it now stands."""
         events, self.published = self.published, []
-        broker = self.exchange.broker
+        messages = []
         for event in events:
             if isinstance(event, Trade):
                 metrics.trade_committed(str(event.mode), event.quantity_t)
-                broker.publish(code, {"type": "trade", "instrument": code, "trade_id": event.trade_id,
-                                      "price_fen": event.price_fen, "quantity_t": event.quantity_t,
-                                      "aggressor": str(event.aggressor).lower() if event.aggressor else None,
-                                      "ts_ms": event.ts_ms})
+                messages.append({"type": "trade", "instrument": code, "trade_id": event.trade_id,
+                                 "price_fen": event.price_fen, "quantity_t": event.quantity_t,
+                                 "aggressor": str(event.aggressor).lower() if event.aggressor else None,
+                                 "ts_ms": event.ts_ms})
         if snapshot is not None:
-            broker.publish(code, {"type": "book", "instrument": code, **snapshot})
+            messages.append({"type": "book", "instrument": code, **snapshot})
+        if messages:
+            self.exchange.broker.publish(code, messages)
 
     def _replay(self, uow: UnitOfWork, job: Job) -> dict[str, Any] | None:
         """The stored answer of an earlier request with the same Idempotency-Key, if any."""

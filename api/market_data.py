@@ -18,7 +18,8 @@ CHANNEL = "carbonx:md:{code}"
 
 
 class Broker(Protocol):
-    def publish(self, code: str, message: dict[str, Any]) -> None: ...
+    def publish(self, code: str, messages: list[dict[str, Any]]) -> None:
+        """Send a committed batch's messages, in order (one round trip to Redis)."""
 
     def subscribe(self, code: str) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
 
@@ -30,11 +31,12 @@ class LocalBroker:
         self._subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]]] = {}
         self._lock = threading.Lock()
 
-    def publish(self, code: str, message: dict[str, Any]) -> None:
+    def publish(self, code: str, messages: list[dict[str, Any]]) -> None:
         with self._lock:
             targets = list(self._subscribers.get(code, ()))
         for loop, queue in targets:
-            loop.call_soon_threadsafe(queue.put_nowait, message)
+            for message in messages:
+                loop.call_soon_threadsafe(queue.put_nowait, message)
 
     @asynccontextmanager
     async def subscribe(self, code: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -61,8 +63,12 @@ class RedisBroker:
         self.url = url
         self._client = redis.Redis.from_url(url, socket_timeout=2)
 
-    def publish(self, code: str, message: dict[str, Any]) -> None:
-        self._client.publish(CHANNEL.format(code=code), json.dumps(message))
+    def publish(self, code: str, messages: list[dict[str, Any]]) -> None:
+        # The writer publishes before it answers: one round trip per batch, not one per trade.
+        with self._client.pipeline(transaction=False) as pipeline:
+            for message in messages:
+                pipeline.publish(CHANNEL.format(code=code), json.dumps(message))
+            pipeline.execute()
 
     @asynccontextmanager
     async def subscribe(self, code: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
