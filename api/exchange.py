@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import metrics
@@ -239,6 +240,7 @@ class InstrumentDesk:
         self.last_tick = time.monotonic()
         self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
         self.id_pool: dict[str, list[int]] = {}  # keys from the sequences, shared likewise
+        self.connection: Connection | None = None  # the writer's own, see _session
         self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
 
@@ -329,6 +331,7 @@ class InstrumentDesk:
                 self._tick()
                 continue
             if first is None:
+                self._let_go_of_connection()
                 return
             batch = [first]
             while len(batch) < BATCH_LIMIT:
@@ -378,7 +381,8 @@ class InstrumentDesk:
         serial blocks), so a batch of commands writes its rows in one flush of a few multi-row statements. It
         reads only the balances its commands take from freely; credits and the spending of holds are added
         at commit without reading their rows (UnitOfWork.defer_balances)."""
-        with self.lock, self.exchange.registry.uow() as uow:
+        registry = self.exchange.registry
+        with self.lock, UnitOfWork(self._session, registry.clock, None) as uow:
             uow.known_ids = self.known_ids
             uow.kept = self.kept
             uow.id_pool = self.id_pool
@@ -430,11 +434,26 @@ class InstrumentDesk:
                 raise _BatchFailed(str(exc)) from exc
             self.published.extend(events)
 
+    def _session(self) -> Session:
+        """A session on the writer's own connection, kept from one batch to the next: taking one from the
+        pool for every batch cost a round trip to ping it and the pool's bookkeeping, while the writer
+        waited. After a failure the writer lets go of it (it may be the cause) and takes a fresh one."""
+        if self.connection is None:
+            self.connection = self.exchange.registry.engine.connect()
+        return Session(bind=self.connection, expire_on_commit=False, autoflush=False)
+
+    def _let_go_of_connection(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
     def _forget(self) -> None:
-        """After a failed transaction: what this writer kept from earlier ones may no longer hold."""
+        """After a failed transaction: what this writer kept from earlier ones may no longer hold, nor its
+        connection."""
         self.published.clear()
         self.known_ids.clear()
         self.kept.clear()
+        self._let_go_of_connection()
 
     def _try_rebuild(self) -> bool:
         """Rebuild the book from the database; on failure stay stale and try again with the next batch."""

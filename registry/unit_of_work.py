@@ -14,7 +14,7 @@ from sqlalchemy import JSON, ColumnElement, Select, any_, bindparam, event, func
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import ORMExecuteState, QueryableAttribute, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, QueryableAttribute, Session, make_transient_to_detached
 from sqlalchemy.sql.dml import UpdateBase
 
 from registry.audit import GENESIS_HASH, entry_hash, jsonable
@@ -80,7 +80,7 @@ def _row_of(obj: Base) -> dict[str, Any]:
 class UnitOfWork:
     """Holds the session of one use case and the audit entries it will append at commit."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock, actor: Principal | None) -> None:
+    def __init__(self, session_factory: Callable[[], Session], clock: Clock, actor: Principal | None) -> None:
         self._session_factory = session_factory
         self.clock = clock
         self.actor = actor

@@ -123,6 +123,28 @@ def test_open_orders_kept_between_batches_are_forgotten_when_a_batch_fails(
     assert client.get("/ledger/check", headers=market["operator"]).json()["ok"] is True
 
 
+def test_the_writer_takes_a_fresh_connection_after_its_own_fails(client: TestClient, market: dict[str, Any]) -> None:
+    """The writer keeps one connection from batch to batch (no pool checkout and ping per batch). If it
+    breaks (the database restarted, say), that batch is refused as one to retry, nothing of it written, and
+    the next batch runs on a new connection."""
+    seller, buyer = market["holders"][0], market["holders"][1]
+    desk = _desk(client)
+    [sell] = _answers(desk, [_place(seller, "s1", "sell", 100, 5000)])
+    assert not isinstance(sell, DomainError)
+    assert desk.connection is not None
+    broken = desk.connection
+    broken.connection.dbapi_connection.close()  # type: ignore[union-attr]  # as a server restart would leave it
+
+    [failed] = _answers(desk, [_place(buyer, "b1", "buy", 30, 5000)])
+    assert isinstance(failed, DomainError) and failed.status == 409
+    [bought] = _answers(desk, [_place(buyer, "b2", "buy", 30, 5000)])
+    assert not isinstance(bought, DomainError) and bought["status"] == "filled"
+    assert desk.connection is not None and desk.connection is not broken
+    mine = client.get("/orders", headers=market["people"]["buyer"]).json()
+    assert [o["client_order_id"] for o in mine] == ["b2"]
+    assert client.get("/ledger/check", headers=market["operator"]).json()["ok"] is True
+
+
 def test_a_kept_sell_delivers_its_own_serials_while_a_retirement_holds_others(
         client: TestClient, market: dict[str, Any]) -> None:
     """The writer keeps the serial blocks an open sell holds between batches and delivers from them without
