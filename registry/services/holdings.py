@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, bindparam, func, literal_column, select, tuple_, update
+from sqlalchemy import Date, bindparam, false, func, literal_column, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import UpdateBase
@@ -185,11 +185,9 @@ def _write_balances(uow: UnitOfWork) -> None:
                       + [(key, amount) for key, (amount, _) in unread if amount < 0])
     added = sorted((key, amount, negative) for key, (amount, negative) in unread if amount > 0)
     if existing:
-        updated = uow.execute_many(_ADD_TO_BALANCE, [{"a": a, "s": s, "b": b, "change": change}
-                                                      for (a, s, b), change in existing])
-        if updated != len(existing):
-            raise StateConflict(f"A balance to change is missing ({len(existing) - updated} rows).",
-                                "要变更的余额不存在。")
+        uow.execute_many(_ADD_TO_BALANCE,
+                         [{"a": a, "s": s, "b": b, "change": change} for (a, s, b), change in existing],
+                         short=StateConflict("A balance to change is missing.", "要变更的余额不存在。"))
     for record in moved:
         record.written = record.amount
     if added:
@@ -372,15 +370,9 @@ def _write_blocks(uow: UnitOfWork) -> None:
         return
     ended = [{"block_id": b.id, "entry_id": b.ended_entry_id} for b in changed if b.written]
     made = [b for b in changed if not b.written]
-    table = SerialBlock.__table__.c
-    connection = uow.session.connection()
     if ended:
-        result = connection.execute(
-            update(Base.metadata.tables["serial_blocks"])
-            .where(table.id == bindparam("block_id"), table.live.is_(True))
-            .values(live=False, ended_entry_id=bindparam("entry_id")), ended)
-        if result.rowcount != len(ended):
-            raise StateConflict("A serial block to end was no longer live.", "要结束的序列号区块已不再有效。")
+        uow.execute_many(_END_BLOCK, ended, short=StateConflict("A serial block to end was no longer live.",
+                                                                "要结束的序列号区块已不再有效。"))
     if made:
         uow.insert_rows("serial_blocks", [
             {"id": b.id, "batch_id": b.batch_id, "serial_start": b.serial_start, "serial_end": b.serial_end,
@@ -389,6 +381,12 @@ def _write_blocks(uow: UnitOfWork) -> None:
              "sellable_from": b.sellable_from} for b in made])
         for b in made:
             b.written = True
+
+
+_SERIAL_BLOCKS = Base.metadata.tables["serial_blocks"]
+_END_BLOCK = FixedStatement(lambda _: update(_SERIAL_BLOCKS).where(
+    _SERIAL_BLOCKS.c.id == bindparam("block_id"), _SERIAL_BLOCKS.c.live.is_(true()))
+    .values(live=false(), ended_entry_id=bindparam("entry_id")))
 
 
 def make_block(uow: UnitOfWork, *, batch_id: int, start: int, end: int, holder: tuple[int, str], entry_id: int,
