@@ -198,7 +198,8 @@ class UnitOfWork:
     def add_new(self, obj: Base) -> None:
         """Queue a new ORM object, its key already taken (next_id), to be inserted by `insert_rows` with the
         appended rows (ahead of them, which may name it) instead of by the ORM's flush: an instrument's
-        writer makes an order per command, and the ORM's INSERT cost it several times the COPY of a row.
+        writer makes an order per command, and the ORM's INSERT of one cost it several times the row's share
+        of a multi-row insert.
         Written, the object joins the session as if read from the database, so what changes on it later goes
         out as the ORM's UPDATE. Until then the session does not know it: the caller keeps it where its
         reads look (registry.services.trading.remember_order)."""
