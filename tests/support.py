@@ -15,6 +15,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.exchange import InstrumentDesk
 from api.tokens import issue_token
 from registry.context import Registry
 from registry.orm import Batch, Document, Filing, Methodology, MethodologyVersion, Participant, Project, User, UserRole
@@ -179,3 +180,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def owned_desk(client: TestClient, code: str) -> InstrumentDesk:
+    """The book's desk in this process, as a running server has it: owned, then built. On PostgreSQL with
+    Redis, taking the book's lock builds the desk anew and stops the one built before; a test that used a desk
+    before its process owned the book would race the ownership monitor, which stops that desk (and closes its
+    connection) under it."""
+    exchange = client.app.state.services.exchange  # type: ignore[attr-defined]
+    instrument_id = exchange.instrument_id(code)
+    assert exchange.coordinator.owns(instrument_id)
+    desk: InstrumentDesk = exchange.desk(instrument_id)
+    return desk

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from api import exchange as exchange_module
 from api.exchange import Exchange, InstrumentDesk, Job
 from registry.orm import Order
-from tests.support import order
+from tests.support import order, owned_desk
 
 CODE = "JXCI-2023"
 
@@ -28,12 +28,7 @@ def _exchange(client: TestClient) -> Exchange:
 
 
 def _desk(client: TestClient) -> InstrumentDesk:
-    """The book's desk in this process, as a running server has it: owned (taking the book's lock on PostgreSQL
-    builds the desk anew) and built."""
-    exchange = _exchange(client)
-    instrument_id = exchange.instrument_id(CODE)
-    assert exchange.coordinator.owns(instrument_id)
-    return exchange.desk(instrument_id)
+    return owned_desk(client, CODE)
 
 
 @contextmanager

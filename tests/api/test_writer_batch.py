@@ -16,13 +16,11 @@ from sqlalchemy import event
 from api.exchange import DeskCommand, InstrumentDesk, Job
 from registry.errors import DomainError
 from registry.principals import Principal
-from tests.support import DEPOSIT_FEN, balances
+from tests.support import DEPOSIT_FEN, balances, owned_desk
 
 
 def _desk(client: TestClient) -> InstrumentDesk:
-    exchange = client.app.state.services.exchange  # type: ignore[attr-defined]
-    desk: InstrumentDesk = exchange.desk(exchange.instrument_id("JXCI-2023"))
-    return desk
+    return owned_desk(client, "JXCI-2023")
 
 
 def _place(who: Principal, cid: str, side: str, quantity_t: int, price_fen: int, key: str | None = None,
