@@ -36,16 +36,6 @@ class KeyValueStore(Protocol):
     def ping(self) -> bool: ...
 
 
-# EXISTS key, then INCR counter with its window set when the window begins: what `exists_and_incr_window` asks
-# in a pipeline of three commands, here one command (a script costs the asyncio client half a pipeline).
-_GATE = """
-local found = redis.call('EXISTS', KEYS[1])
-local count = redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[1], 'NX')
-return {found, count}
-"""
-
-
 T = TypeVar("T")
 
 
@@ -70,19 +60,68 @@ def async_client(url: str, **options: Any) -> Any:
     return redis.asyncio.Redis.from_url(url, **options)
 
 
+class Pipelined:
+    """An asyncio Redis client for one event loop whose commands, issued in the same turn of the loop, go out
+    together in one pipeline: the requests a server is serving at once share one write and one read instead
+    of a round trip each (under load, a round trip per command cost the API process a sixth of its time in
+    socket writes, and Redis a wake-up per command). The first command of a turn schedules the send for the
+    end of it, so a lone command waits for nothing."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._queued: list[tuple[tuple[tuple[Any, ...], ...], asyncio.Future[list[Any]]]] = []
+        self._sending: set[asyncio.Task[None]] = set()  # keeps the send tasks alive until they finish
+
+    async def run(self, *commands: tuple[Any, ...]) -> list[Any]:
+        """Run `commands` (each a tuple of Redis arguments), in this order, with whatever else is queued in
+        this turn; their replies, or the first command error raised."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[list[Any]] = loop.create_future()
+        if not self._queued:
+            loop.call_soon(self._send_queued)
+        self._queued.append((commands, answer))
+        return await answer
+
+    def _send_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        task = asyncio.ensure_future(self._send(queued))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, queued: list[tuple[tuple[tuple[Any, ...], ...], asyncio.Future[list[Any]]]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for commands, _ in queued:
+            for command in commands:
+                pipe.execute_command(*command)
+        try:
+            replies = await pipe.execute(raise_on_error=False)
+        except BaseException as exc:  # the connection failed (or the loop is closing): nobody got an answer
+            for _, answer in queued:
+                if not answer.done():
+                    if isinstance(exc, Exception):
+                        answer.set_exception(exc)
+                    else:
+                        answer.cancel()
+            if not isinstance(exc, Exception):
+                raise
+            return
+        at = 0
+        for commands, answer in queued:
+            mine, at = replies[at:at + len(commands)], at + len(commands)
+            if answer.done():  # its caller went away (cancelled)
+                continue
+            failed = next((reply for reply in mine if isinstance(reply, Exception)), None)
+            if failed is not None:
+                answer.set_exception(failed)
+            else:
+                answer.set_result(mine)
+
+
 class RedisStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._async = PerLoop(self._connect_async)
-
-    def _connect_async(self) -> tuple[Any, Any]:
-        client = async_client(self.url, socket_timeout=2, socket_connect_timeout=2)
-        return client, client.register_script(_GATE)
-
-    def _async_client(self) -> tuple[Any, Any]:
-        """This loop's asyncio client and its registered gate script."""
-        return self._async.get()
+        self._async = PerLoop(lambda: Pipelined(async_client(url, socket_timeout=2, socket_connect_timeout=2)))
 
     def set_with_ttl(self, key: str, value: str, ttl_seconds: int) -> None:
         self.client.set(key, value, ex=max(1, ttl_seconds))
@@ -108,19 +147,19 @@ class RedisStore:
         return bool(found), int(count)
 
     async def exists_async(self, key: str) -> bool:
-        client, _ = self._async_client()
-        return bool(await client.exists(key))
+        (found,) = await self._async.get().run(("EXISTS", key))
+        return bool(found)
 
     async def incr_window_async(self, key: str, window_seconds: int) -> int:
-        _, gate = self._async_client()
-        _, count = await gate(keys=[key, key], args=[window_seconds])  # EXISTS of the counter itself: unused
+        count, _ = await self._async.get().run(("INCR", key), ("EXPIRE", key, window_seconds, "NX"))
         return int(count)
 
     async def exists_and_incr_window_async(self, key: str, counter: str,
                                            window_seconds: int) -> tuple[bool, int]:
-        """`exists_and_incr_window` without blocking the event loop, in one round trip."""
-        _, gate = self._async_client()
-        found, count = await gate(keys=[key, counter], args=[window_seconds])
+        """`exists_and_incr_window` without blocking the event loop (sharing a round trip with the other
+        requests of the moment)."""
+        found, count, _ = await self._async.get().run(
+            ("EXISTS", key), ("INCR", counter), ("EXPIRE", counter, window_seconds, "NX"))
         return bool(found), int(count)
 
     def ping(self) -> bool:

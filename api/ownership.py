@@ -13,6 +13,7 @@ Without Redis (the embedded first run) there is one process, which owns every bo
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 import psycopg
 import redis
 
-from api.kv import PerLoop, async_client
+from api.kv import PerLoop, Pipelined, async_client
 
 log = logging.getLogger("carbonx.ownership")
 
@@ -105,7 +106,11 @@ class ClusterCoordinator:
         # Routing: commands go out through this loop's asyncio client; their answers come back on this
         # process's reply list, read by one thread that hands each to the request awaiting it.
         self._redis_url = redis_url
-        self._async_redis = PerLoop(lambda: async_client(redis_url, socket_timeout=None, socket_connect_timeout=3))
+        self._async_redis = PerLoop(lambda: Pipelined(async_client(redis_url, socket_timeout=None,
+                                                                      socket_connect_timeout=3)))
+        # A request's id need only be unique among this process's (its answer comes back on the process's own
+        # list): a counter, not a uuid4 per request (a system call each).
+        self._request_numbers = itertools.count()
         self.replies = REPLIES.format(process_id=self.process_id)
         self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[dict[str, Any]]]] = {}
         self._reply_reader: threading.Thread | None = None
@@ -209,15 +214,16 @@ class ClusterCoordinator:
                    timeout_s: float) -> dict[str, Any] | None:
         """Put a command on the owner's stream and await its answer (None on timeout), holding no thread and
         no Redis connection meanwhile: the answer comes back on this process's reply list."""
-        request_id = uuid.uuid4().hex
+        request_id = str(next(self._request_numbers))
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._waiting[request_id] = (loop, waiter)
         if self._reply_reader is None:
             self._start_reply_reader()
         try:
-            await self._async_redis.get().xadd(STREAM.format(instrument_id=instrument_id), {
-                "request_id": request_id, "reply_to": self.replies, "command": json.dumps(command)})
+            await self._async_redis.get().run(("XADD", STREAM.format(instrument_id=instrument_id), "*",
+                                               "request_id", request_id, "reply_to", self.replies,
+                                               "command", json.dumps(command)))
             return await asyncio.wait_for(waiter, timeout_s)
         except TimeoutError:
             return None
