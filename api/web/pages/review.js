@@ -1,6 +1,7 @@
 // Review pages for the certification center, the expert committee and the bureau (and the verifier's
 // statements): queues, the calculation trace beside the documents, approve / reject with comments,
-// issuance, public-notice objections, and revocation (Art. 26).
+// issuance, public-notice objections, revocation (Art. 26), and the violation reports lodged in confidence
+// (Art. 27), which only the bureau reads.
 import {
   api, apiAll, badge, details, fmtDate, fmtDateTime, fmtTonnes, form, goSoon, h, hasRole, heading, mount, pick,
   refuseUnlessRole, showNotice, showProblem, table, t, uploadDocument,
@@ -13,9 +14,11 @@ const messages = {
     'nav.review': '审核队列',
     'nav.objections': '异议裁定',
     'nav.revocation': '收回减排量',
+    'nav.reports': '举报处理',
     'desc.review': '待您审核的方法学与减排量备案',
     'desc.objections': '公示期异议的裁定',
     'desc.revocation': '收回以虚假材料取得的减排量',
+    'desc.reports': '受理、调查并答复违规举报（第二十七条）',
     'rv.title': '审核队列',
     'rv.lead': '只列出您的角色现在可以处理的事项。',
     'rv.filings': '减排量备案',
@@ -58,14 +61,34 @@ const messages = {
     'rk.submit': '收回',
     'rk.done': '已收回 {q}。',
     'rk.choose': '收回',
+    'rp.title': '举报处理',
+    'rp.lead': '举报人的姓名与联系方式仅本局可见，须予保密（第二十七条）。转入调查或办结时填写的反馈，举报人凭回执码可见；办结须有反馈，办结后不能再更改。',
+    'rp.open': '待处理',
+    'rp.closed': '已办结',
+    'rp.reporter': '举报人',
+    'rp.contact': '联系方式',
+    'rp.anonymous': '匿名',
+    'rp.subject': '举报对象',
+    'rp.details': '举报内容',
+    'rp.lodged': '受理时间',
+    'rp.updated': '最近更新',
+    'rp.feedback': '给举报人的反馈',
+    'rp.feedback_now': '已给出的反馈',
+    'rp.feedback_help': '举报人凭回执码可见；不填则保留已给出的反馈。',
+    'rp.investigate': '转入调查',
+    'rp.update': '更新反馈',
+    'rp.close': '办结',
+    'rp.done': '已更新。',
   },
   en: {
     'nav.review': 'Review queue',
     'nav.objections': 'Objections',
     'nav.revocation': 'Revoke credits',
+    'nav.reports': 'Violation reports',
     'desc.review': 'Methodologies and filings waiting for you',
     'desc.objections': 'Rule on objections lodged during notices',
     'desc.revocation': 'Take back credits issued on false material',
+    'desc.reports': 'Receive, investigate and answer violation reports (Art. 27)',
     'rv.title': 'Review queue',
     'rv.lead': 'Only what your roles can act on now.',
     'rv.filings': 'Reduction filings',
@@ -108,6 +131,24 @@ const messages = {
     'rk.submit': 'Revoke',
     'rk.done': 'Revoked {q}.',
     'rk.choose': 'Revoke',
+    'rp.title': 'Violation reports',
+    'rp.lead': 'Who reported, and how to reach them, is for the bureau alone and kept confidential (Art. 27). The feedback given when a report goes to investigation or is closed is what the reporter reads with the receipt token; closing needs feedback, and a closed report no longer changes.',
+    'rp.open': 'To handle',
+    'rp.closed': 'Closed',
+    'rp.reporter': 'Reporter',
+    'rp.contact': 'Contact',
+    'rp.anonymous': 'anonymous',
+    'rp.subject': 'Who or what',
+    'rp.details': 'What happened',
+    'rp.lodged': 'Received',
+    'rp.updated': 'Last change',
+    'rp.feedback': 'Feedback to the reporter',
+    'rp.feedback_now': 'Feedback given',
+    'rp.feedback_help': 'The reporter reads it with the receipt token; left empty, the feedback given before stays.',
+    'rp.investigate': 'Investigate',
+    'rp.update': 'Update feedback',
+    'rp.close': 'Close',
+    'rp.done': 'Updated.',
   },
 };
 
@@ -328,16 +369,51 @@ function revokeForm(batch) {
   return h('section', { class: 'card', id: 'revoke' }, h('h2', {}, t('rk.form_title', { batch: batch.batch_code })), el);
 }
 
+// ---------------------------------------------------------------- violation reports (bureau, Art. 27)
+
+async function reportsPage(view) {
+  if (refuseUnlessRole(view, ['bureau'])) return;
+  const [received, investigating, closed] = await Promise.all([
+    apiAll('/reports', { status: 'received' }), apiAll('/reports', { status: 'investigating' }),
+    api('GET', '/reports', { query: { status: 'closed', limit: 100 } })]);
+  const open = [...received, ...investigating];
+  mount(view, heading('rp.title', 'rp.lead'),
+    h('h2', {}, t('rp.open')),
+    open.length ? open.map((r) => h('section', { class: 'card', 'data-report': r.id },
+      h('h3', {}, `#${r.id} `, r.subject, ' ', badge(r.status)),
+      details([
+        ['rp.reporter', r.reporter_name || t('rp.anonymous')], ['rp.contact', r.reporter_contact],
+        ['rp.lodged', fmtDateTime(r.created_at)], ['rp.updated', fmtDateTime(r.updated_at)],
+        ['rp.details', r.details], r.feedback ? ['rp.feedback_now', r.feedback] : null,
+      ]),
+      decision(`feedback-${r.id}`, 'rp.feedback', [
+        ['investigating', r.status === 'received' ? 'rp.investigate' : 'rp.update', 'primary'],
+        ['closed', 'rp.close', 'danger']],
+      async (status, feedback) => {
+        await api('POST', `/reports/${r.id}`, { body: { status, feedback } });
+        return t('rp.done');
+      }, '#/reports', 'rp.feedback_help'))) : h('p', { class: 'muted' }, t('common.empty')),
+    h('h2', {}, t('rp.closed')),
+    table([
+      { label: 'rp.subject', render: (r) => `#${r.id} ${r.subject}` },
+      { label: 'rp.reporter', render: (r) => r.reporter_name || t('rp.anonymous') },
+      { key: 'feedback', label: 'rp.feedback' },
+      { label: 'rp.updated', render: (r) => fmtDateTime(r.updated_at) },
+    ], closed.items));
+}
+
 export default {
   messages,
   nav: [
     { hash: '#/review', label: 'nav.review', description: 'desc.review', roles: ['center', 'expert', 'bureau', 'verifier'] },
     { hash: '#/objections', label: 'nav.objections', description: 'desc.objections', roles: ['bureau'] },
     { hash: '#/revocation', label: 'nav.revocation', description: 'desc.revocation', roles: ['bureau'] },
+    { hash: '#/reports', label: 'nav.reports', description: 'desc.reports', roles: ['bureau'] },
   ],
   routes: {
     review: reviewPage,
     objections: objectionsPage,
     revocation: revocationPage,
+    reports: reportsPage,
   },
 };
