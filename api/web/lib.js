@@ -435,6 +435,9 @@ function makeInput(field, id) {
     case 'select':
       return h('select', { ...common, value: field.value ?? '' },
         (field.options || []).map((o) => h('option', { value: o.value }, t(o.label))));
+    case 'multiselect': // several choices (Ctrl/⌘ or Shift to add); read as a list of values
+      return h('select', { ...common, multiple: true, size: Math.min(6, Math.max(2, (field.options || []).length)) },
+        (field.options || []).map((o) => h('option', { value: o.value }, t(o.label))));
     case 'checkbox':
       return h('input', { ...common, type: 'checkbox', checked: Boolean(field.value) });
     case 'file':
@@ -450,6 +453,7 @@ function makeInput(field, id) {
 function validate(field, input) {
   if (field.type === 'checkbox') return field.required && !input.checked ? t('form.required') : '';
   if (field.type === 'file') return field.required && !input.files.length ? t('form.required_file') : '';
+  if (field.type === 'multiselect') return field.required && !input.selectedOptions.length ? t('form.required') : '';
   const value = input.value.trim();
   if (!value) return field.required ? t('form.required') : '';
   if (field.type === 'decimal' && !/^-?\d{1,15}(\.\d{1,10})?$/.test(value)) return t('form.decimal');
@@ -468,6 +472,7 @@ function validate(field, input) {
 function readValue(field, input) {
   if (field.type === 'checkbox') return input.checked;
   if (field.type === 'file') return input.files[0] || null;
+  if (field.type === 'multiselect') return [...input.selectedOptions].map((o) => o.value);
   return input.value.trim();
 }
 

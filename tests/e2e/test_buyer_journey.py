@@ -158,12 +158,55 @@ def test_the_order_book_updates_live(portal: Portal, new_page: Callable[[], Any]
     entry.locator("input[name=price]").fill("99.00")
     entry.locator("button[type=submit]").click()
     expect(entry.locator(".problem")).to_be_visible()
-    # The buyer cancels what is left of its bid from its orders page.
+    # From its orders page the buyer amends what is left of its bid (a smaller quantity, a lower price), then
+    # cancels it; the watcher's ladder follows each step.
     buyer.goto("/portal/#/my-orders/open")
-    open_row = buyer.locator("section.card").first.locator("tr", has_text="¥58.50")
-    open_row.get_by_role("button", name="撤单").click()
-    expect(buyer.locator(".notice")).to_contain_text("已撤销")
-    expect(watcher.locator(".ladder")).not_to_contain_text("¥58.50")
+    orders = buyer.locator("section.card", has=buyer.get_by_role("button", name="撤单"))
+    orders.locator("tr", has_text="¥58.50").get_by_role("button", name="改单").click()
+    amend = buyer.locator("section.amend")
+    expect(amend.locator("input[name=price]")).to_have_value("58.50")
+    expect(amend.locator("input[name=quantity]")).to_have_value("18")
+    amend.get_by_role("button", name="确认修改").click()
+    expect(amend).to_contain_text("价格与数量均未改变")  # nothing sent
+    amend.locator("input[name=price]").fill("58.00")
+    amend.locator("input[name=quantity]").fill("10")
+    amend.get_by_role("button", name="确认修改").click()
+    expect(buyer.locator(".notice").first).to_contain_text("未成交 10 tCO2e，价格 ¥58.00")
+    expect(watcher.locator(".ladder tr", has_text="买1")).to_contain_text("¥58.00")
+    expect(watcher.locator(".ladder tr", has_text="买1")).to_contain_text("10 tCO2e")
+    shot(buyer, "trader-order-amended")
+    orders.locator("tr", has_text="¥58.00").get_by_role("button", name="撤单").click()
+    expect(buyer.locator(".notice").first).to_contain_text("已撤销")
+    expect(watcher.locator(".ladder")).not_to_contain_text("¥58.00")
+
+
+def test_a_listing_named_for_one_buyer_is_seen_and_picked_by_that_buyer_alone(
+        portal: Portal, new_page: Callable[[], Any], login: Login) -> None:
+    owner = new_page()
+    login(owner, "owner")
+    owner.goto(f"/portal/#/listings/{INSTRUMENT}")
+    post = owner.locator("form.wide")
+    post.locator("input[name=price]").fill("61.00")
+    post.locator("input[name=quantity]").fill("40")
+    choose(post.locator("select[name=allowed]"), "嘉兴某某会展")
+    post.locator("button[type=submit]").click()
+    expect(owner.locator(".notice")).to_contain_text("40 tCO2e")
+    expect(owner.locator("tr", has_text="¥61.00")).to_contain_text("指定对象")
+
+    household = new_page()  # a trader the listing does not name: it is not on their board
+    login(household, "household")
+    household.goto(f"/portal/#/listings/{INSTRUMENT}")
+    expect(household.locator("main[data-ready]")).to_be_visible()
+    expect(household.locator("#view")).not_to_contain_text("¥61.00")
+
+    buyer = new_page()
+    login(buyer, "buyer")
+    buyer.goto(f"/portal/#/listings/{INSTRUMENT}")
+    row = buyer.locator("tr", has_text="¥61.00")
+    expect(row).to_contain_text("指定对象")
+    row.locator("input.pick-quantity").fill("40")
+    row.locator("button[type=submit]").click()
+    expect(buyer.locator(".notice")).to_contain_text("40 tCO2e")
 
 
 def test_proposals_and_auctions(portal: Portal, new_page: Callable[[], Any], login: Login, shot: Shot) -> None:

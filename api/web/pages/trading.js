@@ -351,12 +351,19 @@ function orderTable(orders, reload, out, { compact = false } = {}) {
       showNotice(out, t('trade.cancelled', { id: o.id }));
       reload();
     }, { out }) : null);
+  // Only a resting limit order of the book can be amended (PATCH /orders/{id}).
+  const amend = (o) => (o.status === 'open' && o.kind === 'order' && o.price_fen
+    ? action('trade.amend', async () => {
+      mount(out, amendForm(o, reload, out));
+      out.querySelector('input')?.focus();
+    }) : null);
+  const actions = (o) => h('span', { class: 'row-actions' }, amend(o), ' ', cancel(o));
   const price = (o) => (o.price_fen ? fmtYuan(o.price_fen) : t('trade.type.MARKET'));
   const columns = compact ? [
     { label: 'trade.side', render: (o) => sideBadge(o.side) },
     { label: 'trade.price', num: true, render: price },
     { label: 'trade.open_of', num: true, render: (o) => `${fmtNumber(o.remaining_t)} / ${fmtTonnes(o.quantity_t)}` },
-    { label: 'trade.actions', render: cancel },
+    { label: 'trade.actions', render: actions },
   ] : [
     { label: 'trade.id', render: (o) => h('span', { class: 'mono' }, `#${o.id}`) },
     { label: 'trade.kind', render: (o) => t(`trade.kind.${o.kind}`) },
@@ -368,9 +375,34 @@ function orderTable(orders, reload, out, { compact = false } = {}) {
     { label: 'trade.tif', render: (o) => (o.tif ? known(`trade.tif.${o.tif}`, o.tif) : null) },
     { label: 'trade.status', render: (o) => [statusBadge(o.status), o.reason ? h('div', { class: 'muted small' }, o.reason) : null] },
     { label: 'trade.time', render: (o) => fmtDateTime(o.created_at) },
-    { label: 'trade.actions', render: cancel },
+    { label: 'trade.actions', render: actions },
   ];
   return table(columns, orders, { empty: 'trade.no_orders' });
+}
+
+/** Change a resting order's price and/or open quantity; only what was changed is sent, so a pure cut keeps
+ * the order's time priority (a new price or a raise loses it, as the engine rules). */
+function amendForm(order, reload, out) {
+  const yuan = (order.price_fen / 100).toFixed(2);
+  const el = form([
+    { name: 'price', label: 'trade.price_yuan', pattern: PRICE_PATTERN, required: true, value: yuan },
+    { name: 'quantity', label: 'trade.amend_open_t', type: 'number', min: 1, required: true, value: String(order.remaining_t),
+      help: 'trade.amend_help' },
+  ], async (values) => {
+    const body = {};
+    if (yuanToFen(values.price) !== order.price_fen) body.price_fen = yuanToFen(values.price);
+    if (Number(values.quantity) !== order.remaining_t) body.quantity_t = Number(values.quantity);
+    if (!Object.keys(body).length) {
+      showNotice(el.status, t('trade.amend_nothing'));
+      return;
+    }
+    const amended = await api('PATCH', `/orders/${order.id}`, { body });
+    showNotice(out, t('trade.amended', { id: order.id, open: fmtTonnes(amended.remaining_t),
+      price: fmtYuan(amended.price_fen) }));
+    reload();
+  }, { submit: 'trade.amend_submit', class: 'inline' });
+  return h('section', { class: 'card amend', 'data-amend': order.id },
+    h('h3', {}, t('trade.amend_title', { id: order.id })), el);
 }
 
 async function myOrdersPage(view, args) {
@@ -453,6 +485,8 @@ async function listingsPage(view, args) {
   const code = encodeURIComponent(instrument.code);
   const trader = hasRole('trader');
   const out = h('div');
+  // Whom a listing may be opened to: the participants the trader may name (as for a negotiated transfer).
+  const counterparties = trader ? await api('GET', '/market/counterparties') : [];
   const sideSwitch = h('div', { class: 'actions', role: 'group', 'aria-label': t('listings.side') },
     ['sell', 'buy'].map((s) => h('a', { href: `#/listings/${code}/${s}`, class: ['btn small', s === side && 'primary'],
       'aria-current': s === side ? 'page' : null }, t(`listings.side.${s}`))));
@@ -501,10 +535,13 @@ async function listingsPage(view, args) {
     { name: 'batch', label: 'cash.batch', type: 'select', value: '',
       options: [{ value: '', label: 'listings.any_batch' }, ...instrument.batch_ids.map((b) => ({ value: String(b), label: `#${b}` }))] },
     { name: 'expires', label: 'trade.expires', type: 'datetime-local', help: 'listings.expires_help' },
+    { name: 'allowed', label: 'listings.allowed', type: 'multiselect', help: 'listings.allowed_help',
+      options: counterparties.map((c) => ({ value: String(c.id), label: `${c.name} (#${c.id})` })) },
   ], async (values) => {
     const body = { instrument: instrument.code, client_order_id: clientId('list'), side: values.side,
       price_fen: yuanToFen(values.price), quantity_t: Number(values.quantity), min_pick_t: Number(values.min_pick || 1) };
     if (values.batch) body.batch_id = Number(values.batch);
+    if (values.allowed.length) body.allowed_counterparties = values.allowed.map(Number);
     if (values.expires) body.expires_at = beijing(values.expires);
     const listing = await api('POST', '/listings', { body });
     showNotice(out, t('listings.posted', { id: listing.id, quantity: fmtTonnes(listing.quantity_t),
@@ -811,6 +848,13 @@ export default {
       'trade.time': '时间',
       'trade.actions': '操作',
       'trade.cancel': '撤单',
+      'trade.amend': '改单',
+      'trade.amend_title': '修改委托 #{id}',
+      'trade.amend_open_t': '未成交数量（吨）',
+      'trade.amend_help': '只减少数量则保留时间优先；改价或增加数量则排到新价位的队尾。',
+      'trade.amend_submit': '确认修改',
+      'trade.amend_nothing': '价格与数量均未改变。',
+      'trade.amended': '#{id} 已修改：未成交 {open}，价格 {price}。',
       'trade.cancelled': '#{id} 已撤销，冻结的资金或减排量已释放。',
       'trade.no_orders': '暂无委托',
       'trade.all': '全部',
@@ -870,7 +914,7 @@ export default {
       'book.no_trades': '今日暂无成交',
       'book.chart_title': '逐笔成交走势',
       'orders.title': '我的委托与成交',
-      'orders.lead': '各交易方式的委托（竞价、挂牌、点选、协议、拍卖与出价）及成交明细。有效的委托可撤单。',
+      'orders.lead': '各交易方式的委托（竞价、挂牌、点选、协议、拍卖与出价）及成交明细。有效的委托可撤单；竞价委托还可改价或改量。',
       'orders.orders': '委托',
       'orders.fills': '成交',
       'orders.trade': '成交编号',
@@ -916,6 +960,8 @@ export default {
       'listings.expires': '到期',
       'listings.no_expiry': '撤牌前有效',
       'listings.expires_help': '可留空：撤牌前一直有效。',
+      'listings.allowed': '指定摘牌方',
+      'listings.allowed_help': '不选则任何交易方均可摘牌；按住 Ctrl（Mac 为 ⌘）可多选。',
       'listings.restricted': '对象',
       'listings.named_only': '指定对象',
       'listings.anyone': '不限',
@@ -1087,6 +1133,13 @@ export default {
       'trade.time': 'Time',
       'trade.actions': 'Actions',
       'trade.cancel': 'Cancel',
+      'trade.amend': 'Amend',
+      'trade.amend_title': 'Amend order #{id}',
+      'trade.amend_open_t': 'Open quantity (t)',
+      'trade.amend_help': 'Only cutting the quantity keeps time priority; a new price or a larger quantity goes to the back of the new level.',
+      'trade.amend_submit': 'Amend',
+      'trade.amend_nothing': 'Neither price nor quantity changed.',
+      'trade.amended': '#{id} amended: {open} open at {price}.',
       'trade.cancelled': '#{id} cancelled; its held cash or credits are released.',
       'trade.no_orders': 'No orders',
       'trade.all': 'All',
@@ -1146,7 +1199,7 @@ export default {
       'book.no_trades': 'No trades today',
       'book.chart_title': 'Trades',
       'orders.title': 'My orders and fills',
-      'orders.lead': 'Your orders in every trade mode (book, listing, pick, proposal, auction, bid) and your fills. Open ones can be cancelled.',
+      'orders.lead': 'Your orders in every trade mode (book, listing, pick, proposal, auction, bid) and your fills. Open ones can be cancelled; open book orders can also be amended (price or quantity).',
       'orders.orders': 'Orders',
       'orders.fills': 'Fills',
       'orders.trade': 'Trade',
@@ -1192,6 +1245,8 @@ export default {
       'listings.expires': 'Expires',
       'listings.no_expiry': 'Until withdrawn',
       'listings.expires_help': 'Leave empty: valid until withdrawn.',
+      'listings.allowed': 'Only these may pick',
+      'listings.allowed_help': 'Choose none to open the listing to every trader; Ctrl (⌘ on a Mac) to choose several.',
       'listings.restricted': 'Open to',
       'listings.named_only': 'Named parties',
       'listings.anyone': 'Anyone',
