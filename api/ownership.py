@@ -96,6 +96,7 @@ class ClusterCoordinator:
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=None, socket_connect_timeout=3)
         self.process_id = uuid.uuid4().hex
         self._locks: dict[int, psycopg.Connection[Any]] = {}
+        self._taking: set[int] = set()  # locks taken whose books are being built (see _try_acquire)
         self._consumers: dict[int, threading.Thread] = {}
         self._failed_at: dict[int, float] = {}  # when taking a book's lock last failed (time.monotonic)
         self._mutex = threading.Lock()
@@ -142,10 +143,14 @@ class ClusterCoordinator:
         return failed_at is not None and time.monotonic() - failed_at < TAKEOVER_INTERVAL_S
 
     def _try_acquire(self, instrument_id: int) -> bool:
+        """Take the book's lock if nobody holds it. The process counts as its owner only once `on_acquire` has
+        built the book anew: a request that found it owned any earlier would build a desk of its own, which
+        that rebuild then stops under it. Meanwhile its commands are routed and wait in the stream, which
+        this process starts reading right after."""
         with self._mutex:
             if instrument_id in self._locks:
                 return True
-            if self._stopping.is_set() or not self.owns_books:
+            if self._stopping.is_set() or not self.owns_books or instrument_id in self._taking:
                 # A monitor pass or a request racing stop() must not take a lock that nothing would release:
                 # the book would stay owned by a process that no longer serves it.
                 return False
@@ -159,11 +164,25 @@ class ClusterCoordinator:
                 connection.close()
                 self._failed_at[instrument_id] = time.monotonic()
                 return False
+            self._taking.add(instrument_id)
+        try:
+            if self._on_acquire is not None:
+                self._on_acquire(instrument_id)
+        except BaseException:
+            # A book this process could not build must not stay locked by it, unserved: let go, so that the
+            # next pass, here or in another process, tries again.
+            with self._mutex:
+                self._taking.discard(instrument_id)
+            connection.close()
+            raise
+        with self._mutex:
+            self._taking.discard(instrument_id)
+            if self._stopping.is_set():
+                connection.close()
+                return False
             self._locks[instrument_id] = connection
             self._failed_at.pop(instrument_id, None)
         log.info("process %s owns instrument %s", self.process_id, instrument_id)
-        if self._on_acquire is not None:
-            self._on_acquire(instrument_id)
         self._start_consumer(instrument_id)
         return True
 

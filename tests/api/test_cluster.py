@@ -228,6 +228,40 @@ def test_a_stopped_coordinator_never_takes_a_lock_again(postgres_url: str, redis
         second.stop()
 
 
+def test_a_book_counts_as_owned_only_once_built_and_one_that_cannot_be_built_is_let_go(
+        postgres_url: str, redis_url: str) -> None:
+    """While a process builds a book it has just locked, nothing in it may take the book as its own (a request
+    would build a desk of its own, which the build then stops under it): such requests are routed, and wait
+    in the stream. A book the process cannot build is let go, for another pass or process to take."""
+    from api.ownership import ClusterCoordinator
+
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    builder, broken, other = (ClusterCoordinator(dsn, redis_url) for _ in range(3))
+    instrument_id, unbuildable = 987_656, 987_657
+    seen_while_building: list[tuple[bool | None, bool]] = []
+
+    def build(iid: int) -> None:
+        seen_while_building.append((builder.owns_at_once(iid), builder.owns(iid)))
+
+    def fail(_: int) -> None:
+        raise RuntimeError("the database went away while building the book")
+
+    try:
+        builder.start(lambda *_: None, lambda: [], build)
+        broken.start(lambda *_: None, lambda: [], fail)
+        other.start(lambda *_: None, lambda: [], lambda _: None)
+        assert builder.owns(instrument_id)
+        assert seen_while_building == [(None, False)]  # "ask again", then: not yet, route it
+        assert builder.owns_at_once(instrument_id) is True
+        with pytest.raises(RuntimeError):
+            broken.owns(unbuildable)
+        assert not broken.owns_now(unbuildable)
+        assert other.owns(unbuildable)  # the lock was let go
+    finally:
+        for coordinator in (builder, broken, other):
+            coordinator.stop()
+
+
 def test_a_request_for_a_book_owned_elsewhere_does_not_try_its_lock_each_time(
         postgres_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A process that failed to take a book's lock waits a takeover interval before a request tries again
