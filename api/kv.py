@@ -28,7 +28,7 @@ class KeyValueStore(Protocol):
 
     async def exists_async(self, key: str) -> bool: ...
 
-    async def incr_window_async(self, key: str, window_seconds: int) -> int: ...
+    async def incr_window_async(self, key: str, window_seconds: int, amount: int = 1) -> int: ...
 
     async def exists_and_incr_window_async(self, key: str, counter: str,
                                            window_seconds: int) -> tuple[bool, int]: ...
@@ -150,8 +150,8 @@ class RedisStore:
         (found,) = await self._async.get().run(("EXISTS", key))
         return bool(found)
 
-    async def incr_window_async(self, key: str, window_seconds: int) -> int:
-        count, _ = await self._async.get().run(("INCR", key), ("EXPIRE", key, window_seconds, "NX"))
+    async def incr_window_async(self, key: str, window_seconds: int, amount: int = 1) -> int:
+        count, _ = await self._async.get().run(("INCRBY", key, amount), ("EXPIRE", key, window_seconds, "NX"))
         return int(count)
 
     async def exists_and_incr_window_async(self, key: str, counter: str,
@@ -188,11 +188,11 @@ class MemoryStore:
         with self._lock:
             return self._alive(key, time.monotonic()) is not None
 
-    def incr_window(self, key: str, window_seconds: int) -> int:
+    def incr_window(self, key: str, window_seconds: int, amount: int = 1) -> int:
         with self._lock:
             now = time.monotonic()
             item = self._alive(key, now)
-            count = int(item[0]) + 1 if item else 1
+            count = int(item[0]) + amount if item else amount
             expires = item[1] if item else now + window_seconds
             self._data[key] = (str(count), expires)
             return count
@@ -204,8 +204,8 @@ class MemoryStore:
     async def exists_async(self, key: str) -> bool:
         return self.exists(key)
 
-    async def incr_window_async(self, key: str, window_seconds: int) -> int:
-        return self.incr_window(key, window_seconds)
+    async def incr_window_async(self, key: str, window_seconds: int, amount: int = 1) -> int:
+        return self.incr_window(key, window_seconds, amount)
 
     async def exists_and_incr_window_async(self, key: str, counter: str,
                                            window_seconds: int) -> tuple[bool, int]:

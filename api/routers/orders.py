@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from api.deps import PUBLIC, Services, allow, get_services
+from api.deps import PUBLIC, Services, allow, count_as_requests, get_services
 from api.exchange import Outcome, order_view
 from api.problems import domain_problem
 from api.schemas import BoundedDate, IdempotencyKeyHeader, PathId, Strict
@@ -95,6 +95,7 @@ async def order_batch(body: OrderBatchIn, idempotency_key: IdempotencyKeyHeader 
     if idempotency_key is not None:
         raise InvalidInput("A batch takes no Idempotency-Key: its orders' client_order_ids make a retry safe.",
                            "批量指令不接受 Idempotency-Key：以各订单的 client_order_id 保证重试安全。")
+    await count_as_requests(services, principal, len(body.cancel) + len(body.place) - 1)  # the request counted one
     cancelled, placed = await services.exchange.order_batch(
         principal, body.cancel, [(o.instrument, o.model_dump(exclude={"instrument"})) for o in body.place])
     return {"cancel": [_batch_item(outcome, 200) for outcome in cancelled],

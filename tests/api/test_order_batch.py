@@ -104,3 +104,19 @@ def test_a_malformed_batch_is_refused_whole(client: TestClient, market: dict[str
                         json={"place": [_place("i1", "buy", 1, 5000)]})
     assert keyed.status_code == 422 and keyed.json()["code"] == "invalid_input"
     assert "i1" not in {o["client_order_id"] for o in client.get("/orders?limit=500", headers=people["buyer"]).json()}
+
+
+def test_a_batch_counts_against_the_rate_limit_as_the_orders_it_carries(client: TestClient,
+                                                                       market: dict[str, Any]) -> None:
+    """Fifty orders in one request cost what fifty requests would: a batch over what is left of the caller's
+    minute is refused whole (429), before anything of it is done; one within it goes through."""
+    seller = market["people"]["seller"]
+    client.app.state.services.settings.rate_limit_per_minute = 12  # type: ignore[attr-defined]
+    within = _batch(client, seller, place=[_place(f"r{i}", "sell", 1, 5100 + i) for i in range(10)])
+    assert within.status_code == 200 and [item["status"] for item in within.json()["place"]] == [201] * 10
+    over = _batch(client, seller, place=[_place(f"o{i}", "sell", 1, 5200 + i) for i in range(3)])
+    assert over.status_code == 429, over.text
+    assert over.headers["content-type"].startswith("application/problem+json")
+    client.app.state.services.settings.rate_limit_per_minute = 1000  # type: ignore[attr-defined]
+    open_orders = client.get("/orders?status=open", headers=seller).json()
+    assert sorted(o["client_order_id"] for o in open_orders) == sorted(f"r{i}" for i in range(10))  # none of o*
