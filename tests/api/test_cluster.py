@@ -174,7 +174,8 @@ def test_api_workers_that_own_no_books_route_to_a_books_process(cluster_backend:
             return books[-1]
 
         first = start_books()
-        assert order(url, seller, "s1", "sell", 100, 5000).status_code == 201
+        resting = order(url, seller, "s1", "sell", 100, 5000)
+        assert resting.status_code == 201, resting.text
         crossing = order(url, buyer, "b1", "buy", 30, 5000)
         assert crossing.status_code == 201 and crossing.json()["status"] == "filled", crossing.text
         # A batch goes to the books process as one routed message and comes back answered item by item.
