@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -81,7 +81,7 @@ from registry.errors import DomainError, InvalidInput, NotFound, RuleViolation, 
 from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.principals import Principal
-from registry.services import idempotency, instruments, trading
+from registry.services import idempotency, instruments, market_calendar, trading
 from registry.unit_of_work import FixedStatement, UnitOfWork
 from rules.violations import Violation
 
@@ -258,11 +258,11 @@ class InstrumentDesk:
             # Never refuse to rebuild over a sequence that lags its orders: carry on after the newest.
             next_seq = max(saved.next_seq if saved else 1, (open_orders[-1].priority or 0) + 1 if open_orders else 1)
             if saved is None and not open_orders:
-                engine.submit_all(transitions(self.exchange.hours, uow.now(), Phase.CLOSED, "", now_ms))
+                engine.submit_all(transitions(self.exchange.market_hours(uow), uow.now(), Phase.CLOSED, "", now_ms))
             else:
                 engine.restore_session(SessionState(
                     now_ms=now_ms, next_seq=next_seq, next_trade_id=engine_state_trade_id(uow, self.instrument_id),
-                    phase=phase_for(self.exchange.hours, uow.now()),
+                    phase=phase_for(self.exchange.market_hours(uow), uow.now()),
                     trading_day=saved.trading_day if saved else uow.today().isoformat(),
                     reference_price_fen=saved.reference_price_fen if saved else engine.config.reference_price_fen,
                     last_trade=None, bar=None))
@@ -420,7 +420,7 @@ class InstrumentDesk:
 
     def _follow_calendar(self, uow: UnitOfWork) -> None:
         """Open, pause, resume or close the book as the trading calendar says (closing expires DAY orders)."""
-        commands = transitions(self.exchange.hours, uow.now(), self.engine.phase, self.engine.trading_day,
+        commands = transitions(self.exchange.market_hours(uow), uow.now(), self.engine.phase, self.engine.trading_day,
                                self.ts_ms(uow))
         if not commands:
             return
@@ -953,6 +953,13 @@ class Exchange:
         self._instrument_by_order: dict[int, int] = {}
         self._lock = threading.Lock()
         self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired, self._may_own)
+
+    def market_hours(self, uow: UnitOfWork) -> MarketHours:
+        """The sessions with the calendar as it stands (closures the operator recorded included)."""
+        calendar = market_calendar.current(uow)
+        if self.hours.calendar is not calendar:
+            self.hours = replace(self.hours, calendar=calendar)
+        return self.hours
 
     def _instrument_ids(self) -> list[int]:
         with self.registry.uow() as uow:

@@ -709,6 +709,21 @@ class Instrument(Base):
     created_at: Mapped[datetime]
 
 
+class MarketClosure(Base):
+    """A weekday the market is closed, recorded by the operator: a year's public holidays from the State
+    Council's notice when it comes out (the ones shipped with the code are in registry/market_closures.csv),
+    or a closure announced ahead for another reason. Only a day not yet begun may be recorded or withdrawn."""
+
+    __tablename__ = "market_closures"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(300))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+
+
 CASH_MOVEMENT_KINDS = ("deposit", "withdrawal")
 
 

@@ -2,8 +2,10 @@
 
 Exchanges in China close on those holidays and do not trade on the weekend days the notice turns into working
 days (调休), so only the weekday closures are listed, in `market_closures.csv` beside this file. The notice for a
-year comes out in the November before it; a year missing from the file is traded as plain Monday-to-Friday,
-and `TradingCalendar.years` lets the operator see which years are covered.
+year comes out in the November before it; the operator records a year the file lacks, or a closure announced
+ahead for another reason, in the database (registry.services.market_calendar), which this calendar then
+includes. A year in neither is traded as plain Monday-to-Friday; `TradingCalendar.years` lets the operator see
+which years are covered.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Closure:
     name_zh: str
     name_en: str
     source: str
+    recorded: bool = False  # recorded by the operator (not shipped with the code): it may be withdrawn
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,10 @@ class TradingCalendar:
                 raise ValueError(f"{row.day} is listed twice")
             by_day[row.day] = row
         return cls(by_day)
+
+    def including(self, recorded: list[Closure]) -> TradingCalendar:
+        """This calendar with the operator's closures added (the same checks: weekdays, each day once)."""
+        return TradingCalendar.from_rows([*self.closures.values(), *recorded])
 
     @property
     def years(self) -> list[int]:

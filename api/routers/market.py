@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import MethodologyField, PageOut, PathId, ShortText, Strict, page_out, page_params
+from api.schemas import MethodologyField, NoControl, PageOut, PathId, ShortText, Strict, page_out, page_params
 from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
 from registry.orm import Instrument, Participant
 from registry.principals import Principal
-from registry.services import cash, instruments, participants
+from registry.services import cash, instruments, market_calendar, participants
 
 router = APIRouter(tags=["market"])
 
@@ -201,11 +201,12 @@ def get_instrument(code: InstrumentCode, _: Principal | None = Depends(PUBLIC),
 @router.get("/market/calendar")
 def trading_calendar(_: Principal | None = Depends(PUBLIC),
                      services: Services = Depends(get_services)) -> dict[str, Any]:
-    """The trading sessions (Asia/Shanghai), whether the market is open now, and the public-holiday closures of
-    the coming year; `years` names the years whose State Council holiday notice the calendar holds."""
-    hours = services.exchange.hours
+    """The trading sessions (Asia/Shanghai), whether the market is open now, and the closures of the coming
+    year (public holidays, and what the operator recorded: `recorded`); `years` names the years the calendar
+    holds closures of."""
     with services.registry.uow() as uow:
         now, today = uow.now(), uow.today()
+        hours = services.exchange.market_hours(uow)
     calendar = hours.calendar
     return {
         "timezone": "Asia/Shanghai",
@@ -217,6 +218,49 @@ def trading_calendar(_: Principal | None = Depends(PUBLIC),
         "today_is_trading_day": calendar.is_trading_day(today),
         "next_trading_day": calendar.next_trading_day(today).isoformat(),
         "years": calendar.years,
-        "closures": [{"date": c.day.isoformat(), "name_zh": c.name_zh, "name_en": c.name_en, "source": c.source}
+        "closures": [{"date": c.day.isoformat(), "name_zh": c.name_zh, "name_en": c.name_en, "source": c.source,
+                      "recorded": c.recorded}
                      for c in calendar.closures_between(today, today + timedelta(days=366))],
     }
+
+
+ClosureName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControl]
+
+
+class ClosureIn(Strict):
+    day: date
+    name_zh: ClosureName
+    name_en: ClosureName
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300), NoControl] = Field(
+        description="Where the closure comes from, e.g. the State Council notice and its date.")
+
+
+class ClosureOut(BaseModel):
+    date: str
+    name_zh: str
+    name_en: str
+    source: str
+    recorded: bool
+
+
+@router.post("/market/closures", status_code=201, response_model=ClosureOut)
+def record_closure(body: ClosureIn, principal: Principal = Depends(allow("operator")),
+                   services: Services = Depends(get_services)) -> ClosureOut:
+    """Close the market on a weekday not yet begun: a year's public holidays when the State Council's notice
+    comes out, or a closure announced ahead. Books do not open on it; the resale lock runs over it."""
+    with services.registry.uow(principal) as uow:
+        row = market_calendar.record(uow, body.day, body.name_zh, body.name_en, body.source)
+        uow.commit()
+        market_calendar.forget(uow)
+        return ClosureOut(date=row.day.isoformat(), name_zh=row.name_zh, name_en=row.name_en, source=row.source,
+                          recorded=True)
+
+
+@router.delete("/market/closures/{day}", status_code=204)
+def withdraw_closure(day: date, principal: Principal = Depends(allow("operator")),
+                     services: Services = Depends(get_services)) -> None:
+    """Withdraw a closure the operator recorded, of a day not yet begun."""
+    with services.registry.uow(principal) as uow:
+        market_calendar.withdraw(uow, day)
+        uow.commit()
+        market_calendar.forget(uow)

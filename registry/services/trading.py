@@ -14,8 +14,7 @@ from registry import ledger, serials
 from registry.errors import InvalidInput, NotFound, RuleViolation
 from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
-from registry.services import holdings, instruments
-from registry.trading_calendar import official_calendar
+from registry.services import holdings, instruments, market_calendar
 from registry.unit_of_work import FixedStatement, UnitOfWork, one_of
 from rules.violations import Violation
 
@@ -113,9 +112,9 @@ def instrument_batch_ids(uow: UnitOfWork, instrument: Instrument) -> list[int]:
     return found
 
 
-def next_trading_day(day: date) -> date:
-    """The next trading day: the resale lock lasts over weekends and public holidays."""
-    return official_calendar().next_trading_day(day)
+def next_trading_day(uow: UnitOfWork, day: date) -> date:
+    """The next trading day: the resale lock lasts over weekends, public holidays and other closures."""
+    return market_calendar.current(uow).next_trading_day(day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +357,7 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
     delivery = holdings.move_credits(uow, "trade_delivery", source=(sell.account_id, ledger.HELD),
                                      target=(buy.account_id, ledger.AVAILABLE), ranges=ranges,
                                      reference=f"{instrument.code}:{engine_trade_id}",
-                                     lock_until=next_trading_day(uow.today()) if resale_lock else None)
+                                     lock_until=next_trading_day(uow, uow.today()) if resale_lock else None)
     sell.remaining_t -= quantity_t
     sell.filled_t += quantity_t
     for order in (buy, sell):

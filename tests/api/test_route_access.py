@@ -114,6 +114,8 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/market/participants"): ["operator"],
     ("GET", "/market/counterparties"): ["trader"],
     ("GET", "/market/calendar"): PUBLIC,
+    ("POST", "/market/closures"): ["operator"],
+    ("DELETE", "/market/closures/{day}"): ["operator"],
     ("POST", "/listings"): ["trader"],
     ("GET", "/listings"): PUBLIC,
     ("POST", "/listings/{listing_id}/pick"): ["trader"],

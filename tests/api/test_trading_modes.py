@@ -159,13 +159,6 @@ def test_credits_bought_today_are_sold_from_the_next_trading_day(client: TestCli
     assert tomorrow.status_code == 201, tomorrow.text
 
 
-def test_the_next_trading_day_skips_the_weekend() -> None:
-    from datetime import date
-
-    from registry.services.trading import next_trading_day
-
-    assert next_trading_day(date(2026, 11, 20)) == date(2026, 11, 23)  # Friday → Monday
-    assert next_trading_day(date(2026, 11, 23)) == date(2026, 11, 24)
 
 
 def test_a_one_sided_auction(client: TestClient, market: dict[str, Any], registry: Registry,

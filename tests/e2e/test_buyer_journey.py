@@ -298,7 +298,23 @@ def test_operator_desk(portal: Portal, new_page: Callable[[], Any], login: Login
 
     operator.goto("/portal/#/operator/sessions")
     expect(operator.locator(".stats")).to_contain_text("交易中")
+    # The next year's holidays are not shipped yet: the operator records New Year's Day from the notice,
+    # then withdraws it again.
+    closures = operator.locator("section.card", has_text="休市安排")
+    expect(closures).to_contain_text("2025、2026")
+    record = closures.locator("form.wide")
+    record.locator("input[name=day]").fill("2027-01-01")
+    record.locator("input[name=name_zh]").fill("元旦")
+    record.locator("input[name=name_en]").fill("New Year's Day")
+    record.locator("input[name=source]").fill("国务院办公厅关于2027年部分节假日安排的通知")
+    record.get_by_role("button", name="登记").click()
+    expect(operator.locator(".notice")).to_contain_text("2027-01-01 已登记为休市日")
+    row = closures.locator("tr", has_text="2027-01-01")
+    expect(row).to_contain_text("元旦")
     shot(operator, "operator-sessions")
+    row.get_by_role("button", name="撤销").click()
+    expect(operator.locator(".notice")).to_contain_text("2027-01-01 的休市安排已撤销")
+    expect(closures.locator("tr", has_text="2027-01-01")).to_have_count(0)
     operator.goto("/portal/#/operator/ledger")
     expect(operator.locator(".ledger-result")).to_contain_text("一致")
     expect(operator.locator("tr", has_text="JXCI-2025-B000001")).to_contain_text("525")

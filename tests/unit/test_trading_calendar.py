@@ -9,7 +9,6 @@ import pytest
 
 from api.market_hours import MarketHours
 from registry.clock import SHANGHAI
-from registry.services.trading import next_trading_day
 from registry.trading_calendar import Closure, TradingCalendar, official_calendar
 
 CALENDAR = official_calendar()
@@ -32,10 +31,10 @@ def test_trading_days(day: date, trading: bool) -> None:
 
 
 def test_the_resale_lock_lasts_over_a_holiday() -> None:
-    assert next_trading_day(date(2026, 11, 23)) == date(2026, 11, 24)
-    assert next_trading_day(date(2026, 11, 27)) == date(2026, 11, 30)  # Friday → Monday
-    assert next_trading_day(date(2026, 2, 13)) == date(2026, 2, 24)  # over the Spring Festival
-    assert next_trading_day(date(2026, 9, 30)) == date(2026, 10, 8)  # over National Day
+    assert CALENDAR.next_trading_day(date(2026, 11, 23)) == date(2026, 11, 24)
+    assert CALENDAR.next_trading_day(date(2026, 11, 27)) == date(2026, 11, 30)  # Friday → Monday
+    assert CALENDAR.next_trading_day(date(2026, 2, 13)) == date(2026, 2, 24)  # over the Spring Festival
+    assert CALENDAR.next_trading_day(date(2026, 9, 30)) == date(2026, 10, 8)  # over National Day
 
 
 def test_the_market_is_closed_on_a_holiday_during_session_hours() -> None:

@@ -160,7 +160,7 @@ async function instrumentsTab(out) {
   return [card('operator.instruments', list), card('operator.define_title', h('p', { class: 'muted small' }, t('operator.define_help')), define)];
 }
 
-async function sessionsTab() {
+async function sessionsTab(out) {
   const [calendar, instruments] = await Promise.all([api('GET', '/market/calendar'), api('GET', '/instruments')]);
   const books = await Promise.all(instruments.map(async (i) => ({ instrument: i,
     depth: await api('GET', `/market/${encodeURIComponent(i.code)}/depth`, { query: { levels: 1 } }) })));
@@ -180,7 +180,47 @@ async function sessionsTab() {
       { label: 'operator.best_ask', num: true, render: (b) => fmtYuan(b.depth.top.ask_price_fen) },
       { label: 'market.volume', num: true, render: (b) => fmtTonnes(b.depth.bar.volume_t) },
     ], books, { empty: 'market.no_instruments' }), h('p', { class: 'muted small' }, t('operator.sessions_help'))),
+    closuresCard(out),
   ];
+}
+
+/** The closures of the coming year: the State Council notice's holidays and those recorded here, which a day
+ * ahead at the latest may be withdrawn; and the form to record one (a new year's notice, or a closure
+ * announced ahead). */
+function closuresCard(out) {
+  const list = block(async (reload) => {
+    const calendar = await api('GET', '/market/calendar');
+    return [
+      h('p', { class: 'muted small' }, t('operator.closure_years', { years: calendar.years.join(t('common.list_sep')) })),
+      table([
+        { label: 'operator.closure_day', render: (c) => h('span', { class: 'mono' }, c.date) },
+        { label: 'operator.closure_name', render: (c) => pick(c, 'name') },
+        { label: 'operator.closure_source', render: (c) => h('span', { class: 'small' }, c.source) },
+        { label: 'trade.actions', render: (c) => (c.recorded && c.date > calendar.today ? h('button', {
+          type: 'button', class: 'btn small', 'data-withdraw': c.date,
+          onClick: async () => {
+            try {
+              await api('DELETE', `/market/closures/${c.date}`);
+              showNotice(out, t('operator.closure_withdrawn', { day: c.date }));
+              reload();
+            } catch (err) {
+              showProblem(out, err);
+            }
+          } }, t('operator.closure_withdraw')) : h('span', { class: 'muted small' }, t(c.recorded ? 'operator.closure_recorded' : 'operator.closure_notice'))) },
+      ], calendar.closures, { empty: 'operator.no_closures' })];
+  });
+  const record = form([
+    { name: 'day', label: 'operator.closure_day', type: 'date', required: true },
+    { name: 'name_zh', label: 'operator.name_zh', required: true, maxlength: 100, placeholder: 'operator.closure_name_placeholder' },
+    { name: 'name_en', label: 'operator.name_en', required: true, maxlength: 100 },
+    { name: 'source', label: 'operator.closure_source', required: true, maxlength: 300, help: 'operator.closure_source_help' },
+  ], async (values, el) => {
+    const made = await api('POST', '/market/closures', { body: values });
+    showNotice(out, t('operator.closure_recorded_note', { day: made.date }));
+    el.reset();
+    list.reload();
+  }, { submit: 'operator.closure_record', class: 'wide' });
+  return card('operator.closures', list, h('h3', {}, t('operator.closure_record_title')), record);
 }
 
 async function ledgerTab() {
@@ -298,6 +338,21 @@ export default {
       'operator.opening_call': '集合竞价开始',
       'operator.sessions': '连续竞价时段',
       'operator.books': '各品种盘面',
+      'operator.closures': '休市安排',
+      'operator.closure_years': '日历已含以下年份的休市安排：{years}。每年 11 月前后国务院办公厅发布次年节假日安排后，请在此登记次年的工作日休市日。',
+      'operator.closure_day': '日期',
+      'operator.closure_name': '名称',
+      'operator.closure_source': '依据',
+      'operator.closure_source_help': '例如：国务院办公厅关于 2027 年部分节假日安排的通知（发布日期）。',
+      'operator.closure_name_placeholder': '例如：元旦',
+      'operator.closure_withdraw': '撤销',
+      'operator.closure_withdrawn': '{day} 的休市安排已撤销。',
+      'operator.closure_recorded': '已登记',
+      'operator.closure_notice': '国务院通知',
+      'operator.closure_record_title': '登记休市日',
+      'operator.closure_record': '登记',
+      'operator.closure_recorded_note': '{day} 已登记为休市日：各品种当日不开市，转让限制顺延。',
+      'operator.no_closures': '一年内没有休市安排',
       'operator.best_bid': '最高买价',
       'operator.best_ask': '最低卖价',
       'operator.sessions_help': '交易时段由 CARBONX_MARKET_HOURS 配置（北京时间，周一至周五）；收市时当日有效委托失效，参考价滚动为收盘价。',
@@ -392,6 +447,21 @@ export default {
       'operator.opening_call': 'Opening call from',
       'operator.sessions': 'Continuous sessions',
       'operator.books': 'Books',
+      'operator.closures': 'Market closures',
+      'operator.closure_years': 'The calendar holds closures of: {years}. When the State Council publishes the next year\'s holidays (around November), record that year\'s weekday closures here.',
+      'operator.closure_day': 'Date',
+      'operator.closure_name': 'Name',
+      'operator.closure_source': 'Source',
+      'operator.closure_source_help': 'For example: State Council General Office notice on the 2027 holidays (date published).',
+      'operator.closure_name_placeholder': 'e.g. 元旦',
+      'operator.closure_withdraw': 'Withdraw',
+      'operator.closure_withdrawn': 'The closure of {day} is withdrawn.',
+      'operator.closure_recorded': 'Recorded',
+      'operator.closure_notice': 'State Council notice',
+      'operator.closure_record_title': 'Record a closure',
+      'operator.closure_record': 'Record',
+      'operator.closure_recorded_note': '{day} is recorded as a closure: no book opens that day and the resale lock runs over it.',
+      'operator.no_closures': 'No closures within a year',
       'operator.best_bid': 'Best bid',
       'operator.best_ask': 'Best ask',
       'operator.sessions_help': 'Sessions come from CARBONX_MARKET_HOURS (Beijing time, Monday to Friday); at the close DAY orders expire and the reference price rolls to the close.',
