@@ -33,18 +33,27 @@ def choose(select: Any, text: str) -> None:
     select.select_option(select.locator("option", has_text=text).get_attribute("value"))
 
 
+def post_listing(page: Any, price: str, quantity: str, *, min_pick: str | None = None,
+                 only_for: str | None = None) -> None:
+    """Post a listing from the board's form (as the signed-in trader)."""
+    page.goto(f"/portal/#/listings/{INSTRUMENT}")
+    post = page.locator("form.wide")
+    post.locator("input[name=price]").fill(price)
+    post.locator("input[name=quantity]").fill(quantity)
+    if min_pick:
+        post.locator("input[name=min_pick]").fill(min_pick)
+    if only_for:
+        choose(post.locator("select[name=allowed]"), only_for)
+    post.locator("button[type=submit]").click()
+
+
 def test_buyer_buys_through_a_listing_and_retires_for_an_event(
     portal: Portal, new_page: Callable[[], Any], login: Login, shot: Shot
 ) -> None:
     # The mill lists 200 t at ¥60.00, picked in lots of at least 10 t.
     owner = new_page()
     login(owner, "owner")
-    owner.goto(f"/portal/#/listings/{INSTRUMENT}")
-    post = owner.locator("form.wide")
-    post.locator("input[name=price]").fill("60.00")
-    post.locator("input[name=quantity]").fill("200")
-    post.locator("input[name=min_pick]").fill("10")
-    post.locator("button[type=submit]").click()
+    post_listing(owner, "60.00", "200", min_pick="10")
     expect(owner.locator(".notice")).to_contain_text("200 tCO2e")
     expect(owner.locator(".pick-form")).to_have_count(1)
     shot(owner, "trader-listings")
@@ -184,12 +193,7 @@ def test_a_listing_named_for_one_buyer_is_seen_and_picked_by_that_buyer_alone(
         portal: Portal, new_page: Callable[[], Any], login: Login) -> None:
     owner = new_page()
     login(owner, "owner")
-    owner.goto(f"/portal/#/listings/{INSTRUMENT}")
-    post = owner.locator("form.wide")
-    post.locator("input[name=price]").fill("61.00")
-    post.locator("input[name=quantity]").fill("40")
-    choose(post.locator("select[name=allowed]"), "嘉兴某某会展")
-    post.locator("button[type=submit]").click()
+    post_listing(owner, "61.00", "40", only_for="嘉兴某某会展")
     expect(owner.locator(".notice")).to_contain_text("40 tCO2e")
     expect(owner.locator("tr", has_text="¥61.00")).to_contain_text("指定对象")
 

@@ -35,6 +35,15 @@ def follow(page: Any, token: str) -> Any:
     return page.locator("#view")
 
 
+def handle(bureau: Any, feedback: str, status: str) -> None:
+    """The bureau moves the report on with feedback and waits for its page to show the result."""
+    card = bureau.locator("section[data-report]", has_text=SUBJECT)
+    card.locator("textarea").fill(feedback)
+    card.locator(f"button[data-action={status}]").click()
+    expect(card.locator(".notice")).to_contain_text("已更新")
+    drawn(bureau, "reports")
+
+
 def test_a_report_is_lodged_handled_by_the_bureau_and_followed_by_its_reporter(
         portal: Portal, new_page: Callable[[], Any], login: Login, shot: Shot) -> None:
     public = new_page()
@@ -63,10 +72,7 @@ def test_a_report_is_lodged_handled_by_the_bureau_and_followed_by_its_reporter(
     card.locator("button[data-action=closed]").click()
     expect(card).to_contain_text("JX-27")
     expect(card).to_contain_text("办结举报须向举报人反馈处理结果")
-    card.locator("textarea").fill("已立案调查，调取了并网电表记录。")
-    card.locator("button[data-action=investigating]").click()
-    expect(card.locator(".notice")).to_contain_text("已更新")
-    drawn(bureau, "reports")
+    handle(bureau, "已立案调查，调取了并网电表记录。", "investigating")
     card = bureau.locator("section[data-report]", has_text=SUBJECT)
     expect(card).to_contain_text("调查中")
     expect(card).to_contain_text("已立案调查")
@@ -74,10 +80,7 @@ def test_a_report_is_lodged_handled_by_the_bureau_and_followed_by_its_reporter(
     expect(view).to_contain_text("调查中")
     expect(view).to_contain_text("已立案调查，调取了并网电表记录。")
 
-    card.locator("textarea").fill("经核实数据不实，已依第二十六条收回相关减排量并取消业主资格。")
-    card.locator("button[data-action=closed]").click()
-    expect(card.locator(".notice")).to_contain_text("已更新")
-    drawn(bureau, "reports")
+    handle(bureau, "经核实数据不实，已依第二十六条收回相关减排量并取消业主资格。", "closed")
     expect(bureau.locator("section[data-report]", has_text=SUBJECT)).to_have_count(0)
     expect(bureau.locator("table")).to_contain_text(SUBJECT)  # among the closed
     shot(bureau, "bureau-reports-closed")
