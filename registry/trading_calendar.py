@@ -44,8 +44,10 @@ class TradingCalendar:
         return cls(by_day)
 
     def including(self, recorded: list[Closure]) -> TradingCalendar:
-        """This calendar with the operator's closures added (the same checks: weekdays, each day once)."""
-        return TradingCalendar.from_rows([*self.closures.values(), *recorded])
+        """This calendar with the operator's closures added. A day this calendar already closes counts once, as
+        its own: a later release may ship the holidays the operator recorded from the same notice."""
+        return TradingCalendar.from_rows([*self.closures.values(),
+                                          *(row for row in recorded if row.day not in self.closures)])
 
     @property
     def years(self) -> list[int]:

@@ -56,3 +56,17 @@ def test_closures_between_two_days() -> None:
     names = [(c.day.isoformat(), c.name_en) for c in CALENDAR.closures_between(date(2026, 9, 20), date(2026, 10, 5))]
     assert names == [("2026-09-25", "Mid-Autumn Festival"), ("2026-10-01", "National Day"),
                      ("2026-10-02", "National Day"), ("2026-10-05", "National Day")]
+
+
+def test_recorded_closures_join_the_calendar_and_one_it_already_has_counts_once() -> None:
+    new_year = Closure(date(2027, 1, 1), "元旦", "New Year's Day", "2027 notice", recorded=True)
+    national_day = Closure(date(2026, 10, 1), "国庆节", "National Day", "recorded too", recorded=True)
+    calendar = CALENDAR.including([new_year, national_day])
+    assert not calendar.is_trading_day(date(2027, 1, 1)) and CALENDAR.is_trading_day(date(2027, 1, 1))
+    assert calendar.next_trading_day(date(2026, 12, 31)) == date(2027, 1, 4)
+    assert calendar.closures[date(2026, 10, 1)].recorded is False  # the shipped notice's own
+    assert calendar.years == [2025, 2026, 2027]
+    hours = MarketHours.parse("09:30-11:30,13:00-15:00", always_open=False, opening_call="09:15")
+    at_ten = datetime(2027, 1, 1, 10, 0, tzinfo=SHANGHAI)
+    assert hours.state_at(at_ten) == "open"
+    assert MarketHours(hours.sessions, False, hours.opening_call, calendar).state_at(at_ten) == "closed"
