@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine, select
 
@@ -22,6 +22,7 @@ from registry.unit_of_work import UnitOfWork
 
 SUBJECT_TYPE = "market_closure"
 REFRESH_S = 60.0
+HORIZON_DAYS = 731  # a closure is recorded at most this far ahead: a year's notice comes out the November before
 
 _read: weakref.WeakKeyDictionary[Engine, tuple[float, TradingCalendar]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -68,6 +69,10 @@ def _not_begun(uow: UnitOfWork, day: date, doing_en: str, doing_zh: str) -> None
 def record(uow: UnitOfWork, day: date, name_zh: str, name_en: str, source: str) -> MarketClosure:
     """Close the market on a weekday not yet begun (the operator)."""
     _not_begun(uow, day, "closed", "休市")
+    if day > uow.today() + timedelta(days=HORIZON_DAYS):
+        raise InvalidInput(
+            f"{day} is more than {HORIZON_DAYS} days ahead: a holiday notice covers the next year (a mistyped year?).",
+            f"{day} 超出 {HORIZON_DAYS} 天以后：节假日通知只涉及次年（年份是否有误？）。")
     if day.weekday() >= 5:
         raise InvalidInput(f"{day} is a weekend day: the market is closed on it anyway.",
                            f"{day} 是周末，本就休市。")

@@ -57,6 +57,7 @@ def test_a_recorded_closure_is_in_the_calendar_until_withdrawn(client: TestClien
     ({"day": "2026-11-20"}, 422),  # past
     ({"day": "2026-11-28"}, 422),  # a Saturday: closed anyway
     ({"day": "2026-11-31"}, 422),  # no such day
+    ({"day": "2207-01-01"}, 422),  # a mistyped year: beyond the next two
     ({"name_zh": ""}, 422),
     ({"source": "x\u0000y"}, 422),
     ({"day": "2026-11-25", "unknown": 1}, 422),
