@@ -23,7 +23,8 @@ from api.routers import ROUTERS
 from api.settings import DEV_JWT_SECRET, Settings, get_settings
 from registry.clock import Clock, SystemClock
 from registry.context import Registry
-from registry.database import make_engine, make_session_factory
+from registry.database import durability_problem, make_engine, make_session_factory
+from registry.database_roles import UnsafeDatabase, refuse_privileged_role
 from registry.documents import DocumentStore
 
 JSON_BODY_LIMIT = 1024 * 1024
@@ -124,7 +125,21 @@ def route_access(routers: list[APIRouter]) -> dict[tuple[str, str], list[str]]:
 
 
 def build_registry(settings: Settings, clock: Clock | None = None) -> Registry:
+    """The registry over the configured database, refusing a PostgreSQL role that could undo the ledger's
+    append-only guards (see registry/database_roles.py) and a server that acknowledges commits before they
+    are durable."""
     engine = make_engine(settings.database_url)
+    try:
+        if not settings.allow_privileged_database_role:
+            refuse_privileged_role(engine)
+        problem = None if settings.allow_asynchronous_commit else durability_problem(engine)
+        if problem is not None:
+            raise UnsafeDatabase(
+                f"The service refuses to serve: {problem} on PostgreSQL, so an acknowledged trade could be lost "
+                "in a crash. Turn it on, or set CARBONX_ALLOW_ASYNCHRONOUS_COMMIT=true for a throw-away run.")
+    except UnsafeDatabase:
+        engine.dispose()
+        raise
     return Registry(
         engine=engine,
         session_factory=make_session_factory(engine),

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from api.settings import Settings, get_settings
 from registry.context import Registry
-from registry.migrate import upgrade
+from registry.database_roles import UnsafeDatabase
+from registry.migrate import migrate
 
 
 def _registry() -> Registry:
@@ -27,14 +28,15 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     settings = get_settings()
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+    granted = migrate(settings.migration_database_url or settings.database_url, settings.database_url)
     registry = _registry()
     from registry.services.rule_sets import ensure_builtin_rule_set
 
     with registry.uow() as uow:
         ensure_builtin_rule_set(uow)
         uow.commit()
-    print(f"migrated {settings.database_url.split('@')[-1]} to head")
+    print(f"migrated {settings.database_url.split('@')[-1]} to head"
+          + (f"; the service role {granted} may read and write rows, nothing more" if granted else ""))
     return 0
 
 
@@ -215,7 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (market-summary; default today)")
     export.set_defaults(func=cmd_export)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except UnsafeDatabase as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

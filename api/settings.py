@@ -19,6 +19,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARBONX_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///var/carbonx.sqlite3"
+    # PostgreSQL: the tables' owner, used only by `migrate`, which then grants the role of database_url what the
+    # service needs (registry/database_roles.py). Unset: database_url migrates too (a single-role development
+    # set-up, which the service then refuses to run on unless allow_privileged_database_role is set).
+    migration_database_url: str | None = None
+    # Run the service as a superuser or the tables' owner anyway (they can switch off the append-only triggers).
+    allow_privileged_database_role: bool = False
+    # Serve although PostgreSQL acknowledges commits before they are on disk (synchronous_commit or fsync off):
+    # an acknowledged trade could then be lost in a crash. For throw-away benchmarks only.
+    allow_asynchronous_commit: bool = False
     redis_url: str | None = None
     data_dir: Path = Path("var")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,3 +57,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def durability_problem(engine: Engine) -> str | None:
+    """Why a commit on `engine` might not survive a PostgreSQL crash (None when it will): with
+    synchronous_commit off the server acknowledges a commit before its WAL reaches the disk, so an exchange
+    could answer "filled" for a trade that a crash then forgets."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        setting = conn.execute(text("SHOW synchronous_commit")).scalar_one()
+        fsync = conn.execute(text("SHOW fsync")).scalar_one()
+    if setting == "off":
+        return "synchronous_commit is off"
+    if fsync == "off":
+        return "fsync is off"
+    return None

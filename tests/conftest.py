@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -23,6 +24,8 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from api.app import create_app
 from api.kv import KeyValueStore, MemoryStore, RedisStore
@@ -32,7 +35,7 @@ from registry.context import Registry
 from registry.database import make_engine, make_session_factory, normalise_url
 from registry.demo import DEMO_CONTINUATION
 from registry.documents import DocumentStore
-from registry.migrate import upgrade
+from registry.migrate import migrate, upgrade
 from registry.orm import Base
 from registry.services.rule_sets import ensure_builtin_rule_set, register_rule_set
 
@@ -51,9 +54,15 @@ def _unavailable(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
+# The role the service runs as in the tests, as in production: it may read and write rows, nothing more
+# (registry/database_roles.py). The suite's own set-up and resets connect as the owner (postgres_owner_url).
+SERVICE_ROLE = "carbonx_service_test"
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throw-away database on the PostgreSQL server, migrated to head."""
+def postgres_owner_url() -> Iterator[str]:
+    """A throw-away database on the PostgreSQL server, migrated to head by its owner, with the service role
+    granted its privileges."""
     url = make_url(normalise_url(POSTGRES_URL))
     admin_dsn = url.set(drivername="postgresql", database=url.database or "postgres").render_as_string(
         hide_password=False)
@@ -63,20 +72,51 @@ def postgres_url() -> Iterator[str]:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         _unavailable("PostgreSQL", exc)
-    test_url = url.set(database=name).render_as_string(hide_password=False)
-    upgrade(test_url)
-    yield test_url
+    owner_url = url.set(database=name).render_as_string(hide_password=False)
+    service_url = url.set(database=name, username=SERVICE_ROLE, password=None).render_as_string(
+        hide_password=False)
+    for attempt in range(3):
+        try:
+            migrate(owner_url, service_url)
+            break
+        except DBAPIError:  # another run on this server created the (cluster-wide) role at the same moment
+            if attempt == 2:
+                raise
+    yield owner_url
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def postgres_url(postgres_owner_url: str) -> str:
+    """The same database as the service role sees it: what the app, its servers and the tests' services use."""
+    return make_url(postgres_owner_url).set(username=SERVICE_ROLE, password=None).render_as_string(
+        hide_password=False)
+
+
+REDIS_CLAIM_SECONDS = 6 * 3600
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis database this run has to itself: the configured one, or the next that no other run on this server
+    has claimed (every test flushes it, so two runs must never share one). Claims are keys in database 0 that
+    expire, so a run killed without cleaning up frees its database after a while."""
+    first = int(urlsplit(REDIS_URL).path.strip("/") or 0)
+    claims = redis.Redis.from_url(REDIS_URL, db=0, socket_connect_timeout=2)
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        claims.ping()
     except redis.RedisError as exc:
         _unavailable("Redis", exc)
-    return REDIS_URL
+    run = uuid.uuid4().hex
+    for db in [first, *(n for n in range(15, 0, -1) if n != first)]:
+        if db and claims.set(f"carbonx-test:redis-db:{db}", run, nx=True, ex=REDIS_CLAIM_SECONDS):
+            break
+    else:
+        pytest.fail("every Redis database 1-15 is claimed by another test run on this server", pytrace=False)
+    yield urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{db}"))
+    if claims.get(f"carbonx-test:redis-db:{db}") == run.encode():
+        claims.delete(f"carbonx-test:redis-db:{db}")
 
 
 @pytest.fixture(scope="session")
@@ -93,11 +133,19 @@ class Backend:
     kv: KeyValueStore
     url: str
     template: Path | None = None
+    # PostgreSQL: the tables' owner, for what the service role may not do (resets, planting rows by hand).
+    owner_engine: Engine | None = None
+
+    @property
+    def privileged_engine(self) -> Engine:
+        """The owner's engine on PostgreSQL (the service's on SQLite, which has no roles)."""
+        return self.owner_engine or self.engine
 
     def reset(self) -> None:
         """Empty the database again (for tests that run many examples on one backend)."""
         if self.template is None:
-            _truncate_postgres(self.engine)
+            assert self.owner_engine is not None
+            _truncate_postgres(self.owner_engine)
             return
         self.engine.dispose()
         shutil.copy(self.template, self.url.removeprefix("sqlite:///"))
@@ -126,10 +174,12 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     url = request.getfixturevalue("postgres_url")
     store = RedisStore(request.getfixturevalue("redis_url"))
     engine = make_engine(url)
-    _truncate_postgres(engine)
+    owner_engine = make_engine(request.getfixturevalue("postgres_owner_url"), poolclass=NullPool)
+    _truncate_postgres(owner_engine)
     store.client.flushdb()
-    yield Backend("postgres", engine, store, url)
+    yield Backend("postgres", engine, store, url, owner_engine=owner_engine)
     engine.dispose()
+    owner_engine.dispose()
 
 
 @pytest.fixture
