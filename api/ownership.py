@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -40,6 +41,15 @@ REPLIES_KEPT_S = 120  # a reply list nobody reads any more (its process died) go
 REPLIES_READ_AT_ONCE = 256
 LOCK_NAMESPACE = 0x4A58_0000  # advisory keys: namespace + instrument id
 TAKEOVER_INTERVAL_S = 1.0
+# A lock connection whose server went silent (a cut cable sends no reset) is declared dead within seconds.
+LOCK_CONNECTION_OPTIONS: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                                           "keepalives_count": 2, "tcp_user_timeout": 8000, "connect_timeout": 5}
+# Taking a book increments its epoch (registry.orm.BookOwner); the writer's every commit checks it
+# (api.exchange.InstrumentDesk), so a process that lost the lock without noticing can never commit again.
+TAKE_EPOCH = ("INSERT INTO book_owners (instrument_id, epoch, owner, taken_at) VALUES (%s, 1, %s, now()) "
+              "ON CONFLICT (instrument_id) DO UPDATE SET epoch = book_owners.epoch + 1, owner = EXCLUDED.owner, "
+              "taken_at = EXCLUDED.taken_at RETURNING epoch")
+PROBE_EPOCH = "SELECT epoch FROM book_owners WHERE instrument_id = %s"
 
 
 class Coordinator(Protocol):
@@ -51,7 +61,11 @@ class Coordinator(Protocol):
                    timeout_s: float) -> dict[str, Any] | None: ...
 
     def start(self, serve: Serve, instrument_ids: Callable[[], list[int]], on_acquire: Callable[[int], object],
-              may_own: Callable[[int], bool] = ...) -> None: ...
+              may_own: Callable[[int], bool] = ..., on_lose: Callable[[int], object] = ...) -> None: ...
+
+    def epoch(self, instrument_id: int) -> int | None: ...
+
+    def let_go(self, instrument_id: int) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -76,8 +90,15 @@ class LocalCoordinator:
         raise RuntimeError("a single process never routes commands")
 
     def start(self, serve: Serve, instrument_ids: Callable[[], list[int]], on_acquire: Callable[[int], object],
-              may_own: Callable[[int], bool] = lambda _: True) -> None:
+              may_own: Callable[[int], bool] = lambda _: True, on_lose: Callable[[int], object] = lambda _: None,
+              ) -> None:
         return None
+
+    def epoch(self, instrument_id: int) -> int | None:
+        return None  # one process: nothing to fence
+
+    def let_go(self, instrument_id: int) -> None:
+        raise RuntimeError("a single process owns every book for good")
 
     def stop(self) -> None:
         return None
@@ -96,6 +117,8 @@ class ClusterCoordinator:
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=None, socket_connect_timeout=3)
         self.process_id = uuid.uuid4().hex
         self._locks: dict[int, psycopg.Connection[Any]] = {}
+        self._epochs: dict[int, int] = {}  # the epoch this process took each of its books at (book_owners)
+        self._owner_name = f"{socket.gethostname()[:60]}:{os.getpid()}:{self.process_id[:8]}"
         self._taking: set[int] = set()  # locks taken whose books are being built (see _try_acquire)
         self._consumers: dict[int, threading.Thread] = {}
         self._failed_at: dict[int, float] = {}  # when taking a book's lock last failed (time.monotonic)
@@ -103,6 +126,7 @@ class ClusterCoordinator:
         self._stopping = threading.Event()
         self._serve: Serve | None = None
         self._on_acquire: Callable[[int], object] | None = None
+        self._on_lose: Callable[[int], object] = lambda _: None
         self._monitor: threading.Thread | None = None
         # Routing: commands go out through this loop's asyncio client; their answers come back on this
         # process's reply list, read by one thread that hands each to the request awaiting it.
@@ -157,13 +181,23 @@ class ClusterCoordinator:
             if not self._may_own(instrument_id):
                 self._failed_at[instrument_id] = time.monotonic()  # not ours: route without asking each time
                 return False
-            connection = psycopg.connect(self.dsn, autocommit=True, application_name=f"carbonx-owner-{os.getpid()}")
-            got = connection.execute("SELECT pg_try_advisory_lock(%s)",
-                                     (LOCK_NAMESPACE + instrument_id,)).fetchone()
-            if not got or not got[0]:
+            connection = psycopg.connect(self.dsn, autocommit=True, application_name=f"carbonx-owner-{os.getpid()}",
+                                         **LOCK_CONNECTION_OPTIONS)
+            try:
+                got = connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                         (LOCK_NAMESPACE + instrument_id,)).fetchone()
+                if not got or not got[0]:
+                    connection.close()
+                    self._failed_at[instrument_id] = time.monotonic()
+                    return False
+                # Waits for a stale owner's batch in flight (it holds the epoch FOR SHARE until its commit),
+                # so the book built below sees everything that owner ever committed.
+                taken = connection.execute(TAKE_EPOCH, (instrument_id, self._owner_name)).fetchone()
+                assert taken is not None
+            except BaseException:
                 connection.close()
-                self._failed_at[instrument_id] = time.monotonic()
-                return False
+                raise
+            self._epochs[instrument_id] = int(taken[0])
             self._taking.add(instrument_id)
         try:
             if self._on_acquire is not None:
@@ -173,26 +207,32 @@ class ClusterCoordinator:
             # next pass, here or in another process, tries again.
             with self._mutex:
                 self._taking.discard(instrument_id)
+                self._epochs.pop(instrument_id, None)
             connection.close()
             raise
         with self._mutex:
             self._taking.discard(instrument_id)
             if self._stopping.is_set():
+                self._epochs.pop(instrument_id, None)
                 connection.close()
                 return False
             self._locks[instrument_id] = connection
             self._failed_at.pop(instrument_id, None)
-        log.info("process %s owns instrument %s", self.process_id, instrument_id)
+        log.info("process %s owns instrument %s at epoch %s", self.process_id, instrument_id,
+                 self._epochs.get(instrument_id))
         self._start_consumer(instrument_id)
         return True
 
     def start(self, serve: Serve, instrument_ids: Callable[[], list[int]], on_acquire: Callable[[int], object],
-              may_own: Callable[[int], bool] = lambda _: True) -> None:
+              may_own: Callable[[int], bool] = lambda _: True, on_lose: Callable[[int], object] = lambda _: None,
+              ) -> None:
         """Serve routed commands with `serve`; keep trying to own the books nobody owns that `may_own` allows
-        this process (`instrument_ids` lists the books to try)."""
+        this process (`instrument_ids` lists the books to try); `on_lose` hears of a book this process found
+        it no longer owns."""
         self._serve = serve
         self._on_acquire = on_acquire
         self._may_own = may_own
+        self._on_lose = on_lose
 
         def monitor() -> None:
             while not self._stopping.wait(TAKEOVER_INTERVAL_S):
@@ -206,14 +246,51 @@ class ClusterCoordinator:
         self._monitor = threading.Thread(target=monitor, name="ownership-monitor", daemon=True)
         self._monitor.start()
 
+    def epoch(self, instrument_id: int) -> int | None:
+        """The epoch this process took the book at (its writer commits only while it is still current)."""
+        return self._epochs.get(instrument_id)
+
     def _check_locks(self) -> None:
-        """A lock connection that broke means the lock is gone: stop acting as the owner."""
+        """Ask each lock connection whether its session still stands and the book's epoch is still ours. psycopg
+        marks a connection broken only after a failed read, and a session the server ended (a failover,
+        pg_terminate_backend) fails only when asked: so ask on every pass. A lost lock means: stop owning."""
         with self._mutex:
-            broken = [i for i, c in self._locks.items() if c.closed or c.broken]
-            for instrument_id in broken:
-                self._locks.pop(instrument_id).close()
-        for instrument_id in broken:
-            log.error("lost the advisory lock of instrument %s", instrument_id)
+            held = list(self._locks.items())
+        lost: list[tuple[int, psycopg.Connection[Any], str]] = []
+        for instrument_id, connection in held:
+            try:
+                row = connection.execute(PROBE_EPOCH, (instrument_id,)).fetchone()
+            except psycopg.Error as exc:
+                lost.append((instrument_id, connection, f"its lock session failed: {exc}".strip()))
+                continue
+            if row is None or row[0] != self._epochs.get(instrument_id):
+                lost.append((instrument_id, connection,
+                             f"another process took it at epoch {row[0] if row else None}"))
+        for instrument_id, connection, why in lost:
+            if self._release(instrument_id, connection_of=connection):
+                log.error("lost the book of instrument %s: %s; routing its commands to the owner", instrument_id,
+                          why)
+                self._on_lose(instrument_id)
+
+    def let_go(self, instrument_id: int) -> None:
+        """Stop owning the book (its writer found its epoch was no longer current): close the lock session so
+        the lock is surely free, stop reading its stream, route its commands from now on."""
+        with self._mutex:
+            connection = self._locks.get(instrument_id)
+        if connection is not None and self._release(instrument_id, connection_of=connection):
+            log.error("let go of the book of instrument %s: another process owns it now", instrument_id)
+
+    def _release(self, instrument_id: int, *, connection_of: psycopg.Connection[Any]) -> bool:
+        """Forget the lock of `instrument_id` if it is still the one on `connection_of` (True if it was)."""
+        with self._mutex:
+            if self._locks.get(instrument_id) is not connection_of:
+                return False
+            self._locks.pop(instrument_id)
+            self._epochs.pop(instrument_id, None)
+            self._failed_at[instrument_id] = time.monotonic()
+        with suppress(psycopg.Error):
+            connection_of.close()
+        return True
 
     def stop(self) -> None:
         self._stopping.set()
@@ -221,6 +298,7 @@ class ClusterCoordinator:
             for connection in self._locks.values():
                 connection.close()
             self._locks.clear()
+            self._epochs.clear()
         # The monitor and the stream readers wake within a second; closing Redis under a blocked read would
         # kill the reader with a parser error instead of letting it return.
         for thread in [self._monitor, self._reply_reader, *self._consumers.values()]:

@@ -849,6 +849,20 @@ class EngineSession(Base):
     updated_at: Mapped[datetime]
 
 
+class BookOwner(Base):
+    """Which process owns an instrument's book, fenced by an epoch: the process that takes the book's advisory
+    lock increments it, and its writer's every commit checks in the same transaction that it is still its own
+    (api/ownership.py). Only the cluster set-up (PostgreSQL + Redis) writes it."""
+
+    __tablename__ = "book_owners"
+    __table_args__ = (CheckConstraint("epoch > 0", name="epoch"),)
+
+    instrument_id: Mapped[int] = mapped_column(primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    owner: Mapped[str] = mapped_column(String(100))
+    taken_at: Mapped[datetime]
+
+
 class IdempotencyKey(Base):
     """The first answer to a request carrying an Idempotency-Key, written in the same transaction as its
     effect; a retry gets the same answer, a reuse with another body is refused."""
