@@ -126,6 +126,15 @@ def seed_ledger(registry: Registry) -> tuple[Principal, list[Principal]]:
 def issue_to(registry: Registry, bureau: Principal, quantity: int, month: int = 1) -> Batch:
     """Issue `quantity` t (+0.9, rounded down) to the seeded project's owner from a registered filing
     written directly."""
+    filing_id = registered_filing(registry, bureau, quantity, month)
+    with registry.uow(bureau) as uow:
+        batch = issuance.issue(uow, bureau, filing_id, "issue")
+        uow.commit()
+        return batch
+
+
+def registered_filing(registry: Registry, bureau: Principal, quantity: int, month: int = 1) -> int:
+    """A filing of the seeded project for `quantity` t (+0.9), registered and ready to issue, written directly."""
     with registry.uow(bureau) as uow:
         project = uow.session.scalar(select(Project))
         assert project is not None
@@ -137,10 +146,8 @@ def issue_to(registry: Registry, bureau: Principal, quantity: int, month: int = 
                         report_preparer_participant_id=project.owner_participant_id, status="registered",
                         created_at=uow.now())
         uow.session.add(filing)
-        uow.session.flush()
-        batch = issuance.issue(uow, bureau, filing.id, "issue")
         uow.commit()
-        return batch
+        return filing.id
 
 
 DEPOSIT_FEN = 10_000_000  # ¥100,000, the buyer's cash in the trading tests
