@@ -1,7 +1,7 @@
 """Book owner epochs: ownership of an order book is fenced, not assumed
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04 22:30:00
 
 A process owns a book while it holds the book's advisory lock, but PostgreSQL can end the session holding the
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
