@@ -9,9 +9,6 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Good enough for the embedded first run on SQLite; refused with PostgreSQL (see api.app.create_app).
-DEV_JWT_SECRET = "dev-only-change-me-please-0123456789abcdef"  # noqa: S105 - a known dev key, refused in production
-
 
 class Settings(BaseSettings):
     """Every knob of the service. Unset URLs mean the embedded default: SQLite file and in-process stand-ins."""
@@ -23,7 +20,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
 
     jwt_algorithm: str = Field(default="HS256", pattern="^(HS256|RS256)$")
-    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    # The HS256 key. Unset: the embedded first run (SQLite) makes a random one on first start and keeps it in
+    # data_dir (api.tokens.with_signing_key); with PostgreSQL it must be set, the same for every process and host.
+    jwt_secret: SecretStr | None = None
     jwt_private_key_pem: SecretStr | None = None
     jwt_public_key_pem: str | None = None
     jwt_issuer: str = "carbonx-jiaxing"
