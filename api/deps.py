@@ -87,6 +87,13 @@ async def get_services(request: Request) -> Services:
     return services_of(request)
 
 
+def client_address(request: Request) -> str:
+    """The caller's address, which anonymous rate limits and login attempts count against: the peer's, or the
+    client's that a trusted proxy forwarded (uvicorn believes X-Forwarded-For only from CARBONX_TRUSTED_PROXIES,
+    none by default: api.cli.cmd_serve). Never read from a header here: any client can write one."""
+    return request.client.host if request.client else "-"
+
+
 def revoked_key(jti: str) -> str:
     return f"carbonx:revoked:{jti}"
 
@@ -140,7 +147,7 @@ async def count_as_requests(services: Services, principal: Principal, requests: 
 
 async def _gate(services: Services, request: Request, claims: TokenClaims | None) -> None:
     """Refuse a revoked token (401) and a caller over its rate (429), asking Redis once for both."""
-    who = f"u{claims.user_id}" if claims else f"ip{request.client.host if request.client else '-'}"
+    who = f"u{claims.user_id}" if claims else f"ip{client_address(request)}"
     counter = _rate_counter(services, who)
     kv = services.kv
     try:

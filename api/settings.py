@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
 
     rate_limit_per_minute: int = Field(default=600, ge=1)
     login_attempts_per_minute: int = Field(default=10, ge=1)
+    # The reverse proxies whose X-Forwarded-For (and -Proto) are believed: IP addresses or networks, separated by
+    # commas. None by default: a client's address is then the peer's, and no header can change which rate limit
+    # counts it (uvicorn on its own would believe any request from 127.0.0.1).
+    trusted_proxies: str = ""
 
     max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     allow_clock_travel: bool = False
@@ -62,6 +67,21 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # A static bearer token a Prometheus scraper may send to GET /metrics (besides admin/operator logins).
     metrics_token: SecretStr | None = Field(default=None, min_length=32)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"CARBONX_TRUSTED_PROXIES takes IP addresses or networks, not {item!r}") from None
+        return ",".join(items)
+
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies' addresses and networks, as uvicorn's forwarded_allow_ips takes them."""
+        return [item for item in self.trusted_proxies.split(",") if item]
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from api.deps import PUBLIC, Services, allow, authenticated_claims, get_services, revoked_key
+from api.deps import PUBLIC, Services, allow, authenticated_claims, client_address, get_services, revoked_key
 from api.schemas import ALL_ROLES
 from api.tokens import TokenClaims, issue_token
 from registry.principals import Principal
@@ -39,7 +39,7 @@ class Me(BaseModel):
 def login(body: LoginRequest, request: Request, _: None = Depends(PUBLIC),
           services: Services = Depends(get_services)) -> TokenResponse:
     """Exchange a username and password for a bearer token."""
-    client = request.client.host if request.client else "-"
+    client = client_address(request)
     attempts = services.kv.incr_window(f"carbonx:login:{client}:{body.username}", 60)
     if attempts > services.settings.login_attempts_per_minute:
         raise HTTPException(429, "Too many login attempts; wait a minute.", headers={"Retry-After": "60"})
