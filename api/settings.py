@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     # commas. None by default: a client's address is then the peer's, and no header can change which rate limit
     # counts it (uvicorn on its own would believe any request from 127.0.0.1).
     trusted_proxies: str = ""
+    # Failed logins of one username before it is locked, the first lock, and the longest: each failure after
+    # the lock doubles it, up to the longest. A success or an administrator's unlock clears the count, and
+    # failures are forgotten after a day without one.
+    login_lockout_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_seconds: int = Field(default=60, ge=1, le=24 * 3600)
+    login_lockout_max_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
 
     max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     allow_clock_travel: bool = False
