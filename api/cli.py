@@ -156,6 +156,26 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unlock_user(args: argparse.Namespace) -> int:
+    """Lift a user's lockout after failed logins: the way back in when the only administrator is locked out."""
+    from registry.errors import DomainError
+    from registry.services import participants, sign_in
+
+    with _registry().uow() as uow:
+        user = participants.find_user_by_username(uow, args.username)
+        if user is None:
+            print(f"no user {args.username!r}", file=sys.stderr)
+            return 1
+        try:
+            done = sign_in.unlock(uow, user.id)
+        except DomainError as exc:
+            print(exc.message_en, file=sys.stderr)
+            return 1
+        uow.commit()
+    print(f"{done.username} unlocked ({done.failures_cleared} failed logins cleared)")
+    return 0
+
+
 def cmd_verify_audit(_: argparse.Namespace) -> int:
     from registry.services.audit_log import verify
 
@@ -235,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--organisation", default="Registry administration")
     admin.add_argument("--password")
     admin.set_defaults(func=cmd_create_admin)
+    unlock = sub.add_parser("unlock-user", help="lift a user's lockout after repeated failed logins (audited)")
+    unlock.add_argument("username")
+    unlock.set_defaults(func=cmd_unlock_user)
     sub.add_parser("verify-audit", help="verify the audit hash chain").set_defaults(func=cmd_verify_audit)
     sub.add_parser("check-ledger", help="check that every entry balances and every batch is conserved") \
         .set_defaults(func=cmd_check_ledger)

@@ -4,6 +4,7 @@ survive a key-value store that comes back empty."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +13,14 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import event, select
 
+from api import cli
+from api.app import build_registry
 from api.kv import MemoryStore, RedisStore
+from api.settings import get_settings
 from registry.clock import FixedClock
 from registry.context import Registry
 from registry.orm import RevokedToken, SignInFailure
-from registry.services.sign_in import LockoutPolicy, lock_for
+from registry.services.sign_in import LockoutPolicy, lock_for, sign_in
 from tests.conftest import Backend
 from tests.support import PASSWORD, bearer, login, make_user
 
@@ -208,3 +212,30 @@ def test_revocation_is_not_skipped_while_redis_is_down(client: TestClient, regis
     monkeypatch.setattr(kv, "exists_each_and_incr_window_async", down)
     assert client.get("/auth/me", headers=gone).status_code == 401  # the database answers
     assert client.get("/auth/me", headers=kept).status_code == 200  # rate limits fail open
+
+
+def test_the_cli_unlocks_a_locked_out_administrator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """When the only administrator is the one locked out, the server's operator lifts it from the shell."""
+    monkeypatch.setenv("CARBONX_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("CARBONX_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["migrate"]) == 0
+        assert cli.main(["create-admin", "root", "--password", "a-long-password"]) == 0
+        registry = build_registry(get_settings())
+        for _ in range(5):
+            with registry.uow() as uow:
+                assert sign_in(uow, "root", "wrong", LockoutPolicy()).principal is None
+                uow.commit()
+        capsys.readouterr()
+        assert cli.main(["unlock-user", "root"]) == 0
+        assert "root unlocked (5 failed logins cleared)" in capsys.readouterr().out
+        with registry.uow() as uow:
+            assert sign_in(uow, "root", "a-long-password", LockoutPolicy()).principal is not None
+        assert cli.main(["unlock-user", "root"]) == 1
+        assert cli.main(["unlock-user", "nobody"]) == 1
+        assert cli.main(["verify-audit"]) == 0
+        registry.engine.dispose()
+    finally:
+        get_settings.cache_clear()
