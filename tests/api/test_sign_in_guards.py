@@ -3,10 +3,12 @@ survive a key-value store that comes back empty."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -239,3 +241,21 @@ def test_the_cli_unlocks_a_locked_out_administrator(tmp_path: Path, monkeypatch:
         registry.engine.dispose()
     finally:
         get_settings.cache_clear()
+
+
+def test_parallel_guesses_cannot_run_past_the_count(live_server: str, registry: Registry) -> None:
+    """Attempts on one username wait for each other (its row's lock; SQLite's single writer): after one failure,
+    nine guesses at once get three 'wrong password' answers and six 'locked', never more password checks."""
+    make_user(registry, "kate", ["owner"])
+
+    def guess(_: int) -> int:
+        return httpx.post(f"{live_server}/auth/login", json={"username": "kate", "password": "guess"},
+                          timeout=60).status_code
+
+    assert guess(0) == 401  # the username's row exists from here on
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        codes = sorted(pool.map(guess, range(9)))
+    assert codes == [401] * 3 + [429] * 6
+    with registry.uow() as uow:
+        guard = uow.session.get(SignInFailure, "kate")
+        assert guard is not None and guard.failures == 5
