@@ -20,7 +20,8 @@ from api.market_hours import MarketHours
 from api.metrics import ObserveRequests
 from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from api.routers import ROUTERS
-from api.settings import DEV_JWT_SECRET, Settings, get_settings
+from api.settings import Settings, get_settings
+from api.tokens import with_signing_key
 from registry.clock import Clock, SystemClock
 from registry.context import Registry
 from registry.database import durability_problem, make_engine, make_session_factory
@@ -183,9 +184,7 @@ def create_app(
         "(JX-nn).",
     )
     registry = registry or build_registry(settings)
-    if (registry.engine.dialect.name == "postgresql" and settings.jwt_algorithm == "HS256"
-            and settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET):
-        raise RuntimeError("Set CARBONX_JWT_SECRET: the development key is refused with PostgreSQL.")
+    settings = with_signing_key(settings, registry.engine.dialect.name)
     kv = kv or make_store(settings.redis_url)
     exchange = make_exchange(settings, registry, kv)
 

@@ -11,9 +11,11 @@ from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from api.settings import Settings, get_settings
 from registry.context import Registry
+from registry.database import normalise_url
 from registry.database_roles import UnsafeDatabase
 from registry.migrate import migrate
 
@@ -52,6 +54,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not several_processes_share_state(settings):
+        print("serve --workers N (N > 1) needs PostgreSQL (CARBONX_DATABASE_URL) and Redis (CARBONX_REDIS_URL): "
+              "with SQLite and the in-process stand-ins every worker would keep its own order books, "
+              "revocations and rate limits, so a token logged out on one worker would still be accepted by "
+              "another. Run one worker, or set both.", file=sys.stderr)
+        return 2
+    from api.tokens import with_signing_key
+
+    try:
+        # Before any worker starts: on SQLite the first start makes the token key here, once; with PostgreSQL a
+        # missing key is said now rather than by every worker as it dies.
+        with_signing_key(settings, _backend(settings))
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(f"API on http://{args.host}:{args.port}  ·  OpenAPI docs: http://{args.host}:{args.port}/docs")
     print(f"database: {settings.database_url.split('@')[-1]}  ·  redis: {settings.redis_url or 'in-process'}")
     from registry.demo import DEMO_USERS
@@ -63,9 +83,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # uvicorn applies the logging config in every worker; its access log is off because the API logs each
     # request itself (api.metrics.ObserveRequests) with the request id, status, duration and caller.
+    # Forwarded headers are believed only from the configured proxies (none by default): uvicorn's own default
+    # believes any request from 127.0.0.1, so a client there could pick a new address, and a fresh login
+    # limit, with every request.
+    proxies = settings.trusted_proxy_list()
     uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, access_log=False,
-                log_config=logging_config(settings.log_format, settings.log_level))
+                log_config=logging_config(settings.log_format, settings.log_level),
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
     return 0
+
+
+def _backend(settings: Settings) -> str:
+    return make_url(normalise_url(settings.database_url)).get_backend_name()
+
+
+def several_processes_share_state(settings: Settings) -> bool:
+    """Whether processes of these settings share one book of record and one cache (PostgreSQL and Redis), as
+    several workers must: SQLite's stand-ins for Redis live inside each process."""
+    return _backend(settings) == "postgresql" and bool(settings.redis_url)
 
 
 def cmd_books(args: argparse.Namespace) -> int:
@@ -120,6 +155,26 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                                  display_name=args.username, roles=["admin"])
         uow.commit()
     print(f"admin {args.username} created")
+    return 0
+
+
+def cmd_unlock_user(args: argparse.Namespace) -> int:
+    """Lift a user's lockout after failed logins: the way back in when the only administrator is locked out."""
+    from registry.errors import DomainError
+    from registry.services import participants, sign_in
+
+    with _registry().uow() as uow:
+        user = participants.find_user_by_username(uow, args.username)
+        if user is None:
+            print(f"no user {args.username!r}", file=sys.stderr)
+            return 1
+        try:
+            done = sign_in.unlock(uow, user.id)
+        except DomainError as exc:
+            print(exc.message_en, file=sys.stderr)
+            return 1
+        uow.commit()
+    print(f"{done.username} unlocked ({done.failures_cleared} failed logins cleared)")
     return 0
 
 
@@ -202,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--organisation", default="Registry administration")
     admin.add_argument("--password")
     admin.set_defaults(func=cmd_create_admin)
+    unlock = sub.add_parser("unlock-user", help="lift a user's lockout after repeated failed logins (audited)")
+    unlock.add_argument("username")
+    unlock.set_defaults(func=cmd_unlock_user)
     sub.add_parser("verify-audit", help="verify the audit hash chain").set_defaults(func=cmd_verify_audit)
     sub.add_parser("check-ledger", help="check that every entry balances and every batch is conserved") \
         .set_defaults(func=cmd_check_ledger)

@@ -7,8 +7,10 @@ Deny by default: every route carries exactly one `Access` dependency naming the 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import redis
 from fastapi import Depends, HTTPException, Request
@@ -21,6 +23,7 @@ from api.settings import Settings
 from api.tokens import InvalidToken, TokenClaims, decode_token
 from registry.context import Registry
 from registry.principals import Principal
+from registry.services import sign_in
 from registry.services.participants import load_principal
 
 log = logging.getLogger("carbonx.api")
@@ -65,6 +68,71 @@ class Principals:
         return principal
 
 
+# The marker saying the store holds every revocation in force, and how long it vouches for that: a store that
+# lost a key without losing the marker (a revocation whose copy failed, a snapshot restored) learns it again
+# within these seconds.
+REVOCATIONS_LOADED = "carbonx:revoked:loaded"
+REVOCATIONS_RELOAD_S = 300
+
+
+def _kept_s(expires_at: datetime, now: datetime) -> int:
+    """How long a revocation's copy is kept: until its token has expired, and a minute more for clock skew."""
+    return max(1, int((expires_at - now).total_seconds()) + 60)
+
+
+class Revocations:
+    """Revoked tokens. The database is their record (registry.services.sign_in); the key-value store holds a
+    key per revoked token for the hot path, and a marker saying that it holds all of them. A request asks for
+    both in the one round trip it makes anyway (with its rate counter); only when the marker is missing (Redis
+    came back empty, or the marker's minutes ran out) is the database read, once, and the store filled again.
+    So an emptied Redis does not reopen a closed door, and no request reads the database to learn that its
+    token still stands."""
+
+    def __init__(self, registry: Registry, kv: KeyValueStore) -> None:
+        self._registry = registry
+        self._kv = kv
+        self._loading = threading.Lock()  # one reload at a time in this process; the others wait for it
+
+    def revoke(self, claims: TokenClaims) -> None:
+        """Record the revocation in the database, then copy it to the store."""
+        with self._registry.uow() as uow:
+            sign_in.revoke_token(uow, claims.jti, claims.user_id, claims.expires_at)
+            uow.commit()
+            now = uow.now()
+        self._kv.set_with_ttl(revoked_key(claims.jti), "1", _kept_s(claims.expires_at, now))
+
+    def reload(self) -> None:
+        """Copy every revocation in force to the store, and the marker with them (all at once, so an emptying
+        of the store cannot leave the marker without them); unless the marker is there already."""
+        with self._loading:
+            if self._kv.exists(REVOCATIONS_LOADED):
+                return
+            with self._registry.uow() as uow:
+                in_force = sign_in.revocations_in_force(uow)
+                now = uow.now()
+            log.info("revocations copied to the key-value store again: %d in force", len(in_force))
+            self._kv.set_many_with_ttl([(revoked_key(jti), "1", _kept_s(expires_at, now))
+                                        for jti, expires_at in in_force]
+                                       + [(REVOCATIONS_LOADED, "1", REVOCATIONS_RELOAD_S)])
+
+    async def reload_and_check(self, jti: str) -> bool:
+        """Whether the token is revoked, once the store has been filled again."""
+        await run_in_threadpool(self.reload)
+        return await self._kv.exists_async(revoked_key(jti))
+
+    async def is_revoked(self, jti: str) -> bool:
+        revoked, loaded = await self._kv.exists_each_async(revoked_key(jti), REVOCATIONS_LOADED)
+        return revoked or (not loaded and await self.reload_and_check(jti))
+
+    async def in_database(self, jti: str) -> bool:
+        """Whether the token is revoked, from the database (when the store cannot answer)."""
+        def read() -> bool:
+            with self._registry.uow() as uow:
+                return sign_in.is_revoked(uow, jti)
+
+        return await run_in_threadpool(read)
+
+
 @dataclass
 class Services:
     registry: Registry
@@ -72,9 +140,11 @@ class Services:
     kv: KeyValueStore
     exchange: Exchange
     principals: Principals = field(init=False)
+    revocations: Revocations = field(init=False)
 
     def __post_init__(self) -> None:
         self.principals = Principals(self.registry)
+        self.revocations = Revocations(self.registry, self.kv)
 
 
 def services_of(request: Request) -> Services:
@@ -85,6 +155,13 @@ def services_of(request: Request) -> Services:
 async def get_services(request: Request) -> Services:
     """The app's services (async so that FastAPI calls it on the event loop, not in a pool thread)."""
     return services_of(request)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, which anonymous rate limits and login attempts count against: the peer's, or the
+    client's that a trusted proxy forwarded (uvicorn believes X-Forwarded-For only from CARBONX_TRUSTED_PROXIES,
+    none by default: api.cli.cmd_serve). Never read from a header here: any client can write one."""
+    return request.client.host if request.client else "-"
 
 
 def revoked_key(jti: str) -> str:
@@ -139,17 +216,22 @@ async def count_as_requests(services: Services, principal: Principal, requests: 
 
 
 async def _gate(services: Services, request: Request, claims: TokenClaims | None) -> None:
-    """Refuse a revoked token (401) and a caller over its rate (429), asking Redis once for both."""
-    who = f"u{claims.user_id}" if claims else f"ip{request.client.host if request.client else '-'}"
+    """Refuse a revoked token (401) and a caller over its rate (429), asking Redis once for both (and the
+    database only when Redis came back empty or is down: see Revocations)."""
+    who = f"u{claims.user_id}" if claims else f"ip{client_address(request)}"
     counter = _rate_counter(services, who)
     kv = services.kv
     try:
         if claims is None:
             revoked, count = False, await kv.incr_window_async(counter, 60)
         else:
-            revoked, count = await kv.exists_and_incr_window_async(revoked_key(claims.jti), counter, 60)
+            (revoked, loaded), count = await kv.exists_each_and_incr_window_async(
+                (revoked_key(claims.jti), REVOCATIONS_LOADED), counter, 60)
+            if not revoked and not loaded:  # the store came back empty: it learns the revocations again
+                revoked = await services.revocations.reload_and_check(claims.jti)
     except redis.RedisError:
-        if claims is not None and await kv.exists_async(revoked_key(claims.jti)):  # revocation is not skipped
+        # Revocation is never skipped: the database answers it while Redis cannot.
+        if claims is not None and await services.revocations.in_database(claims.jti):
             raise _revoked() from None
         log.warning("rate limiting skipped: Redis unavailable")  # fail open: limits protect, they do not gate
         return
@@ -209,7 +291,7 @@ async def authenticated_claims(
     claims = _claims(services, credentials)
     if claims is None:
         raise _unauthenticated("Log in first: this route needs a bearer token.")
-    if await services.kv.exists_async(revoked_key(claims.jti)):
+    if await services.revocations.is_revoked(claims.jti):
         raise _revoked()
     await _principal(services, claims)
     return claims

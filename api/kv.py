@@ -1,7 +1,8 @@
 """A small key-value interface over Redis, with an in-process stand-in for the embedded first run.
 
 Used for token revocation (logout), rate limiting and, later, market-data fan-out. Nothing here is
-the book of record: losing it loses at most a revoked token's remaining minutes and rate counters.
+the book of record: revocations are kept in the database and copied here for the hot path (api.deps.Revocations
+fills an emptied store again), so losing it loses at most rate counters.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import redis
@@ -20,6 +21,8 @@ import redis.asyncio
 class KeyValueStore(Protocol):
     def set_with_ttl(self, key: str, value: str, ttl_seconds: int) -> None: ...
 
+    def set_many_with_ttl(self, items: Sequence[tuple[str, str, int]]) -> None: ...
+
     def exists(self, key: str) -> bool: ...
 
     def incr_window(self, key: str, window_seconds: int) -> int: ...
@@ -28,10 +31,15 @@ class KeyValueStore(Protocol):
 
     async def exists_async(self, key: str) -> bool: ...
 
+    async def exists_each_async(self, *keys: str) -> list[bool]: ...
+
     async def incr_window_async(self, key: str, window_seconds: int, amount: int = 1) -> int: ...
 
     async def exists_and_incr_window_async(self, key: str, counter: str,
                                            window_seconds: int) -> tuple[bool, int]: ...
+
+    async def exists_each_and_incr_window_async(self, keys: Sequence[str], counter: str,
+                                                window_seconds: int) -> tuple[list[bool], int]: ...
 
     def ping(self) -> bool: ...
 
@@ -126,6 +134,13 @@ class RedisStore:
     def set_with_ttl(self, key: str, value: str, ttl_seconds: int) -> None:
         self.client.set(key, value, ex=max(1, ttl_seconds))
 
+    def set_many_with_ttl(self, items: Sequence[tuple[str, str, int]]) -> None:
+        """Set every (key, value, ttl) in one MULTI/EXEC: a flush finds all of them or none."""
+        pipe = self.client.pipeline(transaction=True)
+        for key, value, ttl_seconds in items:
+            pipe.set(key, value, ex=max(1, ttl_seconds))
+        pipe.execute()
+
     def exists(self, key: str) -> bool:
         return bool(self.client.exists(key))
 
@@ -150,6 +165,9 @@ class RedisStore:
         (found,) = await self._async.get().run(("EXISTS", key))
         return bool(found)
 
+    async def exists_each_async(self, *keys: str) -> list[bool]:
+        return [bool(found) for found in await self._async.get().run(*(("EXISTS", key) for key in keys))]
+
     async def incr_window_async(self, key: str, window_seconds: int, amount: int = 1) -> int:
         count, _ = await self._async.get().run(("INCRBY", key, amount), ("EXPIRE", key, window_seconds, "NX"))
         return int(count)
@@ -161,6 +179,14 @@ class RedisStore:
         found, count, _ = await self._async.get().run(
             ("EXISTS", key), ("INCR", counter), ("EXPIRE", counter, window_seconds, "NX"))
         return bool(found), int(count)
+
+    async def exists_each_and_incr_window_async(self, keys: Sequence[str], counter: str,
+                                                window_seconds: int) -> tuple[list[bool], int]:
+        """Whether each key exists, and `incr_window(counter, …)`, in the one round trip an authenticated
+        request makes (is its token revoked, is the revocation list loaded, how many requests this minute)."""
+        *found, count, _ = await self._async.get().run(
+            *(("EXISTS", key) for key in keys), ("INCR", counter), ("EXPIRE", counter, window_seconds, "NX"))
+        return [bool(one) for one in found], int(count)
 
     def ping(self) -> bool:
         return bool(self.client.ping())
@@ -184,6 +210,17 @@ class MemoryStore:
         with self._lock:
             self._data[key] = (value, time.monotonic() + max(1, ttl_seconds))
 
+    def set_many_with_ttl(self, items: Sequence[tuple[str, str, int]]) -> None:
+        with self._lock:
+            now = time.monotonic()
+            for key, value, ttl_seconds in items:
+                self._data[key] = (value, now + max(1, ttl_seconds))
+
+    def clear(self) -> None:
+        """Forget everything, as a restarted process would."""
+        with self._lock:
+            self._data.clear()
+
     def exists(self, key: str) -> bool:
         with self._lock:
             return self._alive(key, time.monotonic()) is not None
@@ -204,12 +241,19 @@ class MemoryStore:
     async def exists_async(self, key: str) -> bool:
         return self.exists(key)
 
+    async def exists_each_async(self, *keys: str) -> list[bool]:
+        return [self.exists(key) for key in keys]
+
     async def incr_window_async(self, key: str, window_seconds: int, amount: int = 1) -> int:
         return self.incr_window(key, window_seconds, amount)
 
     async def exists_and_incr_window_async(self, key: str, counter: str,
                                            window_seconds: int) -> tuple[bool, int]:
         return self.exists_and_incr_window(key, counter, window_seconds)
+
+    async def exists_each_and_incr_window_async(self, keys: Sequence[str], counter: str,
+                                                window_seconds: int) -> tuple[list[bool], int]:
+        return [self.exists(key) for key in keys], self.incr_window(counter, window_seconds)
 
     def ping(self) -> bool:
         return True

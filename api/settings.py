@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-# Good enough for the embedded first run on SQLite; refused with PostgreSQL (see api.app.create_app).
-DEV_JWT_SECRET = "dev-only-change-me-please-0123456789abcdef"  # noqa: S105 - a known dev key, refused in production
 
 
 class Settings(BaseSettings):
@@ -32,7 +30,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
 
     jwt_algorithm: str = Field(default="HS256", pattern="^(HS256|RS256)$")
-    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    # The HS256 key. Unset: the embedded first run (SQLite) makes a random one on first start and keeps it in
+    # data_dir (api.tokens.with_signing_key); with PostgreSQL it must be set, the same for every process and host.
+    jwt_secret: SecretStr | None = None
     jwt_private_key_pem: SecretStr | None = None
     jwt_public_key_pem: str | None = None
     jwt_issuer: str = "carbonx-jiaxing"
@@ -41,6 +41,16 @@ class Settings(BaseSettings):
 
     rate_limit_per_minute: int = Field(default=600, ge=1)
     login_attempts_per_minute: int = Field(default=10, ge=1)
+    # The reverse proxies whose X-Forwarded-For (and -Proto) are believed: IP addresses or networks, separated by
+    # commas. None by default: a client's address is then the peer's, and no header can change which rate limit
+    # counts it (uvicorn on its own would believe any request from 127.0.0.1).
+    trusted_proxies: str = ""
+    # Failed logins of one username before it is locked, the first lock, and the longest: each failure after
+    # the lock doubles it, up to the longest. A success or an administrator's unlock clears the count, and
+    # failures are forgotten after a day without one.
+    login_lockout_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_seconds: int = Field(default=60, ge=1, le=24 * 3600)
+    login_lockout_max_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
 
     max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     allow_clock_travel: bool = False
@@ -72,6 +82,21 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # A static bearer token a Prometheus scraper may send to GET /metrics (besides admin/operator logins).
     metrics_token: SecretStr | None = Field(default=None, min_length=32)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"CARBONX_TRUSTED_PROXIES takes IP addresses or networks, not {item!r}") from None
+        return ",".join(items)
+
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies' addresses and networks, as uvicorn's forwarded_allow_ips takes them."""
+        return [item for item in self.trusted_proxies.split(",") if item]
 
 
 @lru_cache(maxsize=1)

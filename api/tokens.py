@@ -7,14 +7,23 @@ aud and jti are all required and checked.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import secrets
+import stat
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from jose import JWTError, jwt
+from pydantic import SecretStr
 
 from api.settings import Settings
+
+log = logging.getLogger("carbonx.api")
 
 # exp is required too, but checked below against the injectable clock (jose's require_exp would force
 # its own wall-clock check).
@@ -22,6 +31,10 @@ JOSE_REQUIRED_CLAIMS = ("iat", "iss", "aud", "jti", "sub")
 VERIFIED_TOKENS_KEPT = 4096
 # (token, algorithm, key, issuer, audience) → its verified claims; times are checked on every use.
 _verified: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
+# The embedded first run's HS256 key, made on first start, in the data directory (see with_signing_key).
+KEY_FILE = "jwt-signing.key"
+KEY_BYTES = 48
+JTI_MAX_LENGTH = 64  # what the revocation table holds (registry.orm.RevokedToken)
 
 
 class InvalidToken(Exception):
@@ -35,12 +48,63 @@ class TokenClaims:
     expires_at: datetime
 
 
+def with_signing_key(settings: Settings, database_backend: str) -> Settings:
+    """The settings with the HS256 key this process signs and checks with: CARBONX_JWT_SECRET when set; else,
+    for the embedded first run on SQLite only, a random key made on first start and kept in the data
+    directory (mode 0600), the same on every later start. With PostgreSQL the key must be configured: the
+    processes and hosts sharing the database must share the key, and a file on one host cannot promise that."""
+    if settings.jwt_algorithm != "HS256" or settings.jwt_secret is not None:
+        return settings
+    if database_backend != "sqlite":
+        raise RuntimeError(
+            "Set CARBONX_JWT_SECRET (a long random string, e.g. from `python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`), the same for every process and host: with PostgreSQL the "
+            "service does not make its own key, since several processes and hosts must sign with one key.")
+    key = kept_key(settings.data_dir / KEY_FILE)
+    return settings.model_copy(update={"jwt_secret": SecretStr(key)})
+
+
+def kept_key(path: Path) -> str:
+    """The key kept in `path`, made at random (readable by its owner only) when there is none. Two processes
+    starting at once agree: the key is written to a file of its own, then linked into place only if no other
+    key got there first, so `path` never holds a partial key."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as out:
+                out.write(secrets.token_urlsafe(KEY_BYTES) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another process made the key first: use that one
+                os.link(draft, path)
+        finally:
+            draft.unlink()
+        log.info("made a new token signing key in %s", path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("the token signing key %s was readable by others (mode %o): now 0600", path, mode)
+        path.chmod(0o600)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise RuntimeError(f"The token signing key in {path} is too short: delete the file to make a new one "
+                           "(every token issued so far becomes invalid), or set CARBONX_JWT_SECRET.")
+    return key
+
+
+def _hs256_key(settings: Settings) -> str:
+    if settings.jwt_secret is None:
+        raise RuntimeError("No token signing key: set CARBONX_JWT_SECRET (api.tokens.with_signing_key)")
+    return settings.jwt_secret.get_secret_value()
+
+
 def _signing_key(settings: Settings) -> str:
     if settings.jwt_algorithm == "RS256":
         if settings.jwt_private_key_pem is None:
             raise RuntimeError("RS256 needs CARBONX_JWT_PRIVATE_KEY_PEM")
         return settings.jwt_private_key_pem.get_secret_value()
-    return settings.jwt_secret.get_secret_value()
+    return _hs256_key(settings)
 
 
 def _verifying_key(settings: Settings) -> str:
@@ -48,7 +112,7 @@ def _verifying_key(settings: Settings) -> str:
         if settings.jwt_public_key_pem is None:
             raise RuntimeError("RS256 needs CARBONX_JWT_PUBLIC_KEY_PEM")
         return settings.jwt_public_key_pem
-    return settings.jwt_secret.get_secret_value()
+    return _hs256_key(settings)
 
 
 def issue_token(settings: Settings, user_id: int, now: datetime) -> tuple[str, TokenClaims]:
@@ -113,6 +177,6 @@ def decode_token(settings: Settings, token: str, now: datetime) -> TokenClaims:
     except (TypeError, ValueError) as exc:
         raise InvalidToken("bad subject") from exc
     jti = claims["jti"]
-    if not isinstance(jti, str) or not jti:
+    if not isinstance(jti, str) or not jti or len(jti) > JTI_MAX_LENGTH:
         raise InvalidToken("bad jti")
     return TokenClaims(user_id, jti, datetime.fromtimestamp(exp, tz=now.tzinfo))

@@ -887,3 +887,29 @@ class DocumentGrant(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
     granted_at: Mapped[datetime]
+
+
+class SignInFailure(Base):
+    """A username's failed logins in a row and the lockout they earned. Kept in the database, not only in
+    Redis, so that a restarted cache does not lift a lockout; keyed by the username typed (existing or not),
+    so that a lockout tells nothing about which usernames exist."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures"),)
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime | None] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]
+
+
+class RevokedToken(Base):
+    """An access token revoked before its expiry (logout). The book of record for revocations: Redis holds a
+    copy for the hot path and may come back empty. A row is pruned once its token has expired."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime]

@@ -13,7 +13,7 @@ from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import CreditCode, PageOut, ParticipantKind, PathId, Role, ShortText, Strict, page_out, page_params
 from registry.orm import Participant
 from registry.principals import Principal
-from registry.services import audit_log, external_registrations, participants
+from registry.services import audit_log, external_registrations, participants, sign_in
 from registry.services.rule_sets import rule_set_in_force
 
 router = APIRouter(tags=["administration"])
@@ -46,6 +46,13 @@ class UserOut(BaseModel):
     username: str
     participant_id: int
     roles: list[str]
+
+
+class UnlockOut(BaseModel):
+    user_id: int
+    username: str
+    failures_cleared: int
+    was_locked_until: str | None
 
 
 class StatusIn(Strict):
@@ -101,6 +108,17 @@ def create_user(body: UserIn, principal: Principal = Depends(allow("admin")),
         uow.commit()
         return UserOut(id=user.id, username=user.username, participant_id=user.participant_id,
                        roles=sorted(set(body.roles)))
+
+
+@router.post("/admin/users/{user_id}/unlock", response_model=UnlockOut)
+def unlock_user(user_id: PathId, principal: Principal = Depends(allow("admin")),
+                services: Services = Depends(get_services)) -> UnlockOut:
+    """Lift a user's lockout after repeated failed logins and clear the count (audited as user.unlocked)."""
+    with services.registry.uow(principal) as uow:
+        done = sign_in.unlock(uow, user_id)
+        uow.commit()
+    return UnlockOut(user_id=done.user_id, username=done.username, failures_cleared=done.failures_cleared,
+                     was_locked_until=done.was_locked_until.isoformat() if done.was_locked_until else None)
 
 
 @router.post("/external-registrations/import")

@@ -135,18 +135,6 @@ def test_only_the_bureau_imposes_or_lifts_a_disqualification(client: TestClient,
     assert client.post(path, headers=bureau, json={"status": "active", "reason": "lift"}).status_code == 200
 
 
-def test_the_development_key_is_refused_with_postgres(registry: Registry) -> None:
-    from api.app import create_app
-    from api.kv import MemoryStore
-    from api.settings import Settings
-
-    if registry.engine.dialect.name != "postgresql":
-        create_app(Settings(), registry=registry, kv=MemoryStore())  # the embedded first run accepts it
-        return
-    with pytest.raises(RuntimeError, match="CARBONX_JWT_SECRET"):
-        create_app(Settings(), registry=registry, kv=MemoryStore())
-
-
 def test_an_oversized_chunked_body_is_413(client: TestClient, owner: dict[str, str]) -> None:
     def chunks():  # type: ignore[no-untyped-def]
         for _ in range(40):

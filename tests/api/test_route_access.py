@@ -56,6 +56,7 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/admin/participants"): ["admin", "bureau", "operator"],
     ("POST", "/admin/participants/{participant_id}/status"): ["admin", "bureau"],
     ("POST", "/admin/users"): ["admin"],
+    ("POST", "/admin/users/{user_id}/unlock"): ["admin"],
     ("POST", "/external-registrations/import"): ["admin", "bureau"],
     ("GET", "/external-registrations"): ["admin", "bureau", "center"],
     ("GET", "/audit/verify"): ["admin", "bureau", "operator"],
