@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -605,12 +605,40 @@ class InstrumentDesk:
                 raise InvalidInput("client_order_id was already used for a different request.",
                                    "client_order_id 已用于另一笔委托。")
             return order_view(earlier)
-        ends = body.get("expires_at") or body.get("end_at")
-        expires_at = datetime.fromisoformat(ends) if ends else None
+        expires_at = self._instant(uow, body, "end_at" if "end_at" in body else "expires_at")
         return trading.plan_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=side, order_type=order_type, tif="GTC", price_fen=price_fen,
             hold_price_fen=price_fen, quantity_t=quantity_t, expires_at=expires_at,
             request_hash=command.request_hash, kind=kind, **extra), self.exchange.fee_bp, self.exchange.resale_lock)
+
+    def _instant(self, uow: UnitOfWork, body: dict[str, Any], field: str) -> datetime | None:
+        """The expiry or auction end a command gives (None if it gives none), in UTC: after now and no further
+        ahead than the exchange's horizon (CARBONX_MAX_HORIZON_DAYS). The API bounds every instant already;
+        this also guards a command that came another way (routed from a process of another version, say)."""
+        given = body.get(field)
+        if given is None:
+            return None
+        try:
+            at = datetime.fromisoformat(given)
+            utc = at.astimezone(UTC) if at.tzinfo is not None else None
+        except (TypeError, ValueError, OverflowError):
+            utc = None
+        if utc is None:
+            raise InvalidInput(f"{field} is not an instant with a time zone the exchange can keep.",
+                               f"{field} 不是带时区且可保存的时间。",
+                               [Violation("INVALID_INSTANT", "Art. 20", field, "时间无效。", "Not a valid instant.")])
+        now, days = uow.now(), self.exchange.max_horizon_days
+        if utc <= now:
+            raise InvalidInput(f"{field} must lie after now ({now.isoformat()}).",
+                               f"{field} 必须晚于当前时间（{now.isoformat()}）。",
+                               [Violation("INSTANT_PASSED", "Art. 20", field, "该时间已过。",
+                                          "That instant has passed.")])
+        if utc > now + timedelta(days=days):
+            raise InvalidInput(f"{field} must lie within {days} days of now.",
+                               f"{field} 不得晚于当前时间之后 {days} 天。",
+                               [Violation("BEYOND_HORIZON", "Art. 20", field, f"该时间超出 {days} 天的期限。",
+                                          f"That instant lies beyond the {days}-day horizon.")])
+        return utc
 
     def _post_listing(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """挂牌: post a listing at a price; its side is held like an order."""
@@ -786,7 +814,7 @@ class InstrumentDesk:
                 raise InvalidInput("A market buy needs protection_price_fen when the instrument has no band.",
                                    "无价格涨跌幅限制时，市价买单须给出保护价。")
         tif = body.get("tif") or ("IOC" if body["order_type"] == "MARKET" else "GTC")
-        expires_at = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
+        expires_at = self._instant(uow, body, "expires_at")
         plan = trading.plan_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=body["side"], order_type=body["order_type"], tif=tif,
             price_fen=body.get("price_fen"), hold_price_fen=hold_price, quantity_t=body["quantity_t"],
@@ -939,8 +967,9 @@ class Exchange:
 
     def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None,
                  broker: Broker | None = None, resale_lock: bool = True, hours: MarketHours | None = None,
-                 books: frozenset[str] | None = None) -> None:
+                 books: frozenset[str] | None = None, max_horizon_days: int = 365) -> None:
         self.registry = registry
+        self.max_horizon_days = max_horizon_days  # how far ahead an expiry or an auction's end may lie
         self.books = books  # the codes of the books this process may own (None: any)
         self.hours = hours or MarketHours((), always_open=True)
         self.fee_bp = fee_bp
