@@ -6,9 +6,11 @@ transaction, commits, and only then answers the callers (group commit). Each com
 pre-trade holds worked out without writing anything; the engine then accepts or refuses it, and only an
 accepted command is written with its holds, so a refused command leaves nothing behind and spoils nothing
 else. The writer's session never flushes before the commit (see InstrumentDesk._writing). Should anything fail
-after the engine has changed, or the commit itself fail, the whole batch is rolled back and the book is
-rebuilt from the database, which holds exactly the state before the batch. On start the books are rebuilt
-the same way.
+after the engine has changed, or the commit itself fail, the transaction is rolled back and the book is
+rebuilt from the database, which holds exactly the state before it; and a command fails only itself: the
+batch goes again without the command that raised, or, when the commit cannot say which one it was, in halves
+until that command is alone (InstrumentDesk._process). On start the books are rebuilt the same way; a row
+that cannot be loaded into the book is quarantined (cancelled, its holds released) rather than stopping it.
 """
 
 from __future__ import annotations
@@ -105,7 +107,19 @@ class EngineRefusal(DomainError):
 
 
 class _BatchFailed(Exception):
-    """Something failed after the engine changed: the batch is rolled back and the book rebuilt."""
+    """Something failed after the engine changed: the transaction is rolled back and the book rebuilt."""
+
+
+class _CommandFailed(Exception):
+    """One command of a batch raised something other than a refusal: it alone fails, the rest go again."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job.command.kind)
+        self.job = job
+
+
+class _BookFailed(Exception):
+    """What the book does before a batch's commands (the calendar's transitions) failed."""
 
 
 @dataclass
@@ -470,42 +484,91 @@ class InstrumentDesk:
         return True
 
     def _process(self, batch: list[Job]) -> None:
-        outcomes: list[tuple[Job, dict[str, Any] | None, BaseException | None]] = []
-        try:
-            with self._writing() as uow:
-                self._preload(uow, batch)
-                self._follow_calendar(uow)
-                for job in batch:
-                    uow.actor = job.command.principal
-                    try:
-                        replay = self._replay(uow, job)
-                        result = replay if replay is not None else self.handle(uow, job.command)
-                    except _BatchFailed:
-                        raise
-                    except DomainError as refusal:  # refused before anything of it was written
-                        outcomes.append((job, None, refusal))
-                        continue
-                    if replay is None:
-                        self._remember(uow, job, result)
-                    outcomes.append((job, result, None))
-                self._save_session(uow)
-                uow.actor = None
-                committing = time.perf_counter()
-                uow.commit()
-                commit_seconds = time.perf_counter() - committing
-                trading.keep_open_orders(uow)
-                snapshot = self._snapshot() if self.published else None
-        except Exception as exc:  # any failure here means: roll back and rebuild
-            log.exception("batch of %d commands on instrument %s failed; rebuilding the book",
-                          len(batch), self.instrument_id)
+        """Carry out a batch: its commands in order in one transaction, committed before anyone is answered
+        (group commit). A command that raises anything but a refusal fails alone: the transaction is rolled
+        back, the book rebuilt, and the batch tried again without it. A failure no command can be blamed for
+        (the commit's, say, when the database refuses one of the rows) splits the batch in halves, each tried
+        on its own in order, until the command that fails is alone; the others commit as they would have."""
+        runs = [batch]
+        while runs:
+            run = runs.pop(0)
+            try:
+                self._commit_run(run)
+                continue
+            except _CommandFailed as failed:
+                culprit, cause = failed.job, failed.__cause__ or failed
+                log.error("command %s on instrument %s failed; it alone is refused, the rest of its batch is "
+                          "tried again", culprit.command.kind, self.instrument_id, exc_info=cause)
+                self._fail([culprit], cause)
+                rest = [job for job in run if job is not culprit]
+                if rest:
+                    runs.insert(0, rest)
+            except _BookFailed as failed:  # letting the calendar's time pass failed: no command is to blame
+                log.error("batch of %d commands on instrument %s failed before its commands; rebuilding the "
+                          "book", len(run), self.instrument_id, exc_info=failed.__cause__ or failed)
+                self._fail(run, failed)
+            except Exception as exc:
+                log.error("batch of %d commands on instrument %s failed; %s", len(run), self.instrument_id,
+                          "it is refused" if len(run) == 1 else "trying its halves on their own", exc_info=exc)
+                if len(run) == 1:
+                    self._fail(run, exc)
+                else:
+                    middle = len(run) // 2
+                    runs[:0] = [run[:middle], run[middle:]]
+            self._forget()
+            if not self._try_rebuild():
+                self._fail([job for waiting in runs for job in waiting], None)
+                return
+
+    def _fail(self, jobs: list[Job], cause: BaseException | None) -> None:
+        """Answer jobs whose transaction failed: nothing of them was written."""
+        if cause is None:
+            failure = StateConflict("The exchange cannot reach its database; nothing was done. Retry later.",
+                                    "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")
+        else:
             failure = StateConflict("The exchange could not complete this command; nothing was done. Retry.",
                                     "交易系统未能完成该指令，未作任何变更，请重试。")
-            failure.__cause__ = exc
-            for job in batch:
+            failure.__cause__ = cause
+        for job in jobs:
+            metrics.EXCHANGE_COMMANDS.labels(job.command.kind, "failed").inc()
+            if not job.future.done():
                 job.future.set_exception(failure)
-            self._forget()
-            self._try_rebuild()
-            return
+
+    def _commit_run(self, run: list[Job]) -> None:
+        """One transaction for these commands; answer them once it has committed. Raises _CommandFailed
+        naming the command that raised, _BookFailed, or whatever the commit raised."""
+        outcomes: list[tuple[Job, dict[str, Any] | None, DomainError | None]] = []
+        with self._writing() as uow:
+            self._preload(uow, run)
+            try:
+                self._follow_calendar(uow)
+            except Exception as exc:
+                raise _BookFailed(str(exc)) from exc
+            for job in run:
+                uow.actor = job.command.principal
+                try:
+                    replay = self._replay(uow, job)
+                    result = replay if replay is not None else self.handle(uow, job.command)
+                except _BatchFailed as exc:  # after the engine changed
+                    raise _CommandFailed(job) from exc.__cause__
+                except DomainError as refusal:  # refused before anything of it was written
+                    outcomes.append((job, None, refusal))
+                    continue
+                except Exception as exc:  # anything else: the command may have left something behind
+                    raise _CommandFailed(job) from exc
+                if replay is None:
+                    try:
+                        self._remember(uow, job, result)
+                    except Exception as exc:
+                        raise _CommandFailed(job) from exc
+                outcomes.append((job, result, None))
+            self._save_session(uow)
+            uow.actor = None
+            committing = time.perf_counter()
+            uow.commit()
+            commit_seconds = time.perf_counter() - committing
+            trading.keep_open_orders(uow)
+            snapshot = self._snapshot() if self.published else None
         metrics.writer_batch_committed(((job.command.kind, error is None) for job, _, error in outcomes),
                                        commit_seconds)
         self._publish(self.code, snapshot)
