@@ -28,8 +28,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, String, bindparam, func, select, update
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session, defer
 from starlette.concurrency import run_in_threadpool
 
 from api import metrics
@@ -232,6 +233,32 @@ def _ms(at: datetime | None) -> int | None:
     return int(at.timestamp() * 1000) if at else None
 
 
+QUARANTINED = "QUARANTINED"  # the reason of an order a rebuilt book could not hold
+
+
+def _unreadable(exc: BaseException) -> bool:
+    """Whether reading a row failed on its values (rather than on the database being out of reach)."""
+    return isinstance(exc, DataError | ValueError | TypeError | ArithmeticError | LookupError | AssertionError)
+
+
+def _problem(exc: BaseException) -> str:
+    """What was wrong with a row, short enough for a log line and an audit entry."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(cause).__name__}: {cause}"[:300]
+
+
+def _open_ids(instrument_id: int, kind: str, parent_id: int | None = None) -> Select[int]:
+    """The keys of what trading.open_orders (or, for kind "bid", trading.bids_of) reads, in the same order:
+    keys can always be read, whatever the rows hold."""
+    if kind == "bid":
+        return select(Order.id).where(Order.parent_order_id == parent_id, Order.kind == "bid",
+                                      Order.status == "open").order_by(Order.priority, Order.id)
+    query = select(Order.id).where(Order.instrument_id == instrument_id, Order.status == "open", Order.kind == kind)
+    if kind in ("order", "listing"):
+        query = query.where(Order.priority.is_not(None))
+    return query.order_by(Order.priority, Order.id)
+
+
 def engine_state_trade_id(uow: UnitOfWork, instrument_id: int) -> int:
     """The next engine trade id: one past the last trade the database has for the instrument."""
     last = uow.session.scalar(select(func.max(TradeRow.engine_trade_id)).where(TradeRow.instrument_id == instrument_id))
@@ -260,7 +287,10 @@ class InstrumentDesk:
 
     # --- building the book from the database ------------------------------------------------------------
     def _rebuild(self) -> Engine:
+        """The book as the database has it. A row the book cannot take (a value Python cannot read back, a
+        price or quantity the engine refuses) is quarantined rather than stopping the book: see _quarantine."""
         registry = self.exchange.registry
+        damaged: list[tuple[int, str, str]] = []  # (order id, kind, what is wrong), quarantined once read
         with registry.uow() as uow:
             instrument = uow.session.get(Instrument, self.instrument_id)
             assert instrument is not None
@@ -268,9 +298,10 @@ class InstrumentDesk:
             engine = Engine(InstrumentConfig(instrument_id=instrument.code, **instrument.config))
             saved = uow.session.get(EngineSession, self.instrument_id)
             now_ms = int(uow.now().timestamp() * 1000)
-            open_orders = trading.open_orders(uow, self.instrument_id)
+            open_orders = self._open_rows(uow, "order", damaged)
+            priorities = [order.priority for order in open_orders if isinstance(order.priority, int)]
             # Never refuse to rebuild over a sequence that lags its orders: carry on after the newest.
-            next_seq = max(saved.next_seq if saved else 1, (open_orders[-1].priority or 0) + 1 if open_orders else 1)
+            next_seq = max(saved.next_seq if saved else 1, max(priorities, default=0) + 1)
             if saved is None and not open_orders:
                 engine.submit_all(transitions(self.exchange.market_hours(uow), uow.now(), Phase.CLOSED, "", now_ms))
             else:
@@ -280,48 +311,154 @@ class InstrumentDesk:
                     trading_day=saved.trading_day if saved else uow.today().isoformat(),
                     reference_price_fen=saved.reference_price_fen if saved else engine.config.reference_price_fen,
                     last_trade=None, bar=None))
+            resting = []
             for order in open_orders:
-                assert order.price_fen is not None and order.priority is not None
-                engine.restore_order(OrderState(
-                    order_id=order.id, account_id=str(order.participant_id), side=Side(order.side.upper()),
-                    price_fen=order.price_fen, quantity_t=order.remaining_t, tif=TimeInForce(order.tif),
-                    expires_at_ms=int(order.expires_at.timestamp() * 1000) if order.expires_at else None,
-                    stp=engine.config.default_stp, priority=order.priority))
-            for listing in trading.open_orders(uow, self.instrument_id, "listing"):
-                assert listing.price_fen is not None and listing.priority is not None
-                allowed = listing.allowed_counterparties
-                engine.restore_listing(ListingState(
-                    listing_id=listing.id, account_id=str(listing.participant_id), side=Side(listing.side.upper()),
-                    price_fen=listing.price_fen, quantity_t=listing.remaining_t, min_pick_t=listing.min_pick_t or 1,
-                    expires_at_ms=_ms(listing.expires_at),
-                    batch_id=str(listing.batch_id) if listing.batch_id else None,
-                    allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None,
-                    priority=listing.priority))
-            for auction in trading.open_orders(uow, self.instrument_id, "auction"):
-                assert auction.price_fen is not None and auction.expires_at is not None
-                bids = tuple(BidState(b.id, str(b.participant_id), b.price_fen or 0, b.remaining_t, b.priority or 0)
-                             for b in trading.bids_of(uow, auction.id))
-                engine.restore_auction(AuctionState(
-                    auction_id=auction.id, account_id=str(auction.participant_id), side=Side(auction.side.upper()),
-                    quantity_t=auction.remaining_t, reserve_price_fen=auction.price_fen,
-                    end_ts_ms=int(auction.expires_at.timestamp() * 1000),
-                    pricing=AuctionPricing(auction.order_type),  # an auction row keeps its pricing there
-                    batch_id=str(auction.batch_id) if auction.batch_id else None, bids=bids))
-            for proposal in trading.open_orders(uow, self.instrument_id, "proposal"):
-                assert proposal.price_fen is not None and proposal.expires_at is not None
-                engine.restore_proposal(ProposalState(
-                    proposal_id=proposal.id, account_id=str(proposal.participant_id),
-                    counterparty_id=str(proposal.counterparty_participant_id), side=Side(proposal.side.upper()),
-                    price_fen=proposal.price_fen, quantity_t=proposal.remaining_t,
-                    expires_at_ms=int(proposal.expires_at.timestamp() * 1000),
-                    batch_id=str(proposal.batch_id) if proposal.batch_id else None))
+                try:
+                    engine.restore_order(OrderState(
+                        order_id=order.id, account_id=str(order.participant_id), side=Side(order.side.upper()),
+                        price_fen=cast(int, order.price_fen), quantity_t=order.remaining_t, tif=TimeInForce(order.tif),
+                        expires_at_ms=_ms(order.expires_at), stp=engine.config.default_stp,
+                        priority=cast(int, order.priority)))
+                except Exception as exc:
+                    damaged.append((order.id, "order", _problem(exc)))
+                    continue
+                resting.append(order)
+            for listing in self._open_rows(uow, "listing", damaged):
+                try:
+                    allowed = listing.allowed_counterparties
+                    engine.restore_listing(ListingState(
+                        listing_id=listing.id, account_id=str(listing.participant_id),
+                        side=Side(listing.side.upper()), price_fen=cast(int, listing.price_fen),
+                        quantity_t=listing.remaining_t, min_pick_t=listing.min_pick_t or 1,
+                        expires_at_ms=_ms(listing.expires_at),
+                        batch_id=str(listing.batch_id) if listing.batch_id else None,
+                        allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None,
+                        priority=cast(int, listing.priority)))
+                except Exception as exc:
+                    damaged.append((listing.id, "listing", _problem(exc)))
+            for auction in self._open_rows(uow, "auction", damaged):
+                bids = []
+                for b in self._open_rows(uow, "bid", damaged, parent_id=auction.id):
+                    try:
+                        bid = BidState(b.id, str(b.participant_id), cast(int, b.price_fen), b.remaining_t,
+                                       cast(int, b.priority))
+                        engine.check_bid(bid)
+                    except Exception as exc:
+                        damaged.append((b.id, "bid", _problem(exc)))
+                        continue
+                    bids.append(bid)
+                try:
+                    engine.restore_auction(AuctionState(
+                        auction_id=auction.id, account_id=str(auction.participant_id),
+                        side=Side(auction.side.upper()), quantity_t=auction.remaining_t,
+                        reserve_price_fen=cast(int, auction.price_fen), end_ts_ms=cast(int, _ms(auction.expires_at)),
+                        pricing=AuctionPricing(auction.order_type),  # an auction row keeps its pricing there
+                        batch_id=str(auction.batch_id) if auction.batch_id else None, bids=tuple(bids)))
+                except Exception as exc:
+                    damaged.append((auction.id, "auction", _problem(exc)))
+            for proposal in self._open_rows(uow, "proposal", damaged):
+                try:
+                    engine.restore_proposal(ProposalState(
+                        proposal_id=proposal.id, account_id=str(proposal.participant_id),
+                        counterparty_id=str(proposal.counterparty_participant_id),
+                        side=Side(proposal.side.upper()), price_fen=cast(int, proposal.price_fen),
+                        quantity_t=proposal.remaining_t, expires_at_ms=cast(int, _ms(proposal.expires_at)),
+                        batch_id=str(proposal.batch_id) if proposal.batch_id else None))
+                except Exception as exc:
+                    damaged.append((proposal.id, "proposal", _problem(exc)))
             # The resting orders just read are what the book holds: the writer keeps them as it keeps those of
             # its batches (trading.keep_open_orders), so the first trade against each needs no read.
-            for order in open_orders:
+            for order in resting:
                 uow.session.expunge(order)
+        if damaged:
+            self._quarantine(damaged)
         self.kept.clear()
-        self.kept.update({("order_id", order.id): order for order in open_orders})
+        self.kept.update({("order_id", order.id): order for order in resting})
         return engine
+
+    def _open_rows(self, uow: UnitOfWork, kind: str, damaged: list[tuple[int, str, str]],
+                   parent_id: int | None = None) -> list[Order]:
+        """The open orders, listings, auctions or proposals of the book (or an auction's bids), in time
+        priority. If one of them cannot be read (a value the database holds but Python cannot: year 10000,
+        say), the others are read one by one and that one is added to `damaged`."""
+        try:
+            if kind == "bid":
+                return trading.bids_of(uow, cast(int, parent_id))
+            return trading.open_orders(uow, self.instrument_id, kind)
+        except Exception as exc:
+            if not _unreadable(exc):
+                raise
+        rows = []
+        for order_id in uow.session.scalars(_open_ids(self.instrument_id, kind, parent_id)):
+            try:
+                order = uow.session.get(Order, order_id)
+            except Exception as exc:
+                if not _unreadable(exc):
+                    raise
+                damaged.append((order_id, kind, _problem(exc)))
+                continue
+            if order is not None:
+                rows.append(order)
+        return rows
+
+    def _quarantine(self, damaged: list[tuple[int, str, str]]) -> None:
+        """Take rows the book cannot hold out of it for good, each in a transaction of its own: the order (or
+        listing, auction, proposal, bid) is cancelled with the reason QUARANTINED, what it holds goes back to
+        available through the ledger as a cancel would, an audit entry says what was wrong, and the operator is
+        alerted (the log and carbonx_exchange_quarantined_total). An auction's bids go with it. Should the
+        holds not be releasable, the row is still cancelled (the holds stay for the operator to repair)."""
+        registry = self.exchange.registry
+        listed = {order_id for order_id, _, _ in damaged}
+        for order_id, kind, _ in list(damaged):
+            if kind == "auction":
+                with registry.uow() as uow:
+                    bid_ids = list(uow.session.scalars(_open_ids(self.instrument_id, "bid", order_id)))
+                damaged.extend((bid_id, "bid", f"its auction {order_id} was quarantined")
+                               for bid_id in bid_ids if bid_id not in listed)
+        for order_id, kind, problem in damaged:
+            released = True
+            try:
+                self._cancel_quarantined(order_id, kind, problem, release=True)
+            except Exception:
+                log.exception("releasing the holds of quarantined %s %s failed; cancelling it without", kind, order_id)
+                released = False
+                self._cancel_quarantined(order_id, kind, problem, release=False)
+            metrics.BOOK_QUARANTINED.labels(kind).inc()
+            log.error("QUARANTINED %s %s of instrument %s: the book cannot hold it (%s). It is cancelled%s; an "
+                      "operator should look into how the row came to be.", kind, order_id, self.code, problem,
+                      " and its holds are released" if released else ", but its holds could NOT be released "
+                      "and need repair")
+
+    def _cancel_quarantined(self, order_id: int, kind: str, problem: str, *, release: bool) -> None:
+        """Cancel a quarantined row in a transaction of its own, releasing its holds as a cancel does (or, with
+        `release` False, only marking it cancelled, without reading it)."""
+        with self.exchange.registry.uow() as uow:
+            stored = uow.session.execute(select(
+                Order.status, Order.expires_at.cast(String)).where(Order.id == order_id)).one()
+            if stored.status != "open":
+                return
+            try:  # an expiry that cannot be read is cleared: a request gave it, nothing else needs it
+                uow.session.execute(select(Order.expires_at).where(Order.id == order_id)).one()
+                clear = {}
+            except Exception as exc:
+                if not _unreadable(exc):
+                    raise
+                clear = {"expires_at": None}
+            if release:
+                order = uow.session.scalars(select(Order).where(Order.id == order_id).options(
+                    *([defer(Order.expires_at)] if clear else []))).one()
+                trading.release(uow, order, order.remaining_t, self.exchange.fee_bp, status="cancelled",
+                                reason=QUARANTINED)
+                order.status, order.reason, order.updated_at = "cancelled", QUARANTINED, uow.now()
+                if clear:
+                    order.expires_at = None
+            else:
+                uow.session.execute(update(Order).where(Order.id == order_id).values(
+                    status="cancelled", reason=QUARANTINED, updated_at=uow.now(), **clear))
+            uow.audit("order.quarantined", "order", order_id, {
+                "instrument": self.code, "kind": kind, "problem": problem, "holds_released": release,
+                "expires_at_stored": stored.expires_at})
+            uow.commit()
 
     # --- the writer ---------------------------------------------------------------------------------------
     def submit(self, job: Job) -> dict[str, Any]:

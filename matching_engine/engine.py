@@ -45,6 +45,7 @@ from matching_engine.records import (
     AuctionIndication,
     AuctionState,
     Bar,
+    BidState,
     Depth,
     LastTrade,
     ListingState,
@@ -497,10 +498,15 @@ class Engine:
         self._check_price(state.reserve_price_fen, what)
         _check_time(state.end_ts_ms, f"{what}: end_ts_ms")
         for bid in state.bids:
-            self._check_price(bid.price_fen, f"bid {bid.bid_id}")
-            _check_positive(bid.quantity_t, f"bid {bid.bid_id}: quantity_t")
-            self._check_priority(bid.priority, f"bid {bid.bid_id}")
+            self.check_bid(bid)
         self._auctions.restore(state)
+
+    def check_bid(self, state: BidState) -> None:
+        """Raise ``ValueError`` if this bid could not be restored with its auction (so that a caller can leave
+        out a damaged bid rather than lose the whole auction)."""
+        self._check_price(state.price_fen, f"bid {state.bid_id}")
+        _check_positive(state.quantity_t, f"bid {state.bid_id}: quantity_t")
+        self._check_priority(state.priority, f"bid {state.bid_id}")
 
     def restore_closed_auction(self, auction_id: int) -> None:
         """Remember that a one-sided auction has ended (late bids then get AUCTION_CLOSED)."""

@@ -155,3 +155,17 @@ def test_an_expiry_in_year_10000_planted_past_validation_fails_only_its_own_orde
     assert all(not isinstance(answer, DomainError) for answer in (s1, s2))
     assert not isinstance(b1, DomainError) and not isinstance(b2, DomainError)
     assert (b1["status"], b2["status"]) == ("filled", "filled")
+
+    def fail(*_: Any) -> None:
+        raise RuntimeError("injected: the database went away")
+
+    # The next rebuild of the book (here, after a batch that failed) cannot read the order back: it
+    # quarantines it (cancelled, its cash released) and the book goes on.
+    with monkeypatch.context() as patch:
+        patch.setattr(desk, "_save_session", fail)
+        [failed] = _answers(desk, [_place(market["holders"][1], "x1", "buy", 1, 4000)])
+    assert isinstance(failed, DomainError)
+    buyer = market["people"]["buyer"]
+    mine = {o["client_order_id"]: (o["status"], o["reason"]) for o in client.get("/orders", headers=buyer).json()}
+    assert mine == {"b1": ("filled", None), "b2": ("filled", None), "boom": ("cancelled", "QUARANTINED")}
+    assert client.get("/cash", headers=buyer).json()["balances_fen"]["held"] == 0
