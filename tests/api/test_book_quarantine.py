@@ -167,3 +167,26 @@ def test_a_gtd_order_stored_with_year_10000_does_not_stop_its_book(
     assert client.get("/cash", headers=buyer).json()["balances_fen"]["held"] == _cash_for(1, 4900)
     with registry.uow() as uow:  # the unreadable instant is cleared, so every read of the row works again
         assert uow.session.scalar(text("SELECT expires_at FROM orders WHERE id = :id"), {"id": order_id}) is None
+
+
+def test_a_quarantined_row_whose_holds_cannot_be_released_is_still_taken_off_the_book(
+        client: TestClient, market: dict[str, Any], registry: Registry, caplog: pytest.LogCaptureFixture) -> None:
+    """A sell whose recorded serial ranges name no serials it holds: the ledger refuses to move them, so the row
+    is cancelled without releasing anything (its credits stay held, for the operator to repair) and the log
+    says so. The book still comes up and trades."""
+    seller, buyer = market["people"]["seller"], market["people"]["buyer"]
+    bad = _post(client, "/orders", seller, client_order_id="s-bad", side="sell", price_fen=5200, quantity_t=50)
+    _post(client, "/orders", seller, client_order_id="s-good", side="sell", price_fen=5100, quantity_t=10)
+    _plant(registry, "UPDATE orders SET price_fen = 0, held_blocks = '[[999999, 1, 50]]' WHERE id = :id", id=bad)
+    _restart(client, registry)
+    with caplog.at_level(logging.ERROR, logger="carbonx.exchange"):
+        owned_desk(client, "JXCI-2023")
+    assert any("could NOT be released" in r.getMessage() for r in caplog.records if r.name == "carbonx.exchange")
+    assert _audited(registry)[str(bad)]["holds_released"] is False
+    mine = {o["id"]: (o["status"], o["reason"]) for o in client.get("/orders", headers=seller).json()}
+    assert mine[bad] == ("cancelled", "QUARANTINED")
+    asset = f"CREDIT:{market['batch'].id}"
+    assert balances(client, seller)[(asset, "held")] == 50 + 10  # the bad row's 50 t wait for the operator
+    bought = client.post("/orders", headers=buyer, json={"instrument": "JXCI-2023", "client_order_id": "after",
+                                                         "side": "buy", "price_fen": 5100, "quantity_t": 10})
+    assert bought.status_code == 201 and bought.json()["status"] == "filled", bought.text

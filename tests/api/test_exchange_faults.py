@@ -169,3 +169,21 @@ def test_an_expiry_in_year_10000_planted_past_validation_fails_only_its_own_orde
     mine = {o["client_order_id"]: (o["status"], o["reason"]) for o in client.get("/orders", headers=buyer).json()}
     assert mine == {"b1": ("filled", None), "b2": ("filled", None), "boom": ("cancelled", "QUARANTINED")}
     assert client.get("/cash", headers=buyer).json()["balances_fen"]["held"] == 0
+
+
+def test_a_failure_before_any_command_fails_the_batch_and_the_book_keeps_serving(
+        client: TestClient, market: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Letting the calendar's time pass comes before the commands: no command is to blame when it fails, so
+    the batch is refused as one to retry (nothing written), and the rebuilt book serves the next."""
+    desk = owned_desk(client, "JXCI-2023")
+    buyer = market["holders"][1]
+
+    def fail(*_: Any) -> None:
+        raise RuntimeError("injected: the calendar could not be applied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(desk, "_follow_calendar", fail)
+        answers = _answers(desk, [_place(buyer, f"b{i}", "buy", 1, 4900) for i in range(3)])
+    assert all(isinstance(a, DomainError) and a.status == 409 for a in answers)
+    [after] = _answers(desk, [_place(buyer, "b0", "buy", 1, 4900)])
+    assert not isinstance(after, DomainError) and after["status"] == "open"
