@@ -675,40 +675,55 @@ class InstrumentDesk:
         """One transaction for these commands; answer them once it has committed. Raises _CommandFailed
         naming the command that raised, _BookFailed, or whatever the commit raised."""
         outcomes: list[tuple[Job, dict[str, Any] | None, DomainError | None]] = []
-        with self._writing() as uow:
-            self._preload(uow, run)
-            try:
-                self._follow_calendar(uow)
-            except Exception as exc:
-                raise _BookFailed(str(exc)) from exc
-            for job in run:
-                uow.actor = job.command.principal
+        committed, commit_seconds, snapshot = False, 0.0, None
+        try:
+            with self._writing() as uow:
+                self._preload(uow, run)
                 try:
-                    replay = self._replay(uow, job)
-                    result = replay if replay is not None else self.handle(uow, job.command)
-                except _BatchFailed as exc:  # after the engine changed
-                    raise _CommandFailed(job) from exc.__cause__
-                except DomainError as refusal:  # refused before anything of it was written
-                    outcomes.append((job, None, refusal))
-                    continue
-                except Exception as exc:  # anything else: the command may have left something behind
-                    raise _CommandFailed(job) from exc
-                if replay is None:
+                    self._follow_calendar(uow)
+                except Exception as exc:
+                    raise _BookFailed(str(exc)) from exc
+                for job in run:
+                    uow.actor = job.command.principal
                     try:
-                        self._remember(uow, job, result)
-                    except Exception as exc:
+                        replay = self._replay(uow, job)
+                        result = replay if replay is not None else self.handle(uow, job.command)
+                    except _BatchFailed as exc:  # after the engine changed
+                        raise _CommandFailed(job) from exc.__cause__
+                    except DomainError as refusal:  # refused before anything of it was written
+                        outcomes.append((job, None, refusal))
+                        continue
+                    except Exception as exc:  # anything else: the command may have left something behind
                         raise _CommandFailed(job) from exc
-                outcomes.append((job, result, None))
-            self._save_session(uow)
-            uow.actor = None
-            committing = time.perf_counter()
-            uow.commit()
-            commit_seconds = time.perf_counter() - committing
-            trading.keep_open_orders(uow)
-            snapshot = self._snapshot() if self.published else None
-        metrics.writer_batch_committed(((job.command.kind, error is None) for job, _, error in outcomes),
-                                       commit_seconds)
-        self._publish(self.code, snapshot)
+                    if replay is None:
+                        try:
+                            self._remember(uow, job, result)
+                        except Exception as exc:
+                            raise _CommandFailed(job) from exc
+                    outcomes.append((job, result, None))
+                self._save_session(uow)
+                uow.actor = None
+                committing = time.perf_counter()
+                uow.commit()
+                committed = True
+                commit_seconds = time.perf_counter() - committing
+                trading.keep_open_orders(uow)
+                snapshot = self._snapshot() if self.published else None
+        except Exception:
+            if not committed:
+                raise
+            # Committed: the batch must never go round again. What the writer keeps may be off: rebuild the
+            # book before the next batch (serve and _tick check `stale`).
+            log.exception("after committing a batch on instrument %s; the book will be rebuilt", self.instrument_id)
+            self.stale = True
+        try:
+            metrics.writer_batch_committed(((job.command.kind, error is None) for job, _, error in outcomes),
+                                           commit_seconds)
+            self._publish(self.code, snapshot)
+        except Exception:  # market data is told again by the next batch; the answers must go out
+            log.exception("publishing a committed batch of instrument %s failed", self.instrument_id)
+        if self.stale:
+            self._forget()
         for done, answer, error in outcomes:
             if error is not None:
                 done.future.set_exception(error)

@@ -187,3 +187,32 @@ def test_a_failure_before_any_command_fails_the_batch_and_the_book_keeps_serving
     assert all(isinstance(a, DomainError) and a.status == 409 for a in answers)
     [after] = _answers(desk, [_place(buyer, "b0", "buy", 1, 4900)])
     assert not isinstance(after, DomainError) and after["status"] == "open"
+
+
+def test_a_failure_after_the_commit_never_sends_the_batch_round_again(
+        client: TestClient, market: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a batch has committed, its callers are told what was done, even if what the writer does next
+    (keeping the book's open orders, telling the market) fails: the batch must not run twice. The book is
+    rebuilt before the next batch."""
+    desk = owned_desk(client, "JXCI-2023")
+    seller, buyer = market["holders"][0], market["holders"][1]
+
+    def fail(*_: Any) -> None:
+        raise RuntimeError("injected: failed after the commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(trading, "keep_open_orders", fail)
+        patch.setattr(desk, "_publish", fail)
+        sell, buy = _answers(desk, [_place(seller, "s1", "sell", 100, 5000), _place(buyer, "b1", "buy", 10, 5000)])
+    assert not isinstance(sell, DomainError) and not isinstance(buy, DomainError)
+    assert (sell["status"], buy["status"]) == ("open", "filled")
+    assert desk.stale
+    # The next batch finds the book rebuilt from what was committed (serve rebuilds a stale book first).
+    [cancel] = [Job(DeskCommand("cancel", seller, {"order_id": sell["id"]}))]
+    desk.serve([cancel])
+    cancelled = cancel.future.result(timeout=5)
+    assert (cancelled["status"], cancelled["remaining_t"]) == ("cancelled", 0)
+    trades = client.get("/market/JXCI-2023/trades").json()
+    assert len(trades) == 1  # b1 traded once
+    check = client.get("/ledger/check", headers=market["operator"]).json()
+    assert check["ok"], check["problems"]
