@@ -165,7 +165,8 @@ def make_exchange(settings: Settings, registry: Registry, kv: KeyValueStore) -> 
     broker = RedisBroker(kv.url) if isinstance(kv, RedisStore) else LocalBroker()
     hours = MarketHours.parse(settings.market_hours, settings.market_always_open, settings.market_opening_call)
     return Exchange(registry, settings.exchange_fee_bp, make_coordinator(registry, kv, settings.owns_books), broker,
-                    settings.resale_lock, hours, books=frozenset(filter(None, settings.books.split(","))) or None)
+                    settings.resale_lock, hours, books=frozenset(filter(None, settings.books.split(","))) or None,
+                    max_horizon_days=settings.max_horizon_days)
 
 
 def create_app(

@@ -6,9 +6,11 @@ transaction, commits, and only then answers the callers (group commit). Each com
 pre-trade holds worked out without writing anything; the engine then accepts or refuses it, and only an
 accepted command is written with its holds, so a refused command leaves nothing behind and spoils nothing
 else. The writer's session never flushes before the commit (see InstrumentDesk._writing). Should anything fail
-after the engine has changed, or the commit itself fail, the whole batch is rolled back and the book is
-rebuilt from the database, which holds exactly the state before the batch. On start the books are rebuilt
-the same way.
+after the engine has changed, or the commit itself fail, the transaction is rolled back and the book is
+rebuilt from the database, which holds exactly the state before it; and a command fails only itself: the
+batch goes again without the command that raised, or, when the commit cannot say which one it was, in halves
+until that command is alone (InstrumentDesk._process). On start the books are rebuilt the same way; a row
+that cannot be loaded into the book is quarantined (cancelled, its holds released) rather than stopping it.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, String, bindparam, func, select, update
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session, defer
 from starlette.concurrency import run_in_threadpool
 
 from api import metrics
@@ -105,7 +108,19 @@ class EngineRefusal(DomainError):
 
 
 class _BatchFailed(Exception):
-    """Something failed after the engine changed: the batch is rolled back and the book rebuilt."""
+    """Something failed after the engine changed: the transaction is rolled back and the book rebuilt."""
+
+
+class _CommandFailed(Exception):
+    """One command of a batch raised something other than a refusal: it alone fails, the rest go again."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job.command.kind)
+        self.job = job
+
+
+class _BookFailed(Exception):
+    """What the book does before a batch's commands (the calendar's transitions) failed."""
 
 
 @dataclass
@@ -218,6 +233,32 @@ def _ms(at: datetime | None) -> int | None:
     return int(at.timestamp() * 1000) if at else None
 
 
+QUARANTINED = "QUARANTINED"  # the reason of an order a rebuilt book could not hold
+
+
+def _unreadable(exc: BaseException) -> bool:
+    """Whether reading a row failed on its values (rather than on the database being out of reach)."""
+    return isinstance(exc, DataError | ValueError | TypeError | ArithmeticError | LookupError | AssertionError)
+
+
+def _problem(exc: BaseException) -> str:
+    """What was wrong with a row, short enough for a log line and an audit entry."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(cause).__name__}: {cause}"[:300]
+
+
+def _open_ids(instrument_id: int, kind: str, parent_id: int | None = None) -> Select[int]:
+    """The keys of what trading.open_orders (or, for kind "bid", trading.bids_of) reads, in the same order:
+    keys can always be read, whatever the rows hold."""
+    if kind == "bid":
+        return select(Order.id).where(Order.parent_order_id == parent_id, Order.kind == "bid",
+                                      Order.status == "open").order_by(Order.priority, Order.id)
+    query = select(Order.id).where(Order.instrument_id == instrument_id, Order.status == "open", Order.kind == kind)
+    if kind in ("order", "listing"):
+        query = query.where(Order.priority.is_not(None))
+    return query.order_by(Order.priority, Order.id)
+
+
 def engine_state_trade_id(uow: UnitOfWork, instrument_id: int) -> int:
     """The next engine trade id: one past the last trade the database has for the instrument."""
     last = uow.session.scalar(select(func.max(TradeRow.engine_trade_id)).where(TradeRow.instrument_id == instrument_id))
@@ -246,7 +287,10 @@ class InstrumentDesk:
 
     # --- building the book from the database ------------------------------------------------------------
     def _rebuild(self) -> Engine:
+        """The book as the database has it. A row the book cannot take (a value Python cannot read back, a
+        price or quantity the engine refuses) is quarantined rather than stopping the book: see _quarantine."""
         registry = self.exchange.registry
+        damaged: list[tuple[int, str, str]] = []  # (order id, kind, what is wrong), quarantined once read
         with registry.uow() as uow:
             instrument = uow.session.get(Instrument, self.instrument_id)
             assert instrument is not None
@@ -254,9 +298,10 @@ class InstrumentDesk:
             engine = Engine(InstrumentConfig(instrument_id=instrument.code, **instrument.config))
             saved = uow.session.get(EngineSession, self.instrument_id)
             now_ms = int(uow.now().timestamp() * 1000)
-            open_orders = trading.open_orders(uow, self.instrument_id)
+            open_orders = self._open_rows(uow, "order", damaged)
+            priorities = [order.priority for order in open_orders if isinstance(order.priority, int)]
             # Never refuse to rebuild over a sequence that lags its orders: carry on after the newest.
-            next_seq = max(saved.next_seq if saved else 1, (open_orders[-1].priority or 0) + 1 if open_orders else 1)
+            next_seq = max(saved.next_seq if saved else 1, max(priorities, default=0) + 1)
             if saved is None and not open_orders:
                 engine.submit_all(transitions(self.exchange.market_hours(uow), uow.now(), Phase.CLOSED, "", now_ms))
             else:
@@ -266,48 +311,154 @@ class InstrumentDesk:
                     trading_day=saved.trading_day if saved else uow.today().isoformat(),
                     reference_price_fen=saved.reference_price_fen if saved else engine.config.reference_price_fen,
                     last_trade=None, bar=None))
+            resting = []
             for order in open_orders:
-                assert order.price_fen is not None and order.priority is not None
-                engine.restore_order(OrderState(
-                    order_id=order.id, account_id=str(order.participant_id), side=Side(order.side.upper()),
-                    price_fen=order.price_fen, quantity_t=order.remaining_t, tif=TimeInForce(order.tif),
-                    expires_at_ms=int(order.expires_at.timestamp() * 1000) if order.expires_at else None,
-                    stp=engine.config.default_stp, priority=order.priority))
-            for listing in trading.open_orders(uow, self.instrument_id, "listing"):
-                assert listing.price_fen is not None and listing.priority is not None
-                allowed = listing.allowed_counterparties
-                engine.restore_listing(ListingState(
-                    listing_id=listing.id, account_id=str(listing.participant_id), side=Side(listing.side.upper()),
-                    price_fen=listing.price_fen, quantity_t=listing.remaining_t, min_pick_t=listing.min_pick_t or 1,
-                    expires_at_ms=_ms(listing.expires_at),
-                    batch_id=str(listing.batch_id) if listing.batch_id else None,
-                    allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None,
-                    priority=listing.priority))
-            for auction in trading.open_orders(uow, self.instrument_id, "auction"):
-                assert auction.price_fen is not None and auction.expires_at is not None
-                bids = tuple(BidState(b.id, str(b.participant_id), b.price_fen or 0, b.remaining_t, b.priority or 0)
-                             for b in trading.bids_of(uow, auction.id))
-                engine.restore_auction(AuctionState(
-                    auction_id=auction.id, account_id=str(auction.participant_id), side=Side(auction.side.upper()),
-                    quantity_t=auction.remaining_t, reserve_price_fen=auction.price_fen,
-                    end_ts_ms=int(auction.expires_at.timestamp() * 1000),
-                    pricing=AuctionPricing(auction.order_type),  # an auction row keeps its pricing there
-                    batch_id=str(auction.batch_id) if auction.batch_id else None, bids=bids))
-            for proposal in trading.open_orders(uow, self.instrument_id, "proposal"):
-                assert proposal.price_fen is not None and proposal.expires_at is not None
-                engine.restore_proposal(ProposalState(
-                    proposal_id=proposal.id, account_id=str(proposal.participant_id),
-                    counterparty_id=str(proposal.counterparty_participant_id), side=Side(proposal.side.upper()),
-                    price_fen=proposal.price_fen, quantity_t=proposal.remaining_t,
-                    expires_at_ms=int(proposal.expires_at.timestamp() * 1000),
-                    batch_id=str(proposal.batch_id) if proposal.batch_id else None))
+                try:
+                    engine.restore_order(OrderState(
+                        order_id=order.id, account_id=str(order.participant_id), side=Side(order.side.upper()),
+                        price_fen=cast(int, order.price_fen), quantity_t=order.remaining_t, tif=TimeInForce(order.tif),
+                        expires_at_ms=_ms(order.expires_at), stp=engine.config.default_stp,
+                        priority=cast(int, order.priority)))
+                except Exception as exc:
+                    damaged.append((order.id, "order", _problem(exc)))
+                    continue
+                resting.append(order)
+            for listing in self._open_rows(uow, "listing", damaged):
+                try:
+                    allowed = listing.allowed_counterparties
+                    engine.restore_listing(ListingState(
+                        listing_id=listing.id, account_id=str(listing.participant_id),
+                        side=Side(listing.side.upper()), price_fen=cast(int, listing.price_fen),
+                        quantity_t=listing.remaining_t, min_pick_t=listing.min_pick_t or 1,
+                        expires_at_ms=_ms(listing.expires_at),
+                        batch_id=str(listing.batch_id) if listing.batch_id else None,
+                        allowed_counterparties=frozenset(str(a) for a in allowed) if allowed else None,
+                        priority=cast(int, listing.priority)))
+                except Exception as exc:
+                    damaged.append((listing.id, "listing", _problem(exc)))
+            for auction in self._open_rows(uow, "auction", damaged):
+                bids = []
+                for b in self._open_rows(uow, "bid", damaged, parent_id=auction.id):
+                    try:
+                        bid = BidState(b.id, str(b.participant_id), cast(int, b.price_fen), b.remaining_t,
+                                       cast(int, b.priority))
+                        engine.check_bid(bid)
+                    except Exception as exc:
+                        damaged.append((b.id, "bid", _problem(exc)))
+                        continue
+                    bids.append(bid)
+                try:
+                    engine.restore_auction(AuctionState(
+                        auction_id=auction.id, account_id=str(auction.participant_id),
+                        side=Side(auction.side.upper()), quantity_t=auction.remaining_t,
+                        reserve_price_fen=cast(int, auction.price_fen), end_ts_ms=cast(int, _ms(auction.expires_at)),
+                        pricing=AuctionPricing(auction.order_type),  # an auction row keeps its pricing there
+                        batch_id=str(auction.batch_id) if auction.batch_id else None, bids=tuple(bids)))
+                except Exception as exc:
+                    damaged.append((auction.id, "auction", _problem(exc)))
+            for proposal in self._open_rows(uow, "proposal", damaged):
+                try:
+                    engine.restore_proposal(ProposalState(
+                        proposal_id=proposal.id, account_id=str(proposal.participant_id),
+                        counterparty_id=str(proposal.counterparty_participant_id),
+                        side=Side(proposal.side.upper()), price_fen=cast(int, proposal.price_fen),
+                        quantity_t=proposal.remaining_t, expires_at_ms=cast(int, _ms(proposal.expires_at)),
+                        batch_id=str(proposal.batch_id) if proposal.batch_id else None))
+                except Exception as exc:
+                    damaged.append((proposal.id, "proposal", _problem(exc)))
             # The resting orders just read are what the book holds: the writer keeps them as it keeps those of
             # its batches (trading.keep_open_orders), so the first trade against each needs no read.
-            for order in open_orders:
+            for order in resting:
                 uow.session.expunge(order)
+        if damaged:
+            self._quarantine(damaged)
         self.kept.clear()
-        self.kept.update({("order_id", order.id): order for order in open_orders})
+        self.kept.update({("order_id", order.id): order for order in resting})
         return engine
+
+    def _open_rows(self, uow: UnitOfWork, kind: str, damaged: list[tuple[int, str, str]],
+                   parent_id: int | None = None) -> list[Order]:
+        """The open orders, listings, auctions or proposals of the book (or an auction's bids), in time
+        priority. If one of them cannot be read (a value the database holds but Python cannot: year 10000,
+        say), the others are read one by one and that one is added to `damaged`."""
+        try:
+            if kind == "bid":
+                return trading.bids_of(uow, cast(int, parent_id))
+            return trading.open_orders(uow, self.instrument_id, kind)
+        except Exception as exc:
+            if not _unreadable(exc):
+                raise
+        rows = []
+        for order_id in uow.session.scalars(_open_ids(self.instrument_id, kind, parent_id)):
+            try:
+                order = uow.session.get(Order, order_id)
+            except Exception as exc:
+                if not _unreadable(exc):
+                    raise
+                damaged.append((order_id, kind, _problem(exc)))
+                continue
+            if order is not None:
+                rows.append(order)
+        return rows
+
+    def _quarantine(self, damaged: list[tuple[int, str, str]]) -> None:
+        """Take rows the book cannot hold out of it for good, each in a transaction of its own: the order (or
+        listing, auction, proposal, bid) is cancelled with the reason QUARANTINED, what it holds goes back to
+        available through the ledger as a cancel would, an audit entry says what was wrong, and the operator is
+        alerted (the log and carbonx_exchange_quarantined_total). An auction's bids go with it. Should the
+        holds not be releasable, the row is still cancelled (the holds stay for the operator to repair)."""
+        registry = self.exchange.registry
+        listed = {order_id for order_id, _, _ in damaged}
+        for order_id, kind, _ in list(damaged):
+            if kind == "auction":
+                with registry.uow() as uow:
+                    bid_ids = list(uow.session.scalars(_open_ids(self.instrument_id, "bid", order_id)))
+                damaged.extend((bid_id, "bid", f"its auction {order_id} was quarantined")
+                               for bid_id in bid_ids if bid_id not in listed)
+        for order_id, kind, problem in damaged:
+            released = True
+            try:
+                self._cancel_quarantined(order_id, kind, problem, release=True)
+            except Exception:
+                log.exception("releasing the holds of quarantined %s %s failed; cancelling it without", kind, order_id)
+                released = False
+                self._cancel_quarantined(order_id, kind, problem, release=False)
+            metrics.BOOK_QUARANTINED.labels(kind).inc()
+            log.error("QUARANTINED %s %s of instrument %s: the book cannot hold it (%s). It is cancelled%s; an "
+                      "operator should look into how the row came to be.", kind, order_id, self.code, problem,
+                      " and its holds are released" if released else ", but its holds could NOT be released "
+                      "and need repair")
+
+    def _cancel_quarantined(self, order_id: int, kind: str, problem: str, *, release: bool) -> None:
+        """Cancel a quarantined row in a transaction of its own, releasing its holds as a cancel does (or, with
+        `release` False, only marking it cancelled, without reading it)."""
+        with self.exchange.registry.uow() as uow:
+            stored = uow.session.execute(select(
+                Order.status, Order.expires_at.cast(String)).where(Order.id == order_id)).one()
+            if stored.status != "open":
+                return
+            try:  # an expiry that cannot be read is cleared: a request gave it, nothing else needs it
+                uow.session.execute(select(Order.expires_at).where(Order.id == order_id)).one()
+                clear = {}
+            except Exception as exc:
+                if not _unreadable(exc):
+                    raise
+                clear = {"expires_at": None}
+            if release:
+                order = uow.session.scalars(select(Order).where(Order.id == order_id).options(
+                    *([defer(Order.expires_at)] if clear else []))).one()
+                trading.release(uow, order, order.remaining_t, self.exchange.fee_bp, status="cancelled",
+                                reason=QUARANTINED)
+                order.status, order.reason, order.updated_at = "cancelled", QUARANTINED, uow.now()
+                if clear:
+                    order.expires_at = None
+            else:
+                uow.session.execute(update(Order).where(Order.id == order_id).values(
+                    status="cancelled", reason=QUARANTINED, updated_at=uow.now(), **clear))
+            uow.audit("order.quarantined", "order", order_id, {
+                "instrument": self.code, "kind": kind, "problem": problem, "holds_released": release,
+                "expires_at_stored": stored.expires_at})
+            uow.commit()
 
     # --- the writer ---------------------------------------------------------------------------------------
     def submit(self, job: Job) -> dict[str, Any]:
@@ -470,45 +621,109 @@ class InstrumentDesk:
         return True
 
     def _process(self, batch: list[Job]) -> None:
-        outcomes: list[tuple[Job, dict[str, Any] | None, BaseException | None]] = []
+        """Carry out a batch: its commands in order in one transaction, committed before anyone is answered
+        (group commit). A command that raises anything but a refusal fails alone: the transaction is rolled
+        back, the book rebuilt, and the batch tried again without it. A failure no command can be blamed for
+        (the commit's, say, when the database refuses one of the rows) splits the batch in halves, each tried
+        on its own in order, until the command that fails is alone; the others commit as they would have."""
+        runs = [batch]
+        while runs:
+            run = runs.pop(0)
+            try:
+                self._commit_run(run)
+                continue
+            except _CommandFailed as failed:
+                culprit, cause = failed.job, failed.__cause__ or failed
+                log.error("command %s on instrument %s failed; it alone is refused, the rest of its batch is "
+                          "tried again", culprit.command.kind, self.instrument_id, exc_info=cause)
+                self._fail([culprit], cause)
+                rest = [job for job in run if job is not culprit]
+                if rest:
+                    runs.insert(0, rest)
+            except _BookFailed as failed:  # letting the calendar's time pass failed: no command is to blame
+                log.error("batch of %d commands on instrument %s failed before its commands; rebuilding the "
+                          "book", len(run), self.instrument_id, exc_info=failed.__cause__ or failed)
+                self._fail(run, failed)
+            except Exception as exc:
+                log.error("batch of %d commands on instrument %s failed; %s", len(run), self.instrument_id,
+                          "it is refused" if len(run) == 1 else "trying its halves on their own", exc_info=exc)
+                if len(run) == 1:
+                    self._fail(run, exc)
+                else:
+                    middle = len(run) // 2
+                    runs[:0] = [run[:middle], run[middle:]]
+            self._forget()
+            if not self._try_rebuild():
+                self._fail([job for waiting in runs for job in waiting], None)
+                return
+
+    def _fail(self, jobs: list[Job], cause: BaseException | None) -> None:
+        """Answer jobs whose transaction failed: nothing of them was written."""
+        if cause is None:
+            failure = StateConflict("The exchange cannot reach its database; nothing was done. Retry later.",
+                                    "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")
+        else:
+            failure = StateConflict("The exchange could not complete this command; nothing was done. Retry.",
+                                    "交易系统未能完成该指令，未作任何变更，请重试。")
+            failure.__cause__ = cause
+        for job in jobs:
+            metrics.EXCHANGE_COMMANDS.labels(job.command.kind, "failed").inc()
+            if not job.future.done():
+                job.future.set_exception(failure)
+
+    def _commit_run(self, run: list[Job]) -> None:
+        """One transaction for these commands; answer them once it has committed. Raises _CommandFailed
+        naming the command that raised, _BookFailed, or whatever the commit raised."""
+        outcomes: list[tuple[Job, dict[str, Any] | None, DomainError | None]] = []
+        committed, commit_seconds, snapshot = False, 0.0, None
         try:
             with self._writing() as uow:
-                self._preload(uow, batch)
-                self._follow_calendar(uow)
-                for job in batch:
+                self._preload(uow, run)
+                try:
+                    self._follow_calendar(uow)
+                except Exception as exc:
+                    raise _BookFailed(str(exc)) from exc
+                for job in run:
                     uow.actor = job.command.principal
                     try:
                         replay = self._replay(uow, job)
                         result = replay if replay is not None else self.handle(uow, job.command)
-                    except _BatchFailed:
-                        raise
+                    except _BatchFailed as exc:  # after the engine changed
+                        raise _CommandFailed(job) from exc.__cause__
                     except DomainError as refusal:  # refused before anything of it was written
                         outcomes.append((job, None, refusal))
                         continue
+                    except Exception as exc:  # anything else: the command may have left something behind
+                        raise _CommandFailed(job) from exc
                     if replay is None:
-                        self._remember(uow, job, result)
+                        try:
+                            self._remember(uow, job, result)
+                        except Exception as exc:
+                            raise _CommandFailed(job) from exc
                     outcomes.append((job, result, None))
                 self._save_session(uow)
                 uow.actor = None
                 committing = time.perf_counter()
                 uow.commit()
+                committed = True
                 commit_seconds = time.perf_counter() - committing
                 trading.keep_open_orders(uow)
                 snapshot = self._snapshot() if self.published else None
-        except Exception as exc:  # any failure here means: roll back and rebuild
-            log.exception("batch of %d commands on instrument %s failed; rebuilding the book",
-                          len(batch), self.instrument_id)
-            failure = StateConflict("The exchange could not complete this command; nothing was done. Retry.",
-                                    "交易系统未能完成该指令，未作任何变更，请重试。")
-            failure.__cause__ = exc
-            for job in batch:
-                job.future.set_exception(failure)
+        except Exception:
+            if not committed:
+                raise
+            # Committed: the batch must never go round again. What the writer keeps may be off: rebuild the
+            # book before the next batch (serve and _tick check `stale`).
+            log.exception("after committing a batch on instrument %s; the book will be rebuilt", self.instrument_id)
+            self.stale = True
+        try:
+            metrics.writer_batch_committed(((job.command.kind, error is None) for job, _, error in outcomes),
+                                           commit_seconds)
+            self._publish(self.code, snapshot)
+        except Exception:  # market data is told again by the next batch; the answers must go out
+            log.exception("publishing a committed batch of instrument %s failed", self.instrument_id)
+        if self.stale:
             self._forget()
-            self._try_rebuild()
-            return
-        metrics.writer_batch_committed(((job.command.kind, error is None) for job, _, error in outcomes),
-                                       commit_seconds)
-        self._publish(self.code, snapshot)
         for done, answer, error in outcomes:
             if error is not None:
                 done.future.set_exception(error)
@@ -605,12 +820,40 @@ class InstrumentDesk:
                 raise InvalidInput("client_order_id was already used for a different request.",
                                    "client_order_id 已用于另一笔委托。")
             return order_view(earlier)
-        ends = body.get("expires_at") or body.get("end_at")
-        expires_at = datetime.fromisoformat(ends) if ends else None
+        expires_at = self._instant(uow, body, "end_at" if "end_at" in body else "expires_at")
         return trading.plan_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=side, order_type=order_type, tif="GTC", price_fen=price_fen,
             hold_price_fen=price_fen, quantity_t=quantity_t, expires_at=expires_at,
             request_hash=command.request_hash, kind=kind, **extra), self.exchange.fee_bp, self.exchange.resale_lock)
+
+    def _instant(self, uow: UnitOfWork, body: dict[str, Any], field: str) -> datetime | None:
+        """The expiry or auction end a command gives (None if it gives none), in UTC: after now and no further
+        ahead than the exchange's horizon (CARBONX_MAX_HORIZON_DAYS). The API bounds every instant already;
+        this also guards a command that came another way (routed from a process of another version, say)."""
+        given = body.get(field)
+        if given is None:
+            return None
+        try:
+            at = datetime.fromisoformat(given)
+            utc = at.astimezone(UTC) if at.tzinfo is not None else None
+        except (TypeError, ValueError, OverflowError):
+            utc = None
+        if utc is None:
+            raise InvalidInput(f"{field} is not an instant with a time zone the exchange can keep.",
+                               f"{field} 不是带时区且可保存的时间。",
+                               [Violation("INVALID_INSTANT", "Art. 20", field, "时间无效。", "Not a valid instant.")])
+        now, days = uow.now(), self.exchange.max_horizon_days
+        if utc <= now:
+            raise InvalidInput(f"{field} must lie after now ({now.isoformat()}).",
+                               f"{field} 必须晚于当前时间（{now.isoformat()}）。",
+                               [Violation("INSTANT_PASSED", "Art. 20", field, "该时间已过。",
+                                          "That instant has passed.")])
+        if utc > now + timedelta(days=days):
+            raise InvalidInput(f"{field} must lie within {days} days of now.",
+                               f"{field} 不得晚于当前时间之后 {days} 天。",
+                               [Violation("BEYOND_HORIZON", "Art. 20", field, f"该时间超出 {days} 天的期限。",
+                                          f"That instant lies beyond the {days}-day horizon.")])
+        return utc
 
     def _post_listing(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """挂牌: post a listing at a price; its side is held like an order."""
@@ -786,7 +1029,7 @@ class InstrumentDesk:
                 raise InvalidInput("A market buy needs protection_price_fen when the instrument has no band.",
                                    "无价格涨跌幅限制时，市价买单须给出保护价。")
         tif = body.get("tif") or ("IOC" if body["order_type"] == "MARKET" else "GTC")
-        expires_at = datetime.fromisoformat(body["expires_at"]) if body.get("expires_at") else None
+        expires_at = self._instant(uow, body, "expires_at")
         plan = trading.plan_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=body["side"], order_type=body["order_type"], tif=tif,
             price_fen=body.get("price_fen"), hold_price_fen=hold_price, quantity_t=body["quantity_t"],
@@ -939,8 +1182,9 @@ class Exchange:
 
     def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None,
                  broker: Broker | None = None, resale_lock: bool = True, hours: MarketHours | None = None,
-                 books: frozenset[str] | None = None) -> None:
+                 books: frozenset[str] | None = None, max_horizon_days: int = 365) -> None:
         self.registry = registry
+        self.max_horizon_days = max_horizon_days  # how far ahead an expiry or an auction's end may lie
         self.books = books  # the codes of the books this process may own (None: any)
         self.hours = hours or MarketHours((), always_open=True)
         self.fee_bp = fee_bp

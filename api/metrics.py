@@ -35,6 +35,9 @@ SETTLEMENT_SECONDS = Histogram("carbonx_exchange_settlement_seconds", "Time to s
                                buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1))
 COMMIT_SECONDS = Histogram("carbonx_exchange_commit_seconds", "Time to commit one writer batch",
                            buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+BOOK_QUARANTINED = Counter("carbonx_exchange_quarantined", "Rows a book's rebuild could not hold and quarantined "
+                           "(cancelled, holds released), by kind (order, listing, auction, bid, proposal): each "
+                           "one is an alert for the operator", ["kind"])
 BATCH_SIZE = Histogram("carbonx_exchange_batch_commands", "Commands per writer batch (one transaction)",
                        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512))
 

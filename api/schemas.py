@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Header, Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from registry.orm import ReviewAction
 from registry.pagination import Page
@@ -42,7 +42,29 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # Decimal quantities travel as strings so no JSON float ever carries carbon or an emission factor.
 DecimalString = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$")]
 # Dates are bounded so that a year 9999 typo is a clear 422 rather than a surprise later.
-BoundedDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+BoundedDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+BoundedPathDate = Annotated[date, Path(ge=EARLIEST_DAY, le=LATEST_DAY)]
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def _bounded_instant(value: datetime) -> datetime:
+    """An instant is judged by its UTC time, which is what the database stores: 9999-12-31T23:59:59-14:00 is
+    year 10000 in UTC, which PostgreSQL stores but Python cannot read back, and SQLite cannot store at all."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST_INSTANT <= utc <= LATEST_INSTANT:
+        raise ValueError(f"the instant must lie between {EARLIEST_INSTANT.isoformat()} and "
+                         f"{LATEST_INSTANT.isoformat()} in UTC")
+    return value
+
+
+# Every instant a request gives (an expiry, an auction's end) has a time zone and a range both backends store
+# and read back; how far ahead an expiry may lie is the exchange's horizon (CARBONX_MAX_HORIZON_DAYS).
+BoundedInstant = Annotated[AwareDatetime, AfterValidator(_bounded_instant)]
 
 # Ids in paths and queries are bounded so that a 40-digit id is a 422 on every backend, never an overflow.
 PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     exchange_fee_bp: int = Field(default=10, ge=0, le=1000)
     # As in the national carbon market: credits bought today can be sold from the next trading day.
     resale_lock: bool = True
+    # How far ahead of now an expiry (a GTD order's, a listing's, a proposal's) or a one-sided auction's end may
+    # lie, in days: a date beyond it is a typo (or a probe), refused with a 422 naming the field.
+    max_horizon_days: int = Field(default=365, ge=1, le=3650)
     # Trading sessions on working days, Asia/Shanghai; the demo (`make run`) keeps the market always open.
     market_hours: str = Field(default="09:30-11:30,13:00-15:00",
                               pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$")

@@ -33,7 +33,9 @@ one writer, journaling the commands it submits.
   ``restore_proposal(ProposalState)`` (open, or a closed one's final status),
   ``restore_auction(AuctionState)`` with its bids, ``restore_closed_auction(id)``. A ``priority`` is the
   ``seq`` of the event that queued the object: ``OrderAccepted``, ``OrderAmended`` with
-  ``priority_kept=False``, ``ListingPosted``, ``BidAccepted``.
+  ``priority_kept=False``, ``ListingPosted``, ``BidAccepted``. Each ``restore_*`` checks its state as a
+  command would have been checked (int prices on the tick grid, int quantities above zero, int times) and
+  raises ``ValueError`` before changing anything; ``check_bid(BidState)`` checks one bid alone.
 * Queries: ``phase``, ``trading_day``, ``now_ms``, ``next_seq``, ``reference_price_fen``, ``price_band()``,
   ``top_of_book()``, ``depth(levels=5)``, ``last_trade()``, ``bar()`` (today's OHLCV), ``bars()`` (closed
   days), ``indicative_auction()``, ``market_protection_fen(side)``, ``order(id)``, ``orders(account_id)``,

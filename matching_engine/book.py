@@ -387,7 +387,8 @@ class OrderBook:
 
         Checks in order: UNKNOWN_ORDER, NOT_OWNER; the new quantity (INVALID_QUANTITY, LOT_SIZE,
         ABOVE_MAX_SIZE; the minimum size binds only new orders, as fills leave smaller rests anyway); the new
-        price (INVALID_PRICE, TICK_SIZE, PRICE_BELOW_BAND, PRICE_ABOVE_BAND); NOTHING_TO_AMEND; a change
+        price (INVALID_PRICE when not an int, whatever its value; when it differs from the order's, TICK_SIZE,
+        PRICE_BELOW_BAND, PRICE_ABOVE_BAND); NOTHING_TO_AMEND; a change
         that loses priority needs CALL or CONTINUOUS (MARKET_CLOSED, TRADING_HALTED), a cut is allowed in
         any phase.
         """
@@ -403,6 +404,10 @@ class OrderBook:
             new_quantity_t = order.quantity_t if cmd.quantity_t is None else cmd.quantity_t
             new_price_fen = order.price_fen if cmd.price_fen is None else cmd.price_fen
             reason = self._check_quantity(new_quantity_t, 0)
+            if reason is None and type(new_price_fen) is not int:
+                # Checked whatever its value: a float equal to the price (1000.0 == 1000) would otherwise pass
+                # and, with a raise, become the order's price and so its trades' and the reference's.
+                reason = Reason.INVALID_PRICE
             if reason is None and new_price_fen != order.price_fen:
                 reason = self._check_price(new_price_fen)
             if reason is None:

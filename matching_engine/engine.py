@@ -45,6 +45,7 @@ from matching_engine.records import (
     AuctionIndication,
     AuctionState,
     Bar,
+    BidState,
     Depth,
     LastTrade,
     ListingState,
@@ -78,6 +79,16 @@ REF_FIELDS: dict[type, str | None] = {
     PlaceBid: "bid_id",
     CancelAuction: "auction_id",
 }
+
+
+def _check_positive(value: object, what: str) -> None:
+    if type(value) is not int or value <= 0:
+        raise ValueError(f"{what} is {value!r}, not an int above zero")
+
+
+def _check_time(value: object, what: str, optional: bool = False) -> None:
+    if not (type(value) is int or (optional and value is None)):
+        raise ValueError(f"{what} is {value!r}, not an int")
 
 
 class Engine:
@@ -436,31 +447,66 @@ class Engine:
         """Set clock, counters, phase, reference price and market data (first, on a fresh engine)."""
         self._session.restore(state)
 
+    # Restoring checks what it is given as a command's checks would have (an int price on the tick grid, an
+    # int quantity above zero, an int time) before it changes anything, and raises ``ValueError`` otherwise:
+    # a state read back from storage may have been damaged there, and the caller must learn of it rather than
+    # rest a negative price or a float in the book.
     def restore_order(self, state: OrderState) -> None:
         """Put a resting order back at its place by ``priority``. Raises ``ValueError`` if it cannot rest."""
-        self._check_priority(state.priority, f"order {state.order_id}")
+        what = f"order {state.order_id}"
+        self._check_price(state.price_fen, what)
+        _check_positive(state.quantity_t, f"{what}: quantity_t")
+        _check_time(state.expires_at_ms, f"{what}: expires_at_ms", optional=True)
+        self._check_priority(state.priority, what)
         self._book.restore(state)
 
     def restore_listing(self, state: ListingState) -> None:
         """Put a live listing back on the board."""
-        self._check_priority(state.priority, f"listing {state.listing_id}")
+        what = f"listing {state.listing_id}"
+        self._check_price(state.price_fen, what)
+        _check_positive(state.quantity_t, f"{what}: quantity_t")
+        _check_positive(state.min_pick_t, f"{what}: min_pick_t")
+        _check_time(state.expires_at_ms, f"{what}: expires_at_ms", optional=True)
+        self._check_priority(state.priority, what)
         self._listings.restore(state)
 
     def _check_priority(self, priority: int, what: str) -> None:
         # A priority at or above the next sequence number would rank after orders not placed yet.
-        if not 0 < priority < self.next_seq:
-            raise ValueError(f"{what}: priority {priority} is not below next_seq {self.next_seq} "
+        if type(priority) is not int or not 0 < priority < self.next_seq:
+            raise ValueError(f"{what}: priority {priority!r} is not below next_seq {self.next_seq} "
                              "(restore the session first)")
+
+    def _check_price(self, price_fen: object, what: str) -> None:
+        _check_positive(price_fen, f"{what}: price_fen")
+        assert isinstance(price_fen, int)
+        if price_fen % self.config.tick_fen:
+            raise ValueError(f"{what}: price_fen {price_fen} is not on the tick grid of {self.config.tick_fen}")
 
     def restore_proposal(self, state: ProposalState) -> None:
         """Put back an open proposal, or remember a closed one's final status (``state.status``)."""
+        if ProposalStatus(state.status) is ProposalStatus.OPEN:
+            what = f"proposal {state.proposal_id}"
+            self._check_price(state.price_fen, what)
+            _check_positive(state.quantity_t, f"{what}: quantity_t")
+            _check_time(state.expires_at_ms, f"{what}: expires_at_ms")
         self._desk.restore(state)
 
     def restore_auction(self, state: AuctionState) -> None:
         """Put back a one-sided auction that is still taking bids, with its bids."""
+        what = f"auction {state.auction_id}"
+        _check_positive(state.quantity_t, f"{what}: quantity_t")
+        self._check_price(state.reserve_price_fen, what)
+        _check_time(state.end_ts_ms, f"{what}: end_ts_ms")
         for bid in state.bids:
-            self._check_priority(bid.priority, f"bid {bid.bid_id}")
+            self.check_bid(bid)
         self._auctions.restore(state)
+
+    def check_bid(self, state: BidState) -> None:
+        """Raise ``ValueError`` if this bid could not be restored with its auction (so that a caller can leave
+        out a damaged bid rather than lose the whole auction)."""
+        self._check_price(state.price_fen, f"bid {state.bid_id}")
+        _check_positive(state.quantity_t, f"bid {state.bid_id}: quantity_t")
+        self._check_priority(state.priority, f"bid {state.bid_id}")
 
     def restore_closed_auction(self, auction_id: int) -> None:
         """Remember that a one-sided auction has ended (late bids then get AUCTION_CLOSED)."""

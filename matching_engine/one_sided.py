@@ -171,7 +171,8 @@ class AuctionHouse:
 
         Checks in order: UNKNOWN_AUCTION / AUCTION_CLOSED (also once the window has ended); MARKET_CLOSED /
         TRADING_HALTED; DUPLICATE_ID; SELF_TRADE (the initiator bids); CAPACITY; quantity
-        (INVALID_QUANTITY, LOT_SIZE, BELOW_MIN_SIZE under ``min_order_t``, EXCEEDS_LOT); price
+        (INVALID_QUANTITY, LOT_SIZE, BELOW_MIN_SIZE under ``min_order_t``, ABOVE_MAX_SIZE over
+        ``max_order_t``, EXCEEDS_LOT); price
         (INVALID_PRICE, TICK_SIZE, BELOW_RESERVE for a SELL auction, ABOVE_RESERVE for a BUY auction).
         """
         session = self.session
@@ -215,6 +216,8 @@ class AuctionHouse:
             return Reason.LOT_SIZE
         if quantity_t < config.min_order_t:
             return Reason.BELOW_MIN_SIZE
+        if quantity_t > config.max_order_t:
+            return Reason.ABOVE_MAX_SIZE
         if quantity_t > auction.quantity_t:
             return Reason.EXCEEDS_LOT
         price_fen = cmd.price_fen

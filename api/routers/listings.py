@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import order_view
-from api.schemas import PathId, Strict
+from api.schemas import BoundedInstant, PathId, Strict
 from registry.principals import Principal
 from registry.services import instruments, trading
 
@@ -30,7 +30,7 @@ class ListingIn(Strict):
     price_fen: Price
     quantity_t: Quantity
     min_pick_t: Quantity = 1
-    expires_at: AwareDatetime | None = None
+    expires_at: BoundedInstant | None = None
     batch_id: Id | None = Field(None, description="Offer (or ask for) one specific batch only.")
     allowed_counterparties: list[Id] | None = Field(None, max_length=50,
                                                     description="Participant ids who may pick; omit for anyone.")
@@ -54,7 +54,7 @@ class ProposalIn(Strict):
     side: Literal["buy", "sell"]
     price_fen: Price
     quantity_t: Quantity
-    expires_at: AwareDatetime
+    expires_at: BoundedInstant
     batch_id: Id | None = None
 
 
@@ -136,7 +136,7 @@ class AuctionIn(Strict):
     side: Literal["buy", "sell"] = "sell"
     quantity_t: Quantity
     reserve_price_fen: Price = Field(description="A sell auction's lowest acceptable bid; a buy auction's highest.")
-    end_at: AwareDatetime
+    end_at: BoundedInstant
     pricing: Literal["PAY_AS_BID", "UNIFORM"] = "PAY_AS_BID"
     batch_id: Id | None = None
 

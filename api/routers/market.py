@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -10,7 +10,18 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import MethodologyField, NoControl, PageOut, PathId, ShortText, Strict, page_out, page_params
+from api.schemas import (
+    BoundedDate,
+    BoundedPathDate,
+    MethodologyField,
+    NoControl,
+    PageOut,
+    PathId,
+    ShortText,
+    Strict,
+    page_out,
+    page_params,
+)
 from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
 from registry.orm import Instrument, Participant
@@ -228,7 +239,7 @@ ClosureName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 
 
 class ClosureIn(Strict):
-    day: date
+    day: BoundedDate
     name_zh: ClosureName
     name_en: ClosureName
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300), NoControl] = Field(
@@ -257,7 +268,7 @@ def record_closure(body: ClosureIn, principal: Principal = Depends(allow("operat
 
 
 @router.delete("/market/closures/{day}", status_code=204)
-def withdraw_closure(day: date, principal: Principal = Depends(allow("operator")),
+def withdraw_closure(day: BoundedPathDate, principal: Principal = Depends(allow("operator")),
                      services: Services = Depends(get_services)) -> None:
     """Withdraw a closure the operator recorded, of a day not yet begun."""
     with services.registry.uow(principal) as uow:

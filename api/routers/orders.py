@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, count_as_requests, get_services
 from api.exchange import Outcome, order_view
 from api.problems import domain_problem
-from api.schemas import BoundedDate, IdempotencyKeyHeader, PathId, Strict
+from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, PathId, Strict
 from registry.errors import DomainError, InvalidInput
 from registry.principals import Principal
 from registry.services import instruments, trading
@@ -30,7 +30,7 @@ class OrderIn(Strict):
     price_fen: Price | None = None
     quantity_t: Quantity
     tif: Literal["GTC", "DAY", "GTD", "IOC", "FOK"] | None = None
-    expires_at: AwareDatetime | None = None
+    expires_at: BoundedInstant | None = None
     protection_price_fen: Price | None = None
 
     @model_validator(mode="after")
