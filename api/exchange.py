@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Select, String, bindparam, func, select, update
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, defer
 from starlette.concurrency import run_in_threadpool
 
@@ -37,6 +37,7 @@ from api import metrics
 from api.market_data import Broker, LocalBroker
 from api.market_hours import MarketHours, phase_for, transitions
 from api.ownership import Coordinator, LocalCoordinator
+from api.problems import retryable
 from matching_engine import (
     AcceptTransfer,
     AdvanceTime,
@@ -80,7 +81,7 @@ from matching_engine.events import (
 )
 from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
 from registry.context import Registry
-from registry.errors import DomainError, InvalidInput, NotFound, RuleViolation, StateConflict
+from registry.errors import DomainError, InvalidInput, NotFound, RuleViolation, StateConflict, Unavailable
 from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.principals import Principal
@@ -121,6 +122,16 @@ class _CommandFailed(Exception):
 
 class _BookFailed(Exception):
     """What the book does before a batch's commands (the calendar's transitions) failed."""
+
+
+class _Fenced(Exception):
+    """Another process has taken the book since this writer's process did (the book's epoch moved on): this
+    writer must never commit again; its process lets go of the book and routes its commands to the owner."""
+
+
+def _book_moved() -> Unavailable:
+    return Unavailable("This order book has just moved to another server; nothing was done. Retry.",
+                       "该订单簿刚转由另一台服务器处理，未作任何变更，请重试。")
 
 
 @dataclass
@@ -268,9 +279,15 @@ def engine_state_trade_id(uow: UnitOfWork, instrument_id: int) -> int:
 class InstrumentDesk:
     """The single writer of one instrument's book."""
 
-    def __init__(self, exchange: Exchange, instrument_id: int) -> None:
+    def __init__(self, exchange: Exchange, instrument_id: int, epoch: int | None = None) -> None:
         self.exchange = exchange
         self.instrument_id = instrument_id
+        # The owner epoch this process took the book at; None when one process owns every book. Every
+        # transaction of this writer checks it first (_writing): a stale owner can never commit.
+        self.epoch = epoch
+        self.fenced = False
+        self.closed = False  # stopped: whatever is queued from now on is answered "retry" at once
+        self._closing = threading.Lock()
         self.queue: queue.Queue[Job | None] = queue.Queue()
         self.lock = threading.Lock()  # readers of the in-memory book take it too
         self.kept: dict[Any, Any] = {}  # the book's open orders, kept across batches (trading.keep_open_orders)
@@ -462,17 +479,33 @@ class InstrumentDesk:
 
     # --- the writer ---------------------------------------------------------------------------------------
     def submit(self, job: Job) -> dict[str, Any]:
-        self.queue.put(job)
+        self.enqueue([job])
         return job.future.result(timeout=ANSWER_TIMEOUT_S)
 
     def enqueue(self, jobs: list[Job]) -> None:
-        """Queue jobs for the writer, one after another (the writer applies them in this order)."""
+        """Queue jobs for the writer, one after another (the writer applies them in this order); a desk that
+        has stopped answers them at once: the book moved, retry (it will be routed)."""
+        with self._closing:
+            if not self.closed:
+                for job in jobs:
+                    self.queue.put(job)
+                return
         for job in jobs:
-            self.queue.put(job)
+            job.future.set_exception(_book_moved())
 
     def stop(self) -> None:
         self.queue.put(None)
         self.thread.join(timeout=5)
+
+    def _answer_queued(self, answer: DomainError) -> None:
+        """Answer every job still queued (the desk has stopped and will run none of them)."""
+        while True:
+            try:
+                job = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                job.future.set_exception(answer)
 
     def _run(self) -> None:
         while True:
@@ -482,6 +515,9 @@ class InstrumentDesk:
                 self._tick()
                 continue
             if first is None:
+                with self._closing:
+                    self.closed = True
+                self._answer_queued(_book_moved())
                 self._let_go_of_connection()
                 return
             batch = [first]
@@ -501,9 +537,10 @@ class InstrumentDesk:
         """Carry out one batch and answer its callers; then let time pass if it is due (a steady stream of
         commands never leaves the writer idle long enough to tick)."""
         try:
+            if self.fenced:  # commands queued before the desk was let go of
+                raise _book_moved()
             if self.stale and not self._try_rebuild():
-                raise StateConflict("The exchange cannot reach its database; nothing was done. Retry later.",
-                                    "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")
+                raise _database_unavailable()
             if all(job.command.kind in READS for job in batch):
                 self._answer_reads(batch)
             else:
@@ -540,6 +577,8 @@ class InstrumentDesk:
             uow.id_block = WRITER_ID_BLOCK
             uow.session.autoflush = False
             uow.defer_balances = True
+            if self.epoch is not None and instruments.book_epoch(uow, self.instrument_id) != self.epoch:
+                raise _Fenced(f"instrument {self.instrument_id}: epoch {self.epoch} is no longer current")
             yield uow
 
     def _tick(self) -> None:
@@ -562,12 +601,24 @@ class InstrumentDesk:
                 uow.commit()
                 trading.keep_open_orders(uow)
                 snapshot = self._snapshot()
+        except _Fenced:
+            self._let_go()
+            return
         except Exception:
             log.exception("letting time pass on instrument %s failed; rebuilding", self.instrument_id)
             self._forget()
             self._try_rebuild()
             return
         self._publish(self.code, snapshot)
+
+    def _let_go(self) -> None:
+        """This writer's process no longer owns the book: forget it, answer whatever is queued with "retry",
+        and have the exchange route the book's commands to its owner from now on."""
+        log.error("instrument %s: another process owns the book now (epoch %s is stale); letting go",
+                  self.instrument_id, self.epoch)
+        self.fenced = True
+        self._forget()
+        self.exchange.let_go(self)
 
     def _follow_calendar(self, uow: UnitOfWork) -> None:
         """Open, pause, resume or close the book as the trading calendar says (closing expires DAY orders)."""
@@ -640,6 +691,10 @@ class InstrumentDesk:
                 rest = [job for job in run if job is not culprit]
                 if rest:
                     runs.insert(0, rest)
+            except _Fenced:  # let go first, so that a caller retrying at once is routed to the owner
+                self._let_go()
+                self._fail([job for waiting in [run, *runs] for job in waiting], _book_moved())
+                return
             except _BookFailed as failed:  # letting the calendar's time pass failed: no command is to blame
                 log.error("batch of %d commands on instrument %s failed before its commands; rebuilding the "
                           "book", len(run), self.instrument_id, exc_info=failed.__cause__ or failed)
@@ -659,9 +714,11 @@ class InstrumentDesk:
 
     def _fail(self, jobs: list[Job], cause: BaseException | None) -> None:
         """Answer jobs whose transaction failed: nothing of them was written."""
-        if cause is None:
-            failure = StateConflict("The exchange cannot reach its database; nothing was done. Retry later.",
-                                    "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")
+        failure: DomainError
+        if cause is None or _database_lost(cause):
+            failure = _database_unavailable()
+        elif isinstance(cause, Unavailable):
+            failure = cause
         else:
             failure = StateConflict("The exchange could not complete this command; nothing was done. Retry.",
                                     "交易系统未能完成该指令，未作任何变更，请重试。")
@@ -1196,7 +1253,7 @@ class Exchange:
         self._codes_by_id: dict[int, str] = {}
         self._instrument_by_order: dict[int, int] = {}
         self._lock = threading.Lock()
-        self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired, self._may_own)
+        self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired, self._may_own, self._lost)
 
     def market_hours(self, uow: UnitOfWork) -> MarketHours:
         """The sessions with the calendar as it stands (closures the operator recorded included)."""
@@ -1223,11 +1280,34 @@ class Exchange:
         return code in self.books
 
     def desk(self, instrument_id: int) -> InstrumentDesk:
+        """This process's writer of the book, built on first use at the epoch this process owns it at. A book
+        this process no longer owns (lost in the moment since the caller asked) gets no desk: "retry"."""
         with self._lock:
             desk = self._desks.get(instrument_id)
             if desk is None:
-                desk = self._desks[instrument_id] = InstrumentDesk(self, instrument_id)
+                epoch = self.coordinator.epoch(instrument_id)
+                if epoch is None and self.coordinator.fenced:
+                    raise _book_moved()
+                desk = self._desks[instrument_id] = InstrumentDesk(self, instrument_id, epoch)
             return desk
+
+    def let_go(self, desk: InstrumentDesk) -> None:
+        """A writer found its book taken by another process (called in that writer's thread): stop owning it
+        and route its commands from now on."""
+        with self._lock:
+            if self._desks.get(desk.instrument_id) is desk:
+                del self._desks[desk.instrument_id]
+        desk.queue.put(None)  # the writer ends after answering what is queued (fenced: "retry")
+        if self.coordinator.epoch(desk.instrument_id) == desk.epoch:  # not if it has taken the book again since
+            self.coordinator.let_go(desk.instrument_id)
+
+    def _lost(self, instrument_id: int) -> None:
+        """The coordinator found this process no longer owns the book (its lock session is gone)."""
+        with self._lock:
+            desk = self._desks.pop(instrument_id, None)
+        if desk is not None:
+            desk.fenced = True
+            desk.stop()
 
     def _acquired(self, instrument_id: int) -> None:
         """This process just took ownership: whatever it knew of the book may be stale, so build it anew."""
@@ -1285,7 +1365,13 @@ class Exchange:
 
         for job in jobs:
             job.future.add_done_callback(done)
-        self.desk(instrument_id).enqueue(jobs)
+        try:
+            desk = self.desk(instrument_id)
+        except Unavailable as moved:
+            for job in jobs:
+                job.future.set_exception(moved)
+            return
+        desk.enqueue(jobs)
 
     def instrument_id(self, code: str) -> int:
         """The id of the instrument with this code (404 when there is none); an instrument keeps its code and
@@ -1447,3 +1533,15 @@ class RoutedRefusal(DomainError):
                           for v in error["violations"]])
         self.status = int(error["status"])
         self.code = str(error["code"])
+
+
+def _database_lost(error: BaseException) -> bool:
+    """Whether the writer's database went away (its connection broke, the server is down), as opposed to a
+    refusal or a passing conflict: the command may go again once it is back."""
+    return isinstance(error, DBAPIError) and (error.connection_invalidated or (
+        isinstance(error, OperationalError) and not retryable(error)))
+
+
+def _database_unavailable() -> Unavailable:
+    return Unavailable("The exchange cannot reach its database; nothing was done. Retry shortly.",
+                       "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")

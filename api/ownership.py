@@ -53,6 +53,9 @@ PROBE_EPOCH = "SELECT epoch FROM book_owners WHERE instrument_id = %s"
 
 
 class Coordinator(Protocol):
+    # Whether a desk must hold an owner epoch to write (several processes; see ClusterCoordinator.epoch).
+    fenced: bool
+
     def owns(self, instrument_id: int) -> bool: ...
 
     def owns_at_once(self, instrument_id: int) -> bool | None: ...
@@ -78,6 +81,8 @@ Serve = Callable[[int, dict[str, Any], Callable[[dict[str, Any]], None]], None]
 
 class LocalCoordinator:
     """One process owns every book (SQLite, or no Redis configured)."""
+
+    fenced = False
 
     def owns(self, instrument_id: int) -> bool:
         return True
@@ -109,6 +114,8 @@ class LocalCoordinator:
 
 class ClusterCoordinator:
     """Advisory locks on PostgreSQL for ownership, Redis streams for routing."""
+
+    fenced = True
 
     def __init__(self, postgres_dsn: str, redis_url: str, owns_books: bool = True) -> None:
         self.dsn = postgres_dsn
@@ -420,6 +427,17 @@ class ClusterCoordinator:
                     except redis.RedisError:
                         log.exception("could not recreate the command stream of instrument %s", instrument_id)
 
+    def _give_back(self, stream: str, messages: list[Any]) -> None:
+        """Commands read in the moment after this process lost the book: put them back on the stream as new
+        ones (in their order), for the owner to read, and take the originals off."""
+        pipe = self.redis.pipeline(transaction=True)
+        for message_id, fields in messages:
+            pipe.xadd(stream, fields)
+            pipe.xack(stream, GROUP, message_id)
+            pipe.xdel(stream, message_id)
+        pipe.execute()
+        log.info("gave %d commands on %s back to the book's owner", len(messages), stream)
+
     def owns_now(self, instrument_id: int) -> bool:
         with self._mutex:
             return instrument_id in self._locks
@@ -428,6 +446,9 @@ class ClusterCoordinator:
         """Queue each routed command for the writer; answer and acknowledge it when it is done, so the
         writer can batch routed commands like local ones."""
         assert self._serve is not None
+        if messages and not self.owns_now(instrument_id):
+            self._give_back(stream, messages)
+            return
         for message_id, fields in messages:
             request_id = fields[b"request_id"].decode()
             reply_to = fields.get(b"reply_to")

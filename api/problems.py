@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registry.errors import DomainError
+from registry.errors import DomainError, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
 # deadlock detected, lock not available, query cancelled (statement timeout), serialization failure
@@ -53,6 +53,13 @@ def problem_document(status: int, code: str, detail: str, detail_zh: str = "", *
     if errors:
         body["errors"] = errors
     return body
+
+
+def retryable(exc: OperationalError) -> bool:
+    """A deadlock, a lock or statement timeout, a serialization failure (or SQLite's busy file): the database
+    is there and rolled the transaction back; the same request will most likely pass. Any other operational
+    error means the database is out of reach."""
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig)
 
 
 def domain_problem(exc: DomainError) -> dict[str, Any]:
@@ -110,7 +117,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(domain_problem(exc), request)
+        retry = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Unavailable) else None
+        if exc.status == 503 and retry is None:  # a routed Unavailable keeps its status, not its class
+            retry = {"Retry-After": "1"}
+        return problem_response(domain_problem(exc), request, retry)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -160,8 +170,7 @@ def install(app: FastAPI) -> None:
     async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
         # Deadlock, lock or statement timeout, serialization failure: the transaction was rolled back and a
         # retry will most likely pass. Anything else operational means the database is unavailable.
-        state = getattr(exc.orig, "sqlstate", None)
-        if state in RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig):
+        if retryable(exc):
             log.info("busy database on %s: %s", request.url.path, exc.orig)
             return problem(409, "busy", "The registry was busy with a conflicting change; nothing was saved. "
                            "Retry.", "登记系统正在处理冲突的变更，未保存任何内容，请重试。", request=request,

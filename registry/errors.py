@@ -39,6 +39,15 @@ class StateConflict(DomainError):
     code = "state_conflict"
 
 
+class Unavailable(DomainError):
+    """Nothing was done, for a passing reason (the database is out of reach, a book is changing hands): the
+    same request will most likely pass in a moment. Answered 503 with Retry-After."""
+
+    status = 503
+    code = "unavailable"
+    retry_after_s = 1
+
+
 class NotFound(DomainError):
     """Absent, or not visible to the caller (the two are indistinguishable on purpose)."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 
 from registry.errors import NotFound, RuleViolation, StateConflict
-from registry.orm import Batch, Filing, Instrument, Methodology, MethodologyVersion, Participant
+from registry.orm import Batch, BookOwner, Filing, Instrument, Methodology, MethodologyVersion, Participant
 from registry.unit_of_work import FixedStatement, UnitOfWork
 from rules.violations import Violation
 
@@ -96,3 +96,11 @@ def trading_violations(participant: Participant) -> list[Violation]:
         problems.append(Violation("JX-19", "Art. 19", None, "主体尚未获准入交易或已被暂停交易。",
                                   "The participant is not admitted to trading, or its trading is suspended."))
     return problems
+
+
+def book_epoch(uow: UnitOfWork, instrument_id: int) -> int | None:
+    """The current owner epoch of an instrument's book, read FOR SHARE: until this transaction ends, no process
+    can take the book (api/ownership.py increments the epoch when it does), so a writer that finds its own epoch
+    here commits as the book's one owner."""
+    return uow.session.scalar(select(BookOwner.epoch).where(BookOwner.instrument_id == instrument_id)
+                              .with_for_update(read=True))

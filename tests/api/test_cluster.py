@@ -152,6 +152,88 @@ def test_two_processes_share_one_book_and_survive_the_owner(servers: list[Server
     print(f"takeover after kill -9: {took_over_s:.1f} s")
 
 
+def _terminate_lock_sessions(owner_url: str, instrument_id: int) -> int:
+    dsn = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return len(conn.execute(
+            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.objid = %s AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (LOCK_NAMESPACE + instrument_id,)).fetchall())
+
+
+def _book_of_record(registry: Registry) -> dict[str, list[tuple[int, int]]]:
+    """The resting orders in the database by side, as (price, remaining) levels best first."""
+    from sqlalchemy import func, select
+
+    from registry.orm import Order
+
+    with registry.uow() as uow:
+        rows = uow.session.execute(select(Order.side, Order.price_fen, func.sum(Order.remaining_t)).where(
+            Order.kind == "order", Order.status.in_(("open", "partially_filled"))).group_by(
+            Order.side, Order.price_fen)).all()
+    return {"bids": sorted(((p, int(q)) for s, p, q in rows if s == "buy"), reverse=True),
+            "asks": sorted((p, int(q)) for s, p, q in rows if s == "sell")}
+
+
+def test_terminated_lock_sessions_under_load_leave_one_matching_owner_and_an_uncrossed_book(
+        servers: list[Server], registry: Registry, backend: Backend, postgres_owner_url: str) -> None:
+    """Trust II: PostgreSQL ends the sessions holding the book's lock (as a failover would) while both servers
+    take orders; whichever process owns the book afterwards, only it matches, and the book in the database
+    is never crossed and is what the owner shows."""
+    import random
+    import threading
+    from collections import Counter
+
+    (_, url_a), (_, url_b) = servers
+    instrument_id, seller, buyer = _market(registry, url_a)
+    stop = threading.Event()
+    answers: Counter[int] = Counter()
+
+    def trade(url: str, who: dict[str, str], side: str, seed: int) -> None:
+        rng = random.Random(seed)
+        for n in range(100_000):
+            if stop.is_set():
+                return
+            answer = order(url, who, f"{side}-{seed}-{n}", side, 1, 5000 + rng.randint(-5, 5))
+            answers[answer.status_code] += 1
+
+    clients = [threading.Thread(target=trade, args=args) for args in (
+        (url_a, seller, "sell", 1), (url_b, seller, "sell", 2), (url_a, buyer, "buy", 3), (url_b, buyer, "buy", 4))]
+    for client in clients:
+        client.start()
+    try:
+        for _ in range(3):
+            before = sum(answers.values())
+            while sum(answers.values()) < before + 20:  # under load
+                time.sleep(0.05)
+            assert _terminate_lock_sessions(postgres_owner_url, instrument_id) == 1
+            deadline = time.monotonic() + 20
+            while _owner_pid(backend.url, instrument_id) is None:  # a new owner within seconds
+                assert time.monotonic() < deadline, "nobody took the book over"
+                time.sleep(0.05)
+        before = sum(answers.values())
+        while sum(answers.values()) < before + 20:  # and serving again
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=60)
+    assert set(answers) <= {201, 409, 503}, answers  # 503: "retry", while the book changed hands
+    assert answers[201] > 0
+    book = _book_of_record(registry)
+    assert not book["bids"] or not book["asks"] or book["bids"][0][0] < book["asks"][0][0], book
+    for url in (url_a, url_b):  # both see the owner's book, which is the book of record
+        depth = httpx.get(f"{url}/market/JXCI-2023/depth", params={"levels": 50}, timeout=40).json()["depth"]
+        shown = {side: [(level["price_fen"], level["quantity_t"]) for level in depth[side]]
+                 for side in ("bids", "asks")}
+        assert shown == book, (url, shown, book)
+    assert _owner_pid(backend.url, instrument_id) in {process.pid for process, _ in servers}
+    with registry.uow() as uow:
+        report = ledger_check.check(uow)
+    assert report.ok, report.problems
+    print(f"answers under three lock losses: {dict(answers)}")
+
+
 def test_api_workers_that_own_no_books_route_to_a_books_process(cluster_backend: Backend, registry: Registry,
                                                                  tmp_path: Path) -> None:
     """`python -m api books` owns the books and serves no HTTP; an API process with CARBONX_OWNS_BOOKS=false

@@ -161,7 +161,9 @@ def test_the_writer_survives_a_failed_batch_and_a_failed_rebuild(client: TestCli
     monkeypatch.setattr(desk, "_rebuild", database_gone)
     failed = order(client, people["buyer"], client_order_id="w1")
     assert failed.status_code == 409 and failed.json()["code"] == "state_conflict"
-    assert order(client, people["buyer"], client_order_id="w2").status_code == 409  # still unreachable
+    unreachable = order(client, people["buyer"], client_order_id="w2")  # the book cannot be rebuilt: retry later
+    assert unreachable.status_code == 503 and unreachable.json()["code"] == "unavailable", unreachable.text
+    assert unreachable.headers["Retry-After"] == "1"
     monkeypatch.undo()
     back = order(client, people["buyer"], client_order_id="w3")
     assert back.status_code == 201, back.text
