@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import MethodologyField, NoControl, PageOut, PathId, ShortText, Strict, page_out, page_params
+from api.schemas import MethodologyField, NoControl, OneLine, PageOut, PathId, ShortText, Strict, page_out, page_params
 from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
 from registry.orm import Instrument, Participant
@@ -19,8 +19,8 @@ from registry.services import cash, instruments, market_calendar, participants
 
 router = APIRouter(tags=["market"])
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
-InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500), NoControl]
+InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$"), OneLine]
 
 
 class AdmissionIn(Strict):
@@ -31,7 +31,7 @@ class AdmissionIn(Strict):
 class CashIn(Strict):
     participant_id: int = Field(ge=1, le=2**31 - 1)
     amount_fen: int = Field(ge=1, le=10**15, description="Whole fen (分); ¥1 = 100 fen.")
-    bank_reference: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-_/]{4,64}$")]
+    bank_reference: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-_/]{4,64}$"), OneLine]
 
 
 class EngineSettings(Strict):
@@ -224,14 +224,14 @@ def trading_calendar(_: Principal | None = Depends(PUBLIC),
     }
 
 
-ClosureName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControl]
+ClosureName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
 
 
 class ClosureIn(Strict):
     day: date
     name_zh: ClosureName
     name_en: ClosureName
-    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300), NoControl] = Field(
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300), OneLine] = Field(
         description="Where the closure comes from, e.g. the State Council notice and its date.")
 
 

@@ -14,6 +14,7 @@ from api.schemas import (
     IndustryCode,
     LongText,
     NoControl,
+    OneLine,
     OwnerKind,
     PageOut,
     PathId,
@@ -32,8 +33,8 @@ from registry.services import projects as service
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 AssetIdentifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoControl]
-Mechanism = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
-DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Mechanism = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$"), OneLine]
+DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"), OneLine]
 
 
 class ProjectDocumentIn(Strict):
@@ -46,7 +47,7 @@ class ProjectIn(Strict):
     title: ShortText
     description: LongText = ""
     county_code: CountyCode
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), OneLine] = ""
     industry_code: IndustryCode = Field(description="GB/T 4754-2017 four-digit class code.")
     owner_kind: OwnerKind
     crediting_start: BoundedDate
@@ -146,7 +147,7 @@ def submit_project(project_id: PathId, principal: Principal = Depends(allow("own
 def list_projects(
     mine: bool = False,
     county_code: CountyCode | None = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(max_length=20), OneLine] = None,
     page: tuple[int, int] = Depends(page_params),
     viewer: Principal | None = Depends(PUBLIC),
     services: Services = Depends(get_services),
