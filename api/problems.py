@@ -79,13 +79,17 @@ def problem(
 
 def problem_response(body: dict[str, Any], request: Request | None,
                      headers: dict[str, str] | None = None) -> JSONResponse:
+    # What api.app.SecurityHeaders adds to every answer, here too: an unexpected error is answered outside it.
+    headers = {"X-Content-Type-Options": "nosniff", **(headers or {})}
     if request is not None:
+        if "authorization" in request.headers:
+            headers["Cache-Control"] = "no-store"
         body["instance"] = request.url.path
         request_id = getattr(request.state, "request_id", None)
         if request_id:
             body["request_id"] = request_id
             # Also in the header: an unexpected error is answered outside the middleware that sets it.
-            headers = {**(headers or {}), "X-Request-ID": request_id}
+            headers["X-Request-ID"] = request_id
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -56,7 +56,12 @@ class TextRule:
 
     multiline: bool
 
+    def allows(self, value: str) -> bool:
+        """Whether `value` passes (for text that is looked up rather than stored, such as a file path)."""
+        return _REFUSED[self.multiline].search(value) is None
+
     def check(self, value: Any) -> Any:
+        """`value` unchanged, or a validation error naming the first refused character and its position."""
         if isinstance(value, str):
             found = _REFUSED[self.multiline].search(value)
             if found is not None:

@@ -270,7 +270,7 @@ def test_the_operators_admission_and_status_reasons_refuse_nul(client: TestClien
 @pytest.mark.parametrize(("path", "field"), [("/projects?status=%00", "query.status"),
                                              ("/filings?status=draft%01", "query.status"),
                                              ("/exports/projects.csv?status=%7F", "query.status"),
-                                             ("/serials/JX%00", "path.serial")])
+                                             ("/exports/methodologies.csv?status=ok%C2%85", "query.status")])
 def test_query_and_path_text_follow_the_same_rule(client: TestClient, path: str, field: str) -> None:
     _refused(client.get(path), field)
 
