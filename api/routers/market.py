@@ -7,13 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import select
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import MethodologyField, NoControl, OneLine, PageOut, PathId, ShortText, Strict, page_out, page_params
 from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
-from registry.orm import Instrument, Participant
+from registry.orm import Instrument
 from registry.principals import Principal
 from registry.services import cash, instruments, market_calendar, participants
 
@@ -112,12 +111,10 @@ def market_participants(page: tuple[int, int] = Depends(page_params),
 @router.get("/market/counterparties")
 def counterparties(principal: Principal = Depends(allow("trader")),
                    services: Services = Depends(get_services)) -> list[dict[str, Any]]:
-    """The other active, admitted traders (id and name): whom a negotiated transfer may name."""
+    """The other active, admitted traders (id and name; an individual's masked): whom a negotiated transfer
+    or a restricted listing may name."""
     with services.registry.uow(principal) as uow:
-        rows = uow.session.execute(select(Participant.id, Participant.name).where(
-            Participant.trading_status == "admitted", Participant.status == "active",
-            Participant.id != principal.participant_id).order_by(Participant.id))
-        return [{"id": pid, "name": name} for pid, name in rows]
+        return [{"id": pid, "name": name} for pid, name in participants.counterparties(uow, principal)]
 
 
 @router.post("/cash/deposits", status_code=201)

@@ -28,6 +28,7 @@ from api.schemas import (
 from registry.errors import NotFound
 from registry.orm import Participant, Project
 from registry.principals import Principal
+from registry.services import participants
 from registry.services import projects as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -97,7 +98,7 @@ def project_out(uow: Any, project: Project, viewer: Principal | None) -> Project
     return ProjectOut(
         id=project.id, code=project.code, status=project.status, title=project.title,
         description=project.description, owner_participant_id=project.owner_participant_id,
-        owner_name=owner.name if insider else service.owner_display_name(owner),
+        owner_name=participants.name_for(viewer, owner),
         methodology_version_id=project.methodology_version_id, county_code=project.county_code,
         # An individual's street address and meter numbers are personal data: shown to insiders only.
         address=project.address if insider or owner.kind != "individual" else "",

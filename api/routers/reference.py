@@ -48,11 +48,12 @@ def industries(_: Principal | None = Depends(PUBLIC)) -> list[dict[str, str]]:
 
 
 @router.get("/reference/verifiers")
-def verifiers(_: Principal = Depends(allow("owner")),
+def verifiers(principal: Principal = Depends(allow("owner")),
               services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """The verifier organisations an owner may commission for a filing (Art. 15)."""
     with services.registry.uow() as uow:
-        return [{"participant_id": p.id, "name": p.name} for p in participants.verifier_organisations(uow)]
+        return [{"participant_id": p.id, "name": participants.name_for(principal, p)}
+                for p in participants.verifier_organisations(uow)]
 
 
 @router.get("/rule-sets")
