@@ -13,7 +13,6 @@ from api.schemas import (
     CountyCode,
     IndustryCode,
     LongText,
-    NoControl,
     OneLine,
     OwnerKind,
     PageOut,
@@ -33,7 +32,7 @@ from registry.services import projects as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
-AssetIdentifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoControl]
+AssetIdentifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
 Mechanism = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$"), OneLine]
 DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"), OneLine]
 
