@@ -9,9 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import portal, problems
+from api import openapi_docs, portal, problems
 from api.deps import Access, Services
 from api.exchange import Exchange
 from api.kv import KeyValueStore, RedisStore, make_store
@@ -20,6 +21,7 @@ from api.market_hours import MarketHours
 from api.metrics import ObserveRequests
 from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from api.routers import ROUTERS
+from api.schemas import OneLine
 from api.settings import Settings, get_settings
 from api.tokens import with_signing_key
 from registry.clock import Clock, SystemClock
@@ -76,14 +78,62 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    problem = {"type": "/problems/payload_too_large", "title": "Payload too large", "status": 413,
-               "code": "payload_too_large", "detail": f"The request body is over {limit} bytes.",
-               "request_id": scope.get("state", {}).get("request_id")}
+    await _send_problem(scope, send, 413, "payload_too_large", f"The request body is over {limit} bytes.")
+
+
+async def _send_problem(scope: Scope, send: Send, status: int, code: str, detail: str,
+                        headers: dict[bytes, bytes] | None = None) -> None:
+    """A problem answered by a middleware itself, before any route or handler."""
+    problem = {"type": f"/problems/{code}", "title": problems.TITLES.get(status, "Error"), "status": status,
+               "code": code, "detail": detail, "request_id": scope.get("state", {}).get("request_id")}
     body = json.dumps({k: v for k, v in problem.items() if v is not None}).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()), *(headers or {}).items()]})
     await send({"type": "http.response.body", "body": body})
+
+
+class HttpHardening:
+    """What every request and answer goes through at the edge.
+
+    A path with a control character (after percent-decoding: `/portal/%00`) names nothing here: 404 before any
+    route sees it (the routes' patterns would let a trailing line break through, and a NUL reach the file
+    system). Every answer says `X-Content-Type-Options: nosniff` (a browser never guesses a type other than the
+    one given, so a JSON answer or an uploaded document is never run as a script or page), and the answer to any
+    request that carried credentials says `Cache-Control: no-store` (no browser or proxy keeps a copy of what
+    only that caller may see). Answers made outside the middleware stack (an unexpected error) get the same
+    headers from api.problems."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if not OneLine.allows(scope["path"]):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 4404})
+            else:
+                await _send_problem(scope, send, 404, "not_found",
+                                    "No resource has a control character in its path.",
+                                    {b"x-content-type-options": b"nosniff",
+                                     b"content-security-policy": b"default-src 'none'"})
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        credentials = any(name == b"authorization" for name, _ in scope.get("headers") or [])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                if credentials:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _find_access(dependant: Any) -> list[Access]:
@@ -183,6 +233,10 @@ def create_app(
         description="Methodologies, projects and reductions under the Jiaxing carbon-inclusive measures "
         "(嘉碳普惠办〔2023〕3号). Errors are application/problem+json; rule refusals name their article "
         "(JX-nn).",
+        # FastAPI's own pages load their scripts from a CDN: /docs is served from an installed package instead
+        # (api/openapi_docs.py), and ReDoc is off.
+        docs_url=None,
+        redoc_url=None,
     )
     registry = registry or build_registry(settings)
     settings = with_signing_key(settings, registry.engine.dialect.name)
@@ -207,6 +261,8 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     portal.install(app)
+    openapi_docs.install(app)
     app.add_middleware(BodySizeLimit, upload_limit=settings.max_document_bytes)
+    app.add_middleware(HttpHardening)
     app.add_middleware(ObserveRequests)  # added last, so outermost: every answer has a request id and is counted
     return app

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import problems
+from api.schemas import OneLine
 
 WEB_ROOT = Path(__file__).parent / "web"
 PREFIX = "/portal"
@@ -44,10 +45,15 @@ def resolve(relative: str, root: Path = WEB_ROOT) -> Path | None:
     if not relative:
         relative = "index.html"
     parts = relative.split("/")
-    if any(part in ("", ".", "..") or part.startswith(".") or "\\" in part for part in parts):
+    # A control character (NUL above all, which the file system calls refuse with an exception) names no file.
+    if not OneLine.allows(relative) or any(part in ("", ".", "..") or part.startswith(".") or "\\" in part
+                                           for part in parts):
         return None
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root.resolve()) or not path.is_file() or path.suffix not in CONTENT_TYPES:
+    try:
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root.resolve()) or not path.is_file() or path.suffix not in CONTENT_TYPES:
+            return None
+    except OSError:  # a name too long for the file system, say: no such file either
         return None
     return path
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry.errors import DomainError, Unavailable
@@ -18,6 +20,10 @@ PROBLEM_JSON = "application/problem+json"
 # deadlock detected, lock not available, query cancelled (statement timeout), serialization failure
 RETRYABLE_SQLSTATES = {"40P01", "55P03", "57014", "40001"}
 log = logging.getLogger("carbonx.api")
+# A constraint refused the write (409), the database cannot hold a value (422), the database was busy or away.
+CONSTRAINT_ERRORS: tuple[type[Exception], ...] = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
+VALUE_ERRORS: tuple[type[Exception], ...] = (DataError, psycopg.DataError, sqlite3.DataError)
+BUSY_ERRORS: tuple[type[Exception], ...] = (OperationalError, psycopg.OperationalError, sqlite3.OperationalError)
 
 TITLES = {
     400: "Bad request",
@@ -55,11 +61,12 @@ def problem_document(status: int, code: str, detail: str, detail_zh: str = "", *
     return body
 
 
-def retryable(exc: OperationalError) -> bool:
-    """A deadlock, a lock or statement timeout, a serialization failure (or SQLite's busy file): the database
-    is there and rolled the transaction back; the same request will most likely pass. Any other operational
-    error means the database is out of reach."""
-    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig)
+def retryable(exc: Exception) -> bool:
+    """A deadlock, a lock or statement timeout, a serialization failure (or SQLite's busy file), wrapped by
+    SQLAlchemy or raw from the driver: the database is there and rolled the transaction back; the same request
+    will most likely pass. Any other operational error means the database is out of reach."""
+    driver = _driver_error(exc)
+    return getattr(driver, "sqlstate", None) in RETRYABLE_SQLSTATES or "database is locked" in str(driver)
 
 
 def domain_problem(exc: DomainError) -> dict[str, Any]:
@@ -86,13 +93,17 @@ def problem(
 
 def problem_response(body: dict[str, Any], request: Request | None,
                      headers: dict[str, str] | None = None) -> JSONResponse:
+    # What api.app.SecurityHeaders adds to every answer, here too: an unexpected error is answered outside it.
+    headers = {"X-Content-Type-Options": "nosniff", **(headers or {})}
     if request is not None:
+        if "authorization" in request.headers:
+            headers["Cache-Control"] = "no-store"
         body["instance"] = request.url.path
         request_id = getattr(request.state, "request_id", None)
         if request_id:
             body["request_id"] = request_id
             # Also in the header: an unexpected error is answered outside the middleware that sets it.
-            headers = {**(headers or {}), "X-Request-ID": request_id}
+            headers["X-Request-ID"] = request_id
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -104,6 +115,11 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
         else:
             path += ("." if path else "") + str(part)
     return path
+
+
+def _driver_error(exc: Exception) -> BaseException:
+    """The driver's own error: SQLAlchemy keeps it as `orig`; a raw one is itself."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
 
 
 def _json_safe(value: Any) -> Any:
@@ -150,34 +166,40 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, code, detail, request=request,
                        headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    # Each database failure arrives in up to three shapes: wrapped by SQLAlchemy (its ORM and Core), or raw
+    # from the driver where the unit of work writes on the connection itself (psycopg's pipelined writes,
+    # registry/unit_of_work.py) or a caller uses sqlite3 directly. All three answer the same.
+
+    async def _integrity(request: Request, exc: Exception) -> JSONResponse:
         # The service checks first and explains; this is the database's constraint catching a race.
-        log.info("constraint refused a write on %s: %s", request.url.path, exc.orig)
+        log.info("constraint refused a write on %s: %s", request.url.path, _driver_error(exc))
         return problem(409, "state_conflict", "A database constraint refused this write; nothing was saved.",
                        "数据库约束拒绝了本次写入，未保存任何内容。", request=request)
 
-    @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> JSONResponse:
+    async def _data(request: Request, exc: Exception) -> JSONResponse:
         # A value the database cannot store (a NUL character, an out-of-range number) that slipped past
         # the schema: the transaction was rolled back, so nothing is half-written.
-        log.info("database refused a value on %s: %s", request.url.path, exc.orig)
+        log.info("database refused a value on %s: %s", request.url.path, _driver_error(exc))
         return problem(422, "invalid_value", "A value in the request cannot be stored (for example a NUL "
                        "character or a number out of range).", "请求中有无法保存的值（如空字符或超出范围的数字）。",
                        request=request)
 
-    @app.exception_handler(OperationalError)
-    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+    async def _busy(request: Request, exc: Exception) -> JSONResponse:
         # Deadlock, lock or statement timeout, serialization failure: the transaction was rolled back and a
         # retry will most likely pass. Anything else operational means the database is unavailable.
+        driver = _driver_error(exc)
         if retryable(exc):
-            log.info("busy database on %s: %s", request.url.path, exc.orig)
+            log.info("busy database on %s: %s", request.url.path, driver)
             return problem(409, "busy", "The registry was busy with a conflicting change; nothing was saved. "
                            "Retry.", "登记系统正在处理冲突的变更，未保存任何内容，请重试。", request=request,
                            headers={"Retry-After": "1"})
-        log.error("database unavailable on %s: %s", request.url.path, exc.orig)
+        log.error("database unavailable on %s: %s", request.url.path, driver)
         return problem(503, "database_unavailable", "The database is unavailable; try again later.",
                        "数据库暂不可用，请稍后再试。", request=request, headers={"Retry-After": "5"})
+
+    for handler, classes in ((_integrity, CONSTRAINT_ERRORS), (_data, VALUE_ERRORS), (_busy, BUSY_ERRORS)):
+        for error_class in classes:
+            app.add_exception_handler(error_class, handler)
 
     @app.exception_handler(redis.RedisError)
     async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:

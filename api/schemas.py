@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Header, Path, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from fastapi.exceptions import RequestValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from registry.orm import ReviewAction
 from registry.pagination import Page
@@ -23,24 +38,72 @@ MethodologyField = Literal[
     "low_carbon_products", "waste", "pollution_carbon_co_reduction", "other",
 ]
 
-def _no_control_characters(value: str) -> str:
-    """Tabs and line breaks are text; other control characters (NUL above all) are not."""
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-        raise ValueError("control characters are not allowed")
-    return value
+# The one rule for text the API takes in (JSON fields, query, path, header and form values): no NUL and no
+# other control character (C0, DEL, C1), and no lone surrogate half, which no UTF-8 column can hold. Prose
+# (a reason, a description, a CSV file) may keep tabs and line breaks; a name, a code or a one-line value may
+# not. PostgreSQL refuses NUL in text outright and SQLite would store it, so the check is made at the door,
+# where the answer is a 422 naming the field, never a 500 or a different result per backend.
+_REFUSED = {
+    False: re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]"),
+    True: re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"),  # tab, LF and CR kept
+}
 
 
-NoControl = AfterValidator(_no_control_characters)
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControl]
+@dataclass(frozen=True)
+class TextRule:
+    """The rule on one text input: put it in the field's Annotated metadata (ShortText, LongText, OneLine,
+    NoControl). `multiline` keeps tab, line feed and carriage return. The OpenAPI document shows it as
+    `x-text: single-line | multi-line`, and tests/api/test_input_hygiene.py checks that every string the
+    API accepts carries it."""
+
+    multiline: bool
+
+    def allows(self, value: str) -> bool:
+        """Whether `value` passes (for text that is looked up rather than stored, such as a file path)."""
+        return _REFUSED[self.multiline].search(value) is None
+
+    def check(self, value: Any) -> Any:
+        """`value` unchanged, or a validation error naming the first refused character and its position."""
+        if isinstance(value, str):
+            found = _REFUSED[self.multiline].search(value)
+            if found is not None:
+                raise PydanticCustomError(
+                    "control_character",
+                    "control character U+{code} at position {position} is not allowed"
+                    + ("" if self.multiline else " (one line only: no tab or line break)"),
+                    {"code": f"{ord(found.group()):04X}", "position": found.start()})
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["x-text"] = "multi-line" if self.multiline else "single-line"
+        return json_schema
+
+
+OneLine = TextRule(multiline=False)
+NoControl = TextRule(multiline=True)
+
+
+def checked_text(value: str, loc: tuple[str, ...], rule: TextRule = OneLine) -> str:
+    """Text that reaches a route outside a pydantic field (an upload's file name and media type) under the
+    same rule, refused with the same 422 naming `loc`."""
+    try:
+        return str(rule.check(value))
+    except PydanticCustomError as exc:
+        raise RequestValidationError([{"type": exc.type, "loc": loc, "msg": exc.message(), "input": value}]) from None
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoControl]
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$")]
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-CreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
-CountyCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
-IndustryCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,39}$"), OneLine]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"), OneLine]
+CreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$"), OneLine]
+CountyCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$"), OneLine]
+IndustryCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$"), OneLine]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$"), OneLine]
 # Decimal quantities travel as strings so no JSON float ever carries carbon or an emission factor.
-DecimalString = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$")]
+DecimalString = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$"), OneLine]
 # Dates are bounded so that a year 9999 typo is a clear 422 rather than a surprise later.
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 BoundedDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
@@ -71,7 +134,7 @@ PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 QueryId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64,
-                                                    pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
+                                                    pattern=r"^[A-Za-z0-9_\-.:]{1,64}$"), OneLine]
 
 T = TypeVar("T")
 
@@ -124,8 +187,8 @@ class ReviewActionOut(BaseModel):
 
 class ObjectionIn(Strict):
     objector_name: ShortText
-    objector_contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=4000)]
+    objector_contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200), OneLine]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=4000), NoControl]
 
 
 class ObjectionOut(BaseModel):
@@ -140,7 +203,7 @@ class ObjectionOut(BaseModel):
 
 class RulingIn(Strict):
     uphold: StrictBool  # "yes" is not an answer to whether an objection is upheld
-    ruling: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+    ruling: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000), NoControl]
 
 
 def page_params(

@@ -10,7 +10,19 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import text
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import CreditCode, PageOut, ParticipantKind, PathId, Role, ShortText, Strict, page_out, page_params
+from api.schemas import (
+    CreditCode,
+    NoControl,
+    OneLine,
+    PageOut,
+    ParticipantKind,
+    PathId,
+    Role,
+    ShortText,
+    Strict,
+    page_out,
+    page_params,
+)
 from registry.orm import Participant
 from registry.principals import Principal
 from registry.services import audit_log, external_registrations, participants, sign_in
@@ -35,8 +47,8 @@ class ParticipantOut(BaseModel):
 
 class UserIn(Strict):
     participant_id: int = Field(ge=1, le=2**31 - 1)
-    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{3,64}$")]
-    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{3,64}$"), OneLine]
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200), OneLine]
     display_name: ShortText
     roles: list[Role] = Field(min_length=1, max_length=8)
 
@@ -57,7 +69,7 @@ class UnlockOut(BaseModel):
 
 class StatusIn(Strict):
     status: Literal["active", "suspended", "disqualified"]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000), NoControl]
 
 
 class ClockAdvanceIn(Strict):
@@ -123,7 +135,7 @@ def unlock_user(user_id: PathId, principal: Principal = Depends(allow("admin")),
 
 @router.post("/external-registrations/import")
 def import_external_registrations(
-    csv_text: Annotated[str, Body(media_type="text/csv", max_length=900_000)],
+    csv_text: Annotated[str, Body(media_type="text/csv", max_length=900_000), NoControl],
     principal: Principal = Depends(allow("bureau", "admin")),
     services: Services = Depends(get_services),
 ) -> dict[str, int]:
@@ -156,8 +168,8 @@ def verify_audit_chain(principal: Principal = Depends(allow("admin", "bureau", "
 
 
 @router.get("/audit/entries")
-def audit_entries(subject_type: Annotated[str | None, StringConstraints(max_length=40)] = None,
-                  subject_id: Annotated[str | None, StringConstraints(max_length=64)] = None,
+def audit_entries(subject_type: Annotated[str | None, StringConstraints(max_length=40), OneLine] = None,
+                  subject_id: Annotated[str | None, StringConstraints(max_length=64), OneLine] = None,
                   page: tuple[int, int] = Depends(page_params),
                   principal: Principal = Depends(allow("admin", "bureau")),
                   services: Services = Depends(get_services)) -> dict[str, Any]:

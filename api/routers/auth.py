@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import PUBLIC, Services, allow, authenticated_claims, client_address, get_services
 from api.problems import problem
-from api.schemas import ALL_ROLES
+from api.schemas import ALL_ROLES, OneLine
 from api.settings import Settings
 from api.tokens import TokenClaims, issue_token
 from registry.principals import Principal
@@ -22,8 +23,8 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    username: Annotated[str, OneLine] = Field(min_length=1, max_length=64)
+    password: Annotated[str, OneLine] = Field(min_length=1, max_length=200)
 
 
 class TokenResponse(BaseModel):

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.deps import Services, allow, get_services
-from api.schemas import ALL_ROLES, Sha256
+from api.schemas import ALL_ROLES, Sha256, checked_text
 from registry.errors import InvalidInput
 from registry.orm import Document, DocumentGrant
 from registry.principals import Principal
@@ -38,12 +38,14 @@ def upload_document(file: UploadFile = File(...), principal: Principal = Depends
     """Upload evidence (PDF, PNG, JPEG, CSV, text, XLSX, DOCX); the answer names it by SHA-256."""
     limit = services.settings.max_document_bytes
     data = file.file.read(limit + 1)
-    media_type = (file.content_type or "").split(";")[0].strip().lower()
+    # The part's name and type come from its own headers, not from a pydantic field: the same text rule.
+    filename = checked_text(file.filename or "upload", ("body", "file", "filename"))
+    media_type = checked_text(file.content_type or "", ("body", "file", "content_type")).split(";")[0].strip().lower()
     if not media_type:
         raise InvalidInput("The upload has no media type.", "上传文件缺少媒体类型。")
     with services.registry.uow(principal) as uow:
         doc, grant = service.upload(uow, services.registry.documents, principal,
-                                    filename=file.filename or "upload", media_type=media_type, data=data,
+                                    filename=filename, media_type=media_type, data=data,
                                     max_bytes=limit)
         uow.commit()
         return document_out(doc, grant)

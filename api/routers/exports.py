@@ -12,14 +12,14 @@ from fastapi.responses import StreamingResponse
 from api import exports
 from api.deps import PUBLIC, Services, allow, get_services
 from api.routers.market import InstrumentCode
-from api.schemas import BoundedDate, CountyCode, MethodologyField, QueryId
+from api.schemas import BoundedDate, CountyCode, MethodologyField, OneLine, QueryId
 from registry.principals import Principal
 
 router = APIRouter(prefix="/exports", tags=["exports (CSV)"])
 
 CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a byte order mark and a header row."}}
-Status = Annotated[str | None, Query(max_length=20)]
+Status = Annotated[str | None, Query(max_length=20), OneLine]
 
 
 def _viewer(services: Services, principal: Principal | None) -> exports.Viewer:

@@ -18,6 +18,7 @@ from api.schemas import (
     LongText,
     ObjectionIn,
     ObjectionOut,
+    OneLine,
     PageOut,
     PathId,
     QueryId,
@@ -38,7 +39,7 @@ from rules import review_flow
 router = APIRouter(prefix="/filings", tags=["filings"])
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"), OneLine]
 
 
 class FilingIn(Strict):
@@ -205,7 +206,7 @@ def object_to_filing(filing_id: PathId, body: ObjectionIn, viewer: Principal | N
 
 
 @router.get("", response_model=PageOut[FilingOut])
-def list_filings(mine: bool = False, status: Annotated[str | None, Query(max_length=20)] = None,
+def list_filings(mine: bool = False, status: Annotated[str | None, Query(max_length=20), OneLine] = None,
                  project_id: QueryId = None, page: tuple[int, int] = Depends(page_params),
                  viewer: Principal | None = Depends(PUBLIC),
                  services: Services = Depends(get_services)) -> PageOut[FilingOut]:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
 from api.deps import Services, allow, get_services
-from api.schemas import IdempotencyKeyHeader, LongText, PathId, ShortText, Strict
+from api.schemas import IdempotencyKeyHeader, LongText, NoControl, OneLine, PathId, ShortText, Strict
 from registry import serials
 from registry.orm import Account, Batch
 from registry.principals import Principal
@@ -28,7 +28,7 @@ class SubAccountIn(Strict):
 
 
 class TransferIn(Strict):
-    to_account_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9\-]{3,60}$")]
+    to_account_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9\-]{3,60}$"), OneLine]
     quantity_t: Quantity
     from_account_id: Id | None = None
     batch_id: Id | None = None
@@ -37,8 +37,8 @@ class TransferIn(Strict):
 
 class RevocationIn(Strict):
     quantity_t: Quantity | None = Field(default=None, description="Omit to revoke every unretired tonne.")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
-    notice: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=4000)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000), NoControl]
+    notice: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=4000), NoControl]
 
 
 class BlockOut(BaseModel):

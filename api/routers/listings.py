@@ -10,14 +10,14 @@ from pydantic import Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import order_view
-from api.schemas import BoundedInstant, PathId, Strict
+from api.schemas import BoundedInstant, OneLine, PathId, Strict
 from registry.principals import Principal
 from registry.services import instruments, trading
 
 router = APIRouter(tags=["trading"])
 
-InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$")]
-ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
+InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$"), OneLine]
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$"), OneLine]
 Price = Annotated[int, Field(ge=1, le=10**9, description="Fen per tonne.")]
 Quantity = Annotated[int, Field(ge=1, le=10**9, description="Whole tonnes.")]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]

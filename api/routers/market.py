@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import select
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import (
@@ -15,6 +14,7 @@ from api.schemas import (
     BoundedPathDate,
     MethodologyField,
     NoControl,
+    OneLine,
     PageOut,
     PathId,
     ShortText,
@@ -24,14 +24,14 @@ from api.schemas import (
 )
 from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
-from registry.orm import Instrument, Participant
+from registry.orm import Instrument
 from registry.principals import Principal
 from registry.services import cash, instruments, market_calendar, participants
 
 router = APIRouter(tags=["market"])
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
-InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500), NoControl]
+InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$"), OneLine]
 
 
 class AdmissionIn(Strict):
@@ -42,7 +42,7 @@ class AdmissionIn(Strict):
 class CashIn(Strict):
     participant_id: int = Field(ge=1, le=2**31 - 1)
     amount_fen: int = Field(ge=1, le=10**15, description="Whole fen (分); ¥1 = 100 fen.")
-    bank_reference: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-_/]{4,64}$")]
+    bank_reference: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-_/]{4,64}$"), OneLine]
 
 
 class EngineSettings(Strict):
@@ -123,12 +123,10 @@ def market_participants(page: tuple[int, int] = Depends(page_params),
 @router.get("/market/counterparties")
 def counterparties(principal: Principal = Depends(allow("trader")),
                    services: Services = Depends(get_services)) -> list[dict[str, Any]]:
-    """The other active, admitted traders (id and name): whom a negotiated transfer may name."""
+    """The other active, admitted traders (id and name; an individual's masked): whom a negotiated transfer
+    or a restricted listing may name."""
     with services.registry.uow(principal) as uow:
-        rows = uow.session.execute(select(Participant.id, Participant.name).where(
-            Participant.trading_status == "admitted", Participant.status == "active",
-            Participant.id != principal.participant_id).order_by(Participant.id))
-        return [{"id": pid, "name": name} for pid, name in rows]
+        return [{"id": pid, "name": name} for pid, name in participants.counterparties(uow, principal)]
 
 
 @router.post("/cash/deposits", status_code=201)
@@ -235,14 +233,14 @@ def trading_calendar(_: Principal | None = Depends(PUBLIC),
     }
 
 
-ClosureName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControl]
+ClosureName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
 
 
 class ClosureIn(Strict):
     day: BoundedDate
     name_zh: ClosureName
     name_en: ClosureName
-    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300), NoControl] = Field(
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300), OneLine] = Field(
         description="Where the closure comes from, e.g. the State Council notice and its date.")
 
 

@@ -20,6 +20,7 @@ from api.schemas import (
     MethodologyField,
     ObjectionIn,
     ObjectionOut,
+    OneLine,
     OwnerKind,
     PageOut,
     PathId,
@@ -38,7 +39,7 @@ from rules import review_flow
 router = APIRouter(tags=["methodologies"])
 
 SUBMITTERS = tuple(r for r in ALL_ROLES if r != "admin")
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), OneLine]
 
 
 class InputSpec(Strict):
@@ -50,7 +51,7 @@ class InputSpec(Strict):
 
 class StepSpec(Strict):
     name: Identifier
-    expression: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    expression: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), OneLine]
     label_zh: ShortText
     label_en: ShortText
     unit: Unit
@@ -177,7 +178,7 @@ def submit_revision(methodology_id: PathId, body: RevisionIn, principal: Princip
 
 @router.get("/methodologies", response_model=PageOut[VersionOut])
 def list_methodologies(
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(max_length=20), OneLine] = None,
     field: MethodologyField | None = None,
     page: tuple[int, int] = Depends(page_params),
     viewer: Principal | None = Depends(PUBLIC),

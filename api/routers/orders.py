@@ -10,21 +10,21 @@ from pydantic import Field, StringConstraints, model_validator
 from api.deps import PUBLIC, Services, allow, count_as_requests, get_services
 from api.exchange import Outcome, order_view
 from api.problems import domain_problem
-from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, PathId, Strict
+from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, OneLine, PathId, Strict
 from registry.errors import DomainError, InvalidInput
 from registry.principals import Principal
 from registry.services import instruments, trading
 
 router = APIRouter(tags=["trading"])
 
-InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$")]
+InstrumentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$"), OneLine]
 Price = Annotated[int, Field(ge=1, le=10**9, description="Fen per tonne.")]
 Quantity = Annotated[int, Field(ge=1, le=10**9, description="Whole tonnes.")]
 
 
 class OrderIn(Strict):
     instrument: InstrumentCode
-    client_order_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
+    client_order_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$"), OneLine]
     side: Literal["buy", "sell"]
     order_type: Literal["LIMIT", "MARKET"] = "LIMIT"
     price_fen: Price | None = None
@@ -165,7 +165,8 @@ def market_trades(code: InstrumentCode, limit: int = Query(50, ge=1, le=500), _:
 
 
 @router.websocket("/ws/market/{code}")
-async def market_stream(websocket: WebSocket, code: str) -> None:
+async def market_stream(websocket: WebSocket,
+                        code: Annotated[str, StringConstraints(max_length=40), OneLine]) -> None:
     """Public market data, live: the book as it stands on connecting, then every trade and book change.
     (Public like GET /market/{code}/depth; no identities are ever sent.)"""
     services: Services = websocket.app.state.services

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.routers.methodologies import objection_out
-from api.schemas import BoundedDate, Code, DecimalString, ObjectionIn, ObjectionOut, PathId, ShortText, Strict
+from api.schemas import BoundedDate, Code, DecimalString, ObjectionIn, ObjectionOut, OneLine, PathId, ShortText, Strict
 from registry.errors import NotFound
 from registry.orm import ParameterVersion
 from registry.principals import Principal
@@ -20,7 +20,7 @@ from registry.services.rule_sets import rule_set_in_force
 
 router = APIRouter(tags=["parameters"])
 
-Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=1000)]
+Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=1000), OneLine]
 
 
 class VersionIn(Strict):
@@ -34,7 +34,7 @@ class ParameterIn(Strict):
     code: Code
     name_zh: ShortText
     name_en: ShortText
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), OneLine]
     first_version: VersionIn
 
 

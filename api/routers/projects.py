@@ -13,7 +13,7 @@ from api.schemas import (
     CountyCode,
     IndustryCode,
     LongText,
-    NoControl,
+    OneLine,
     OwnerKind,
     PageOut,
     PathId,
@@ -27,13 +27,14 @@ from api.schemas import (
 from registry.errors import NotFound
 from registry.orm import Participant, Project
 from registry.principals import Principal
+from registry.services import participants
 from registry.services import projects as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
-AssetIdentifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoControl]
-Mechanism = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
-DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+AssetIdentifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
+Mechanism = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$"), OneLine]
+DocumentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"), OneLine]
 
 
 class ProjectDocumentIn(Strict):
@@ -46,7 +47,7 @@ class ProjectIn(Strict):
     title: ShortText
     description: LongText = ""
     county_code: CountyCode
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), OneLine] = ""
     industry_code: IndustryCode = Field(description="GB/T 4754-2017 four-digit class code.")
     owner_kind: OwnerKind
     crediting_start: BoundedDate
@@ -96,7 +97,7 @@ def project_out(uow: Any, project: Project, viewer: Principal | None) -> Project
     return ProjectOut(
         id=project.id, code=project.code, status=project.status, title=project.title,
         description=project.description, owner_participant_id=project.owner_participant_id,
-        owner_name=owner.name if insider else service.owner_display_name(owner),
+        owner_name=participants.name_for(viewer, owner),
         methodology_version_id=project.methodology_version_id, county_code=project.county_code,
         # An individual's street address and meter numbers are personal data: shown to insiders only.
         address=project.address if insider or owner.kind != "individual" else "",
@@ -146,7 +147,7 @@ def submit_project(project_id: PathId, principal: Principal = Depends(allow("own
 def list_projects(
     mine: bool = False,
     county_code: CountyCode | None = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(max_length=20), OneLine] = None,
     page: tuple[int, int] = Depends(page_params),
     viewer: Principal | None = Depends(PUBLIC),
     services: Services = Depends(get_services),

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import BoundedDate, Code, ShortText, Strict
+from api.routers.projects import Mechanism
+from api.schemas import BoundedDate, Code, CountyCode, Identifier, IndustryCode, ShortText, Strict
 from registry.principals import Principal
 from registry.services import participants
 from registry.services import rule_sets as service
@@ -26,11 +27,11 @@ class RuleSetIn(Strict):
     effective_from: BoundedDate
     effective_to: BoundedDate | None = None
     earliest_reduction_date: BoundedDate
-    county_codes: list[str] = Field(min_length=1, max_length=50)
-    covered_industry_codes: list[str] = Field(max_length=500)
-    other_mechanisms: list[str] = Field(max_length=50)
-    owner_kinds: list[str] = Field(min_length=1, max_length=20)
-    required_filing_documents: list[str] = Field(min_length=1, max_length=20)
+    county_codes: list[CountyCode] = Field(min_length=1, max_length=50)
+    covered_industry_codes: list[IndustryCode] = Field(max_length=500)
+    other_mechanisms: list[Mechanism] = Field(max_length=50)
+    owner_kinds: list[Identifier] = Field(min_length=1, max_length=20)
+    required_filing_documents: list[Identifier] = Field(min_length=1, max_length=20)
     notice_days: int = Field(ge=1, le=90)
 
 
@@ -47,11 +48,12 @@ def industries(_: Principal | None = Depends(PUBLIC)) -> list[dict[str, str]]:
 
 
 @router.get("/reference/verifiers")
-def verifiers(_: Principal = Depends(allow("owner")),
+def verifiers(principal: Principal = Depends(allow("owner")),
               services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """The verifier organisations an owner may commission for a filing (Art. 15)."""
     with services.registry.uow() as uow:
-        return [{"participant_id": p.id, "name": p.name} for p in participants.verifier_organisations(uow)]
+        return [{"participant_id": p.id, "name": participants.name_for(principal, p)}
+                for p in participants.verifier_organisations(uow)]
 
 
 @router.get("/rule-sets")

@@ -9,22 +9,20 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, StringConstraints
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.schemas import PageOut, Strict, page_out, page_params
+from api.schemas import NoControl, OneLine, PageOut, Strict, page_out, page_params
 from registry.orm import ViolationReport
 from registry.principals import Principal
 from registry.services import reports as service
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-# No control characters but tab and line breaks (PostgreSQL text cannot hold NUL at all).
-_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-ReporterName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=_TEXT)]
-ReporterContact = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=_TEXT)]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300, pattern=_TEXT)]
-Details = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=8000, pattern=_TEXT)]
-Feedback = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000, pattern=_TEXT)]
+ReporterName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), OneLine]
+ReporterContact = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300), OneLine]
+Details = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=8000), NoControl]
+Feedback = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoControl]
 ReceiptToken = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
-                                   description="The receipt token given when the report was lodged.")]
+                                   description="The receipt token given when the report was lodged."), OneLine]
 
 RECEIPT_ADVICE_EN = ("Keep this receipt token: it is the only way to follow your report and read the bureau's "
                  "feedback, and it cannot be shown again.")

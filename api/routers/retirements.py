@@ -16,6 +16,8 @@ from api.schemas import (
     DecimalString,
     IdempotencyKeyHeader,
     LongText,
+    NoControl,
+    OneLine,
     PageOut,
     PathId,
     QueryId,
@@ -35,7 +37,7 @@ router = APIRouter(tags=["retirement and disclosure"])
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 REGISTRY_NAME = "嘉兴市碳普惠登记簿 · Jiaxing carbon-inclusive registry"
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500), NoControl]
 
 
 class EventNeutrality(Strict):
@@ -232,7 +234,7 @@ def list_revocations(page: tuple[int, int] = Depends(page_params), _: Principal 
 
 
 @router.get("/serials/{serial}")
-def serial_lookup(serial: Annotated[str, StringConstraints(max_length=40)],
+def serial_lookup(serial: Annotated[str, StringConstraints(max_length=40), OneLine],
                   _: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
     """Any serial number (bare or labelled) → its batch, project, methodology and its life."""
     query = serials.parse_serial(serial)

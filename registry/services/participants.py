@@ -98,6 +98,37 @@ def get_participant(uow: UnitOfWork, participant_id: int) -> Participant:
     return participant
 
 
+def masked_name(name: str) -> str:
+    """An individual's name as others see it: the first character, then a star for each other one."""
+    return name[:1] + "*" * max(1, len(name) - 1) if name else name
+
+
+def sees_full_name(viewer: Principal | None, participant: Participant) -> bool:
+    """Whether `viewer` may read `participant`'s name in full. An individual's name is personal data (cf. the
+    Quzhou regulation Art. 38–43): only the individual and the reviewers of its files (the certification
+    center, the expert committee and the bureau) read it; the public and other traders see it masked. An
+    organisation's name is public. (The admin's and the operations center's participant registers are the
+    identity records themselves and list names as registered.)"""
+    if participant.kind != "individual":
+        return True
+    return viewer is not None and (viewer.participant_id == participant.id or viewer.is_reviewer)
+
+
+def name_for(viewer: Principal | None, participant: Participant) -> str:
+    """A participant's name as `viewer` may see it (see sees_full_name): every answer that names a participant
+    to someone else goes through here."""
+    return participant.name if sees_full_name(viewer, participant) else masked_name(participant.name)
+
+
+def counterparties(uow: UnitOfWork, viewer: Principal) -> list[tuple[int, str]]:
+    """The other active, admitted traders (id and name as `viewer` may see it): whom a negotiated transfer
+    or a restricted listing may name."""
+    others = uow.session.scalars(select(Participant).where(
+        Participant.trading_status == "admitted", Participant.status == "active",
+        Participant.id != viewer.participant_id).order_by(Participant.id))
+    return [(p.id, name_for(viewer, p)) for p in others]
+
+
 def list_participants(uow: UnitOfWork, offset: int, limit: int) -> Page[Participant]:
     return paginate(uow.session, select(Participant).order_by(Participant.id), offset, limit)
 

@@ -164,9 +164,3 @@ def list_projects(uow: UnitOfWork, viewer: Principal | None, *, mine: bool, coun
         query = query.where(Project.status == status)
     return paginate(uow.session, query.order_by(Project.id.desc()), offset, limit)
 
-
-def owner_display_name(participant: Participant) -> str:
-    """Individuals are shown masked in public lists (personal data, cf. the Quzhou regulation Art. 38–43)."""
-    if participant.kind == "individual" and participant.name:
-        return participant.name[0] + "*" * max(1, len(participant.name) - 1)
-    return participant.name
