@@ -12,6 +12,7 @@ from registry.pagination import Page, paginate
 from registry.passwords import hash_password, verify_password
 from registry.principals import Principal
 from registry.unit_of_work import UnitOfWork
+from rules import duties
 from rules.violations import Violation
 
 
@@ -49,6 +50,9 @@ def create_user(
         raise NotFound(f"Participant {participant_id} not found.", f"未找到主体 {participant_id}。")
     if uow.session.scalar(select(User.id).where(User.username == username)):
         raise StateConflict(f"Username {username!r} is taken.", f"用户名 {username!r} 已被占用。")
+    problems = duties.check_role_combination(set(roles) | organisation_roles(uow, participant_id))
+    if problems:
+        raise RuleViolation(problems)
     user = User(
         participant_id=participant_id,
         username=username,
@@ -63,6 +67,12 @@ def create_user(
     uow.audit("user.created", "user", user.id,
               {"username": username, "participant_id": participant_id, "roles": roles})
     return user
+
+
+def organisation_roles(uow: UnitOfWork, participant_id: int) -> set[str]:
+    """Every role any user of the organisation holds."""
+    return set(uow.session.scalars(select(UserRole.role).join(User, User.id == UserRole.user_id)
+                                   .where(User.participant_id == participant_id)))
 
 
 def _principal(uow: UnitOfWork, user: User) -> Principal:
