@@ -148,3 +148,15 @@ def require_active(uow: UnitOfWork, participant_id: int, doing_en: str, doing_zh
         raise RuleViolation([Violation("JX-26", "Art. 26", None, f"主体已被暂停或取消资格，不得{doing_zh}。",
                                        f"The participant is suspended or disqualified and may not {doing_en}.")])
     return participant
+
+
+def counterparty_violations(uow: UnitOfWork, participant_id: int, field: str | None) -> list[Violation]:
+    """JX-26 when the other side of a transfer or trade is suspended or disqualified (Art. 26): such a
+    participant may neither receive credits nor deal, so nobody may deal with it either."""
+    participant = uow.session.get(Participant, participant_id)
+    if participant is None or participant.status == "active":
+        return []
+    return [Violation("JX-26", "Art. 26", field,
+                      "对方主体已被暂停或取消参与碳普惠市场的资格，不得向其转让减排量或与其交易。",
+                      "The other party is suspended or disqualified from the carbon-inclusive market: no credits "
+                      "may go to it and nobody may deal with it.")]
