@@ -913,3 +913,45 @@ class RevokedToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Correction orders (责令限期改正, Art. 26)
+
+CORRECTION_STATUSES = ("ordered", "responded", "accepted", "rejected", "lapsed", "superseded")
+
+
+class CorrectionOrder(Base):
+    """The bureau orders the owner of a batch to correct false material by a deadline (Art. 26). The owner
+    answers with corrected material; the bureau accepts it, or rejects it, or finds the deadline passed
+    unanswered: then the owner is disqualified and the credits are taken back (`revocation_id`). An open
+    order is superseded when the bureau takes the credits back at once (material that cannot be corrected)."""
+
+    __tablename__ = "correction_orders"
+    __table_args__ = (
+        CheckConstraint(_in("status", CORRECTION_STATUSES), name="status"),
+        CheckConstraint("deadline_days >= 1", name="deadline_days"),
+        CheckConstraint("deadline >= ordered_on", name="deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    finding: Mapped[str] = mapped_column(String(4000))
+    deadline_days: Mapped[int] = mapped_column(Integer)
+    ordered_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    ordered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    response: Mapped[str | None] = mapped_column(String(4000))
+    response_documents: Mapped[list[str]] = mapped_column(JSONType)
+    responded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responded_at: Mapped[datetime | None]
+    decision_comment: Mapped[str | None] = mapped_column(String(2000))
+    notice: Mapped[str | None] = mapped_column(String(4000))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    revocation_id: Mapped[int | None] = mapped_column(ForeignKey("revocations.id"))

@@ -196,9 +196,20 @@ def _check_other_mechanisms(facts: ProjectFacts, rule_set: RuleSet, identifiers:
                 f"Unknown mechanism code '{declared}' (known: {known}); a project in any other "
                 "reduction mechanism is not unique.",
             ))
-    owner_code = normalise_credit_code(facts.owner_credit_code)
+    problems += check_other_registrations(identifiers, facts.owner_credit_code, external_registrations)
+    return problems
+
+
+def check_other_registrations(asset_identifiers: Iterable[str], owner_credit_code: str | None,
+                              external_registrations: Iterable[ExternalRegistration]) -> list[Violation]:
+    """Art. 13(3): an asset identifier of the project, or (where a registration names no asset) its owner,
+    registered in another reduction mechanism; each violation names the mechanism and its registration id.
+    Checked when a project is submitted and again before each filing is verified, approved and issued, so a
+    registration imported later still stops it."""
+    problems: list[Violation] = []
+    owner_code = normalise_credit_code(owner_credit_code)
     positions: dict[str, int] = {}
-    for index, identifier in enumerate(identifiers):
+    for index, identifier in enumerate(normalise_asset_identifier(a) for a in asset_identifiers):
         positions.setdefault(identifier, index)
     for reg in external_registrations:
         zh, en = mechanism_names(reg.mechanism.strip().upper())

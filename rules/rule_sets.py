@@ -52,6 +52,10 @@ class RuleSet:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
 
+# Art. 12: the goals were announced on 2020-09-22; reductions count from the next day (see below).
+GOALS_ANNOUNCED_ON = date(2020, 9, 22)
+EARLIEST_REDUCTION_DATE = GOALS_ANNOUNCED_ON + timedelta(days=1)
+
 # Art. 30: in force from the day of issue, for two years. The notice is dated 2023-11-08 in its header (the
 # footer's 印发 date reads 2023-10-08); we follow the brief and DOMAIN.md: 2023-11-08 .. 2025-11-07.
 _TRIAL_FROM = date(2023, 11, 8)
@@ -64,8 +68,10 @@ JIAXING_TRIAL_2023 = RuleSet(
     ),
     effective_from=_TRIAL_FROM,
     effective_to=_TRIAL_FROM.replace(year=_TRIAL_FROM.year + 2) - timedelta(days=1),
-    # Art. 12: the day China announced its carbon peak and neutrality goals.
-    earliest_reduction_date=date(2020, 9, 22),
+    # Art. 12: reductions "produced after China announced its carbon peak and neutrality goals (2020-09-22)"
+    # (于…（2020年9月22日）之后). Whether the day of the announcement itself counts is open; the team reads it
+    # conservatively (Art. 28, 保守性: never over-count), so the first day that counts is the day after.
+    earliest_reduction_date=EARLIEST_REDUCTION_DATE,
     county_codes=JIAXING_COUNTY_CODES,
     covered_industry_codes=COVERED_INDUSTRY_CODES,
     # Art. 28 (唯一性): in no other reduction mechanism. OTHER_CI: another region's carbon-inclusive scheme.

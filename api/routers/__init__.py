@@ -3,6 +3,7 @@
 from api.routers import (
     admin,
     auth,
+    corrections,
     documents,
     exports,
     filings,
@@ -28,6 +29,7 @@ ROUTERS = [
     projects.router,
     filings.router,
     ledger.router,
+    corrections.router,
     retirements.router,
     reports.router,
     market.router,

@@ -38,7 +38,8 @@ class TransferIn(Strict):
 class RevocationIn(Strict):
     quantity_t: Quantity | None = Field(default=None, description="Omit to revoke every unretired tonne.")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000), NoControl]
-    notice: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=4000), NoControl]
+    # The stored notice adds a line stating why there was no correction order first (Art. 26).
+    notice: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=3500), NoControl]
 
 
 class BlockOut(BaseModel):
@@ -122,7 +123,9 @@ def transfer(body: TransferIn, idempotency_key: IdempotencyKeyHeader = None,
 @router.post("/batches/{batch_id}/revocations", status_code=201)
 def revoke_batch(batch_id: PathId, body: RevocationIn, principal: Principal = Depends(allow("bureau")),
                  services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Take back a batch or part of it for false material (Art. 26); the owner is disqualified."""
+    """Take back a batch or part of it at once, where the material cannot be corrected because the reduction
+    never happened (Art. 26; the notice says so); the owner is disqualified. Correctable material is first
+    ordered corrected: POST /batches/{id}/corrections."""
     with services.registry.uow(principal) as uow:
         revocation = revocations.revoke(uow, principal, batch_id, quantity_t=body.quantity_t, reason=body.reason,
                                         notice=body.notice)

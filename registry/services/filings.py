@@ -26,11 +26,13 @@ from registry.services import documents, methodologies, participants, projects
 from registry.services.reviews import Subject, apply_action
 from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
+from rules import duties, review_flow
 from rules import filing as filing_rules
-from rules import review_flow
 from rules.violations import Violation
 
 PUBLIC_STATES = ("public_notice", "registered", "issued")
+# The review steps that move a filing towards issuance: each re-checks uniqueness (Art. 13(3)).
+APPROVING_ACTIONS = ("center_approve", "expert_approve", "bureau_approve", "register")
 LIVE_STATES = ("submitted", "center_approved", "expert_review", "expert_approved", "public_notice", "registered",
                "issued")
 
@@ -178,7 +180,9 @@ def verify(uow: UnitOfWork, principal: Principal, filing_id: int, *, verified_tc
     _require_status(filing, "commissioned")
     participants.require_active(uow, principal.participant_id, "verify reductions", "核查减排量")
     documents.require_usable(uow, principal, statement_sha256, "statement_sha256")
-    problems = filing_rules.check_verified_quantity(filing.calculated_tco2e, verified_tco2e, reason)
+    problems = duties.check_own_interest(duties.VERIFY, principal.participant_id, {filing.owner_participant_id})
+    problems += projects.other_mechanism_violations(uow, filing.project_id)
+    problems += filing_rules.check_verified_quantity(filing.calculated_tco2e, verified_tco2e, reason)
     if problems:
         raise RuleViolation(problems)
     filing.verified_tco2e = verified_tco2e
@@ -237,9 +241,19 @@ def review(uow: UnitOfWork, principal: Principal, filing_id: int, action: str, c
         raise StateConflict("Issue through POST /filings/{id}/issue.", "请通过签发接口签发。")
     filing = get_filing(uow, principal, filing_id, for_update=True)
     apply_action(uow, principal, subject(filing), action, comment, rule_set_in_force(uow, uow.today()).notice_days)
+    if action in APPROVING_ACTIONS:
+        require_unique(uow, filing)  # after the step's own checks; a refusal here rolls the step back
     if filing.status == "rejected":
         release_assets(uow, filing.id)
     return filing
+
+
+def require_unique(uow: UnitOfWork, filing: Filing) -> None:
+    """Art. 13(3) again before a filing moves on: refused when its project turned out to be registered in
+    another mechanism after it was registered here (the violation names the registration)."""
+    problems = projects.other_mechanism_violations(uow, filing.project_id)
+    if problems:
+        raise RuleViolation(problems)
 
 
 def release_assets(uow: UnitOfWork, filing_id: int) -> None:

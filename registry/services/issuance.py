@@ -34,6 +34,7 @@ def issue(uow: UnitOfWork, principal: Principal, filing_id: int, comment: str) -
                                        "The verified quantity rounds down to zero whole tonnes; nothing to issue.")])
     participants.require_active(uow, filing.owner_participant_id, "receive issued credits", "获签发减排量")
     apply_action(uow, principal, filings.subject(filing), "issue", comment, notice_days=0)
+    filings.require_unique(uow, filing)  # Art. 13(3) once more: a registration imported since stops issuance
     first = next_serials(uow, quantity)
     vintage = filing.monitoring_end.year
     batch = Batch(code="pending", filing_id=filing.id, project_id=filing.project_id, vintage=vintage,

@@ -12,6 +12,7 @@ from registry.pagination import Page, paginate
 from registry.passwords import hash_password, verify_password
 from registry.principals import Principal
 from registry.unit_of_work import UnitOfWork
+from rules import duties
 from rules.violations import Violation
 
 
@@ -49,6 +50,9 @@ def create_user(
         raise NotFound(f"Participant {participant_id} not found.", f"未找到主体 {participant_id}。")
     if uow.session.scalar(select(User.id).where(User.username == username)):
         raise StateConflict(f"Username {username!r} is taken.", f"用户名 {username!r} 已被占用。")
+    problems = duties.check_role_combination(set(roles) | organisation_roles(uow, participant_id))
+    if problems:
+        raise RuleViolation(problems)
     user = User(
         participant_id=participant_id,
         username=username,
@@ -63,6 +67,12 @@ def create_user(
     uow.audit("user.created", "user", user.id,
               {"username": username, "participant_id": participant_id, "roles": roles})
     return user
+
+
+def organisation_roles(uow: UnitOfWork, participant_id: int) -> set[str]:
+    """Every role any user of the organisation holds."""
+    return set(uow.session.scalars(select(UserRole.role).join(User, User.id == UserRole.user_id)
+                                   .where(User.participant_id == participant_id)))
 
 
 def _principal(uow: UnitOfWork, user: User) -> Principal:
@@ -169,3 +179,15 @@ def require_active(uow: UnitOfWork, participant_id: int, doing_en: str, doing_zh
         raise RuleViolation([Violation("JX-26", "Art. 26", None, f"主体已被暂停或取消资格，不得{doing_zh}。",
                                        f"The participant is suspended or disqualified and may not {doing_en}.")])
     return participant
+
+
+def counterparty_violations(uow: UnitOfWork, participant_id: int, field: str | None) -> list[Violation]:
+    """JX-26 when the other side of a transfer or trade is suspended or disqualified (Art. 26): such a
+    participant may neither receive credits nor deal, so nobody may deal with it either."""
+    participant = uow.session.get(Participant, participant_id)
+    if participant is None or participant.status == "active":
+        return []
+    return [Violation("JX-26", "Art. 26", field,
+                      "对方主体已被暂停或取消参与碳普惠市场的资格，不得向其转让减排量或与其交易。",
+                      "The other party is suspended or disqualified from the carbon-inclusive market: no credits "
+                      "may go to it and nobody may deal with it.")]

@@ -116,15 +116,33 @@ def check(uow: UnitOfWork, project: Project, application_date: date,
         eligibility.LiveProject(row.project_id, (row.asset_identifier,), row.crediting_start, row.crediting_end)
         for row in live_rows
     ]
-    match: list[ColumnElement[bool]] = [ExternalRegistration.asset_identifier.in_(normal)]
-    if facts.owner_credit_code:
-        match.append(ExternalRegistration.credit_code == facts.owner_credit_code)
-    external_query = select(ExternalRegistration).where(or_(*match))
-    externals = [
-        eligibility.ExternalRegistration(r.mechanism, r.external_id, r.asset_identifier, r.credit_code)
-        for r in uow.session.scalars(external_query)
-    ]
+    externals = _external_registrations(uow, normal, facts.owner_credit_code)
     return eligibility.check_project(facts, rule_set, live_projects, externals)
+
+
+def _external_registrations(uow: UnitOfWork, normal_identifiers: list[str],
+                            owner_credit_code: str | None) -> list[eligibility.ExternalRegistration]:
+    """The imported registrations of other mechanisms naming one of these assets or the owner."""
+    match: list[ColumnElement[bool]] = [ExternalRegistration.asset_identifier.in_(normal_identifiers)]
+    if owner_credit_code:
+        match.append(ExternalRegistration.credit_code == owner_credit_code)
+    query = select(ExternalRegistration).where(or_(*match)).order_by(ExternalRegistration.mechanism,
+                                                                     ExternalRegistration.external_id)
+    return [eligibility.ExternalRegistration(r.mechanism, r.external_id, r.asset_identifier, r.credit_code)
+            for r in uow.session.scalars(query)]
+
+
+def other_mechanism_violations(uow: UnitOfWork, project_id: int) -> list[Violation]:
+    """Art. 13(3) again for a registered project: a registration in another mechanism imported since it was
+    registered stops its filings from being verified, approved or issued."""
+    project = uow.session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
+    owner = uow.session.get(Participant, project.owner_participant_id)
+    credit_code = owner.credit_code if owner else None
+    assets = assets_of(uow, project.id)
+    return eligibility.check_other_registrations(assets, credit_code,
+                                                 _external_registrations(uow, assets, credit_code))
 
 
 def submit(uow: UnitOfWork, principal: Principal, project_id: int) -> Project:

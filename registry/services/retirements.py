@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from registry import ledger, numbering, serials
-from registry.errors import NotFound, StateConflict
-from registry.orm import Retirement, RetirementBlock
+from registry.errors import NotFound, RuleViolation
+from registry.orm import Balance, Batch, Retirement, RetirementBlock
 from registry.pagination import Page, paginate
 from registry.principals import Principal
 from registry.services import holdings, participants
 from registry.unit_of_work import UnitOfWork
+from rules import retirement as retirement_rules
 
 
 def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, quantity_t: int,
@@ -23,6 +24,14 @@ def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, qu
     participants.require_active(uow, principal.participant_id, "retire credits", "注销减排量")
     account = (holdings.own_account(uow, principal.participant_id, account_id) if account_id
                else holdings.main_account(uow, principal.participant_id))
+    batch_code = None
+    if batch_id is not None:
+        batch = uow.session.get(Batch, batch_id)
+        batch_code = batch.code if batch is not None else str(batch_id)
+    problems = retirement_rules.check_quantity(quantity_t, _available_t(uow, account.id, batch_id),
+                                               batch_code=batch_code)
+    if problems:
+        raise RuleViolation(problems)
     moved = holdings.move_credits(uow, "retirement_hold", source=(account.id, ledger.AVAILABLE),
                                   target=(account.id, ledger.HELD), quantity=quantity_t,
                                   batch_ids=[batch_id] if batch_id else None, memo=f"retirement for {beneficiary}")
@@ -42,6 +51,15 @@ def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, qu
     if auto_execute:
         execute(uow, retirement)
     return retirement
+
+
+def _available_t(uow: UnitOfWork, account_id: int, batch_id: int | None) -> int:
+    """The credits available in the account (of one batch, or of all), as the balances have them."""
+    query = select(func.coalesce(func.sum(Balance.amount), 0)).where(
+        Balance.account_id == account_id, Balance.bucket == ledger.AVAILABLE)
+    query = query.where(Balance.asset == ledger.credit_asset(batch_id)) if batch_id is not None \
+        else query.where(Balance.asset.like("CREDIT:%"))
+    return int(uow.session.scalar(query) or 0)
 
 
 def blocks_of(uow: UnitOfWork, retirement_id: int) -> list[serials.Block]:
@@ -69,8 +87,9 @@ def get_visible(uow: UnitOfWork, viewer: Principal | None, retirement_id: int, f
 
 def execute(uow: UnitOfWork, retirement: Retirement) -> Retirement:
     """The operations center retires exactly the held serial blocks of this request."""
-    if retirement.status != "requested":
-        raise StateConflict(f"The retirement is {retirement.status}.", f"该注销状态为 {retirement.status}。")
+    problems = retirement_rules.check_execute(retirement.status)
+    if problems:
+        raise RuleViolation(problems)
     participants.require_active(uow, retirement.participant_id, "retire credits", "注销减排量")
     holdings.move_credits(uow, "retirement", source=(retirement.account_id, ledger.HELD),
                           target=(retirement.account_id, ledger.RETIRED), ranges=blocks_of(uow, retirement.id),
@@ -84,8 +103,9 @@ def execute(uow: UnitOfWork, retirement: Retirement) -> Retirement:
 
 def cancel(uow: UnitOfWork, retirement: Retirement, reason: str) -> Retirement:
     """Release the hold of a request not yet executed."""
-    if retirement.status != "requested":
-        raise StateConflict(f"The retirement is {retirement.status}.", f"该注销状态为 {retirement.status}。")
+    problems = retirement_rules.check_cancel(retirement.status)
+    if problems:
+        raise RuleViolation(problems)
     holdings.move_credits(uow, "retirement_release", source=(retirement.account_id, ledger.HELD),
                           target=(retirement.account_id, ledger.AVAILABLE), ranges=blocks_of(uow, retirement.id),
                           reference=f"retirement:{retirement.id}", memo=reason)

@@ -10,10 +10,10 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 
 from registry.errors import NotFound, RuleViolation, StateConflict
-from registry.orm import Objection, ReviewAction
+from registry.orm import Filing, Methodology, MethodologyVersion, Objection, ReviewAction, User
 from registry.principals import Principal
 from registry.unit_of_work import UnitOfWork
-from rules import review_flow
+from rules import duties, review_flow
 from rules.violations import Violation
 
 
@@ -47,6 +47,41 @@ def open_objection_count(uow: UnitOfWork, subject_type: str, subject_id: int) ->
     )
 
 
+def interested_parties(uow: UnitOfWork, subject: Subject) -> set[int]:
+    """The organisations with a stake in the subject: a filing's owner; a methodology version's proposer and
+    the organisation that submitted the version."""
+    row = subject.row
+    if subject.kind == "filing" and isinstance(row, Filing):
+        return {row.owner_participant_id}
+    if subject.kind == "methodology_version" and isinstance(row, MethodologyVersion):
+        parties = set()
+        methodology = uow.session.get(Methodology, row.methodology_id)
+        if methodology is not None:
+            parties.add(methodology.proposer_participant_id)
+        submitter = uow.session.get(User, row.submitted_by)
+        if submitter is not None:
+            parties.add(submitter.participant_id)
+        return parties
+    return set()
+
+
+_OBJECTION_STEPS = {"filing": duties.FILING_OBJECTION, "methodology_version": duties.METHODOLOGY_OBJECTION}
+_REVIEW_STEPS = {"filing": duties.FILING_REVIEW, "methodology_version": duties.METHODOLOGY_REVIEW}
+
+
+def require_independent(uow: UnitOfWork, principal: Principal, subject: Subject, action: str) -> None:
+    """Separation of duties: refuse a step on what the principal's own organisation filed or proposed."""
+    if action == "issue":
+        step = duties.ISSUE
+    elif action == "uphold_objection":
+        step = _OBJECTION_STEPS[subject.kind]
+    else:
+        step = _REVIEW_STEPS[subject.kind]
+    problems = duties.check_own_interest(step, principal.participant_id, interested_parties(uow, subject))
+    if problems:
+        raise RuleViolation(problems)
+
+
 def apply_action(uow: UnitOfWork, principal: Principal, subject: Subject, action: str, comment: str,
                  notice_days: int) -> str:
     """Move the subject one step along its flow; refuse a step that is not this role's or not now."""
@@ -57,6 +92,7 @@ def apply_action(uow: UnitOfWork, principal: Principal, subject: Subject, action
         new_state = review_flow.next_state(subject.flow, state, action, role)
     except review_flow.TransitionError as exc:
         raise RuleViolation(exc.violations) from exc
+    require_independent(uow, principal, subject, action)
     today = uow.today()
     if new_state == "public_notice":
         row.notice_start = today
@@ -120,6 +156,8 @@ def rule_on_objection(uow: UnitOfWork, principal: Principal, objection: Objectio
     """The bureau rules: an upheld objection rejects the subject (its flow's uphold step)."""
     if objection.status != "open":
         raise StateConflict("This objection was already ruled on.", "该异议已处理。")
+    if subject is not None:
+        require_independent(uow, principal, subject, "uphold_objection")
     objection.status = "upheld" if uphold else "dismissed"
     objection.ruling = ruling
     objection.ruled_by = principal.user_id

@@ -7,10 +7,11 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from registry import ledger, serials
-from registry.errors import NotFound, StateConflict
+from registry.errors import NotFound, RuleViolation
 from registry.orm import (
     Balance,
     Batch,
+    CorrectionOrder,
     Participant,
     Project,
     Retirement,
@@ -21,20 +22,80 @@ from registry.orm import (
 from registry.principals import Principal
 from registry.services import holdings, retirements
 from registry.unit_of_work import UnitOfWork
+from rules import corrections, duties
 
 
 def revoke(uow: UnitOfWork, principal: Principal, batch_id: int, *, quantity_t: int | None, reason: str,
            notice: str) -> Revocation:
-    """Release the holds on the batch, move its unretired credits to revoked wherever they sit (for a partial
-    revocation the owner's own holdings first, then the lowest serials), disqualify the owner and publish a
-    notice. Retirements already made stay retired and are flagged in disclosure."""
-    # FOR NO KEY UPDATE: rows that merely reference the batch (blocks, retirement blocks) can still be written.
+    """Take credits back at once (Art. 26), for material that cannot be corrected because the reduction
+    never happened; the public notice says so. Where material can be corrected, the bureau orders the
+    correction first (registry.services.corrections), and only a rejected or missed correction takes back.
+    An open correction order of the batch is superseded."""
+    batch = lock_batch(uow, batch_id)
+    require_independent(uow, principal, batch)
+    revocation = take_back(uow, principal, batch, quantity_t=quantity_t, reason=reason,
+                           notice=corrections.with_line(notice, corrections.uncorrectable_notice_line()))
+    assert revocation is not None
+    supersede_open_orders(uow, batch.id, revocation)
+    return revocation
+
+
+def lock_batch(uow: UnitOfWork, batch_id: int) -> Batch:
+    """The batch, locked against other revocations (FOR NO KEY UPDATE: rows that merely reference it, blocks
+    and retirement blocks, can still be written)."""
     batch = uow.session.get(Batch, batch_id, with_for_update={"key_share": True})
     if batch is None:
         raise NotFound(f"Batch {batch_id} not found.", f"未找到批次 {batch_id}。")
+    return batch
+
+
+def owner_of(uow: UnitOfWork, batch: Batch) -> int:
+    """The participant that owns the batch's project."""
     project = uow.session.get(Project, batch.project_id)
     assert project is not None
-    owner_account = holdings.main_account(uow, project.owner_participant_id)
+    return project.owner_participant_id
+
+
+def require_independent(uow: UnitOfWork, principal: Principal, batch: Batch) -> None:
+    """Separation of duties: the bureau's staff take back nothing their own organisation owns."""
+    problems = duties.check_own_interest(duties.REVOKE, principal.participant_id, {owner_of(uow, batch)})
+    if problems:
+        raise RuleViolation(problems)
+
+
+def supersede_open_orders(uow: UnitOfWork, batch_id: int, revocation: Revocation) -> None:
+    """Close the batch's open correction order: the credits were taken back at once instead."""
+    for order in uow.session.scalars(select(CorrectionOrder).where(
+            CorrectionOrder.batch_id == batch_id, CorrectionOrder.status.in_(corrections.OPEN_STATUSES))
+            .with_for_update()):
+        order.status = corrections.SUPERSEDED
+        order.revocation_id = revocation.id
+        order.decided_by = revocation.revoked_by
+        order.decided_at = revocation.created_at
+        uow.audit("correction.superseded", "correction_order", order.id,
+                  {"code": order.code, "revocation_id": revocation.id})
+
+
+def disqualify(uow: UnitOfWork, participant_id: int, reason: str) -> None:
+    """Art. 26: the participant loses its place in the carbon-inclusive market."""
+    owner = uow.session.get(Participant, participant_id, with_for_update=True)
+    assert owner is not None
+    if owner.status != "disqualified":
+        previous, owner.status = owner.status, "disqualified"
+        uow.audit("participant.status_changed", "participant", owner.id,
+                  {"from": previous, "to": "disqualified", "reason": f"Art. 26: {reason}"})
+
+
+def take_back(uow: UnitOfWork, principal: Principal, batch: Batch, *, quantity_t: int | None, reason: str,
+              notice: str, nothing_left_ok: bool = False) -> Revocation | None:
+    """Release the holds on the batch, move its unretired credits to revoked wherever they sit (for a partial
+    revocation the owner's own holdings first, then the lowest serials), disqualify the owner and publish a
+    notice. Retirements already made stay retired and are flagged in disclosure. A batch with nothing left
+    to take back is refused (JX-26): no notice for 0 t; with `nothing_left_ok` (a correction order's sanction,
+    whose own notice is public) the owner is still disqualified and None is returned."""
+    batch_id = batch.id
+    owner_participant_id = owner_of(uow, batch)
+    owner_account = holdings.main_account(uow, owner_participant_id)
     # Lock every balance of this batch, in the one fixed order, before reading what may move: retirement
     # requests, transfers and trades of the batch now queue behind the revocation instead of racing it.
     asset = ledger.credit_asset(batch_id)
@@ -52,10 +113,13 @@ def revoke(uow: UnitOfWork, principal: Principal, batch_id: int, *, quantity_t: 
         select(SerialBlock).where(SerialBlock.batch_id == batch_id, SerialBlock.live,
                                   SerialBlock.bucket == ledger.AVAILABLE)))
     unretired = sum(r.serial_end - r.serial_start + 1 for r in rows)
+    if unretired == 0 and nothing_left_ok:
+        disqualify(uow, owner_participant_id, reason)
+        return None
+    problems = corrections.check_take_back(unretired, quantity_t)
+    if problems:
+        raise RuleViolation(problems)
     wanted = unretired if quantity_t is None else quantity_t
-    if wanted > unretired:
-        raise StateConflict(f"Only {unretired} t of {batch.code} are unretired; {wanted} t asked.",
-                            f"{batch.code} 仅有 {unretired} 吨未注销，申请收回 {wanted} 吨。")
     by_account: dict[int, list[serials.Block]] = defaultdict(list)
     need = wanted
     for row in sorted(rows, key=lambda r: (r.account_id != owner_account.id, r.serial_start)):
@@ -70,12 +134,7 @@ def revoke(uow: UnitOfWork, principal: Principal, batch_id: int, *, quantity_t: 
                                       target=(account_id, ledger.REVOKED), ranges=by_account[account_id],
                                       reference=f"batch:{batch_id}", memo=reason)
         revoked += moved.quantity
-    owner = uow.session.get(Participant, project.owner_participant_id, with_for_update=True)
-    assert owner is not None
-    if owner.status != "disqualified":
-        owner.status = "disqualified"
-        uow.audit("participant.status_changed", "participant", owner.id,
-                  {"to": "disqualified", "reason": f"Art. 26: {reason}"})
+    disqualify(uow, owner_participant_id, reason)
     revocation = Revocation(batch_id=batch_id, quantity_t=revoked, reason=reason, notice=notice,
                             revoked_by=principal.user_id, created_at=uow.now())
     uow.session.add(revocation)

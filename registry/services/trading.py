@@ -14,7 +14,7 @@ from registry import ledger, serials
 from registry.errors import InvalidInput, NotFound, RuleViolation
 from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
-from registry.services import holdings, instruments, market_calendar
+from registry.services import holdings, instruments, market_calendar, participants
 from registry.unit_of_work import FixedStatement, UnitOfWork, one_of
 from rules.violations import Violation
 
@@ -140,9 +140,20 @@ def plan_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
     if request.batch_id is not None and request.batch_id not in batch_ids:
         raise RuleViolation([Violation("JX-18", "Art. 18", "batch_id", "该批次不属于此交易品种。",
                                        "That batch is not traded under this instrument.")])
-    if request.counterparty_participant_id is not None and uow.session.get(
-            Participant, request.counterparty_participant_id) is None:
-        raise NotFound("The named counterparty is unknown.", "未找到指定的交易对手方。")
+    if request.counterparty_participant_id is not None:
+        if uow.session.get(Participant, request.counterparty_participant_id) is None:
+            raise NotFound("The named counterparty is unknown.", "未找到指定的交易对手方。")
+        problems = participants.counterparty_violations(uow, request.counterparty_participant_id,
+                                                        "counterparty_participant_id")
+        if problems:
+            raise RuleViolation(problems)
+    if request.parent_order_id is not None:
+        # A pick of a listing, an acceptance of a proposal, a bid in an auction: the other side posted it.
+        parent = order_by_id(uow, request.parent_order_id)
+        if parent is not None:
+            problems = participants.counterparty_violations(uow, parent.participant_id, None)
+            if problems:
+                raise RuleViolation(problems)
     if request.side == "buy" and request.hold_price_fen is None:
         raise InvalidInput("A buy needs a price to hold cash against.", "买单需要用于冻结资金的价格。")
     account_id = holdings.main_account_id(uow, principal.participant_id)

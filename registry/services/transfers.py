@@ -22,6 +22,10 @@ def transfer(uow: UnitOfWork, principal: Principal, *, from_account_id: int | No
     target = uow.session.scalar(select(Account).where(Account.code == to_account_code))
     if target is None or target.kind != "holding":
         raise NotFound(f"No holding account {to_account_code}.", f"未找到持有账户 {to_account_code}。")
+    if target.participant_id is not None:
+        problems = participants.counterparty_violations(uow, target.participant_id, "to_account_code")
+        if problems:
+            raise RuleViolation(problems)
     if target.id == source.id:
         raise RuleViolation([Violation("LEDGER", "Art. 20", "to_account_code", "转出与转入账户相同。",
                                        "The source and target accounts are the same.")])

@@ -84,14 +84,16 @@ def test_no_tonne_is_both_sold_and_retired(live_server: str, registry: Registry,
                 return "sold", r.status_code, r.json().get("detail", "")
             r = http.post("/retirements", headers=token(seller.user_id), json={
                 "quantity_t": 10, "beneficiary": f"r{i}", "purpose": {"purpose": "voluntary"}})
-            return "retired", r.status_code, r.json().get("detail", "")
+            # A retirement refused for want of credits names Art. 21.
+            return "retired", r.status_code, " ".join(r.json().get("rule_codes", [])) or r.json().get("detail", "")
 
     with ThreadPoolExecutor(40) as pool:
         results = list(pool.map(act, range(40)))
     assert {code for _, code, _ in results} <= {201, 409}
     # Every refusal is for want of credits, never an error of the race itself.
     refusals = {detail for _, code, detail in results if code == 409}
-    assert all("Not enough" in detail or "No available" in detail for detail in refusals), refusals
+    assert all("Not enough" in detail or "No available" in detail or detail == "JX-21" for detail in refusals), \
+        refusals
     sold = sum(10 for kind, code, _ in results if kind == "sold" and code == 201)
     retired = sum(10 for kind, code, _ in results if kind == "retired" and code == 201)
     assert sold + retired == 100  # which side wins more is the race's business; together never more

@@ -76,7 +76,7 @@ def test_every_violation_is_listed_with_its_article(client: TestClient, owner: d
     assert client.get(f"/projects/{pid}", headers=owner).json()["status"] == "draft"
 
 
-@pytest.mark.parametrize("start,ok", [("2020-09-22", True), ("2020-09-21", False)])
+@pytest.mark.parametrize("start,ok", [("2020-09-23", True), ("2020-09-22", False)])
 def test_the_earliest_reduction_date_boundary(client: TestClient, owner: dict[str, str], pv_version: int,
                                               start: str, ok: bool) -> None:
     pid = draft(client, owner, project(pv_version, crediting_start=start))

@@ -16,7 +16,7 @@ from registry.clock import FixedClock
 from registry.context import Registry
 from registry.database import make_session_factory
 from registry.documents import DocumentStore
-from registry.errors import StateConflict
+from registry.errors import RuleViolation, StateConflict
 from registry.orm import (
     Participant,
     SerialBlock,
@@ -72,7 +72,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 uow.commit()
                 if not auto:
                     self.requested.append(r.id)
-        except StateConflict:
+        except RuleViolation:  # not enough available (JX-21)
             pass
 
     @precondition(lambda self: bool(self.requested))
@@ -101,7 +101,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 revocations.revoke(uow, self.bureau, batch_id, quantity_t=data.draw(st.integers(1, 50)) if partial
                                    else None, reason="false material", notice="notice")
                 uow.commit()
-        except StateConflict:
+        except RuleViolation:  # nothing (or not that much) left to take back (JX-26)
             pass
         # Revocation disqualifies the owner; let the next steps keep issuing to an active owner.
         with self.registry.uow(self.bureau) as uow:

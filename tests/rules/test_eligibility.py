@@ -53,11 +53,12 @@ def test_counties_outside_jiaxing_are_refused(code: str) -> None:
     assert check(dataclasses.replace(GOOD, county_code=code)) == [("JX-12", "county_code")]
 
 
-def test_crediting_start_boundary_2020_09_22() -> None:
+def test_crediting_start_boundary_2020_09_23() -> None:
+    """Art. 12 "after 2020-09-22", read conservatively (Art. 28): the announcement day itself is refused."""
+    day_after = dataclasses.replace(GOOD, crediting_start=date(2020, 9, 23))
+    assert check(day_after) == []
     on_day = dataclasses.replace(GOOD, crediting_start=date(2020, 9, 22))
-    assert check(on_day) == []
-    day_before = dataclasses.replace(GOOD, crediting_start=date(2020, 9, 21))
-    assert check(day_before) == [("JX-12", "crediting_period.start")]
+    assert check(on_day) == [("JX-12", "crediting_period.start")]
 
 
 def test_crediting_end_must_follow_start() -> None:

@@ -43,8 +43,9 @@ def test_single_day_period_is_fine_reversed_is_not() -> None:
 
 
 def test_earliest_reduction_date_boundary() -> None:
-    assert period(date(2020, 9, 22), date(2020, 12, 31)) == []
-    assert period(date(2020, 9, 21), date(2020, 12, 31)) == [("JX-12", "monitoring_period.start")]
+    """Reductions from 2020-09-23: the day the goals were announced (2020-09-22) does not count (Art. 12, 28)."""
+    assert period(date(2020, 9, 23), date(2020, 12, 31)) == []
+    assert period(date(2020, 9, 22), date(2020, 12, 31)) == [("JX-12", "monitoring_period.start")]
 
 
 def test_application_date_boundary() -> None:
@@ -68,7 +69,7 @@ def test_every_period_violation_at_once() -> None:
                  crediting_start=date(2020, 10, 1), crediting_end=date(2020, 7, 15))
     assert got == [
         ("JX-12", "monitoring_period.end"),  # ends before it starts
-        ("JX-12", "monitoring_period.start"),  # before 2020-09-22
+        ("JX-12", "monitoring_period.start"),  # before 2020-09-23
         ("JX-12", "monitoring_period.start"),  # before the crediting period
         ("JX-12", "monitoring_period.end"),  # after the crediting period
         ("JX-12", "monitoring_period.end"),  # after the application date

@@ -24,7 +24,7 @@ TRIAL = JIAXING_TRIAL_2023
 def test_trial_measures_content() -> None:
     assert TRIAL.effective_from == date(2023, 11, 8)
     assert TRIAL.effective_to == date(2025, 11, 7)
-    assert TRIAL.earliest_reduction_date == date(2020, 9, 22)
+    assert TRIAL.earliest_reduction_date == date(2020, 9, 23)  # "after 2020-09-22", read conservatively
     assert TRIAL.notice_days == 7
     assert TRIAL.other_mechanisms == {"CCER", "CDM", "VCS", "GS", "OTHER_CI"}
     assert TRIAL.owner_kinds == {
