@@ -38,6 +38,11 @@ COMMIT_SECONDS = Histogram("carbonx_exchange_commit_seconds", "Time to commit on
 BOOK_QUARANTINED = Counter("carbonx_exchange_quarantined", "Rows a book's rebuild could not hold and quarantined "
                            "(cancelled, holds released), by kind (order, listing, auction, bid, proposal): each "
                            "one is an alert for the operator", ["kind"])
+OWNERSHIP_PASSES = Counter("carbonx_ownership_monitor_passes", "Passes of this process's book ownership monitor "
+                           "(each tries to take unowned books and probes the locks held)")
+BOOKS_LOST = Counter("carbonx_ownership_books_lost", "Books this process found it no longer owned, by how it "
+                     "found out (probe: its lock session failed or another took the book; fenced: a writer's "
+                     "commit found a newer epoch)", ["how"])
 BATCH_SIZE = Histogram("carbonx_exchange_batch_commands", "Commands per writer batch (one transaction)",
                        buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512))
 

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import psycopg
 import redis
 
+from api import metrics
 from api.kv import PerLoop, Pipelined, async_client
 
 log = logging.getLogger("carbonx.ownership")
@@ -249,6 +250,7 @@ class ClusterCoordinator:
                     self._check_locks()
                 except Exception:  # the monitor must outlive a passing database or Redis hiccup
                     log.exception("ownership monitor pass failed")
+                metrics.OWNERSHIP_PASSES.inc()
 
         self._monitor = threading.Thread(target=monitor, name="ownership-monitor", daemon=True)
         self._monitor.start()
@@ -277,6 +279,7 @@ class ClusterCoordinator:
             if self._release(instrument_id, connection_of=connection):
                 log.error("lost the book of instrument %s: %s; routing its commands to the owner", instrument_id,
                           why)
+                metrics.BOOKS_LOST.labels("probe").inc()
                 self._on_lose(instrument_id)
 
     def let_go(self, instrument_id: int) -> None:
@@ -286,6 +289,7 @@ class ClusterCoordinator:
             connection = self._locks.get(instrument_id)
         if connection is not None and self._release(instrument_id, connection_of=connection):
             log.error("let go of the book of instrument %s: another process owns it now", instrument_id)
+            metrics.BOOKS_LOST.labels("fenced").inc()
 
     def _release(self, instrument_id: int, *, connection_of: psycopg.Connection[Any]) -> bool:
         """Forget the lock of `instrument_id` if it is still the one on `connection_of` (True if it was)."""

@@ -26,6 +26,7 @@ from tests.conftest import Backend
 from tests.support import free_port, issue_to, make_user, seed_ledger
 
 SECRET = "cluster-test-secret-0123456789abcdef0123"
+METRICS_TOKEN = "cluster-test-metrics-token-0123456789abcdef"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,7 +37,8 @@ Server = tuple[subprocess.Popen[bytes], str]
 def _env(database_url: str, redis_url: str, tmp_path: Path, **more: str) -> dict[str, str]:
     return os.environ | {"CARBONX_DATABASE_URL": database_url, "CARBONX_REDIS_URL": redis_url,
                          "CARBONX_JWT_SECRET": SECRET, "CARBONX_RATE_LIMIT_PER_MINUTE": "10000000",
-                         "CARBONX_DATA_DIR": str(tmp_path), "CARBONX_MARKET_ALWAYS_OPEN": "true"} | more
+                         "CARBONX_DATA_DIR": str(tmp_path), "CARBONX_MARKET_ALWAYS_OPEN": "true",
+                         "CARBONX_METRICS_TOKEN": METRICS_TOKEN} | more
 
 
 def _start(database_url: str, redis_url: str, tmp_path: Path, **env: str) -> Server:
@@ -85,6 +87,13 @@ def _owner_pid(database_url: str, instrument_id: int) -> int | None:
             (LOCK_NAMESPACE + instrument_id,)
         ).fetchone()
     return int(row[0].rsplit("-", 1)[1]) if row else None
+
+
+def _monitor_passes(url: str) -> float:
+    """How many passes the ownership monitor of the server at `url` has made (from its metrics)."""
+    text = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10).text
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("carbonx_ownership_monitor_passes_total"))
 
 
 def _market(registry: Registry, url: str) -> tuple[int, dict[str, str], dict[str, str]]:
@@ -272,7 +281,9 @@ def test_api_workers_that_own_no_books_route_to_a_books_process(cluster_backend:
         assert [item["order"]["status"] for item in pulled.json()["cancel"]] == ["cancelled"] * 3, pulled.text
         first.kill()
         first.wait(timeout=10)
-        time.sleep(2)  # the API process has had its chances to take the orphaned book (it looks every second)
+        passes = _monitor_passes(url)
+        while _monitor_passes(url) < passes + 2:  # the API process has had its chances to take the orphaned book
+            time.sleep(0.1)
         assert _owner_pid(backend.url, instrument_id) is None
         second = start_books()
         answer = order(url, buyer, "b2", "buy", 20, 5000)
@@ -303,7 +314,7 @@ def test_a_stopped_coordinator_never_takes_a_lock_again(postgres_url: str, redis
         assert first.owns(instrument_id)
         first.stop()
         assert not first.owns(instrument_id)  # as a request arriving after stop() would ask
-        time.sleep(1.5)  # longer than a monitor pass
+        assert first._monitor is not None and not first._monitor.is_alive()  # no pass can come any more
         second.start(lambda *_: None, lambda: [], lambda _: None)
         assert second.owns(instrument_id)
     finally:
@@ -366,8 +377,12 @@ def test_a_request_for_a_book_owned_elsewhere_does_not_try_its_lock_each_time(
         assert [other.owns(instrument_id) for _ in range(20)] == [False] * 20 and tries == ["try"]
         assert other.owns_at_once(instrument_id) is False  # told at once, no thread needed
         owner.stop()
-        time.sleep(ownership.TAKEOVER_INTERVAL_S + 0.1)
-        assert other.owns(instrument_id)  # tried again once the interval passed
+        tries.clear()
+        started = time.monotonic()
+        while not other.owns(instrument_id):  # tried again once the interval passed, not at every call
+            assert time.monotonic() - started < 10
+            time.sleep(0.02)
+        assert len(tries) <= (time.monotonic() - started) / ownership.TAKEOVER_INTERVAL_S + 1
     finally:
         owner.stop()
         other.stop()
@@ -386,18 +401,25 @@ def test_routed_commands_are_each_answered_to_their_own_request(postgres_url: st
     owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
     instrument_id = 987_655
 
+    late: list[object] = []
+
     def serve(_: int, command: dict[str, object], reply: object) -> None:
         n = int(command["n"])  # type: ignore[call-overload]
         if n == -1:
             return  # never answered
-        delay = 0.6 if n == -2 else (20 - n) * 0.005  # later commands are answered first
+        if n == -2:  # answered only once its sender has given up
+            late.append(lambda: reply({"result": {"n": n}}))  # type: ignore[operator]
+            return
+        delay = (20 - n) * 0.005  # later commands are answered first
         threading.Timer(delay, reply, args=[{"result": {"n": n}}]).start()  # type: ignore[list-item]
 
     async def scene() -> tuple[list[object], object, object, object]:
         answers = await asyncio.gather(*(router.send(instrument_id, {"n": n}, 10) for n in range(20)))
         never = await router.send(instrument_id, {"n": -1}, 0.3)
         too_late = await router.send(instrument_id, {"n": -2}, 0.2)
-        await asyncio.sleep(0.6)  # its answer arrives now, for nobody
+        late.pop()()  # its answer arrives now, for nobody: the router reads and drops it
+        while router.redis.llen(router.replies):
+            await asyncio.sleep(0.01)
         after = await router.send(instrument_id, {"n": 7}, 10)
         return list(answers), never, too_late, after
 
@@ -466,7 +488,7 @@ def test_replies_a_writer_holds_go_out_together_when_it_lets_go(postgres_url: st
         with owner.holding_replies():
             for n, reply in served:
                 reply({"result": {"n": n}})  # type: ignore[operator]
-            time.sleep(0.3)  # long enough for an answer sent at once to reach the router
+            assert router.redis.llen(router.replies) == 0  # nothing has gone out while the replies are held
             waiting_during_hold.append(len(router._waiting))
 
     async def scene() -> tuple[list[object], list[int]]:
