@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -174,25 +175,28 @@ def _adopt(uow: UnitOfWork, rows: Iterable[Sequence[Any]]) -> list[LockedBalance
 def _write_balances(uow: UnitOfWork) -> None:
     """Write what this transaction changed in balances since the last write: the locked rows whose amount
     moved and the changes to rows it never read (UnitOfWork.unread_changes). Changes to rows that exist (a
-    locked row's, a hold spent unread) go in one UPDATE adding each change, which must find every row; what
-    is added to rows that may not exist yet goes in one upsert. (Not one upsert for both: the database checks
-    the row an upsert proposes to insert, and a negative one fails even when the row exists.) Both in the
-    rows' one lock order, and in the executemany form, whose SQL is the same for any number of rows."""
+    locked row's, a hold spent unread) go in an UPDATE adding each change, which must find every row; what
+    is added to rows that may not exist yet goes in an upsert. (Not one upsert for both: the database checks
+    the row an upsert proposes to insert, and a negative one fails even when the row exists.) All rows in
+    their one lock order, the two statements taking turns where the order says so (an instrument's writer
+    locks the rows it credits only here: in two runs, each in order, two writers could take them in
+    opposite orders), each run in the executemany form, whose SQL is the same for any number of rows."""
     moved = [record for record in uow.locked.values() if record.amount != record.written]
     unread = list(uow.unread_changes.items())
     uow.unread_changes.clear()
-    existing = sorted([(r.key, r.amount - r.written) for r in moved]
-                      + [(key, amount) for key, (amount, _) in unread if amount < 0])
-    added = sorted((key, amount, negative) for key, (amount, negative) in unread if amount > 0)
-    if existing:
-        uow.execute_many(_ADD_TO_BALANCE,
-                         [{"a": a, "s": s, "b": b, "change": change} for (a, s, b), change in existing],
-                         short=StateConflict("A balance to change is missing.", "要变更的余额不存在。"))
+    writes = sorted([(r.key, r.amount - r.written, False) for r in moved]
+                    + [(key, amount, negative) for key, (amount, negative) in unread if amount])
+    for credits, run in itertools.groupby(writes, key=lambda write: write[0] not in uow.locked and write[1] > 0):
+        rows = list(run)
+        if credits:
+            uow.execute_many(_CREDIT_BALANCE, [{"a": a, "s": s, "b": b, "amount": amount, "negative": negative}
+                                               for (a, s, b), amount, negative in rows])
+        else:
+            uow.execute_many(_ADD_TO_BALANCE, [{"a": a, "s": s, "b": b, "change": change}
+                                               for (a, s, b), change, _ in rows],
+                             short=StateConflict("A balance to change is missing.", "要变更的余额不存在。"))
     for record in moved:
         record.written = record.amount
-    if added:
-        uow.execute_many(_CREDIT_BALANCE, [{"a": a, "s": s, "b": b, "amount": amount, "negative": negative}
-                                           for (a, s, b), amount, negative in added])
 
 
 _BALANCES = Base.metadata.tables["balances"]
@@ -216,18 +220,64 @@ _CREDIT_BALANCE = FixedStatement(_credit_balance)
 
 def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], LockedBalance]:
     """Lock the rows in one fixed order (account, asset, bucket), so two movements over the same rows queue
-    instead of deadlocking. Rows seen for the first time are created, then locked with the rest (only two
-    transactions creating the same new row at once can still deadlock; PostgreSQL detects it and the loser
-    is answered 409, to retry). A row this transaction already locked is not read again: the lock keeps it
-    current; nor is one `lock_accounts` found missing."""
+    instead of deadlocking; rows seen for the first time are created. A row this transaction already locked
+    is not read again: the lock keeps it current; nor is one `lock_accounts` found missing.
+    A registry movement (not an instrument's writer) on PostgreSQL takes them in turn (see _lock_in_turn):
+    it never waits for one of them while it holds another, so it can be in no deadlock with a writer, which
+    locks what it spends when its batch starts and adds what it credits at commit."""
     missing = keys - uow.locked.keys()
     if missing:
-        absent = missing & uow.balances_known
-        found = {r.key for r in _locked_rows(uow, _key_in(missing - absent))} if missing - absent else set()
-        if len(found) < len(missing):
-            _ensure_balance_rows(uow, missing - found)
-            _locked_rows(uow, _key_in(missing - found))
+        if not uow.defer_balances and uow.session.get_bind().dialect.name == "postgresql":
+            _lock_in_turn(uow, missing)
+        else:
+            _lock_in_order(uow, missing)
     return {key: uow.locked[key] for key in keys}
+
+
+def _lock_in_order(uow: UnitOfWork, missing: set[tuple[int, str, str]]) -> None:
+    """Lock the rows in one statement, in the one order, waiting for each in turn; then create and lock those
+    that do not exist (only two transactions creating the same new rows at once can still deadlock here;
+    PostgreSQL detects it and the loser is answered 409, to retry)."""
+    absent = missing & uow.balances_known
+    found = {r.key for r in _locked_rows(uow, _key_in(missing - absent))} if missing - absent else set()
+    if len(found) < len(missing):
+        _ensure_balance_rows(uow, missing - found)
+        _locked_rows(uow, _key_in(missing - found))
+
+
+# How often a movement lets go of the rows it got and waits for a busy one before it waits in order instead.
+LOCK_ROUNDS = 8
+
+
+def _lock_in_turn(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> None:
+    """Lock all the rows in one statement that waits for none (SKIP LOCKED), under a savepoint. Short of one,
+    let go of all it got (rolling back to the savepoint), create those that do not exist, wait for the first
+    busy one holding nothing else of them, and try again with that one held. A transaction that holds some of
+    its rows while it waits for another can close a cycle with one that locks the same rows in another order
+    (an instrument's writer, which cannot know what it will credit when it locks what it spends); one that
+    waits holding none of them closes none. After LOCK_ROUNDS rounds it waits in order like everyone else
+    (no cycle among registry movements either way)."""
+    session = uow.session
+    wait_for: tuple[int, str, str] | None = None
+    for _ in range(LOCK_ROUNDS):
+        savepoint = session.begin_nested()
+        if wait_for is not None:
+            session.execute(select(Balance.account_id).where(_key_in({wait_for})).with_for_update())
+        rows = session.execute(select(*_BALANCE_COLUMNS).where(_key_in(keys)).order_by(*_BALANCE_ORDER)
+                               .with_for_update(skip_locked=True)).all()
+        if len(rows) == len(keys):
+            savepoint.commit()
+            _adopt(uow, rows)
+            return
+        savepoint.rollback()
+        got = {(a, s, b) for a, s, b, *_ in rows}
+        present = {(a, s, b) for a, s, b in session.execute(
+            select(Balance.account_id, Balance.asset, Balance.bucket).where(_key_in(keys)))}
+        if len(present) < len(keys):
+            _ensure_balance_rows(uow, keys - present)  # waits only for another creator of the same rows
+        busy = sorted(present - got)
+        wait_for = busy[0] if busy else None
+    _lock_in_order(uow, keys)
 
 
 def _key_in(keys: set[tuple[int, str, str]]) -> Any:
@@ -543,15 +593,24 @@ def plan_credits(
         # Exact ranges name their batches: no need to ask which the account holds.
         assets = {ledger.credit_asset(b.batch_id) for b in ranges}
     elif batch_ids is not None:
-        assets = _held_assets(uow, account_id, bucket, {ledger.credit_asset(b) for b in batch_ids})
-    else:
-        assets_query = select(Balance.asset).where(Balance.account_id == account_id, Balance.bucket == bucket,
-                                                   Balance.asset.like("CREDIT:%"), Balance.amount > 0)
-        assets = set(uow.session.scalars(assets_query))
+        assets = {ledger.credit_asset(b) for b in batch_ids}
+    else:  # which it holds, unlocked: the lock below decides
+        assets = set(uow.session.scalars(select(Balance.asset).where(
+            Balance.account_id == account_id, Balance.bucket == bucket, Balance.asset.like("CREDIT:%"),
+            Balance.amount > 0)))
+    if uow.defer_balances:  # an instrument's writer: `post` locks what it takes from, credits are not read
+        if ranges is None:
+            assets = _held_assets(uow, account_id, bucket, assets)
+    elif assets:
+        # Both sides, debit and credit, in one statement and the one order, before anything else is locked:
+        # taking the source's rows in one statement and the target's in another, opposite transfers took the
+        # same rows in opposite orders and deadlocked.
+        locked = lock_balances(uow, {(account_id, a, bucket) for a in assets}
+                               | {(target[0], a, target[1]) for a in assets})
+        if ranges is None:
+            assets = {a for a in assets if locked[(account_id, a, bucket)].amount > 0}
     if not assets:
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
-    if not uow.defer_balances:  # else `post` locks what it takes from when the plan is applied
-        lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
     rows = (ranges is not None and known_blocks_holding(uow, source, ranges)) or _live_blocks(
         uow, account_id, bucket, held_batches, sellable_on)
