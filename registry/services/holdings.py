@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
+import psycopg
 from sqlalchemy import Date, bindparam, false, func, literal_column, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import UpdateBase
 
 from registry import ledger, numbering, serials
@@ -247,22 +249,24 @@ def _lock_in_order(uow: UnitOfWork, missing: set[tuple[int, str, str]]) -> None:
 
 # How often a movement lets go of the rows it got and waits for a busy one before it waits in order instead.
 LOCK_ROUNDS = 8
+# How long a movement waits for one of its rows while it holds others, well under PostgreSQL's
+# deadlock_timeout (1 s): a holder for longer may be waiting for what it holds (see _lock_in_turn).
+LOCK_TURN_MS = 200
 
 
 def _lock_in_turn(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> None:
-    """Lock all the rows in one statement that waits for none (SKIP LOCKED), under a savepoint. Short of one,
-    let go of all it got (rolling back to the savepoint), create those that do not exist, wait for the first
-    busy one holding nothing else of them, and try again with that one held. A transaction that holds some of
-    its rows while it waits for another can close a cycle with one that locks the same rows in another order
-    (an instrument's writer, which cannot know what it will credit when it locks what it spends); one that
-    waits holding none of them closes none. After LOCK_ROUNDS rounds it waits in order like everyone else
-    (no cycle among registry movements either way)."""
+    """Lock the rows without waiting long for one while holding another. An instrument's writer locks what
+    its batch spends when the batch starts and adds what it credits at commit, so a movement that held one
+    row while waiting for another that writer held could close a cycle with it (the writer waiting at commit
+    for the row the movement held, or had just created). First all rows in one statement that waits for none
+    (SKIP LOCKED). Short of one, under a savepoint: wait for the first busy one holding nothing else of them,
+    create those that do not exist, and lock all in the one order (fair: each waits its turn in the queue of
+    its first busy row), waiting at most LOCK_TURN_MS for anything more; a row held longer makes it let go
+    of all (rolling back to the savepoint, which also takes back the rows it created) and try again. After
+    LOCK_ROUNDS rounds it waits in order like everyone else (no cycle among registry movements either way)."""
     session = uow.session
-    wait_for: tuple[int, str, str] | None = None
     for _ in range(LOCK_ROUNDS):
         savepoint = session.begin_nested()
-        if wait_for is not None:
-            session.execute(select(Balance.account_id).where(_key_in({wait_for})).with_for_update())
         rows = session.execute(select(*_BALANCE_COLUMNS).where(_key_in(keys)).order_by(*_BALANCE_ORDER)
                                .with_for_update(skip_locked=True)).all()
         if len(rows) == len(keys):
@@ -273,10 +277,27 @@ def _lock_in_turn(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> None:
         got = {(a, s, b) for a, s, b, *_ in rows}
         present = {(a, s, b) for a, s, b in session.execute(
             select(Balance.account_id, Balance.asset, Balance.bucket).where(_key_in(keys)))}
-        if len(present) < len(keys):
-            _ensure_balance_rows(uow, keys - present)  # waits only for another creator of the same rows
         busy = sorted(present - got)
-        wait_for = busy[0] if busy else None
+        savepoint = session.begin_nested()
+        try:
+            if busy:
+                session.execute(select(Balance.account_id).where(_key_in({busy[0]})).with_for_update())
+            waited = session.scalar(select(func.current_setting("lock_timeout")))
+            session.execute(select(func.set_config("lock_timeout", f"{LOCK_TURN_MS}ms", True)))
+            _ensure_balance_rows(uow, keys - present)
+            rows = session.execute(select(*_BALANCE_COLUMNS).where(_key_in(keys)).order_by(*_BALANCE_ORDER)
+                                   .with_for_update()).all()
+            session.execute(select(func.set_config("lock_timeout", waited, True)))
+        except OperationalError as exc:
+            savepoint.rollback()  # lets go of them all, and of the short wait
+            if not isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+                raise
+            continue
+        if len(rows) == len(keys):
+            savepoint.commit()
+            _adopt(uow, rows)
+            return
+        savepoint.rollback()
     _lock_in_order(uow, keys)
 
 
@@ -612,6 +633,9 @@ def plan_credits(
     if not assets:
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
+    if not uow.defer_balances and target[1] == ledger.AVAILABLE:
+        # The blocks the moved credits may merge with (see _place), locked after the balances like the source's.
+        load_blocks(uow, {target[0]}, {ledger.AVAILABLE}, held_batches)
     rows = (ranges is not None and known_blocks_holding(uow, source, ranges)) or _live_blocks(
         uow, account_id, bucket, held_batches, sellable_on)
     blocks = [serials.Block(r.serial_start, r.serial_end, r.batch_id) for r in rows]
@@ -652,11 +676,47 @@ def apply_credits(uow: UnitOfWork, kind: str, plan: CreditMove, *, reference: st
         return next(r.sellable_from for r in plan.rows
                     if r.batch_id == piece.batch_id and r.serial_start <= piece.start <= r.serial_end)
 
-    for pieces, holder, lock_for in ((plan.moving, target, plan.lock_until), (plan.leftovers, source, None)):
-        for piece in pieces:
-            make_block(uow, batch_id=piece.batch_id, start=piece.start, end=piece.end, holder=holder,
-                       entry_id=entry.id, sellable_from=lock_for or lock_of(piece))
+    _place(uow, target, [(piece, plan.lock_until or lock_of(piece)) for piece in plan.moving], entry.id)
+    _place(uow, source, [(piece, lock_of(piece)) for piece in plan.leftovers], entry.id)
     return Moved(entry, plan.moving)
+
+
+def _place(uow: UnitOfWork, holder: tuple[int, str], pieces: Sequence[tuple[serials.Block, date | None]],
+           entry_id: int) -> None:
+    """Make the blocks of pieces that land in a holding, each with its resale date, merged with the blocks
+    there they follow on from (same batch, bucket and date) where the holding may be merged (_mergeable):
+    the pieces are ended and the merged block is made with the movement's entry (serials.merge_into), so a
+    holding does not fall apart into ever smaller blocks as credits go back and forth."""
+    account_id, bucket = holder
+    groups: dict[tuple[int, date | None], list[serials.Block]] = defaultdict(list)
+    for piece, day in pieces:
+        groups[(piece.batch_id, day)].append(piece)
+    for (batch_id, day), arriving in groups.items():
+        key = (account_id, bucket, batch_id)
+        held = {(b.serial_start, b.serial_end): b for b in uow.live_blocks.get(key, ()) if b.sellable_from == day} \
+            if _mergeable(uow, key, day) else {}
+        ended, made = serials.merge_into([serials.Block(s, e, batch_id) for s, e in held], arriving)
+        for block in ended:
+            _end_block(uow, held[(block.start, block.end)], entry_id)
+        for block in made:
+            make_block(uow, batch_id=batch_id, start=block.start, end=block.end, holder=holder, entry_id=entry_id,
+                       sellable_from=day)
+
+
+def _mergeable(uow: UnitOfWork, key: tuple[int, str, int], day: date | None) -> bool:
+    """Whether this transaction may merge the blocks of a holding with this resale date: only available
+    credits (a held block belongs to one open sell order or one retirement request, which name its exact
+    ranges, and an instrument's writer keeps an open sell's blocks from one batch to the next: merging held
+    blocks would end blocks it still holds, and join blocks of orders of different books); only where it
+    holds the holding's balance locked (no one else can be changing its blocks, and blocks are locked after
+    balances, in every movement); and only where it has read every live block with that date (load_blocks)."""
+    account_id, bucket, batch_id = key
+    if bucket != ledger.AVAILABLE or (account_id, ledger.credit_asset(batch_id), bucket) not in uow.locked:
+        return False
+    if key not in uow.blocks_loaded:
+        return False
+    loaded_on = uow.blocks_loaded[key]
+    return loaded_on is None or day is None or day <= loaded_on  # a date read: all blocks free on that day
 
 
 def move_credits(uow: UnitOfWork, kind: str, *, source: tuple[int, str], target: tuple[int, str],
