@@ -118,3 +118,37 @@ def overlaps(blocks: Iterable[Block]) -> list[tuple[Block, Block]]:
     """Pairs of blocks sharing a serial (there must be none among live blocks)."""
     ordered = sorted(blocks)
     return [(a, b) for a, b in itertools.pairwise(ordered) if b.start <= a.end]
+
+
+def contiguous_runs(blocks: Iterable[Block]) -> list[list[Block]]:
+    """The blocks in maximal runs whose serials follow on without a gap within one batch, each in serial
+    order (a block alone is a run of one). Raises ValueError when two of them share a serial."""
+    runs: list[list[Block]] = []
+    for block in sorted(blocks):
+        last = runs[-1][-1] if runs else None
+        if last is not None and block.start <= last.end:
+            raise ValueError(f"blocks overlap: {last} and {block}")
+        if last is not None and last.batch_id == block.batch_id and block.start == last.end + 1:
+            runs[-1].append(block)
+        else:
+            runs.append([block])
+    return runs
+
+
+def merge_into(held: Iterable[Block], arriving: Iterable[Block]) -> tuple[list[Block], list[Block]]:
+    """Blocks arriving in a holding among the blocks it holds (all of one account, bucket and resale date):
+    (the held blocks to end, the blocks to make) so that its blocks are then exactly its maximal runs. An
+    arriving block that follows on from none is made as it is; a held one that follows on from none stays;
+    every run of more than one block becomes one block made anew (append-only: the pieces are ended)."""
+    held = list(held)
+    kept = set(held)
+    ended: list[Block] = []
+    made: list[Block] = []
+    for run in contiguous_runs([*held, *arriving]):
+        if len(run) == 1:
+            if run[0] not in kept:
+                made.append(run[0])
+            continue
+        ended.extend(b for b in run if b in kept)
+        made.append(Block(run[0].start, run[-1].end, run[0].batch_id))
+    return ended, made

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
+import psycopg
 from sqlalchemy import Date, bindparam, false, func, literal_column, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import UpdateBase
 
 from registry import ledger, numbering, serials
@@ -174,25 +177,28 @@ def _adopt(uow: UnitOfWork, rows: Iterable[Sequence[Any]]) -> list[LockedBalance
 def _write_balances(uow: UnitOfWork) -> None:
     """Write what this transaction changed in balances since the last write: the locked rows whose amount
     moved and the changes to rows it never read (UnitOfWork.unread_changes). Changes to rows that exist (a
-    locked row's, a hold spent unread) go in one UPDATE adding each change, which must find every row; what
-    is added to rows that may not exist yet goes in one upsert. (Not one upsert for both: the database checks
-    the row an upsert proposes to insert, and a negative one fails even when the row exists.) Both in the
-    rows' one lock order, and in the executemany form, whose SQL is the same for any number of rows."""
+    locked row's, a hold spent unread) go in an UPDATE adding each change, which must find every row; what
+    is added to rows that may not exist yet goes in an upsert. (Not one upsert for both: the database checks
+    the row an upsert proposes to insert, and a negative one fails even when the row exists.) All rows in
+    their one lock order, the two statements taking turns where the order says so (an instrument's writer
+    locks the rows it credits only here: in two runs, each in order, two writers could take them in
+    opposite orders), each run in the executemany form, whose SQL is the same for any number of rows."""
     moved = [record for record in uow.locked.values() if record.amount != record.written]
     unread = list(uow.unread_changes.items())
     uow.unread_changes.clear()
-    existing = sorted([(r.key, r.amount - r.written) for r in moved]
-                      + [(key, amount) for key, (amount, _) in unread if amount < 0])
-    added = sorted((key, amount, negative) for key, (amount, negative) in unread if amount > 0)
-    if existing:
-        uow.execute_many(_ADD_TO_BALANCE,
-                         [{"a": a, "s": s, "b": b, "change": change} for (a, s, b), change in existing],
-                         short=StateConflict("A balance to change is missing.", "要变更的余额不存在。"))
+    writes = sorted([(r.key, r.amount - r.written, False) for r in moved]
+                    + [(key, amount, negative) for key, (amount, negative) in unread if amount])
+    for credits, run in itertools.groupby(writes, key=lambda write: write[0] not in uow.locked and write[1] > 0):
+        rows = list(run)
+        if credits:
+            uow.execute_many(_CREDIT_BALANCE, [{"a": a, "s": s, "b": b, "amount": amount, "negative": negative}
+                                               for (a, s, b), amount, negative in rows])
+        else:
+            uow.execute_many(_ADD_TO_BALANCE, [{"a": a, "s": s, "b": b, "change": change}
+                                               for (a, s, b), change, _ in rows],
+                             short=StateConflict("A balance to change is missing.", "要变更的余额不存在。"))
     for record in moved:
         record.written = record.amount
-    if added:
-        uow.execute_many(_CREDIT_BALANCE, [{"a": a, "s": s, "b": b, "amount": amount, "negative": negative}
-                                           for (a, s, b), amount, negative in added])
 
 
 _BALANCES = Base.metadata.tables["balances"]
@@ -216,18 +222,83 @@ _CREDIT_BALANCE = FixedStatement(_credit_balance)
 
 def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], LockedBalance]:
     """Lock the rows in one fixed order (account, asset, bucket), so two movements over the same rows queue
-    instead of deadlocking. Rows seen for the first time are created, then locked with the rest (only two
-    transactions creating the same new row at once can still deadlock; PostgreSQL detects it and the loser
-    is answered 409, to retry). A row this transaction already locked is not read again: the lock keeps it
-    current; nor is one `lock_accounts` found missing."""
+    instead of deadlocking; rows seen for the first time are created. A row this transaction already locked
+    is not read again: the lock keeps it current; nor is one `lock_accounts` found missing.
+    A registry movement (not an instrument's writer) on PostgreSQL takes them in turn (see _lock_in_turn):
+    it never waits for one of them while it holds another, so it can be in no deadlock with a writer, which
+    locks what it spends when its batch starts and adds what it credits at commit."""
     missing = keys - uow.locked.keys()
     if missing:
-        absent = missing & uow.balances_known
-        found = {r.key for r in _locked_rows(uow, _key_in(missing - absent))} if missing - absent else set()
-        if len(found) < len(missing):
-            _ensure_balance_rows(uow, missing - found)
-            _locked_rows(uow, _key_in(missing - found))
+        if not uow.defer_balances and uow.session.get_bind().dialect.name == "postgresql":
+            _lock_in_turn(uow, missing)
+        else:
+            _lock_in_order(uow, missing)
     return {key: uow.locked[key] for key in keys}
+
+
+def _lock_in_order(uow: UnitOfWork, missing: set[tuple[int, str, str]]) -> None:
+    """Lock the rows in one statement, in the one order, waiting for each in turn; then create and lock those
+    that do not exist (only two transactions creating the same new rows at once can still deadlock here;
+    PostgreSQL detects it and the loser is answered 409, to retry)."""
+    absent = missing & uow.balances_known
+    found = {r.key for r in _locked_rows(uow, _key_in(missing - absent))} if missing - absent else set()
+    if len(found) < len(missing):
+        _ensure_balance_rows(uow, missing - found)
+        _locked_rows(uow, _key_in(missing - found))
+
+
+# How often a movement lets go of the rows it got and waits for a busy one before it waits in order instead.
+LOCK_ROUNDS = 8
+# How long a movement waits for one of its rows while it holds others, well under PostgreSQL's
+# deadlock_timeout (1 s): a holder for longer may be waiting for what it holds (see _lock_in_turn).
+LOCK_TURN_MS = 200
+
+
+def _lock_in_turn(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> None:
+    """Lock the rows without waiting long for one while holding another. An instrument's writer locks what
+    its batch spends when the batch starts and adds what it credits at commit, so a movement that held one
+    row while waiting for another that writer held could close a cycle with it (the writer waiting at commit
+    for the row the movement held, or had just created). First all rows in one statement that waits for none
+    (SKIP LOCKED). Short of one, under a savepoint: wait for the first busy one holding nothing else of them,
+    create those that do not exist, and lock all in the one order (fair: each waits its turn in the queue of
+    its first busy row), waiting at most LOCK_TURN_MS for anything more; a row held longer makes it let go
+    of all (rolling back to the savepoint, which also takes back the rows it created) and try again. After
+    LOCK_ROUNDS rounds it waits in order like everyone else (no cycle among registry movements either way)."""
+    session = uow.session
+    for _ in range(LOCK_ROUNDS):
+        savepoint = session.begin_nested()
+        rows = session.execute(select(*_BALANCE_COLUMNS).where(_key_in(keys)).order_by(*_BALANCE_ORDER)
+                               .with_for_update(skip_locked=True)).all()
+        if len(rows) == len(keys):
+            savepoint.commit()
+            _adopt(uow, rows)
+            return
+        savepoint.rollback()
+        got = {(a, s, b) for a, s, b, *_ in rows}
+        present = {(a, s, b) for a, s, b in session.execute(
+            select(Balance.account_id, Balance.asset, Balance.bucket).where(_key_in(keys)))}
+        busy = sorted(present - got)
+        savepoint = session.begin_nested()
+        try:
+            if busy:
+                session.execute(select(Balance.account_id).where(_key_in({busy[0]})).with_for_update())
+            waited = session.scalar(select(func.current_setting("lock_timeout")))
+            session.execute(select(func.set_config("lock_timeout", f"{LOCK_TURN_MS}ms", True)))
+            _ensure_balance_rows(uow, keys - present)
+            rows = session.execute(select(*_BALANCE_COLUMNS).where(_key_in(keys)).order_by(*_BALANCE_ORDER)
+                                   .with_for_update()).all()
+            session.execute(select(func.set_config("lock_timeout", waited, True)))
+        except OperationalError as exc:
+            savepoint.rollback()  # lets go of them all, and of the short wait
+            if not isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+                raise
+            continue
+        if len(rows) == len(keys):
+            savepoint.commit()
+            _adopt(uow, rows)
+            return
+        savepoint.rollback()
+    _lock_in_order(uow, keys)
 
 
 def _key_in(keys: set[tuple[int, str, str]]) -> Any:
@@ -543,16 +614,28 @@ def plan_credits(
         # Exact ranges name their batches: no need to ask which the account holds.
         assets = {ledger.credit_asset(b.batch_id) for b in ranges}
     elif batch_ids is not None:
-        assets = _held_assets(uow, account_id, bucket, {ledger.credit_asset(b) for b in batch_ids})
-    else:
-        assets_query = select(Balance.asset).where(Balance.account_id == account_id, Balance.bucket == bucket,
-                                                   Balance.asset.like("CREDIT:%"), Balance.amount > 0)
-        assets = set(uow.session.scalars(assets_query))
+        assets = {ledger.credit_asset(b) for b in batch_ids}
+    else:  # which it holds, unlocked: the lock below decides
+        assets = set(uow.session.scalars(select(Balance.asset).where(
+            Balance.account_id == account_id, Balance.bucket == bucket, Balance.asset.like("CREDIT:%"),
+            Balance.amount > 0)))
+    if uow.defer_balances:  # an instrument's writer: `post` locks what it takes from, credits are not read
+        if ranges is None:
+            assets = _held_assets(uow, account_id, bucket, assets)
+    elif assets:
+        # Both sides, debit and credit, in one statement and the one order, before anything else is locked:
+        # taking the source's rows in one statement and the target's in another, opposite transfers took the
+        # same rows in opposite orders and deadlocked.
+        locked = lock_balances(uow, {(account_id, a, bucket) for a in assets}
+                               | {(target[0], a, target[1]) for a in assets})
+        if ranges is None:
+            assets = {a for a in assets if locked[(account_id, a, bucket)].amount > 0}
     if not assets:
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
-    if not uow.defer_balances:  # else `post` locks what it takes from when the plan is applied
-        lock_balances(uow, {(account_id, a, bucket) for a in assets} | {(target[0], a, target[1]) for a in assets})
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
+    if not uow.defer_balances and target[1] == ledger.AVAILABLE:
+        # The blocks the moved credits may merge with (see _place), locked after the balances like the source's.
+        load_blocks(uow, {target[0]}, {ledger.AVAILABLE}, held_batches)
     rows = (ranges is not None and known_blocks_holding(uow, source, ranges)) or _live_blocks(
         uow, account_id, bucket, held_batches, sellable_on)
     blocks = [serials.Block(r.serial_start, r.serial_end, r.batch_id) for r in rows]
@@ -593,11 +676,47 @@ def apply_credits(uow: UnitOfWork, kind: str, plan: CreditMove, *, reference: st
         return next(r.sellable_from for r in plan.rows
                     if r.batch_id == piece.batch_id and r.serial_start <= piece.start <= r.serial_end)
 
-    for pieces, holder, lock_for in ((plan.moving, target, plan.lock_until), (plan.leftovers, source, None)):
-        for piece in pieces:
-            make_block(uow, batch_id=piece.batch_id, start=piece.start, end=piece.end, holder=holder,
-                       entry_id=entry.id, sellable_from=lock_for or lock_of(piece))
+    _place(uow, target, [(piece, plan.lock_until or lock_of(piece)) for piece in plan.moving], entry.id)
+    _place(uow, source, [(piece, lock_of(piece)) for piece in plan.leftovers], entry.id)
     return Moved(entry, plan.moving)
+
+
+def _place(uow: UnitOfWork, holder: tuple[int, str], pieces: Sequence[tuple[serials.Block, date | None]],
+           entry_id: int) -> None:
+    """Make the blocks of pieces that land in a holding, each with its resale date, merged with the blocks
+    there they follow on from (same batch, bucket and date) where the holding may be merged (_mergeable):
+    the pieces are ended and the merged block is made with the movement's entry (serials.merge_into), so a
+    holding does not fall apart into ever smaller blocks as credits go back and forth."""
+    account_id, bucket = holder
+    groups: dict[tuple[int, date | None], list[serials.Block]] = defaultdict(list)
+    for piece, day in pieces:
+        groups[(piece.batch_id, day)].append(piece)
+    for (batch_id, day), arriving in groups.items():
+        key = (account_id, bucket, batch_id)
+        held = {(b.serial_start, b.serial_end): b for b in uow.live_blocks.get(key, ()) if b.sellable_from == day} \
+            if _mergeable(uow, key, day) else {}
+        ended, made = serials.merge_into([serials.Block(s, e, batch_id) for s, e in held], arriving)
+        for block in ended:
+            _end_block(uow, held[(block.start, block.end)], entry_id)
+        for block in made:
+            make_block(uow, batch_id=batch_id, start=block.start, end=block.end, holder=holder, entry_id=entry_id,
+                       sellable_from=day)
+
+
+def _mergeable(uow: UnitOfWork, key: tuple[int, str, int], day: date | None) -> bool:
+    """Whether this transaction may merge the blocks of a holding with this resale date: only available
+    credits (a held block belongs to one open sell order or one retirement request, which name its exact
+    ranges, and an instrument's writer keeps an open sell's blocks from one batch to the next: merging held
+    blocks would end blocks it still holds, and join blocks of orders of different books); only where it
+    holds the holding's balance locked (no one else can be changing its blocks, and blocks are locked after
+    balances, in every movement); and only where it has read every live block with that date (load_blocks)."""
+    account_id, bucket, batch_id = key
+    if bucket != ledger.AVAILABLE or (account_id, ledger.credit_asset(batch_id), bucket) not in uow.locked:
+        return False
+    if key not in uow.blocks_loaded:
+        return False
+    loaded_on = uow.blocks_loaded[key]
+    return loaded_on is None or day is None or day <= loaded_on  # a date read: all blocks free on that day
 
 
 def move_credits(uow: UnitOfWork, kind: str, *, source: tuple[int, str], target: tuple[int, str],
