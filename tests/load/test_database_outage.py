@@ -156,3 +156,60 @@ def test_postgres_restarted_under_load(postgres_url: str, tmp_path: Path) -> Non
     finally:
         registry.engine.dispose()
     print(f"database outage test took {time.monotonic() - began:.0f} s")
+
+
+def test_a_commit_cut_off_by_the_database_is_answered_503_and_the_key_makes_the_retry_safe(
+        postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL goes away just as a transfer commits (the proxy cuts the connection after the transaction's last
+    write, before its COMMIT). Whether a COMMIT reached the server is then unknown to the service: it must answer
+    503 with Retry-After (not 409, which is a refusal: the bank test saw a transfer answered 409 that had taken
+    effect), and the client's retry with the same Idempotency-Key, once the database is back, moves the credits
+    once."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from api.app import create_app
+    from api.kv import MemoryStore
+    from registry.orm import JournalEntry
+    from registry.unit_of_work import UnitOfWork
+
+    proxy = TcpProxy(*upstream_of(postgres_url))
+    proxy.start()
+    secret = f"outage-test-{uuid.uuid4().hex}"
+    direct = Settings(database_url=postgres_url, jwt_secret=SecretStr(secret), data_dir=tmp_path)
+    registry = build_registry(direct)
+    bank = open_bank(direct, registry, 2, uuid.uuid4().hex[:6])
+    proxied = Settings(database_url=through_proxy(postgres_url, proxy), jwt_secret=SecretStr(secret),
+                       data_dir=tmp_path, rate_limit_per_minute=10_000)
+    last_write = UnitOfWork._write_audit  # the commit's last step before COMMIT itself
+    cut: list[int] = []
+
+    def then_the_database_goes_away(uow: UnitOfWork) -> None:
+        last_write(uow)
+        if not cut:
+            cut.append(proxy.stop())
+
+    key = f"{bank.run}-cut"
+    request = {"to_account_code": bank.accounts[1], "quantity_t": 2, "memo": key}
+    headers = {**bank.market.traders[0].headers, "Idempotency-Key": key}
+    app = create_app(proxied, kv=MemoryStore())
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            monkeypatch.setattr(UnitOfWork, "_write_audit", then_the_database_goes_away)
+            cut_off = client.post("/transfers", json=request, headers=headers)
+            monkeypatch.setattr(UnitOfWork, "_write_audit", last_write)
+            proxy.start()
+            assert cut and cut[0] > 0, "the transfer's connection was not cut"
+            assert cut_off.status_code == 503, cut_off.text
+            assert cut_off.headers.get("Retry-After"), cut_off.headers
+            retried = client.post("/transfers", json=request, headers=headers)
+            assert retried.status_code == 201, retried.text
+            again = client.post("/transfers", json=request, headers=headers)
+            assert again.json() == retried.json()
+    finally:
+        proxy.stop()
+        app.state.services.registry.engine.dispose()
+    with registry.uow() as uow:
+        entries = list(uow.session.scalars(select(JournalEntry.id).where(JournalEntry.memo == key)))
+    registry.engine.dispose()
+    assert entries == [retried.json()["entry_id"]]
