@@ -18,7 +18,6 @@ import httpx
 
 OK, REFUSED, UNKNOWN = "ok", "refused", "unknown"
 CLIENT_TIMEOUT_S = 20.0  # a request not answered within this is unknown (and a hang past the bound)
-INSTRUMENT_FIELD = "instrument"
 
 
 @dataclass
