@@ -13,13 +13,11 @@ RESTING = ("open",)
 
 def best_bid_and_ask(registry: Registry, instrument_id: int) -> tuple[int | None, int | None]:
     """The best resting bid and ask of an instrument's order book in the database (None for an empty side)."""
+    resting = (Order.instrument_id == instrument_id, Order.kind == "order", Order.status.in_(RESTING))
     with registry.uow() as uow:
-        def best(side: str, pick: type[func.max] | type[func.min]) -> int | None:
-            return uow.session.scalar(select(pick(Order.price_fen)).where(
-                Order.instrument_id == instrument_id, Order.kind == "order", Order.side == side,
-                Order.status.in_(RESTING)))
-
-        return best("buy", func.max), best("sell", func.min)
+        bid = uow.session.scalar(select(func.max(Order.price_fen)).where(*resting, Order.side == "buy"))
+        ask = uow.session.scalar(select(func.min(Order.price_fen)).where(*resting, Order.side == "sell"))
+    return bid, ask
 
 
 def assert_book_not_crossed(registry: Registry, instrument_id: int) -> tuple[int | None, int | None]:
@@ -35,8 +33,8 @@ def book_of_record(registry: Registry, instrument_id: int) -> dict[str, list[tup
         rows = uow.session.execute(select(Order.side, Order.price_fen, func.sum(Order.remaining_t)).where(
             Order.instrument_id == instrument_id, Order.kind == "order", Order.status.in_(RESTING)).group_by(
             Order.side, Order.price_fen)).all()
-    return {"bids": sorted(((p, int(q)) for s, p, q in rows if s == "buy"), reverse=True),
-            "asks": sorted((p, int(q)) for s, p, q in rows if s == "sell")}
+    return {"bids": sorted(((int(p), int(q)) for s, p, q in rows if s == "buy" and p is not None), reverse=True),
+            "asks": sorted((int(p), int(q)) for s, p, q in rows if s == "sell" and p is not None)}
 
 
 def shown_book(url: str, code: str) -> dict[str, list[tuple[int, int]]]:

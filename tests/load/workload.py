@@ -128,12 +128,14 @@ def balances_by_participant(registry: Registry, participant_ids: list[int]) -> d
         totals: dict[int, dict[str, int]] = {p: {"credits_t": 0, "retired_t": 0, "cash_fen": 0}
                                              for p in participant_ids}
         for participant_id, asset, bucket, amount in rows:
+            assert participant_id is not None
+            mine = totals[participant_id]
             if asset == ledger.CASH:
-                totals[participant_id]["cash_fen"] += amount
+                mine["cash_fen"] += amount
             elif bucket == ledger.RETIRED:
-                totals[participant_id]["retired_t"] += amount
+                mine["retired_t"] += amount
             elif bucket in (ledger.AVAILABLE, ledger.HELD):
-                totals[participant_id]["credits_t"] += amount
+                mine["credits_t"] += amount
     return totals
 
 
