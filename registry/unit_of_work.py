@@ -91,6 +91,16 @@ def _row_of(obj: Base) -> dict[str, Any]:
     return row
 
 
+# Deadlock, lock not available, statement timeout, serialization failure (and SQLite's busy file): the database is
+# there and rolled the transaction back, so nothing was saved and a retry will most likely pass.
+ROLLED_BACK_SQLSTATES = frozenset({"40P01", "55P03", "57014", "40001"})
+
+
+def _rolled_back(exc: OperationalError) -> bool:
+    """Whether an operational error at commit is a rollback the database made (not a lost connection)."""
+    return getattr(exc.orig, "sqlstate", None) in ROLLED_BACK_SQLSTATES or "database is locked" in str(exc.orig)
+
+
 class UnitOfWork:
     """Holds the session of one use case and the audit entries it will append at commit."""
 
@@ -339,6 +349,11 @@ class UnitOfWork:
             ) from exc
         except OperationalError as exc:
             self.session.rollback()
+            if not _rolled_back(exc):
+                # The connection was lost (the server went away) during the commit: the COMMIT may or may not
+                # have reached it, so this is no refusal; the API answers 503 and a retry with the same key
+                # learns the outcome.
+                raise
             raise StateConflict(
                 "The database could not complete this write in time (lock timeout); please retry.",
                 "数据库未能及时完成写入（锁等待超时），请重试。",

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from api.app import build_registry
 from api.settings import Settings
 from registry.orm import Instrument, Order
-from tests.load.test_crash import REPO, ServerProcess, _free_port
+from tests.fault_injection import REPO, ServerProcess
+from tests.fault_injection import free_port as _free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
