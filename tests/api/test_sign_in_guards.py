@@ -138,8 +138,8 @@ def test_an_administrator_lifts_a_lock_audited(client: TestClient, registry: Reg
     nothing = client.post(f"/admin/users/{user}/unlock", headers=admin)
     assert nothing.status_code == 409 and nothing.json()["code"] == "state_conflict"
     assert client.post("/admin/users/999999/unlock", headers=admin).status_code == 404
-    owner = bearer(client, make_user(registry, "mallory", ["owner", "bureau", "operator"]))
-    assert client.post(f"/admin/users/{user}/unlock", headers=owner).status_code == 403
+    staff = bearer(client, make_user(registry, "mallory", ["bureau", "operator", "center"]))
+    assert client.post(f"/admin/users/{user}/unlock", headers=staff).status_code == 403
     entries = client.get("/audit/entries?subject_type=user&subject_id=" + str(user), headers=admin).json()["items"]
     actions = [(e["action"], e["actor_user_id"]) for e in reversed(entries)]
     assert actions == [("user.created", None), ("user.locked", None), ("user.unlocked", root),
