@@ -11,9 +11,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import redis
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -24,6 +25,7 @@ from api.tokens import InvalidToken, TokenClaims, decode_token
 from registry.context import Registry
 from registry.principals import Principal
 from registry.services import sign_in
+from registry.services.idempotency import Replayed
 from registry.services.participants import load_principal
 
 log = logging.getLogger("carbonx.api")
@@ -155,6 +157,17 @@ def services_of(request: Request) -> Services:
 async def get_services(request: Request) -> Services:
     """The app's services (async so that FastAPI calls it on the event loop, not in a pool thread)."""
     return services_of(request)
+
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def marked_if_replayed(response: Response, answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer, with `Idempotent-Replayed: true` when it was given before (the same Idempotency-Key or
+    client_order_id seen again); a first answer carries no such header."""
+    if isinstance(answer, Replayed):
+        response.headers[REPLAYED_HEADER] = "true"
+    return answer
 
 
 def client_address(request: Request) -> str:

@@ -86,6 +86,7 @@ from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.principals import Principal
 from registry.services import idempotency, instruments, market_calendar, trading
+from registry.services.idempotency import Replayed
 from registry.unit_of_work import FixedStatement, UnitOfWork
 from rules.violations import Violation
 
@@ -826,7 +827,8 @@ class InstrumentDesk:
     def _replay(self, uow: UnitOfWork, job: Job) -> dict[str, Any] | None:
         """The stored answer of an earlier request with the same Idempotency-Key, if any."""
         command = job.command
-        return idempotency.replay(uow, command.principal.user_id, command.idempotency_key, command.request_hash)
+        return idempotency.replay(uow, command.principal.user_id, command.idempotency_key, command.request_hash,
+                                  wait=False)
 
     def _remember(self, uow: UnitOfWork, job: Job, result: dict[str, Any]) -> None:
         command = job.command
@@ -876,7 +878,7 @@ class InstrumentDesk:
             if earlier.request_hash != command.request_hash:
                 raise InvalidInput("client_order_id was already used for a different request.",
                                    "client_order_id 已用于另一笔委托。")
-            return order_view(earlier)
+            return Replayed(order_view(earlier))
         expires_at = self._instant(uow, body, "end_at" if "end_at" in body else "expires_at")
         return trading.plan_order(uow, principal, instrument, trading.OrderRequest(
             client_order_id=body["client_order_id"], side=side, order_type=order_type, tif="GTC", price_fen=price_fen,
@@ -1077,7 +1079,7 @@ class InstrumentDesk:
             if earlier.request_hash != command.request_hash:
                 raise InvalidInput("client_order_id was already used for a different order.",
                                    "client_order_id 已用于另一笔订单。")
-            return order_view(earlier)
+            return Replayed(order_view(earlier))
         hold_price = body.get("price_fen")
         if body["order_type"] == "MARKET" and body["side"] == "buy":
             band = self.engine.price_band()
@@ -1350,7 +1352,8 @@ class Exchange:
         if answer is None:
             raise StateConflict("The owner of this order book did not answer in time; retry shortly.",
                                 "该订单簿的处理进程未及时响应，请稍后重试。")
-        return [RoutedRefusal(a["error"]) if "error" in a else a["result"] for a in answer["answers"]]
+        return [RoutedRefusal(a["error"]) if "error" in a else Replayed(a["result"]) if a.get("replayed")
+                else a["result"] for a in answer["answers"]]
 
     def _serve_routed(self, instrument_id: int, data: dict[str, Any],
                       reply: Callable[[dict[str, Any]], None]) -> None:
@@ -1518,8 +1521,8 @@ class Exchange:
 
 
 def _routed_answer(outcome: Outcome) -> dict[str, Any]:
-    if not isinstance(outcome, DomainError):
-        return {"result": outcome}
+    if not isinstance(outcome, DomainError):  # a replayed answer says so across processes too
+        return {"result": outcome, "replayed": True} if isinstance(outcome, Replayed) else {"result": outcome}
     return {"error": {"status": outcome.status, "code": outcome.code, "en": outcome.message_en,
                       "zh": outcome.message_zh, "violations": [v.as_dict() for v in outcome.violations]}}
 

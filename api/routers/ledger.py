@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
-from api.deps import Services, allow, get_services
+from api.deps import Services, allow, get_services, marked_if_replayed
 from api.schemas import IdempotencyKeyHeader, LongText, NoControl, OneLine, PathId, ShortText, Strict
 from registry import serials
 from registry.orm import Account, Batch
@@ -99,16 +99,17 @@ def account_holdings(account_id: PathId, principal: Principal = Depends(allow(*H
 
 
 @router.post("/transfers", status_code=201)
-def transfer(body: TransferIn, idempotency_key: IdempotencyKeyHeader = None,
+def transfer(body: TransferIn, response: Response, idempotency_key: IdempotencyKeyHeader = None,
              principal: Principal = Depends(allow(*HOLDERS)),
              services: Services = Depends(get_services)) -> dict[str, Any]:
     """Transfer available credits to another holding account (lowest serials first). With an
-    Idempotency-Key a retry returns the first answer instead of moving the credits again."""
+    Idempotency-Key a retry returns the first answer (marked `Idempotent-Replayed: true`) instead of moving
+    the credits again."""
     digest = idempotency.request_hash(body.model_dump())
     with services.registry.uow(principal) as uow:
         earlier = idempotency.replay(uow, principal.user_id, idempotency_key, digest)
         if earlier is not None:
-            return earlier
+            return marked_if_replayed(response, earlier)
         moved = transfers.transfer(uow, principal, from_account_id=body.from_account_id,
                                    to_account_code=body.to_account_code, quantity_t=body.quantity_t,
                                    batch_id=body.batch_id, memo=body.memo)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field, StringConstraints, model_validator
 
-from api.deps import PUBLIC, Services, allow, get_services
+from api.deps import PUBLIC, Services, allow, get_services, marked_if_replayed
 from api.exchange import order_view
 from api.schemas import BoundedInstant, OneLine, PathId, Strict
 from registry.principals import Principal
@@ -59,10 +59,11 @@ class ProposalIn(Strict):
 
 
 @router.post("/listings", status_code=201)
-async def post_listing(body: ListingIn, principal: Principal = Depends(allow("trader")),
+async def post_listing(body: ListingIn, response: Response, principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Post a listing (挂牌); what it offers (credits) or would pay (cash plus fee) is held until picked."""
-    return await services.exchange.post_listing(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+    return marked_if_replayed(response, await services.exchange.post_listing(
+        principal, body.instrument, body.model_dump(exclude={"instrument"})))
 
 
 @router.get("/listings")
@@ -78,10 +79,11 @@ async def browse_listings(instrument: InstrumentCode, side: Literal["buy", "sell
 
 
 @router.post("/listings/{listing_id}/pick", status_code=201)
-async def pick_listing(listing_id: PathId, body: PickIn, principal: Principal = Depends(allow("trader")),
+async def pick_listing(listing_id: PathId, body: PickIn, response: Response,
+                       principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Pick (点选) a quantity of a listing at its price: at least its minimum pick, or all that is left."""
-    return await services.exchange.pick(principal, listing_id, body.model_dump())
+    return marked_if_replayed(response, await services.exchange.pick(principal, listing_id, body.model_dump()))
 
 
 @router.delete("/listings/{listing_id}")
@@ -92,10 +94,11 @@ async def withdraw_listing(listing_id: PathId, principal: Principal = Depends(al
 
 
 @router.post("/proposals", status_code=201)
-async def propose(body: ProposalIn, principal: Principal = Depends(allow("trader")),
+async def propose(body: ProposalIn, response: Response, principal: Principal = Depends(allow("trader")),
                   services: Services = Depends(get_services)) -> dict[str, Any]:
     """Propose a negotiated transfer (协议转让) to one named counterparty, within the price band."""
-    return await services.exchange.propose(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+    return marked_if_replayed(response, await services.exchange.propose(
+        principal, body.instrument, body.model_dump(exclude={"instrument"})))
 
 
 @router.get("/proposals")
@@ -110,10 +113,10 @@ def proposal_inbox(limit: int = Query(100, ge=1, le=500), principal: Principal =
 
 
 @router.post("/proposals/{proposal_id}/accept", status_code=201)
-async def accept_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
+async def accept_proposal(proposal_id: PathId, response: Response, principal: Principal = Depends(allow("trader")),
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Accept (the named counterparty): your side is held and the transfer settles at once."""
-    return await services.exchange.answer_proposal(principal, proposal_id, "accept")
+    return marked_if_replayed(response, await services.exchange.answer_proposal(principal, proposal_id, "accept"))
 
 
 @router.post("/proposals/{proposal_id}/reject")
@@ -148,17 +151,19 @@ class BidIn(Strict):
 
 
 @router.post("/auctions", status_code=201)
-async def open_auction(body: AuctionIn, principal: Principal = Depends(allow("trader")),
+async def open_auction(body: AuctionIn, response: Response, principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Open a one-sided auction (单向竞价): sealed bids until `end_at`, then allocation by price then time."""
-    return await services.exchange.open_auction(principal, body.instrument, body.model_dump(exclude={"instrument"}))
+    return marked_if_replayed(response, await services.exchange.open_auction(
+        principal, body.instrument, body.model_dump(exclude={"instrument"})))
 
 
 @router.post("/auctions/{auction_id}/bids", status_code=201)
-async def place_bid(auction_id: PathId, body: BidIn, principal: Principal = Depends(allow("trader")),
+async def place_bid(auction_id: PathId, body: BidIn, response: Response,
+                    principal: Principal = Depends(allow("trader")),
                     services: Services = Depends(get_services)) -> dict[str, Any]:
     """A sealed, binding bid; its cash (or credits, in a buy auction) is held until the auction closes."""
-    return await services.exchange.bid(principal, auction_id, body.model_dump())
+    return marked_if_replayed(response, await services.exchange.bid(principal, auction_id, body.model_dump()))
 
 
 @router.delete("/auctions/{auction_id}")

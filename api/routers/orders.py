@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Query, Response, WebSocket, WebSocketDisconnect
 from pydantic import Field, StringConstraints, model_validator
 
-from api.deps import PUBLIC, Services, allow, count_as_requests, get_services
+from api.deps import PUBLIC, Services, allow, count_as_requests, get_services, marked_if_replayed
 from api.exchange import Outcome, order_view
 from api.problems import domain_problem
 from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, OneLine, PathId, Strict
 from registry.errors import DomainError, InvalidInput
 from registry.principals import Principal
 from registry.services import instruments, trading
+from registry.services.idempotency import Replayed
 
 router = APIRouter(tags=["trading"])
 
@@ -73,13 +74,15 @@ class AmendIn(Strict):
 
 
 @router.post("/orders", status_code=201)
-async def place_order(body: OrderIn, idempotency_key: IdempotencyKeyHeader = None,
+async def place_order(body: OrderIn, response: Response, idempotency_key: IdempotencyKeyHeader = None,
                       principal: Principal = Depends(allow("trader")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Place a limit or market order; credits (sell) or cash plus fee (buy) are held first. A repeated
-    client_order_id, or Idempotency-Key, returns the first answer."""
+    client_order_id answers the order as it stands, a repeated Idempotency-Key the first answer; either is
+    marked `Idempotent-Replayed: true`."""
     payload = body.model_dump(exclude={"instrument"})
-    return await services.exchange.place(principal, body.instrument, payload, idempotency_key)
+    return marked_if_replayed(response, await services.exchange.place(principal, body.instrument, payload,
+                                                                       idempotency_key))
 
 
 @router.post("/orders/batch")
@@ -89,7 +92,8 @@ async def order_batch(body: OrderBatchIn, idempotency_key: IdempotencyKeyHeader 
     """Cancel and place up to 50 orders in one request (re-quoting a ladder): the cancels first, then the
     places, each carried out or refused on its own exactly as if sent alone — one refusal does not stop the
     rest. Every item answers with `status` (200 cancelled, 201 placed, else the refusal's 4xx) and `order` or
-    `problem`. A retry is safe: a place repeats its client_order_id and gets the first answer back; a cancel
+    `problem`. A retry is safe: a place repeats its client_order_id and gets its order back (the item then
+    says `"replayed": true`); a cancel
     of an order already cancelled is refused and changes nothing. (No Idempotency-Key: a batch may span
     books, each committed on its own; the client_order_ids are its idempotency.)"""
     if idempotency_key is not None:
@@ -105,6 +109,8 @@ async def order_batch(body: OrderBatchIn, idempotency_key: IdempotencyKeyHeader 
 def _batch_item(outcome: Outcome, status: int) -> dict[str, Any]:
     if isinstance(outcome, DomainError):
         return {"status": outcome.status, "problem": domain_problem(outcome)}
+    if isinstance(outcome, Replayed):
+        return {"status": status, "order": outcome, "replayed": True}
     return {"status": status, "order": outcome}
 
 

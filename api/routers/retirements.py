@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints, model_validator
 from sqlalchemy import select
 
 from api.certificates import render_certificate
-from api.deps import PUBLIC, Services, allow, get_services
+from api.deps import PUBLIC, Services, allow, get_services, marked_if_replayed
 from api.schemas import (
     BoundedDate,
     DecimalString,
@@ -107,18 +107,19 @@ def retirement_out(uow: Any, r: Retirement, base_url: str) -> dict[str, Any]:
 
 
 @router.post("/retirements", status_code=201)
-def request_retirement(body: RetirementIn, idempotency_key: IdempotencyKeyHeader = None,
+def request_retirement(body: RetirementIn, response: Response, idempotency_key: IdempotencyKeyHeader = None,
                        principal: Principal = Depends(allow("owner", "trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Ask to retire credits for a purpose; they are held until the operations center executes. With an
-    Idempotency-Key a retry returns the first answer instead of retiring twice."""
+    Idempotency-Key a retry returns the first answer (marked `Idempotent-Replayed: true`) instead of retiring
+    twice."""
     details = body.purpose.model_dump(mode="json")
     purpose = details.pop("purpose")
     digest = idempotency.request_hash(body.model_dump(mode="json"))
     with services.registry.uow(principal) as uow:
         earlier = idempotency.replay(uow, principal.user_id, idempotency_key, digest)
         if earlier is not None:
-            return earlier
+            return marked_if_replayed(response, earlier)
         retirement = retirements.request(uow, principal, account_id=body.account_id, quantity_t=body.quantity_t,
                                          batch_id=body.batch_id, purpose=purpose, beneficiary=body.beneficiary,
                                          details=details, auto_execute=services.settings.auto_execute_retirements)

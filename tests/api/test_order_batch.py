@@ -67,7 +67,8 @@ def test_a_retried_batch_gets_the_first_answers_and_changes_nothing_more(client:
     first = client.post("/orders/batch", headers=people["buyer"], json=body)
     again = client.post("/orders/batch", headers=people["buyer"], json=body)
     assert first.status_code == again.status_code == 200
-    assert again.json()["place"] == first.json()["place"]  # the same orders, not new ones
+    # The same orders, not new ones, each marked as a replay.
+    assert again.json()["place"] == [item | {"replayed": True} for item in first.json()["place"]]
     assert first.json()["cancel"][0]["status"] == 200
     assert again.json()["cancel"][0]["status"] == 409  # already cancelled: refused, nothing changes
     mine = client.get("/orders", headers=people["buyer"]).json()
