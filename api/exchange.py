@@ -81,7 +81,15 @@ from matching_engine.events import (
 )
 from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
 from registry.context import Registry
-from registry.errors import DomainError, InvalidInput, NotFound, RuleViolation, StateConflict, Unavailable
+from registry.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    OutcomeUnknown,
+    RuleViolation,
+    StateConflict,
+    Unavailable,
+)
 from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.principals import Principal
@@ -170,11 +178,12 @@ class Job:
 Outcome = dict[str, Any] | DomainError  # a command's answer, or its refusal
 
 
-def _timed_out() -> StateConflict:
-    return StateConflict("The exchange did not answer in time; the command may still be carried out. Retry with "
-                         "the same client_order_id or Idempotency-Key to learn its outcome.",
-                         "交易系统未及时响应，该指令仍可能被执行。请以相同的 client_order_id 或 Idempotency-Key "
-                         "重试以获知结果。")
+def _timed_out() -> OutcomeUnknown:
+    return OutcomeUnknown("The exchange did not answer in time; the command may or may not have been carried out. "
+                          "Retry with the same client_order_id or Idempotency-Key: the retry tells you, and never "
+                          "does it twice.",
+                          "交易系统未及时响应，该指令可能已执行也可能未执行。请以相同的 client_order_id 或 "
+                          "Idempotency-Key 重试以获知结果，重试绝不会重复执行。")
 
 
 def outcome_of(future: Future[dict[str, Any]]) -> Outcome:
@@ -716,8 +725,10 @@ class InstrumentDesk:
     def _fail(self, jobs: list[Job], cause: BaseException | None) -> None:
         """Answer jobs whose transaction failed: nothing of them was written."""
         failure: DomainError
-        if cause is None or _database_lost(cause):
+        if cause is None:  # the book could not be rebuilt: nothing of these commands ran
             failure = _database_unavailable()
+        elif _database_lost(cause):  # perhaps during the commit: whether it landed is not known here
+            failure = _database_lost_outcome_unknown()
         elif isinstance(cause, Unavailable):
             failure = cause
         else:
@@ -1349,9 +1360,8 @@ class Exchange:
             return await awaited([job.future for job in jobs], ANSWER_TIMEOUT_S)
         answer = await self.coordinator.send(instrument_id, {"commands": [c.to_dict() for c in commands]},
                                              ANSWER_TIMEOUT_S)
-        if answer is None:
-            raise StateConflict("The owner of this order book did not answer in time; retry shortly.",
-                                "该订单簿的处理进程未及时响应，请稍后重试。")
+        if answer is None:  # a timeout, or Redis lost the way back: the command may have been carried out
+            raise _timed_out()
         return [RoutedRefusal(a["error"]) if "error" in a else Replayed(a["result"]) if a.get("replayed")
                 else a["result"] for a in answer["answers"]]
 
@@ -1543,6 +1553,14 @@ def _database_lost(error: BaseException) -> bool:
     refusal or a passing conflict: the command may go again once it is back."""
     return isinstance(error, DBAPIError) and (error.connection_invalidated or (
         isinstance(error, OperationalError) and not retryable(error)))
+
+
+def _database_lost_outcome_unknown() -> OutcomeUnknown:
+    return OutcomeUnknown("The exchange lost its database while carrying out this command; it may or may not have "
+                          "been carried out. Retry with the same client_order_id or Idempotency-Key: the retry "
+                          "tells you, and never does it twice.",
+                          "交易系统在执行该指令时与数据库断开，该指令可能已执行也可能未执行。请以相同的 "
+                          "client_order_id 或 Idempotency-Key 重试以获知结果，重试绝不会重复执行。")
 
 
 def _database_unavailable() -> Unavailable:

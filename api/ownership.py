@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import psycopg
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from api import metrics
 from api.kv import PerLoop, Pipelined, async_client
@@ -75,6 +77,11 @@ class Coordinator(Protocol):
 
     def holding_replies(self) -> AbstractContextManager[None]: ...
 
+
+# An answer awaited by a routed request, and answers handed to the requests awaiting them on one loop (None: the
+# answer is lost, as after a timeout).
+Waiter = asyncio.Future[dict[str, Any] | None]
+Deliveries = list[tuple[Waiter, dict[str, Any] | None]]
 
 # serve(instrument_id, command, reply): queue a routed command for the local writer; `reply` gets the answer.
 Serve = Callable[[int, dict[str, Any], Callable[[dict[str, Any]], None]], None]
@@ -145,7 +152,7 @@ class ClusterCoordinator:
         # list): a counter, not a uuid4 per request (a system call each).
         self._request_numbers = itertools.count()
         self.replies = REPLIES.format(process_id=self.process_id)
-        self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[dict[str, Any]]]] = {}
+        self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, Waiter]] = {}
         self._reply_reader: threading.Thread | None = None
         self._held = threading.local()  # a thread's replies held for one pipeline (holding_replies)
 
@@ -324,7 +331,7 @@ class ClusterCoordinator:
         no Redis connection meanwhile: the answer comes back on this process's reply list."""
         request_id = str(next(self._request_numbers))
         loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[dict[str, Any]] = loop.create_future()
+        waiter: Waiter = loop.create_future()
         self._waiting[request_id] = (loop, waiter)
         if self._reply_reader is None:
             self._start_reply_reader()
@@ -347,7 +354,10 @@ class ClusterCoordinator:
     def _read_replies(self) -> None:
         """Hand every answer on this process's reply list to the request awaiting it (on its event loop, in
         one call per loop for all the answers read at once). An answer nobody awaits (timed out) is dropped."""
-        reader = redis.Redis.from_url(self._redis_url, socket_timeout=None, socket_connect_timeout=3)
+        # No silent reconnection: a connection lost under the reply list may have lost answers with it (a Redis
+        # that restarts comes back empty), so the requests awaiting them are told at once (_give_up_waiting).
+        reader = redis.Redis.from_url(self._redis_url, socket_timeout=None, socket_connect_timeout=3,
+                                      client_name=f"carbonx-replies-{self.process_id}", retry=Retry(NoBackoff(), 0))
         try:
             while not self._stopping.is_set():
                 try:
@@ -356,12 +366,12 @@ class ClusterCoordinator:
                     if self._stopping.is_set():
                         return
                     log.exception("reading the routed answers failed; retrying")
+                    self._give_up_waiting()
                     self._stopping.wait(1.0)
                     continue
                 if not popped:
                     continue
-                by_loop: defaultdict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[dict[str, Any]],
-                                                                         dict[str, Any]]]] = defaultdict(list)
+                by_loop: defaultdict[asyncio.AbstractEventLoop, Deliveries] = defaultdict(list)
                 for raw in popped[1]:
                     answer = json.loads(raw)
                     found = self._waiting.pop(answer.pop("request_id"), None)
@@ -372,6 +382,18 @@ class ClusterCoordinator:
                         loop.call_soon_threadsafe(_deliver, answers)
         finally:
             reader.close()
+
+    def _give_up_waiting(self) -> None:
+        """Redis failed under the reply list: the answers now awaited may be lost with it, so their requests
+        learn at once that the outcome is unknown (None, as after a timeout) instead of waiting out the timeout."""
+        by_loop: defaultdict[asyncio.AbstractEventLoop, Deliveries] = defaultdict(list)
+        for request_id in list(self._waiting):
+            found = self._waiting.pop(request_id, None)
+            if found is not None:
+                by_loop[found[0]].append((found[1], None))
+        for loop, answers in by_loop.items():
+            with suppress(RuntimeError):
+                loop.call_soon_threadsafe(_deliver, answers)
 
     @contextmanager
     def holding_replies(self) -> Iterator[None]:
@@ -476,7 +498,7 @@ class ClusterCoordinator:
             self._serve(instrument_id, json.loads(fields[b"command"]), reply)
 
 
-def _deliver(answers: list[tuple[asyncio.Future[dict[str, Any]], dict[str, Any]]]) -> None:
+def _deliver(answers: Deliveries) -> None:
     """On a loop: complete the futures of the requests still awaiting these answers."""
     for waiter, answer in answers:
         if not waiter.done():

@@ -48,6 +48,14 @@ class Unavailable(DomainError):
     retry_after_s = 1
 
 
+class OutcomeUnknown(Unavailable):
+    """The command was handed on but no answer came (a timeout, a connection cut during the commit): it may or
+    may not have taken effect. A retry with the same client order id or Idempotency-Key tells, and never does
+    it twice."""
+
+    code = "outcome_unknown"
+
+
 class NotFound(DomainError):
     """Absent, or not visible to the caller (the two are indistinguishable on purpose)."""
 

@@ -507,3 +507,44 @@ def test_replies_a_writer_holds_go_out_together_when_it_lets_go(postgres_url: st
     finally:
         router.stop()
         owner.stop()
+
+
+def test_a_request_routed_to_an_owner_learns_at_once_when_its_way_back_is_lost(postgres_url: str,
+                                                                             redis_url: str) -> None:
+    """The answers come back on a Redis list; when the connection reading it fails (Redis restarting empty, say)
+    they may be gone, so the requests awaiting them learn at once that the outcome is unknown, rather than after
+    the whole timeout."""
+    import asyncio
+
+    import redis as redis_client
+
+    from api.ownership import ClusterCoordinator
+
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
+    instrument_id = 987_657
+    received: list[object] = []
+
+    async def scene() -> tuple[object, float]:
+        sending = asyncio.ensure_future(router.send(instrument_id, {"n": 1}, 3600))
+        while not received:  # the owner has the command (and will never answer it)
+            await asyncio.sleep(0.01)
+        admin = redis_client.Redis.from_url(redis_url)
+        name = f"carbonx-replies-{router.process_id}"
+        while not any(c["name"] == name for c in admin.client_list()):
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        admin.client_kill_filter(_id=next(c["id"] for c in admin.client_list() if c["name"] == name))
+        answer = await asyncio.wait_for(sending, 30)  # far sooner than its own timeout of an hour
+        return answer, time.monotonic() - started
+
+    try:
+        owner.start(lambda _, command, reply: received.append(command), lambda: [instrument_id], lambda _: None)
+        router.start(lambda *_: None, lambda: [instrument_id], lambda _: None)
+        assert owner.owns(instrument_id)
+        answer, waited_s = asyncio.run(scene())
+        assert answer is None  # outcome unknown: the exchange answers 503 outcome_unknown, retry with the key
+        print(f"routed request told after {waited_s:.2f} s (its timeout: an hour)")
+    finally:
+        router.stop()
+        owner.stop()
