@@ -4,11 +4,11 @@ no answer is a server error (a deliberate 503 with Retry-After aside) and that e
 (its status, content type and schema: an error is application/problem+json as every route's `default` answer
 describes it).
 
-Seeded and bounded: hypothesis runs derandomized (the same requests every run, no example database), with
-EXAMPLES_PER_OPERATION requests per operation. So that the fuzz reaches real work and not only the door, most
-requests are made from the schema (positive mode) and their ids, codes, prices, quantities and instants are then
-drawn, most of the time, from what exists (the demo data and the objects `_furnish` builds); a quarter are made
-to break the schema (negative mode) and are sent as they are.
+Seeded and bounded: hypothesis runs with a fixed seed per backend (the same requests every run, no example
+database written), EXAMPLES_PER_OPERATION requests per operation. So that the fuzz reaches real work and not
+only the door, most requests are made from the schema (positive mode) and their ids, codes, prices, quantities
+and instants are then drawn, most of the time, from what exists (the demo data and the objects `_furnish`
+builds); a quarter are made to break the schema (negative mode) and are sent as they are.
 
 Below the fuzz, the extremes a fuzz seldom draws, as explicit tests: instants at year 1 and 9999 with offsets
 of ±14:00, NUL in every kind of text, and 2^63, -2^63-1 and 2^64 in every integer field of every route."""
