@@ -259,7 +259,7 @@ def create_app(
 
     declare_access(ROUTERS)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     portal.install(app)
     openapi_docs.install(app)
     app.add_middleware(BodySizeLimit, upload_limit=settings.max_document_bytes)

@@ -41,6 +41,42 @@ TITLES = {
 }
 
 
+_TEXT = {"type": "string"}
+# The shape of every error answer, as the OpenAPI document describes it (each route's `default` answer): written
+# out here rather than as a pydantic model because FastAPI would file a model's schema under application/json,
+# and an error is application/problem+json.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": _TEXT,
+        "title": _TEXT,
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "code": _TEXT,
+        "detail": _TEXT,
+        "detail_zh": _TEXT,
+        "instance": _TEXT,
+        "request_id": _TEXT,
+        "rule_codes": {"type": "array", "items": _TEXT},
+        "violations": {"type": "array", "items": {
+            "type": "object", "required": ["code", "article", "field", "message_zh", "message_en"],
+            "properties": {"code": _TEXT, "article": _TEXT, "field": {"type": ["string", "null"]},
+                           "message_zh": _TEXT, "message_en": _TEXT}}},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "type", "message"],
+            "properties": {"field": _TEXT, "type": {"type": ["string", "null"]},
+                           "message": {"type": ["string", "null"]}, "input": {}}}},
+    },
+}
+# Given to every router: a refusal or failure of any route is a problem document (this also stands in for
+# FastAPI's own 422 answer, which describes a body this service never sends).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {"description": "A refusal or failure: a problem document (RFC 9457).",
+                "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}},
+}
+
+
 def problem_document(status: int, code: str, detail: str, detail_zh: str = "", *,
                      violations: list[dict[str, Any]] | None = None,
                      errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
