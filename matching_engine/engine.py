@@ -33,6 +33,7 @@ from matching_engine.commands import (
     ProposeTransfer,
     RejectTransfer,
     SetPhase,
+    WithdrawAccount,
     WithdrawTransfer,
 )
 from matching_engine.config import InstrumentConfig, band_limits
@@ -78,6 +79,7 @@ REF_FIELDS: dict[type, str | None] = {
     OpenAuction: "auction_id",
     PlaceBid: "bid_id",
     CancelAuction: "auction_id",
+    WithdrawAccount: None,
 }
 
 
@@ -130,6 +132,7 @@ class Engine:
             OpenAuction: auctions.open,
             PlaceBid: auctions.bid,
             CancelAuction: auctions.cancel,
+            WithdrawAccount: self._withdraw_account,
         }
         self._timer_handlers: tuple[Callable[[int, int, int, list[Event]], None], ...] = (
             book.expire,
@@ -184,6 +187,16 @@ class Engine:
 
     def _advance_time(self, cmd: AdvanceTime, events: list[Event]) -> None:
         """Nothing beyond the timers that ``submit`` already fired."""
+
+    def _withdraw_account(self, cmd: WithdrawAccount, events: list[Event]) -> None:
+        """Everything of the account leaves the market, in this order: resting orders (by priority), listings,
+        proposals (made: WITHDRAWN, naming it: REJECTED), its auctions (each with its bids released), its bids
+        in other auctions. Any phase; an account with nothing live gives no events."""
+        account_id = cmd.account_id
+        self._book.withdraw_account(account_id, cmd.ts_ms, events)
+        self._listings.withdraw_account(account_id, cmd.ts_ms, events)
+        self._desk.withdraw_account(account_id, cmd.ts_ms, events)
+        self._auctions.withdraw_account(account_id, cmd.ts_ms, events)
 
     def _open_day(self, cmd: OpenDay, events: list[Event]) -> None:
         """Start a trading day. Checks: WRONG_PHASE (not CLOSED, or the phase is not CALL or CONTINUOUS),
