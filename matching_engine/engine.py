@@ -3,7 +3,8 @@
 ``submit(command)`` first checks the timestamp (``STALE_TIMESTAMP`` if it goes backwards), then fires every
 timer due at or before it (GTD orders, listings, proposals by their expiry; one-sided auctions by their end),
 in order of (deadline, kind, id), then handles the command. An object whose deadline equals the command's
-time is therefore already gone when the command sees it. Rejections are answers (``Rejected`` events), never
+time is therefore already gone when the command sees it. ``WithdrawAccount`` alone fires no timers: it takes
+the account out first, and what is due fires with the next command. Rejections are answers (``Rejected`` events), never
 exceptions; a ``TypeError`` means the caller passed something that is not a command.
 """
 
@@ -159,7 +160,9 @@ class Engine:
             return events
         session.now_ms = ts_ms
         timers = session.timers
-        if timers and timers[0][0] <= ts_ms:
+        # A withdrawal takes effect before what falls due at its time, which then fires with the next command
+        # (without the account): a due auction must not allocate to an account that may no longer deal.
+        if timers and timers[0][0] <= ts_ms and type(command) is not WithdrawAccount:
             self._fire_timers(ts_ms, events)
         handler(command, events)
         return events

@@ -124,3 +124,16 @@ def test_the_snapshot_after_a_withdrawal_restores_the_same_market() -> None:
     # X's withdrawn bid id is free again in the restored engine as in the original.
     again = PlaceBid(tick(engine), 40, 41, "Y2", 5_100, 5)
     assert engine.submit(again) == restored.submit(again)
+
+
+def test_a_due_auction_allocates_without_the_account_withdrawn_at_its_end() -> None:
+    engine = make_engine()
+    assert reason(engine.submit(OpenAuction(tick(engine), 1, "S", SELL, 30, 5_000, 100))) is None
+    assert reason(engine.submit(PlaceBid(tick(engine), 1, 2, "X", 5_300, 30))) is None
+    assert reason(engine.submit(PlaceBid(tick(engine), 1, 3, "Y", 5_100, 30))) is None
+    # The window has ended (ts 100) but nothing has let the time pass yet: the withdrawal comes first.
+    events = engine.submit(WithdrawAccount(100, "X"))
+    assert [(e.bid_id, e.released_t) for e in of(events, BidReleased)] == [(2, 30)]
+    assert not of(events, AuctionClosed) and not of(events, Trade)
+    closed = engine.submit(AdvanceTime(100))
+    assert [(t.buy_account_id, t.price_fen, t.quantity_t) for t in of(closed, Trade)] == [("Y", 5_100, 30)]
