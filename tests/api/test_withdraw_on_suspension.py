@@ -8,18 +8,28 @@ still stops every trade with the participant, and the book withdraws it then, or
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.exchange import Exchange
 from registry.clock import FixedClock
 from registry.context import Registry
-from registry.orm import Participant
-from registry.services import instruments
-from tests.support import DEPOSIT_FEN, People, balances, bearer, make_user
+from registry.orm import Order, Participant
+from registry.services import instruments, ledger_check
+from tests.api import test_cluster as cluster
+from tests.api.test_cluster import cluster_backend
+from tests.conftest import Backend
+from tests.support import DEPOSIT_FEN, People, balances, bearer, make_user, user_id
+
+__all__ = ["cluster_backend"]  # the fixture, used here as in the cluster tests
 
 INSTRUMENT = "JXCI-2023"
 
@@ -241,3 +251,42 @@ def test_a_rebuilt_book_withdraws_a_participant_that_may_not_trade(client: TestC
     assert orders_by_id(client, people["seller"])[sell["id"]]["reason"] == reason
     check = client.get("/ledger/check", headers=people["operator"]).json()
     assert check["ok"], check["problems"]
+
+
+def test_the_withdrawal_is_routed_to_the_process_that_owns_the_book(cluster_backend: Backend, registry: Registry,
+                                                                   tmp_path: Path) -> None:
+    """On a cluster: the operator suspends the seller through an API process that owns no book; the
+    withdrawal goes to the books process like any command, and the seller's ask is gone there."""
+    backend = cluster_backend
+    redis_url = backend.kv.url  # type: ignore[attr-defined]
+    api, url = cluster._start(backend.url, redis_url, tmp_path, CARBONX_OWNS_BOOKS="false")
+    log = (tmp_path / "books.log").open("wb")
+    books = subprocess.Popen([sys.executable, "-m", "api", "books"], cwd=cluster.ROOT, stdout=log,
+                             stderr=subprocess.STDOUT, env=cluster._env(backend.url, redis_url, tmp_path))
+    try:
+        instrument_id, seller, buyer = cluster._market(registry, url)
+        deadline = time.monotonic() + 30
+        while cluster._owner_pid(backend.url, instrument_id) != books.pid:
+            assert time.monotonic() < deadline, "the books process did not take the book"
+            time.sleep(0.3)
+        resting = cluster.order(url, seller, "s1", "sell", 100, 5000)
+        assert resting.status_code == 201, resting.text
+        with registry.uow() as uow:
+            seller_id = uow.session.get(Order, resting.json()["id"]).participant_id  # type: ignore[union-attr]
+        operator = cluster._headers(user_id(registry, "operator"))
+        suspended = httpx.post(f"{url}/market/participants/{seller_id}/admission", headers=operator, timeout=40,
+                               json={"trading_status": "suspended", "reason": "暂停交易"})
+        assert suspended.status_code == 200, suspended.text
+        assert httpx.get(f"{url}/market/JXCI-2023/depth", timeout=40).json()["depth"]["asks"] == []
+        mine = {o["id"]: o for o in httpx.get(f"{url}/orders", headers=seller, timeout=40).json()}
+        assert (mine[resting.json()["id"]]["status"], mine[resting.json()["id"]]["reason"]) == (
+            "cancelled", "PARTICIPANT_SUSPENDED")
+        crossing = cluster.order(url, buyer, "b1", "buy", 30, 5000)
+        assert crossing.status_code == 201 and crossing.json()["filled_t"] == 0, crossing.text
+    finally:
+        for process in (api, books):
+            process.kill()
+            process.wait(timeout=10)
+    with registry.uow() as uow:
+        report = ledger_check.check(uow)
+    assert report.ok, report.problems
