@@ -74,12 +74,14 @@ from matching_engine import (
 from matching_engine.enums import AuctionCloseReason, ListingCloseReason, ProposalStatus
 from matching_engine.events import (
     AuctionClosed,
+    AuctionOpened,
     BidAccepted,
     BidReleased,
     Event,
     ListingClosed,
     ListingPosted,
     ProposalClosed,
+    TransferProposed,
 )
 from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
 from registry.context import Registry
@@ -652,7 +654,11 @@ class InstrumentDesk:
                         "withdrawing them first", self.instrument_id, barred)
             self.barred.update(barred.participants)
             self._forget()
-            self._try_rebuild()
+            if self._try_rebuild():
+                try:
+                    self._sweep()
+                except _Fenced:
+                    self._let_go()
             return
         except Exception:
             log.exception("letting time pass on instrument %s failed; rebuilding", self.instrument_id)
@@ -890,15 +896,15 @@ class InstrumentDesk:
         self._publish(self.code, snapshot)
 
     def _refuse_barred_trades(self, uow: UnitOfWork) -> None:
-        """The second line of defence: before a transaction that traded commits, the participants of its
-        trades are read again (FOR SHARE, see trading.barred), and if one may no longer trade, the transaction
-        is refused (_Barred). This closes the moment between a status change's commit and the withdrawal
-        the route then asks for, and covers a withdrawal that never came (its process died): nothing of a
-        suspended or disqualified participant can trade, whatever is still in the book. One query per
-        transaction that traded."""
-        traders = {int(account) for event in self.published if isinstance(event, Trade)
-                   for account in (event.buy_account_id, event.sell_account_id)}
-        found = trading.barred(uow, traders)
+        """The second line of defence: before a transaction commits, the participants of its trades and those
+        who added to the book in it (_dealing: the engine's events say who) are read again (FOR SHARE, see
+        trading.barred); if one may no longer trade, the transaction is refused (_Barred). A status change
+        either committed before (and is seen here) or waits for this commit (and the withdrawal the route asks
+        for after it then finds what this transaction added). So this closes the moment between a status
+        change's commit and that withdrawal, and covers a withdrawal that never came (its process died):
+        nothing of a suspended or disqualified participant trades or enters the book, whatever is still in
+        it. One query per transaction that traded or added. (SQLite has one writer at a time: no lock there.)"""
+        found = trading.barred(uow, _dealing(self.published))
         if found:
             raise _Barred(found)
 
@@ -1685,13 +1691,33 @@ def withdraw_from_market(exchange: Exchange, principal: Principal, participant_i
     """For a synchronous route, after it has committed a status change that leaves the participant unable to
     trade: withdraw everything it has on the exchange (Exchange.withdraw_participant), waiting for the books'
     answers. A book that cannot do it now (moved, out of reach) is logged; its writer still refuses any trade
-    of the participant and withdraws it when it next finds it (InstrumentDesk._refuse_barred_trades, _sweep)."""
-    outcomes = anyio.from_thread.run(exchange.withdraw_participant, principal, participant_id)
+    of the participant and withdraws it when it next finds it (InstrumentDesk._refuse_barred_trades, _sweep):
+    the status change has committed, so the route answers it whatever happens here."""
+    try:
+        outcomes = anyio.from_thread.run(exchange.withdraw_participant, principal, participant_id)
+    except Exception:
+        log.exception("withdrawing participant %s from the exchange failed for now; the books' writers will "
+                      "when they next find it there", participant_id)
+        return []
     for outcome in outcomes:
         if isinstance(outcome, DomainError):
             log.warning("withdrawing participant %s from a book failed for now (%s); its writer will when it "
                         "next finds the participant there", participant_id, outcome.message_en)
     return outcomes
+
+
+def _dealing(events: list[Event]) -> set[int]:
+    """The participants (account ids) who traded in these events or added to the book: placed, amended,
+    listed, proposed (and whom they named), opened an auction or bid. A replayed answer has no events."""
+    found: set[str] = set()
+    for event in events:
+        if isinstance(event, Trade):
+            found.update((event.buy_account_id, event.sell_account_id))
+        elif isinstance(event, TransferProposed):
+            found.update((event.account_id, event.counterparty_id))
+        elif isinstance(event, OrderAccepted | OrderAmended | ListingPosted | AuctionOpened | BidAccepted):
+            found.add(event.account_id)
+    return {int(account) for account in found}
 
 
 def _closed_order_id(event: Event) -> int | None:

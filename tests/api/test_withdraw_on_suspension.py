@@ -290,3 +290,28 @@ def test_the_withdrawal_is_routed_to_the_process_that_owns_the_book(cluster_back
     with registry.uow() as uow:
         report = ledger_check.check(uow)
     assert report.ok, report.problems
+
+
+def test_an_auction_ending_for_a_participant_whose_withdrawal_never_came_allocates_nothing_to_it(
+        client: TestClient, market: dict[str, Any], registry: Registry, clock: FixedClock) -> None:
+    """Time passing (the idle book's tick) would close the seller's auction and trade: refused, the seller
+    withdrawn instead, and the buyer's bid goes back."""
+    people, holders = market["people"], market["holders"]
+    ends = (clock.now() + timedelta(minutes=5)).isoformat()
+    aid = _post(client, "/auctions", people["seller"], client_order_id="s-a", side="sell", quantity_t=20,
+                reserve_price_fen=5000, end_at=ends)["id"]
+    bid = _post(client, f"/auctions/{aid}/bids", people["buyer"], client_order_id="b-a", price_fen=5200,
+                quantity_t=20)["id"]
+    suspend_past_the_routes(registry, holders[0].participant_id)
+    clock.advance(timedelta(minutes=6))
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.exchange.desk(services.exchange.instrument_id(INSTRUMENT))._tick()
+    auction = orders_by_id(client, people["seller"])[aid]
+    assert (auction["status"], auction["reason"]) == ("cancelled", "PARTICIPANT_SUSPENDED")
+    mine = orders_by_id(client, people["buyer"])[bid]
+    assert (mine["status"], mine["reason"]) == ("cancelled", "COUNTERPARTY_SUSPENDED")
+    assert client.get("/fills", headers=people["buyer"]).json() == []
+    assert client.get("/cash", headers=people["buyer"]).json()["balances_fen"] == {
+        "available": DEPOSIT_FEN, "held": 0}
+    check = client.get("/ledger/check", headers=people["operator"]).json()
+    assert check["ok"], check["problems"]
