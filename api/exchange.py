@@ -11,6 +11,14 @@ rebuilt from the database, which holds exactly the state before it; and a comman
 batch goes again without the command that raised, or, when the commit cannot say which one it was, in halves
 until that command is alone (InstrumentDesk._process). On start the books are rebuilt the same way; a row
 that cannot be loaded into the book is quarantined (cancelled, its holds released) rather than stopping it.
+
+A participant that may no longer trade (suspended or disqualified, Art. 19, 26) leaves every book: the route
+that changed its status asks each book where it has something open, once that change has committed, to
+withdraw it (withdraw_participant, through the engine's WithdrawAccount: orders, listings, proposals, auctions
+and bids cancelled, holds released, audited). Behind that, every writer transaction reads the participants it
+traded or added for again FOR SHARE before it commits and refuses itself if one may not trade, withdrawing
+it first (InstrumentDesk._refuse_barred_trades, _sweep); a rebuilt book withdraws such participants before
+anything else. So nothing of theirs trades, whether the withdrawal is still on its way or never came.
 """
 
 from __future__ import annotations
