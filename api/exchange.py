@@ -11,6 +11,14 @@ rebuilt from the database, which holds exactly the state before it; and a comman
 batch goes again without the command that raised, or, when the commit cannot say which one it was, in halves
 until that command is alone (InstrumentDesk._process). On start the books are rebuilt the same way; a row
 that cannot be loaded into the book is quarantined (cancelled, its holds released) rather than stopping it.
+
+A participant that may no longer trade (suspended or disqualified, Art. 19, 26) leaves every book: the route
+that changed its status asks each book where it has something open, once that change has committed, to
+withdraw it (withdraw_participant, through the engine's WithdrawAccount: orders, listings, proposals, auctions
+and bids cancelled, holds released, audited). Behind that, every writer transaction reads the participants it
+traded or added for again FOR SHARE before it commits and refuses itself if one may not trade, withdrawing
+it first (InstrumentDesk._refuse_barred_trades, _sweep); a rebuilt book withdraws such participants before
+anything else. So nothing of theirs trades, whether the withdrawal is still on its way or never came.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import anyio.from_thread
 from sqlalchemy import Connection, Select, String, bindparam, func, select, update
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, defer
@@ -66,23 +75,27 @@ from matching_engine import (
     TimeInForce,
     Trade,
     TradeMode,
+    WithdrawAccount,
     WithdrawTransfer,
     to_plain,
 )
 from matching_engine.enums import AuctionCloseReason, ListingCloseReason, ProposalStatus
 from matching_engine.events import (
     AuctionClosed,
+    AuctionOpened,
     BidAccepted,
     BidReleased,
     Event,
     ListingClosed,
     ListingPosted,
     ProposalClosed,
+    TransferProposed,
 )
 from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
 from registry.context import Registry
 from registry.errors import (
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     OutcomeUnknown,
@@ -133,6 +146,15 @@ class _BookFailed(Exception):
     """What the book does before a batch's commands (the calendar's transitions) failed."""
 
 
+class _Barred(Exception):
+    """A trade of the transaction involves participants that may no longer trade (Art. 19, 26): nothing of it is
+    written; what they have in the book is withdrawn, and the commands go again."""
+
+    def __init__(self, participants: dict[int, str]) -> None:
+        super().__init__(", ".join(f"{p}: {r}" for p, r in sorted(participants.items())))
+        self.participants = participants
+
+
 class _Fenced(Exception):
     """Another process has taken the book since this writer's process did (the book's epoch moved on): this
     writer must never commit again; its process lets go of the book and routes its commands to the owner."""
@@ -165,6 +187,14 @@ class DeskCommand:
         p = data["principal"]
         return cls(data["kind"], Principal(p["user_id"], p["participant_id"], p["username"], frozenset(p["roles"])),
                    data["params"], data["idempotency_key"], data["request_hash"])
+
+
+# Who withdraws a participant from the books: the bureau (Art. 26), the operations center (Art. 19), an admin,
+# and a writer itself when it finds one in its book (SYSTEM: no user, no organisation).
+WITHDRAWERS = ("bureau", "operator", "admin", "system")
+SYSTEM = Principal(0, 0, "system", frozenset({"system"}))
+WITHDRAW = "withdraw_participant"
+BARRED_RETRIES = 3  # a batch refused for a barred participant's trade goes again after its withdrawal
 
 
 @dataclass
@@ -301,6 +331,7 @@ class InstrumentDesk:
         self.queue: queue.Queue[Job | None] = queue.Queue()
         self.lock = threading.Lock()  # readers of the in-memory book take it too
         self.kept: dict[Any, Any] = {}  # the book's open orders, kept across batches (trading.keep_open_orders)
+        self.barred: set[int] = set()  # participants that may not trade with something in the book: see _sweep
         self.engine = self._rebuild()
         self.last_ts_ms = self.engine.now_ms
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
@@ -393,6 +424,8 @@ class InstrumentDesk:
                         batch_id=str(proposal.batch_id) if proposal.batch_id else None))
                 except Exception as exc:
                     damaged.append((proposal.id, "proposal", _problem(exc)))
+            # Participants that may no longer trade but still have something here: withdrawn first (_sweep).
+            self.barred = trading.barred_with_open_interest(uow, self.instrument_id)
             # The resting orders just read are what the book holds: the writer keeps them as it keeps those of
             # its batches (trading.keep_open_orders), so the first trade against each needs no read.
             for order in resting:
@@ -551,6 +584,12 @@ class InstrumentDesk:
                 raise _book_moved()
             if self.stale and not self._try_rebuild():
                 raise _database_unavailable()
+            if self.barred:  # before a read too: nobody sees what is no longer there to take
+                try:
+                    self._sweep()
+                except _Fenced:
+                    self._let_go()
+                    raise _book_moved() from None
             if all(job.command.kind in READS for job in batch):
                 self._answer_reads(batch)
             else:
@@ -596,6 +635,12 @@ class InstrumentDesk:
         self.last_tick = time.monotonic()
         if self.stale and not self._try_rebuild():
             return
+        if self.barred:
+            try:
+                self._sweep()
+            except _Fenced:
+                self._let_go()
+                return
         try:
             with self._writing() as uow:
                 events = self.engine.submit(AdvanceTime(self.ts_ms(uow)))
@@ -607,12 +652,24 @@ class InstrumentDesk:
                 self._follow_calendar(uow)
                 if not self.published:
                     return
+                self._refuse_barred_trades(uow)
                 self._save_session(uow)
                 uow.commit()
                 trading.keep_open_orders(uow)
                 snapshot = self._snapshot()
         except _Fenced:
             self._let_go()
+            return
+        except _Barred as barred:
+            log.warning("instrument %s: time passing would trade for participants that may not trade (%s); "
+                        "withdrawing them first", self.instrument_id, barred)
+            self.barred.update(barred.participants)
+            self._forget()
+            if self._try_rebuild():
+                try:
+                    self._sweep()
+                except _Fenced:
+                    self._let_go()
             return
         except Exception:
             log.exception("letting time pass on instrument %s failed; rebuilding", self.instrument_id)
@@ -688,11 +745,24 @@ class InstrumentDesk:
         (the commit's, say, when the database refuses one of the rows) splits the batch in halves, each tried
         on its own in order, until the command that fails is alone; the others commit as they would have."""
         runs = [batch]
+        barred_retries = 0
         while runs:
             run = runs.pop(0)
             try:
+                if self.barred:
+                    self._sweep()
                 self._commit_run(run)
                 continue
+            except _Barred as barred:  # a trade with a participant that may not trade: withdraw it, go again
+                barred_retries += 1
+                log.warning("instrument %s: a batch would trade for participants that may not trade (%s); %s",
+                            self.instrument_id, barred, "withdrawing them and trying the batch again"
+                            if barred_retries <= BARRED_RETRIES else "refusing the batch")
+                if barred_retries <= BARRED_RETRIES:
+                    self.barred.update(barred.participants)
+                    runs.insert(0, run)
+                else:
+                    self._fail(run, barred)
             except _CommandFailed as failed:
                 culprit, cause = failed.job, failed.__cause__ or failed
                 log.error("command %s on instrument %s failed; it alone is refused, the rest of its batch is "
@@ -771,6 +841,7 @@ class InstrumentDesk:
                             raise _CommandFailed(job) from exc
                     outcomes.append((job, result, None))
                 self._save_session(uow)
+                self._refuse_barred_trades(uow)
                 uow.actor = None
                 committing = time.perf_counter()
                 uow.commit()
@@ -799,10 +870,91 @@ class InstrumentDesk:
             elif answer is not None:
                 done.future.set_result(answer)
 
+    # --- participants that may no longer trade (Art. 19, 26) -------------------------------------------------
+    def _sweep(self) -> None:
+        """Withdraw what participants that may no longer trade still have in the book (found when it was
+        rebuilt, or by a trade refused at commit) before anything else is done, each in a transaction of its
+        own that does nothing else (no calendar, no timers: WithdrawAccount fires none). Should one fail, the
+        book is rebuilt (which finds them again) and the next batch tries anew. Raises _Fenced when another
+        process owns the book now."""
+        participants, self.barred = sorted(self.barred), set()
+        for participant_id in participants:
+            try:
+                self._withdraw_now(participant_id)
+            except _Fenced:
+                raise
+            except Exception:
+                log.exception("withdrawing participant %s from the book of instrument %s failed; rebuilding",
+                              participant_id, self.instrument_id)
+                self._forget()
+                self._try_rebuild()
+                return
+
+    def _withdraw_now(self, participant_id: int) -> None:
+        """One participant's withdrawal (_withdraw_participant, by the system) in a transaction of its own."""
+        command = DeskCommand(WITHDRAW, SYSTEM, {"participant_id": participant_id})
+        with self._writing() as uow:
+            instrument = uow.session.get(Instrument, self.instrument_id)
+            assert instrument is not None
+            uow.memo["instrument"] = instrument
+            done = self._withdraw_participant(uow, instrument, command)
+            if not done["withdrawn"]:
+                return
+            self._save_session(uow)
+            uow.commit()
+            trading.keep_open_orders(uow)
+            snapshot = self._snapshot()
+        log.warning("instrument %s: withdrew %d orders of participant %s (%s) found in the book", self.code,
+                    len(done["withdrawn"]), participant_id, done["reason"])
+        self._publish(self.code, snapshot)
+
+    def _refuse_barred_trades(self, uow: UnitOfWork) -> None:
+        """The second line of defence: before a transaction commits, the participants of its trades and those
+        who added to the book in it (_dealing: the engine's events say who) are read again (FOR SHARE, see
+        trading.barred); if one may no longer trade, the transaction is refused (_Barred). A status change
+        either committed before (and is seen here) or waits for this commit (and the withdrawal the route asks
+        for after it then finds what this transaction added). So this closes the moment between a status
+        change's commit and that withdrawal, and covers a withdrawal that never came (its process died):
+        nothing of a suspended or disqualified participant trades or enters the book, whatever is still in
+        it. One query per transaction that traded or added. (SQLite has one writer at a time: no lock there.)"""
+        found = trading.barred(uow, _dealing(self.published))
+        if found:
+            raise _Barred(found)
+
+    def _withdraw_participant(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
+        """Take everything of a participant that may no longer trade out of this book (engine.WithdrawAccount):
+        its orders, listings, proposals, auctions and bids are cancelled and their holds released through the
+        ledger as a cancel releases them, with the reason PARTICIPANT_SUSPENDED or PARTICIPANT_DISQUALIFIED;
+        proposals naming it and bids in its auctions, others' orders, with COUNTERPARTY_SUSPENDED or
+        COUNTERPARTY_DISQUALIFIED. The reason comes from the participant's status as it stands: one active
+        and admitted again (a re-admission overtook the command) keeps what it has."""
+        if not command.principal.has(*WITHDRAWERS):
+            raise Forbidden("Only the bureau, the operations center or the system withdraws a participant.",
+                            "只有市生态环境局、运营管理中心或系统可撤下主体的委托。")
+        participant_id = int(command.params["participant_id"])
+        reason = trading.withdrawal_reason_of(uow, participant_id)
+        withdrawn: list[dict[str, Any]] = []
+        if reason is not None:
+            events = self.run_engine(uow, instrument, WithdrawAccount(self.ts_ms(uow), str(participant_id)))
+            for event in events:
+                order_id = _closed_order_id(event)
+                order = trading.order_by_id(uow, order_id) if order_id is not None else None
+                if order is None:
+                    continue
+                order.reason = reason if order.participant_id == participant_id else trading.counterparty_reason(reason)
+                withdrawn.append({"id": order.id, "kind": order.kind, "participant_id": order.participant_id,
+                                  "status": order.status, "reason": order.reason})
+        if withdrawn:
+            uow.audit("exchange.participant_withdrawn", "participant", participant_id, {
+                "instrument": self.code, "reason": reason, "by_user_id": command.principal.user_id or None,
+                "orders": [{k: w[k] for k in ("id", "kind", "participant_id")} for w in withdrawn]})
+        return {"instrument": self.code, "participant_id": participant_id, "reason": reason, "withdrawn": withdrawn}
+
     def _preload(self, uow: UnitOfWork, batch: list[Job]) -> None:
         """Read what the batch's commands will need (its traders, their holdings, the orders they name) in a
         few queries for all of them."""
-        traders = {job.command.principal.participant_id for job in batch if job.command.principal.participant_id}
+        traders = {job.command.principal.participant_id for job in batch
+                   if job.command.principal.participant_id and job.command.kind != WITHDRAW}
         client_ids = {(job.command.principal.participant_id, str(job.command.params["client_order_id"]))
                       for job in batch if "client_order_id" in job.command.params}
         order_ids = {int(job.command.params[key]) for job in batch
@@ -870,7 +1022,7 @@ class InstrumentDesk:
                    "propose": self._propose, "accept": self._accept,
                    "reject": self._close_proposal, "withdraw": self._close_proposal,
                    "open_auction": self._open_auction, "bid": self._bid,
-                   "cancel_auction": self._cancel_auction}[command.kind]
+                   "cancel_auction": self._cancel_auction, WITHDRAW: self._withdraw_participant}[command.kind]
         return handler(uow, instrument, command)
 
     def _active(self, instrument: Instrument) -> None:
@@ -1524,10 +1676,77 @@ class Exchange:
             self._instrument_by_order.clear()
         self._instrument_by_order[order_id] = instrument_id
 
+    # --- a participant that may no longer trade (Art. 19, 26) ---------------------------------------------
+    async def withdraw_participant(self, principal: Principal, participant_id: int) -> list[Outcome]:
+        """Have every book in which the participant has something open (or is named by an open proposal)
+        withdraw it (the desk's withdraw_participant, routed to each book's owner like any command), all at
+        once; each book's answer or refusal. Called after the status change has committed."""
+        def books() -> list[int]:
+            with self.registry.uow(principal) as uow:
+                return trading.instruments_with_open_interest(uow, participant_id)
+
+        async def withdraw(instrument_id: int) -> Outcome:
+            try:
+                (outcome,) = await self.submit_all(instrument_id, [
+                    DeskCommand(WITHDRAW, principal, {"participant_id": participant_id})])
+            except DomainError as refusal:
+                return refusal
+            return outcome
+
+        return list(await asyncio.gather(*(withdraw(i) for i in await run_in_threadpool(books))))
+
     # --- market data from the live book -------------------------------------------------------------------
     async def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:
         anyone = principal or Principal(0, 0, "public", frozenset())
         return await self.submit(instrument_id, DeskCommand("depth", anyone, {"levels": levels}))
+
+
+def withdraw_from_market(exchange: Exchange, principal: Principal, participant_id: int) -> list[Outcome]:
+    """For a synchronous route, after it has committed a status change that leaves the participant unable to
+    trade: withdraw everything it has on the exchange (Exchange.withdraw_participant), waiting for the books'
+    answers. A book that cannot do it now (moved, out of reach) is logged; its writer still refuses any trade
+    of the participant and withdraws it when it next finds it (InstrumentDesk._refuse_barred_trades, _sweep):
+    the status change has committed, so the route answers it whatever happens here."""
+    try:
+        outcomes = anyio.from_thread.run(exchange.withdraw_participant, principal, participant_id)
+    except Exception:
+        log.exception("withdrawing participant %s from the exchange failed for now; the books' writers will "
+                      "when they next find it there", participant_id)
+        return []
+    for outcome in outcomes:
+        if isinstance(outcome, DomainError):
+            log.warning("withdrawing participant %s from a book failed for now (%s); its writer will when it "
+                        "next finds the participant there", participant_id, outcome.message_en)
+    return outcomes
+
+
+def _dealing(events: list[Event]) -> set[int]:
+    """The participants (account ids) who traded in these events or added to the book: placed, amended,
+    listed, proposed (and whom they named), opened an auction or bid. A replayed answer has no events."""
+    found: set[str] = set()
+    for event in events:
+        if isinstance(event, Trade):
+            found.update((event.buy_account_id, event.sell_account_id))
+        elif isinstance(event, TransferProposed):
+            found.update((event.account_id, event.counterparty_id))
+        elif isinstance(event, OrderAccepted | OrderAmended | ListingPosted | AuctionOpened | BidAccepted):
+            found.add(event.account_id)
+    return {int(account) for account in found}
+
+
+def _closed_order_id(event: Event) -> int | None:
+    """The order (listing, proposal, auction, bid) an event of a withdrawal closed."""
+    if isinstance(event, OrderCancelled):
+        return event.order_id
+    if isinstance(event, ListingClosed):
+        return event.listing_id
+    if isinstance(event, ProposalClosed):
+        return event.proposal_id
+    if isinstance(event, AuctionClosed):
+        return event.auction_id
+    if isinstance(event, BidReleased):
+        return event.bid_id
+    return None
 
 
 def _routed_answer(outcome: Outcome) -> dict[str, Any]:

@@ -59,6 +59,9 @@ Commands (frozen dataclasses; ``command_to_dict`` / ``command_from_dict`` for th
 * one-sided: ``OpenAuction(ts_ms, auction_id, account_id, side, quantity_t, reserve_price_fen, end_ts_ms,
   pricing=PAY_AS_BID, batch_id=None)``, ``PlaceBid(ts_ms, auction_id, bid_id, account_id, price_fen,
   quantity_t)``, ``CancelAuction(ts_ms, auction_id, account_id)``.
+* an account leaves the market: ``WithdrawAccount(ts_ms, account_id)`` takes all of it off at once (its
+  orders cancelled with ``ACCOUNT_WITHDRAWN``, its listings cancelled, its proposals withdrawn, proposals
+  naming it rejected, its auctions cancelled with every bid released, its bids in other auctions released).
 
 Events (frozen dataclasses, each starting ``seq, ts_ms``; ``event_to_dict`` / ``event_from_dict``)
 -------------------------------------------------------------------------------------------------
@@ -129,6 +132,7 @@ from matching_engine.commands import (
     ProposeTransfer,
     RejectTransfer,
     SetPhase,
+    WithdrawAccount,
     WithdrawTransfer,
     command_from_dict,
     command_to_dict,
@@ -250,6 +254,7 @@ __all__ = [
     "Trade",
     "TradeMode",
     "TransferProposed",
+    "WithdrawAccount",
     "WithdrawTransfer",
     "band_limits",
     "command_from_dict",

@@ -745,6 +745,25 @@ class OrderBook:
                 )
             )
 
+    def withdraw_account(self, account_id: str, ts_ms: int, events: list[Event]) -> None:
+        """Every resting order of the account leaves the book, oldest first (``ACCOUNT_WITHDRAWN``)."""
+        mine = sorted((o for o in self.orders.values() if o.account_id == account_id), key=lambda o: o.priority)
+        for order in mine:
+            self._remove(order)
+            self.session.seq += 1
+            events.append(
+                OrderCancelled(
+                    self.session.seq,
+                    ts_ms,
+                    order.order_id,
+                    order.account_id,
+                    order.side,
+                    order.quantity_t,
+                    0,
+                    CancelReason.ACCOUNT_WITHDRAWN,
+                )
+            )
+
     def expire_day_orders(self, ts_ms: int, events: list[Event]) -> None:
         """The trading day closed: every DAY order expires, oldest first."""
         day_orders = sorted((o for o in self.orders.values() if o.tif is DAY), key=lambda o: o.priority)

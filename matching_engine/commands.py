@@ -228,6 +228,19 @@ class CancelAuction:
     account_id: str
 
 
+# --- a participant leaves the market ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class WithdrawAccount:
+    """Take everything of ``account_id`` off the market at once (any phase; never rejected but for its time):
+    its resting orders, its listings, the proposals it made and those naming it as counterparty, its one-sided
+    auctions with their bids, and its bids in other auctions. For an account that may no longer deal
+    (suspended or disqualified): nothing of it is left for anyone to trade against. It fires no timers:
+    what falls due at its time (an auction's end, say) fires with the next command, without the account."""
+
+    ts_ms: int
+    account_id: str
+
+
 Command = (
     OpenDay
     | SetPhase
@@ -246,6 +259,7 @@ Command = (
     | OpenAuction
     | PlaceBid
     | CancelAuction
+    | WithdrawAccount
 )
 
 COMMAND_TYPES: dict[str, type] = {
@@ -268,6 +282,7 @@ COMMAND_TYPES: dict[str, type] = {
         OpenAuction,
         PlaceBid,
         CancelAuction,
+        WithdrawAccount,
     )
 }
 

@@ -3,7 +3,8 @@
 ``submit(command)`` first checks the timestamp (``STALE_TIMESTAMP`` if it goes backwards), then fires every
 timer due at or before it (GTD orders, listings, proposals by their expiry; one-sided auctions by their end),
 in order of (deadline, kind, id), then handles the command. An object whose deadline equals the command's
-time is therefore already gone when the command sees it. Rejections are answers (``Rejected`` events), never
+time is therefore already gone when the command sees it. ``WithdrawAccount`` alone fires no timers: it takes
+the account out first, and what is due fires with the next command. Rejections are answers (``Rejected`` events), never
 exceptions; a ``TypeError`` means the caller passed something that is not a command.
 """
 
@@ -33,6 +34,7 @@ from matching_engine.commands import (
     ProposeTransfer,
     RejectTransfer,
     SetPhase,
+    WithdrawAccount,
     WithdrawTransfer,
 )
 from matching_engine.config import InstrumentConfig, band_limits
@@ -78,6 +80,7 @@ REF_FIELDS: dict[type, str | None] = {
     OpenAuction: "auction_id",
     PlaceBid: "bid_id",
     CancelAuction: "auction_id",
+    WithdrawAccount: None,
 }
 
 
@@ -130,6 +133,7 @@ class Engine:
             OpenAuction: auctions.open,
             PlaceBid: auctions.bid,
             CancelAuction: auctions.cancel,
+            WithdrawAccount: self._withdraw_account,
         }
         self._timer_handlers: tuple[Callable[[int, int, int, list[Event]], None], ...] = (
             book.expire,
@@ -156,7 +160,9 @@ class Engine:
             return events
         session.now_ms = ts_ms
         timers = session.timers
-        if timers and timers[0][0] <= ts_ms:
+        # A withdrawal takes effect before what falls due at its time, which then fires with the next command
+        # (without the account): a due auction must not allocate to an account that may no longer deal.
+        if timers and timers[0][0] <= ts_ms and type(command) is not WithdrawAccount:
             self._fire_timers(ts_ms, events)
         handler(command, events)
         return events
@@ -184,6 +190,16 @@ class Engine:
 
     def _advance_time(self, cmd: AdvanceTime, events: list[Event]) -> None:
         """Nothing beyond the timers that ``submit`` already fired."""
+
+    def _withdraw_account(self, cmd: WithdrawAccount, events: list[Event]) -> None:
+        """Everything of the account leaves the market, in this order: resting orders (by priority), listings,
+        proposals (made: WITHDRAWN, naming it: REJECTED), its auctions (each with its bids released), its bids
+        in other auctions. Any phase; an account with nothing live gives no events."""
+        account_id = cmd.account_id
+        self._book.withdraw_account(account_id, cmd.ts_ms, events)
+        self._listings.withdraw_account(account_id, cmd.ts_ms, events)
+        self._desk.withdraw_account(account_id, cmd.ts_ms, events)
+        self._auctions.withdraw_account(account_id, cmd.ts_ms, events)
 
     def _open_day(self, cmd: OpenDay, events: list[Event]) -> None:
         """Start a trading day. Checks: WRONG_PHASE (not CLOSED, or the phase is not CALL or CONTINUOUS),

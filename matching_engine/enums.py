@@ -147,6 +147,7 @@ class CancelReason(StrEnum):
     NO_LIQUIDITY = "NO_LIQUIDITY"
     SELF_TRADE = "SELF_TRADE"
     OUTSIDE_BAND = "OUTSIDE_BAND"
+    ACCOUNT_WITHDRAWN = "ACCOUNT_WITHDRAWN"
 
 
 class ListingCloseReason(StrEnum):

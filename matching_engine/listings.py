@@ -255,6 +255,11 @@ class ListingBoard:
             return
         self._close(listing, cmd.ts_ms, ListingCloseReason.CANCELLED, events)
 
+    def withdraw_account(self, account_id: str, ts_ms: int, events: list[Event]) -> None:
+        """Every listing of the account leaves the board (CANCELLED), by id."""
+        for listing_id in sorted(k for k, listing in self.listings.items() if listing.account_id == account_id):
+            self._close(self.listings[listing_id], ts_ms, ListingCloseReason.CANCELLED, events)
+
     def expire(self, deadline_ms: int, listing_id: int, ts_ms: int, events: list[Event]) -> None:
         """A listing's timer fired: expire it if it is still live with that deadline."""
         listing = self.listings.get(listing_id)

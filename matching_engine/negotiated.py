@@ -172,6 +172,14 @@ class TransferDesk:
         assert proposal is not None
         self._close(proposal, ProposalStatus.WITHDRAWN, cmd.ts_ms, events)
 
+    def withdraw_account(self, account_id: str, ts_ms: int, events: list[Event]) -> None:
+        """Every open proposal the account made is withdrawn, and every one naming it is rejected, by id."""
+        for proposal in self.states():
+            if proposal.account_id == account_id:
+                self._close(proposal, ProposalStatus.WITHDRAWN, ts_ms, events)
+            elif proposal.counterparty_id == account_id:
+                self._close(proposal, ProposalStatus.REJECTED, ts_ms, events)
+
     def expire(self, deadline_ms: int, proposal_id: int, ts_ms: int, events: list[Event]) -> None:
         """A proposal's timer fired: it expires if still open with that deadline."""
         proposal = self.open.get(proposal_id)

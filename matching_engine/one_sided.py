@@ -262,6 +262,41 @@ class AuctionHouse:
             )
         )
 
+    def withdraw_account(self, account_id: str, ts_ms: int, events: list[Event]) -> None:
+        """The account's auctions are cancelled, whatever bids they have, each followed by its bids released
+        (oldest first); then its bids in other auctions are released. Auctions by id."""
+        session = self.session
+        for auction_id in sorted(self.auctions):
+            auction = self.auctions[auction_id]
+            if auction.account_id == account_id:
+                self._remove(auction)
+                session.seq += 1
+                events.append(
+                    AuctionClosed(
+                        session.seq,
+                        ts_ms,
+                        auction_id,
+                        account_id,
+                        AuctionCloseReason.CANCELLED,
+                        0,
+                        auction.quantity_t,
+                        None,
+                        0,
+                    )
+                )
+                released = auction.bids
+            else:
+                released = [bid for bid in auction.bids if bid.account_id == account_id]
+                if not released:
+                    continue
+                auction.bids = [bid for bid in auction.bids if bid.account_id != account_id]
+                self.bid_ids.difference_update(bid.bid_id for bid in released)
+            for bid in released:
+                session.seq += 1
+                events.append(
+                    BidReleased(session.seq, ts_ms, auction_id, bid.bid_id, bid.account_id, bid.quantity_t)
+                )
+
     def close_due(self, deadline_ms: int, auction_id: int, ts_ms: int, events: list[Event]) -> None:
         """An auction's window ended: allocate the lot."""
         auction = self.auctions.get(auction_id)

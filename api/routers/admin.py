@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import text
 
 from api.deps import PUBLIC, Services, allow, get_services
+from api.exchange import withdraw_from_market
 from api.schemas import (
     CreditCode,
     NoControl,
@@ -25,7 +26,7 @@ from api.schemas import (
 )
 from registry.orm import Participant
 from registry.principals import Principal
-from registry.services import audit_log, external_registrations, participants, sign_in
+from registry.services import audit_log, external_registrations, participants, sign_in, trading
 from registry.services.rule_sets import rule_set_in_force
 
 router = APIRouter(tags=["administration"])
@@ -103,11 +104,15 @@ def list_participants(page: tuple[int, int] = Depends(page_params),
 def set_participant_status(participant_id: PathId, body: StatusIn,
                            principal: Principal = Depends(allow("admin", "bureau")),
                            services: Services = Depends(get_services)) -> ParticipantOut:
-    """Suspend, disqualify (Art. 26) or reinstate a participant, with the reason."""
+    """Suspend, disqualify (Art. 26) or reinstate a participant, with the reason. A participant that may no
+    longer trade then leaves the exchange: everything it has there is withdrawn, its holds released."""
     with services.registry.uow(principal) as uow:
         p = participants.set_participant_status(uow, principal, participant_id, body.status, body.reason)
         uow.commit()
-        return participant_out(p)
+        answer, barred = participant_out(p), trading.withdrawal_reason(p.status, p.trading_status) is not None
+    if barred:
+        withdraw_from_market(services.exchange, principal, participant_id)
+    return answer
 
 
 @router.post("/admin/users", status_code=201, response_model=UserOut)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import PUBLIC, Services, allow, get_services
+from api.exchange import withdraw_from_market
 from api.schemas import NoControl, PageOut, PathId, QueryId, Sha256, Strict, page_out, page_params
 from registry.orm import CorrectionOrder
 from registry.principals import Principal
@@ -104,12 +105,17 @@ def respond_to_correction(order_id: PathId, body: CorrectionResponseIn, principa
 def decide_correction(order_id: PathId, body: CorrectionDecisionIn, principal: Principal = Depends(allow("bureau")),
                       services: Services = Depends(get_services)) -> CorrectionOrderOut:
     """Accept the corrected material (closed), reject it, or find the deadline passed unanswered (`lapse`, from
-    the day after the deadline): the last two disqualify the owner and take the credits back."""
+    the day after the deadline): the last two disqualify the owner, take the credits back and withdraw
+    everything the owner has on the exchange."""
     with services.registry.uow(principal) as uow:
         order = corrections.decide(uow, principal, order_id, decision=body.decision, comment=body.comment,
                                    notice=body.notice)
         uow.commit()
-        return correction_out(order, principal)
+        answer, owner_id = correction_out(order, principal), order.participant_id
+        disqualified = order.status in correction_rules.SANCTIONED
+    if disqualified:
+        withdraw_from_market(services.exchange, principal, owner_id)
+    return answer
 
 
 @router.get("/corrections", response_model=PageOut[CorrectionOrderOut])

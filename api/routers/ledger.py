@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
 from api.deps import Services, allow, get_services, marked_if_replayed
+from api.exchange import withdraw_from_market
 from api.schemas import IdempotencyKeyHeader, LongText, NoControl, OneLine, PathId, ShortText, Strict
 from registry import serials
 from registry.orm import Account, Batch
@@ -125,16 +126,19 @@ def transfer(body: TransferIn, response: Response, idempotency_key: IdempotencyK
 def revoke_batch(batch_id: PathId, body: RevocationIn, principal: Principal = Depends(allow("bureau")),
                  services: Services = Depends(get_services)) -> dict[str, Any]:
     """Take back a batch or part of it at once, where the material cannot be corrected because the reduction
-    never happened (Art. 26; the notice says so); the owner is disqualified. Correctable material is first
-    ordered corrected: POST /batches/{id}/corrections."""
+    never happened (Art. 26; the notice says so); the owner is disqualified, and everything it has on the
+    exchange is withdrawn. Correctable material is first ordered corrected: POST /batches/{id}/corrections."""
     with services.registry.uow(principal) as uow:
         revocation = revocations.revoke(uow, principal, batch_id, quantity_t=body.quantity_t, reason=body.reason,
                                         notice=body.notice)
         uow.commit()
         batch = uow.session.get(Batch, batch_id)
         assert batch is not None
-        return {"id": revocation.id, "quantity_t": revocation.quantity_t, "reason": revocation.reason,
-                "notice": revocation.notice, "batch": batch_context(uow, batch)}
+        answer = {"id": revocation.id, "quantity_t": revocation.quantity_t, "reason": revocation.reason,
+                  "notice": revocation.notice, "batch": batch_context(uow, batch)}
+        owner_id = revocations.owner_of(uow, batch)
+    withdraw_from_market(services.exchange, principal, owner_id)
+    return answer
 
 
 @router.get("/ledger/check")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import PUBLIC, Services, allow, get_services
+from api.exchange import withdraw_from_market
 from api.schemas import (
     BoundedDate,
     BoundedPathDate,
@@ -26,7 +27,7 @@ from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
 from registry.orm import Instrument
 from registry.principals import Principal
-from registry.services import cash, instruments, market_calendar, participants
+from registry.services import cash, instruments, market_calendar, participants, trading
 
 router = APIRouter(tags=["market"])
 
@@ -95,11 +96,16 @@ def instrument_out(uow: Any, instrument: Instrument) -> InstrumentOut:
 @router.post("/market/participants/{participant_id}/admission")
 def set_admission(participant_id: PathId, body: AdmissionIn, principal: Principal = Depends(allow("operator")),
                   services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Admit a participant to trading, or suspend it (the operations center)."""
+    """Admit a participant to trading, or suspend it (the operations center). A participant that may no longer
+    trade then leaves the exchange: everything it has there is withdrawn, its holds released."""
     with services.registry.uow(principal) as uow:
         participant = instruments.set_trading_status(uow, participant_id, body.trading_status, body.reason)
         uow.commit()
-        return {"participant_id": participant.id, "trading_status": participant.trading_status}
+        answer = {"participant_id": participant.id, "trading_status": participant.trading_status}
+        barred = trading.withdrawal_reason(participant.status, participant.trading_status) is not None
+    if barred:
+        withdraw_from_market(services.exchange, principal, participant_id)
+    return answer
 
 
 class MarketParticipantOut(BaseModel):

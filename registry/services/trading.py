@@ -441,6 +441,67 @@ def open_orders(uow: UnitOfWork, instrument_id: int, kind: str = "order") -> lis
     return list(uow.session.scalars(query.order_by(Order.priority, Order.id)))
 
 
+# --- a participant that may no longer deal (Art. 19, 26) ---------------------------------------------------
+DISQUALIFIED = "PARTICIPANT_DISQUALIFIED"
+SUSPENDED = "PARTICIPANT_SUSPENDED"
+
+
+def withdrawal_reason(status: str, trading_status: str) -> str | None:
+    """Why a participant's interest must leave the market: disqualified by the bureau (Art. 26), suspended
+    in the registry or from trading by the operator, or no longer admitted (Art. 19); None while it may
+    trade (active and admitted)."""
+    if status == "disqualified":
+        return DISQUALIFIED
+    if status != "active" or trading_status != "admitted":
+        return SUSPENDED
+    return None
+
+
+def counterparty_reason(reason: str) -> str:
+    """The reason given to another participant's order that leaves with it (a proposal naming it, a bid in
+    its auction): COUNTERPARTY_SUSPENDED or COUNTERPARTY_DISQUALIFIED."""
+    return "COUNTERPARTY_" + reason.removeprefix("PARTICIPANT_")
+
+
+def barred(uow: UnitOfWork, participant_ids: set[int]) -> dict[int, str]:
+    """Of these participants, those that may not trade now, with the reason (withdrawal_reason). The rows are
+    read FOR SHARE (on PostgreSQL): a status change waits for this transaction, so what it found holds until
+    its commit, and a change made after that is followed by the withdrawal of what it committed."""
+    if not participant_ids:
+        return {}
+    rows = uow.session.execute(select(Participant.id, Participant.status, Participant.trading_status).where(
+        Participant.id.in_(sorted(participant_ids))).order_by(Participant.id).with_for_update(read=True))
+    found = {row.id: withdrawal_reason(row.status, row.trading_status) for row in rows}
+    return {participant_id: reason for participant_id, reason in found.items() if reason is not None}
+
+
+def withdrawal_reason_of(uow: UnitOfWork, participant_id: int) -> str | None:
+    """withdrawal_reason for one participant as it stands (read FOR SHARE, see `barred`); an unknown one has
+    nothing to withdraw."""
+    return barred(uow, {participant_id}).get(participant_id)
+
+
+def instruments_with_open_interest(uow: UnitOfWork, participant_id: int) -> list[int]:
+    """The instruments where the participant has something open (an order, listing, proposal, auction or
+    bid), or is named by an open proposal: the books its withdrawal goes to."""
+    own = select(Order.instrument_id).where(Order.participant_id == participant_id, Order.status == "open")
+    named = select(Order.instrument_id).where(Order.counterparty_participant_id == participant_id,
+                                              Order.status == "open")
+    return sorted(set(uow.session.scalars(own.distinct())) | set(uow.session.scalars(named.distinct())))
+
+
+def barred_with_open_interest(uow: UnitOfWork, instrument_id: int) -> set[int]:
+    """The participants that may not trade but still have something open in the instrument's book (or are
+    named by an open proposal in it): a rebuilt book withdraws them first."""
+    may_not = (Participant.status != "active") | (Participant.trading_status != "admitted")
+    open_here = (Order.instrument_id == instrument_id) & (Order.status == "open")
+    own = select(Order.participant_id).join(Participant, Participant.id == Order.participant_id).where(
+        open_here, may_not)
+    named = select(Order.counterparty_participant_id).join(
+        Participant, Participant.id == Order.counterparty_participant_id).where(open_here, may_not)
+    return set(uow.session.scalars(own.distinct())) | set(uow.session.scalars(named.distinct()))
+
+
 def acceptance_of(uow: UnitOfWork, proposal_id: int) -> Order:
     """The counterparty's side of an accepted proposal (recorded in this transaction, or read)."""
     found = next((o for key, o in uow.memo.items() if key[0] == "order_id" and o.kind == "acceptance"

@@ -41,6 +41,7 @@ from matching_engine import (
     StpMode,
     TimeInForce,
     TradeMode,
+    WithdrawAccount,
     WithdrawTransfer,
     command_from_dict,
     command_to_dict,
@@ -98,6 +99,7 @@ LATER: list[Command] = [
     CloseDay(600),
     OpenDay(700, "2026-11-24", Phase.CONTINUOUS),
     PlaceOrder(701, 7, "E", Side.SELL, 10, 5_000),
+    WithdrawAccount(702, "E"),
 ]
 
 
