@@ -728,41 +728,20 @@ class OrderBook:
         low_fen = self.session.band_low_fen
         high_fen = self.session.band_high_fen
         outside = [o for o in self.orders.values() if not low_fen <= o.price_fen <= high_fen]
-        outside.sort(key=lambda o: o.priority)
-        for order in outside:
-            self._remove(order)
-            self.session.seq += 1
-            events.append(
-                OrderCancelled(
-                    self.session.seq,
-                    ts_ms,
-                    order.order_id,
-                    order.account_id,
-                    order.side,
-                    order.quantity_t,
-                    0,
-                    CancelReason.OUTSIDE_BAND,
-                )
-            )
+        self._cancel_resting(outside, CancelReason.OUTSIDE_BAND, ts_ms, events)
 
     def withdraw_account(self, account_id: str, ts_ms: int, events: list[Event]) -> None:
         """Every resting order of the account leaves the book, oldest first (``ACCOUNT_WITHDRAWN``)."""
-        mine = sorted((o for o in self.orders.values() if o.account_id == account_id), key=lambda o: o.priority)
-        for order in mine:
+        mine = [o for o in self.orders.values() if o.account_id == account_id]
+        self._cancel_resting(mine, CancelReason.ACCOUNT_WITHDRAWN, ts_ms, events)
+
+    def _cancel_resting(self, orders: list[Order], reason: CancelReason, ts_ms: int, events: list[Event]) -> None:
+        """Take these resting orders off the book, oldest first, each with an ``OrderCancelled`` for `reason`."""
+        for order in sorted(orders, key=lambda o: o.priority):
             self._remove(order)
             self.session.seq += 1
-            events.append(
-                OrderCancelled(
-                    self.session.seq,
-                    ts_ms,
-                    order.order_id,
-                    order.account_id,
-                    order.side,
-                    order.quantity_t,
-                    0,
-                    CancelReason.ACCOUNT_WITHDRAWN,
-                )
-            )
+            events.append(OrderCancelled(self.session.seq, ts_ms, order.order_id, order.account_id, order.side,
+                                         order.quantity_t, 0, reason))
 
     def expire_day_orders(self, ts_ms: int, events: list[Event]) -> None:
         """The trading day closed: every DAY order expires, oldest first."""
