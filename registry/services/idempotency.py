@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -62,3 +63,17 @@ def remember(uow: UnitOfWork, user_id: int, key: str | None, digest: str, answer
         stored = uow.memo[("idempotency", user_id, key)] = IdempotencyKey(
             user_id=user_id, key=key, request_hash=digest, status_code=201, response=answer, created_at=uow.now())
         uow.session.add(stored)
+
+
+def replay_or_act(uow: UnitOfWork, user_id: int, key: str | None, digest: str,
+                  act: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One use case under an Idempotency-Key: the stored answer when this key was seen before (a `Replayed`),
+    otherwise `act()` (the effect and its answer), the answer kept with the effect, and the one commit. Without
+    a key it simply acts and commits."""
+    earlier = replay(uow, user_id, key, digest)
+    if earlier is not None:
+        return earlier
+    answer = act()
+    remember(uow, user_id, key, digest, answer)
+    uow.commit()
+    return answer
