@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException
-from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import text
+from pydantic import Field, StringConstraints
 
+from api.answers.admin import (
+    AuditEntryOut,
+    ChainReportOut,
+    ClockOut,
+    ExternalRegistrationOut,
+    HealthOut,
+    ImportOut,
+    ParticipantOut,
+    UnlockOut,
+    UserOut,
+    audit_entry_out,
+    external_registration_out,
+    participant_out,
+    unlock_out,
+    user_out,
+)
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import withdraw_from_market
 from api.schemas import (
@@ -24,10 +39,8 @@ from api.schemas import (
     page_out,
     page_params,
 )
-from registry.orm import Participant
 from registry.principals import Principal
-from registry.services import audit_log, external_registrations, participants, sign_in, trading
-from registry.services.rule_sets import rule_set_in_force
+from registry.services import audit_log, external_registrations, health, participants, sign_in, trading
 
 router = APIRouter(tags=["administration"])
 
@@ -38,34 +51,12 @@ class ParticipantIn(Strict):
     credit_code: CreditCode | None = None
 
 
-class ParticipantOut(BaseModel):
-    id: int
-    name: str
-    kind: str
-    credit_code: str | None
-    status: str
-
-
 class UserIn(Strict):
     participant_id: int = Field(ge=1, le=2**31 - 1)
     username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.\-]{3,64}$"), OneLine]
     password: Annotated[str, StringConstraints(min_length=10, max_length=200), OneLine]
     display_name: ShortText
     roles: list[Role] = Field(min_length=1, max_length=8)
-
-
-class UserOut(BaseModel):
-    id: int
-    username: str
-    participant_id: int
-    roles: list[str]
-
-
-class UnlockOut(BaseModel):
-    user_id: int
-    username: str
-    failures_cleared: int
-    was_locked_until: str | None
 
 
 class StatusIn(Strict):
@@ -78,17 +69,12 @@ class ClockAdvanceIn(Strict):
     hours: int = Field(default=0, ge=0, le=24 * 365)
 
 
-def participant_out(p: Participant) -> ParticipantOut:
-    return ParticipantOut(id=p.id, name=p.name, kind=p.kind, credit_code=p.credit_code, status=p.status)
-
-
 @router.post("/admin/participants", status_code=201, response_model=ParticipantOut)
 def create_participant(body: ParticipantIn, principal: Principal = Depends(allow("admin")),
                        services: Services = Depends(get_services)) -> ParticipantOut:
     with services.registry.uow(principal) as uow:
-        p = participants.create_participant(uow, name=body.name, kind=body.kind, credit_code=body.credit_code)
-        uow.commit()
-        return participant_out(p)
+        return participant_out(participants.admit_participant(uow, name=body.name, kind=body.kind,
+                                                              credit_code=body.credit_code))
 
 
 @router.get("/admin/participants", response_model=PageOut[ParticipantOut])
@@ -107,8 +93,7 @@ def set_participant_status(participant_id: PathId, body: StatusIn,
     """Suspend, disqualify (Art. 26) or reinstate a participant, with the reason. A participant that may no
     longer trade then leaves the exchange: everything it has there is withdrawn, its holds released."""
     with services.registry.uow(principal) as uow:
-        p = participants.set_participant_status(uow, principal, participant_id, body.status, body.reason)
-        uow.commit()
+        p = participants.change_status(uow, principal, participant_id, body.status, body.reason)
         answer, barred = participant_out(p), trading.withdrawal_reason(p.status, p.trading_status) is not None
     if barred:
         withdraw_from_market(services.exchange, principal, participant_id)
@@ -119,12 +104,9 @@ def set_participant_status(participant_id: PathId, body: StatusIn,
 def create_user(body: UserIn, principal: Principal = Depends(allow("admin")),
                 services: Services = Depends(get_services)) -> UserOut:
     with services.registry.uow(principal) as uow:
-        user = participants.create_user(uow, participant_id=body.participant_id, username=body.username,
-                                        password=body.password, display_name=body.display_name,
-                                        roles=body.roles)
-        uow.commit()
-        return UserOut(id=user.id, username=user.username, participant_id=user.participant_id,
-                       roles=sorted(set(body.roles)))
+        user = participants.add_user(uow, participant_id=body.participant_id, username=body.username,
+                                     password=body.password, display_name=body.display_name, roles=body.roles)
+        return user_out(user, body.roles)
 
 
 @router.post("/admin/users/{user_id}/unlock", response_model=UnlockOut)
@@ -133,75 +115,63 @@ def unlock_user(user_id: PathId, principal: Principal = Depends(allow("admin")),
     """Lift a user's lockout after repeated failed logins and clear the count (audited as user.unlocked)."""
     with services.registry.uow(principal) as uow:
         done = sign_in.unlock(uow, user_id)
-        uow.commit()
-    return UnlockOut(user_id=done.user_id, username=done.username, failures_cleared=done.failures_cleared,
-                     was_locked_until=done.was_locked_until.isoformat() if done.was_locked_until else None)
+    return unlock_out(done)
 
 
-@router.post("/external-registrations/import")
+@router.post("/external-registrations/import", response_model=ImportOut)
 def import_external_registrations(
     csv_text: Annotated[str, Body(media_type="text/csv", max_length=900_000), NoControl],
     principal: Principal = Depends(allow("bureau", "admin")),
     services: Services = Depends(get_services),
-) -> dict[str, int]:
+) -> ImportOut:
     """Import projects registered in other mechanisms (columns: mechanism, external_id, asset_identifier,
     credit_code, project_name); a file with any bad row changes nothing."""
     with services.registry.uow(principal) as uow:
-        mechanisms = rule_set_in_force(uow, uow.today()).other_mechanisms
-        result = external_registrations.import_csv(uow, csv_text, mechanisms)
-        uow.commit()
-        return {"inserted": result.inserted, "updated": result.updated}
+        result = external_registrations.import_file(uow, csv_text)
+        return ImportOut(inserted=result.inserted, updated=result.updated)
 
 
-@router.get("/external-registrations")
+@router.get("/external-registrations", response_model=PageOut[ExternalRegistrationOut])
 def list_external_registrations(page: tuple[int, int] = Depends(page_params),
                                 principal: Principal = Depends(allow("bureau", "center", "admin")),
-                                services: Services = Depends(get_services)) -> dict[str, Any]:
+                                services: Services = Depends(get_services)) -> PageOut[ExternalRegistrationOut]:
     with services.registry.uow(principal) as uow:
-        result = external_registrations.list_registrations(uow, *page)
-        return {"total": result.total, "offset": result.offset, "limit": result.limit, "items": [
-            {"mechanism": r.mechanism, "external_id": r.external_id, "asset_identifier": r.asset_identifier,
-             "credit_code": r.credit_code, "project_name": r.project_name} for r in result.items]}
+        return page_out(external_registrations.list_registrations(uow, *page), external_registration_out)
 
 
-@router.get("/audit/verify")
+@router.get("/audit/verify", response_model=ChainReportOut)
 def verify_audit_chain(principal: Principal = Depends(allow("admin", "bureau", "operator")),
-                       services: Services = Depends(get_services)) -> dict[str, Any]:
+                       services: Services = Depends(get_services)) -> ChainReportOut:
     """Recompute the hash chain; names the first broken entry if any."""
     with services.registry.uow(principal) as uow:
-        return audit_log.verify(uow).as_dict()
+        return ChainReportOut(**audit_log.verify(uow).as_dict())
 
 
-@router.get("/audit/entries")
+@router.get("/audit/entries", response_model=PageOut[AuditEntryOut])
 def audit_entries(subject_type: Annotated[str | None, StringConstraints(max_length=40), OneLine] = None,
                   subject_id: Annotated[str | None, StringConstraints(max_length=64), OneLine] = None,
                   page: tuple[int, int] = Depends(page_params),
                   principal: Principal = Depends(allow("admin", "bureau")),
-                  services: Services = Depends(get_services)) -> dict[str, Any]:
+                  services: Services = Depends(get_services)) -> PageOut[AuditEntryOut]:
     with services.registry.uow(principal) as uow:
-        result = audit_log.entries(uow, subject_type, subject_id, *page)
-        return {"total": result.total, "offset": result.offset, "limit": result.limit, "items": [
-            {"seq": e.seq, "occurred_at": e.occurred_at.isoformat(), "actor_user_id": e.actor_user_id,
-             "action": e.action, "subject_type": e.subject_type, "subject_id": e.subject_id,
-             "payload": e.payload, "prev_hash": e.prev_hash, "entry_hash": e.entry_hash}
-            for e in result.items]}
+        return page_out(audit_log.entries(uow, subject_type, subject_id, *page), audit_entry_out)
 
 
-@router.post("/admin/clock/advance")
+@router.post("/admin/clock/advance", response_model=ClockOut)
 def advance_clock(body: ClockAdvanceIn, principal: Principal = Depends(allow("admin")),
-                  services: Services = Depends(get_services)) -> dict[str, str]:
+                  services: Services = Depends(get_services)) -> ClockOut:
     """Demo only (CARBONX_ALLOW_CLOCK_TRAVEL=true): move the clock forward past a notice or an expiry."""
     clock = services.registry.clock
     if not services.settings.allow_clock_travel or not hasattr(clock, "advance"):
         raise HTTPException(403, "Clock travel is disabled on this server.")
     clock.advance(timedelta(days=body.days, hours=body.hours))
-    return {"now": clock.now().isoformat()}
+    return ClockOut(now=clock.now().isoformat())
 
 
-@router.get("/health")
-def health(_: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
+@router.get("/health", response_model=HealthOut)
+def health_check(_: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> HealthOut:
     """Database and key-value store reachability."""
     with services.registry.uow() as uow:
-        uow.session.execute(text("SELECT 1"))
-    return {"database": services.registry.engine.dialect.name, "kv": services.kv.ping(),
-            "now": services.registry.clock.now().isoformat()}
+        health.database_reachable(uow)
+    return HealthOut(database=services.registry.engine.dialect.name, kv=services.kv.ping(),
+                     now=services.registry.clock.now().isoformat())

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.answers.auth import Me, TokenResponse
 from api.deps import PUBLIC, Services, allow, authenticated_claims, client_address, get_services
 from api.problems import problem
 from api.schemas import ALL_ROLES, OneLine
@@ -25,22 +26,6 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 class LoginRequest(BaseModel):
     username: Annotated[str, OneLine] = Field(min_length=1, max_length=64)
     password: Annotated[str, OneLine] = Field(min_length=1, max_length=200)
-
-
-class TokenResponse(BaseModel):
-    access_token: str
-    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
-    expires_at: str
-    roles: list[str]
-
-
-class Me(BaseModel):
-    user_id: int
-    username: str
-    participant_id: int
-    participant_name: str
-    participant_status: str
-    roles: list[str]
 
 
 def lockout_policy(settings: Settings) -> LockoutPolicy:
@@ -62,7 +47,6 @@ def login(body: LoginRequest, request: Request, _: None = Depends(PUBLIC),
         raise HTTPException(429, "Too many login attempts; wait a minute.", headers={"Retry-After": "60"})
     with services.registry.uow() as uow:
         outcome = sign_in(uow, body.username, body.password, lockout_policy(services.settings))
-        uow.commit()
     if outcome.locked_until is not None:
         # The same answer whatever the password: while locked it is not even checked.
         wait_s = max(1, math.ceil((outcome.locked_until - services.registry.clock.now()).total_seconds()))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
-
 from registry.audit import ChainLink, ChainReport, verify_chain
 from registry.orm import AuditEntry
-from registry.pagination import Page, paginate
+from registry.pagination import Page
+from registry.repositories import audit_log as audit_repo
 from registry.unit_of_work import UnitOfWork
 
 BATCH = 5000
@@ -17,8 +16,7 @@ BATCH = 5000
 def _links(uow: UnitOfWork) -> Iterator[ChainLink]:
     after = 0
     while True:
-        rows = list(uow.session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(BATCH)))
+        rows = audit_repo.entries_after(uow.session, after, BATCH)
         if not rows:
             return
         for r in rows:
@@ -35,9 +33,4 @@ def verify(uow: UnitOfWork) -> ChainReport:
 
 def entries(uow: UnitOfWork, subject_type: str | None, subject_id: str | None, offset: int,
             limit: int) -> Page[AuditEntry]:
-    query = select(AuditEntry)
-    if subject_type:
-        query = query.where(AuditEntry.subject_type == subject_type)
-    if subject_id:
-        query = query.where(AuditEntry.subject_id == subject_id)
-    return paginate(uow.session, query.order_by(AuditEntry.seq.desc()), offset, limit)
+    return audit_repo.entries_page(uow.session, subject_type, subject_id, offset, limit)

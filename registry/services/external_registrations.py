@@ -12,6 +12,7 @@ from sqlalchemy import select
 from registry.errors import RuleViolation
 from registry.orm import ExternalRegistration
 from registry.pagination import Page, paginate
+from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
 from rules.eligibility import normalise_asset_identifier
 from rules.violations import Violation
@@ -94,3 +95,10 @@ def import_csv(uow: UnitOfWork, text: str, mechanisms: frozenset[str]) -> Import
 def list_registrations(uow: UnitOfWork, offset: int, limit: int) -> Page[ExternalRegistration]:
     query = select(ExternalRegistration).order_by(ExternalRegistration.mechanism, ExternalRegistration.external_id)
     return paginate(uow.session, query, offset, limit)
+
+
+def import_file(uow: UnitOfWork, text: str) -> ImportResult:
+    """Import a CSV file (see import_csv) against the mechanisms of the rule set in force today; commits."""
+    result = import_csv(uow, text, rule_set_in_force(uow, uow.today()).other_mechanisms)
+    uow.commit()
+    return result

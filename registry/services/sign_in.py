@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from registry.errors import NotFound, StateConflict
-from registry.orm import RevokedToken, SignInFailure, User
+from registry.orm import SignInFailure
 from registry.principals import Principal
+from registry.repositories import participants as participant_repo
+from registry.repositories import sign_in as sign_in_repo
 from registry.services.participants import authenticate
 from registry.unit_of_work import UnitOfWork
 
@@ -49,20 +46,19 @@ class SignIn:
     locked_until: datetime | None = None
 
 
-def _insert(uow: UnitOfWork) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    return pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def sign_in(uow: UnitOfWork, username: str, password: str, policy: LockoutPolicy) -> SignIn:
     """Check a username and password unless the username is locked; count a failure, lock after too many (and
-    audit the lock), clear the count on success. The caller commits whatever the outcome.
+    audit the lock), clear the count on success; commits whatever the outcome.
     Attempts on one username are serialised by its row's lock, so parallel guesses cannot run past the count."""
+    guard = sign_in_repo.locked_guard(uow.session, username)
+    outcome = _attempt(uow, guard, username, password, policy)
+    uow.commit()
+    return outcome
+
+
+def _attempt(uow: UnitOfWork, guard: SignInFailure, username: str, password: str, policy: LockoutPolicy) -> SignIn:
+    """One login attempt against its username's locked guard row (see sign_in)."""
     now = uow.now()
-    uow.session.execute(_insert(uow)(SignInFailure).values(username=username, failures=0)
-                        .on_conflict_do_nothing(index_elements=[SignInFailure.username]))
-    guard = uow.session.get(SignInFailure, username, with_for_update=True, populate_existing=True)
-    assert guard is not None  # just made sure of it, and locked
     if guard.locked_until is not None and guard.locked_until > now:
         return SignIn(None, guard.locked_until)
     principal = authenticate(uow, username, password)
@@ -78,7 +74,7 @@ def sign_in(uow: UnitOfWork, username: str, password: str, policy: LockoutPolicy
     if lock is None:
         return SignIn(None)
     guard.locked_until = now + lock
-    user_id = uow.session.scalar(select(User.id).where(User.username == username))
+    user_id = participant_repo.user_id_of(uow.session, username)
     if user_id is not None:  # an unknown username is locked too (so a lock reveals nothing), but not audited
         uow.audit("user.locked", "user", user_id, {"username": username, "failures": guard.failures,
                                                    "locked_until": guard.locked_until,
@@ -89,9 +85,7 @@ def sign_in(uow: UnitOfWork, username: str, password: str, policy: LockoutPolicy
 def _forget_old_failures(uow: UnitOfWork, before: datetime, keep: str) -> None:
     """Drop the rows of usernames with no failure since `before` and no lock in force (usernames typed once, or
     long ago), so the table holds only recent failures."""
-    uow.session.execute(delete(SignInFailure).where(
-        SignInFailure.last_failure_at < before, SignInFailure.username != keep,
-        or_(SignInFailure.locked_until.is_(None), SignInFailure.locked_until <= uow.now())))
+    sign_in_repo.forget_failures(uow.session, before, keep, uow.now())
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +97,11 @@ class Unlocked:
 
 
 def unlock(uow: UnitOfWork, user_id: int) -> Unlocked:
-    """Lift a user's lockout and clear its failed logins (an administrator's decision, audited)."""
-    user = uow.session.get(User, user_id)
+    """Lift a user's lockout and clear its failed logins (an administrator's decision, audited); commits."""
+    user = participant_repo.user(uow.session, user_id)
     if user is None:
         raise NotFound(f"User {user_id} not found.", f"未找到用户 {user_id}。")
-    guard = uow.session.get(SignInFailure, user.username, with_for_update=True)
+    guard = sign_in_repo.guard(uow.session, user.username, for_update=True)
     if guard is None or guard.failures == 0:
         raise StateConflict("This user has no failed logins to clear and is not locked.",
                             "该用户没有需要清除的登录失败记录，也未被锁定。")
@@ -116,6 +110,7 @@ def unlock(uow: UnitOfWork, user_id: int) -> Unlocked:
     uow.session.delete(guard)
     uow.audit("user.unlocked", "user", user_id, {"username": user.username, "failures_cleared": failures,
                                                  "was_locked_until": locked_until})
+    uow.commit()
     return Unlocked(user_id, user.username, failures, locked_until)
 
 
@@ -123,20 +118,16 @@ def revoke_token(uow: UnitOfWork, jti: str, user_id: int, expires_at: datetime) 
     """Record a token's revocation until it expires (logout; revoking twice is once), and prune the rows of
     tokens that have expired since: an expired token is refused anyway."""
     now = uow.now()
-    uow.session.execute(_insert(uow)(RevokedToken).values(jti=jti, user_id=user_id, expires_at=expires_at,
-                                                          revoked_at=now)
-                        .on_conflict_do_nothing(index_elements=[RevokedToken.jti]))
-    uow.session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    sign_in_repo.add_revoked_token(uow.session, jti, user_id, expires_at, now)
+    sign_in_repo.forget_expired_tokens(uow.session, now)
 
 
 def revocations_in_force(uow: UnitOfWork) -> list[tuple[str, datetime]]:
     """Every revoked token that has not expired yet, with its expiry (what a cache that came back empty must
     learn again)."""
-    rows = uow.session.execute(select(RevokedToken.jti, RevokedToken.expires_at)
-                               .where(RevokedToken.expires_at > uow.now()))
-    return [(jti, expires_at) for jti, expires_at in rows]
+    return sign_in_repo.revoked_tokens_in_force(uow.session, uow.now())
 
 
 def is_revoked(uow: UnitOfWork, jti: str) -> bool:
     """Whether this token was revoked (for when the cache cannot answer)."""
-    return uow.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == jti)) is not None
+    return sign_in_repo.token_revoked(uow.session, jti)
