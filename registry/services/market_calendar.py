@@ -13,10 +13,11 @@ import time
 import weakref
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from registry.errors import InvalidInput, NotFound, StateConflict
 from registry.orm import MarketClosure
+from registry.repositories import market_calendar as calendar_repo
 from registry.trading_calendar import Closure, TradingCalendar, official_calendar
 from registry.unit_of_work import UnitOfWork
 
@@ -53,7 +54,7 @@ def forget(uow: UnitOfWork) -> None:
 
 
 def recorded(uow: UnitOfWork) -> list[MarketClosure]:
-    return list(uow.session.scalars(select(MarketClosure).order_by(MarketClosure.day)))
+    return calendar_repo.recorded_closures(uow.session)
 
 
 def _closure(row: MarketClosure) -> Closure:
@@ -76,7 +77,7 @@ def record(uow: UnitOfWork, day: date, name_zh: str, name_en: str, source: str) 
     if day.weekday() >= 5:
         raise InvalidInput(f"{day} is a weekend day: the market is closed on it anyway.",
                            f"{day} 是周末，本就休市。")
-    if day in official_calendar().closures or uow.session.get(MarketClosure, day) is not None:
+    if day in official_calendar().closures or calendar_repo.closure(uow.session, day) is not None:
         raise StateConflict(f"The market is already closed on {day}.", f"{day} 已是休市日。")
     assert uow.actor is not None
     row = MarketClosure(day=day, name_zh=name_zh, name_en=name_en, source=source,
@@ -89,7 +90,7 @@ def record(uow: UnitOfWork, day: date, name_zh: str, name_en: str, source: str) 
 
 def withdraw(uow: UnitOfWork, day: date) -> None:
     """Take back a recorded closure of a day not yet begun (the shipped holidays are the notice's, not ours)."""
-    row = uow.session.get(MarketClosure, day)
+    row = calendar_repo.closure(uow.session, day)
     if row is None:
         if day in official_calendar().closures:
             raise StateConflict(f"{day} is a public holiday of the State Council's notice; it cannot be withdrawn.",
