@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from api.answers.corrections import CorrectionOrderOut, correction_out
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange import withdraw_from_market
 from api.schemas import NoControl, PageOut, PathId, QueryId, Sha256, Strict, page_out, page_params
-from registry.orm import CorrectionOrder
 from registry.principals import Principal
 from registry.services import corrections
 from rules import corrections as correction_rules
@@ -41,52 +41,13 @@ class CorrectionDecisionIn(Strict):
         default="", description="The public notice (公开通报); needed to reject or find the deadline passed.")
 
 
-class CorrectionOrderOut(BaseModel):
-    id: int
-    code: str
-    batch_id: int
-    filing_id: int
-    participant_id: int
-    status: str
-    status_zh: str
-    ordered_on: str
-    deadline_days: int
-    deadline: str
-    notice: str | None
-    decided_at: str | None
-    revocation_id: int | None
-    # The bureau and the ordered owner only:
-    finding: str | None = None
-    response: str | None = None
-    response_documents: list[str] | None = None
-    responded_at: str | None = None
-    decision_comment: str | None = None
-
-
-def correction_out(order: CorrectionOrder, viewer: Principal | None) -> CorrectionOrderOut:
-    party = viewer is not None and (viewer.has("bureau") or viewer.participant_id == order.participant_id)
-    out = CorrectionOrderOut(
-        id=order.id, code=order.code, batch_id=order.batch_id, filing_id=order.filing_id,
-        participant_id=order.participant_id, status=order.status,
-        status_zh=correction_rules.STATUS_NAMES[order.status][0], ordered_on=order.ordered_on.isoformat(),
-        deadline_days=order.deadline_days, deadline=order.deadline.isoformat(), notice=order.notice,
-        decided_at=order.decided_at.isoformat() if order.decided_at else None, revocation_id=order.revocation_id)
-    if party:
-        out.finding = order.finding
-        out.response = order.response
-        out.response_documents = list(order.response_documents)
-        out.responded_at = order.responded_at.isoformat() if order.responded_at else None
-        out.decision_comment = order.decision_comment
-    return out
-
-
 @router.post("/batches/{batch_id}/corrections", status_code=201, response_model=CorrectionOrderOut)
 def order_correction(batch_id: PathId, body: CorrectionOrderIn, principal: Principal = Depends(allow("bureau")),
                      services: Services = Depends(get_services)) -> CorrectionOrderOut:
     """Order the batch's owner to correct false material within a deadline (责令限期改正, Art. 26)."""
     with services.registry.uow(principal) as uow:
-        order = corrections.order(uow, principal, batch_id, finding=body.finding, deadline_days=body.deadline_days)
-        uow.commit()
+        order = corrections.order_correction(uow, principal, batch_id, finding=body.finding,
+                                             deadline_days=body.deadline_days)
         return correction_out(order, principal)
 
 
@@ -95,9 +56,8 @@ def respond_to_correction(order_id: PathId, body: CorrectionResponseIn, principa
                           services: Services = Depends(get_services)) -> CorrectionOrderOut:
     """The owner answers with corrected material, up to and including the deadline."""
     with services.registry.uow(principal) as uow:
-        order = corrections.respond(uow, principal, order_id, explanation=body.explanation,
-                                    document_digests=body.documents)
-        uow.commit()
+        order = corrections.respond_to_order(uow, principal, order_id, explanation=body.explanation,
+                                             document_digests=body.documents)
         return correction_out(order, principal)
 
 
@@ -108,12 +68,10 @@ def decide_correction(order_id: PathId, body: CorrectionDecisionIn, principal: P
     the day after the deadline): the last two disqualify the owner, take the credits back and withdraw
     everything the owner has on the exchange."""
     with services.registry.uow(principal) as uow:
-        order = corrections.decide(uow, principal, order_id, decision=body.decision, comment=body.comment,
-                                   notice=body.notice)
-        uow.commit()
-        answer, owner_id = correction_out(order, principal), order.participant_id
-        disqualified = order.status in correction_rules.SANCTIONED
-    if disqualified:
+        decided = corrections.decide_order(uow, principal, order_id, decision=body.decision, comment=body.comment,
+                                           notice=body.notice)
+        answer, owner_id = correction_out(decided.order, principal), decided.order.participant_id
+    if decided.disqualified:
         withdraw_from_market(services.exchange, principal, owner_id)
     return answer
 

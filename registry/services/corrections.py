@@ -5,21 +5,17 @@ back through the revocation machinery, with a public notice naming the order."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from dataclasses import dataclass
 
 from registry import numbering
 from registry.errors import NotFound, RuleViolation
 from registry.orm import CorrectionOrder
-from registry.pagination import Page, paginate
+from registry.pagination import Page
 from registry.principals import Principal
+from registry.repositories import corrections as correction_repo
 from registry.services import documents, revocations
 from registry.unit_of_work import UnitOfWork
 from rules import corrections, duties
-
-
-def _open_orders(uow: UnitOfWork, batch_id: int) -> int:
-    return int(uow.session.scalar(select(func.count()).select_from(CorrectionOrder).where(
-        CorrectionOrder.batch_id == batch_id, CorrectionOrder.status.in_(corrections.OPEN_STATUSES))) or 0)
 
 
 def order(uow: UnitOfWork, principal: Principal, batch_id: int, *, finding: str,
@@ -28,7 +24,8 @@ def order(uow: UnitOfWork, principal: Principal, batch_id: int, *, finding: str,
     batch = revocations.lock_batch(uow, batch_id)
     owner_id = revocations.owner_of(uow, batch)
     problems = duties.check_own_interest(duties.CORRECTION, principal.participant_id, {owner_id})
-    problems += corrections.check_order(deadline_days, open_orders=_open_orders(uow, batch.id))
+    open_orders = correction_repo.open_orders_count(uow.session, batch.id)
+    problems += corrections.check_order(deadline_days, open_orders=open_orders)
     if problems:
         raise RuleViolation(problems)
     today = uow.today()
@@ -46,7 +43,7 @@ def order(uow: UnitOfWork, principal: Principal, batch_id: int, *, finding: str,
 
 
 def _get(uow: UnitOfWork, order_id: int, for_update: bool = False) -> CorrectionOrder:
-    found = uow.session.get(CorrectionOrder, order_id, with_for_update=for_update)
+    found = correction_repo.correction_order(uow.session, order_id, for_update=for_update)
     if found is None:
         raise NotFound(f"Correction order {order_id} not found.", f"未找到责令改正 {order_id}。")
     return found
@@ -92,7 +89,7 @@ def decide(uow: UnitOfWork, principal: Principal, order_id: int, *, decision: st
            notice: str) -> CorrectionOrder:
     """The bureau accepts the corrected material (closed), rejects it, or finds the deadline passed: the last
     two disqualify the owner and take the unretired credits back, with a public notice naming the order."""
-    batch_id = uow.session.scalar(select(CorrectionOrder.batch_id).where(CorrectionOrder.id == order_id))
+    batch_id = correction_repo.batch_id_of(uow.session, order_id)
     if batch_id is None:
         raise NotFound(f"Correction order {order_id} not found.", f"未找到责令改正 {order_id}。")
     batch = revocations.lock_batch(uow, batch_id)  # the batch first, as a revocation locks them
@@ -124,13 +121,41 @@ def decide(uow: UnitOfWork, principal: Principal, order_id: int, *, decision: st
 def list_orders(uow: UnitOfWork, viewer: Principal | None, *, status: str | None, batch_id: int | None,
                 offset: int, limit: int) -> Page[CorrectionOrder]:
     """The bureau sees every order, an owner its own and the sanctioned ones, the public the sanctioned ones."""
-    query = select(CorrectionOrder)
-    if viewer is None or not viewer.has("bureau"):
-        public = CorrectionOrder.status.in_(corrections.SANCTIONED)
-        query = query.where(public | (CorrectionOrder.participant_id == viewer.participant_id)
-                            if viewer is not None else public)
-    if status:
-        query = query.where(CorrectionOrder.status == status)
-    if batch_id:
-        query = query.where(CorrectionOrder.batch_id == batch_id)
-    return paginate(uow.session, query.order_by(CorrectionOrder.id.desc()), offset, limit)
+    return correction_repo.orders_page(
+        uow.session, visible_to_participant=viewer.participant_id if viewer is not None else None,
+        everything=viewer is not None and viewer.has("bureau"), status=status, batch_id=batch_id, offset=offset,
+        limit=limit)
+
+
+# The use cases of the API: each commits once.
+
+def order_correction(uow: UnitOfWork, principal: Principal, batch_id: int, *, finding: str,
+                     deadline_days: int) -> CorrectionOrder:
+    """Order a correction (see `order`) and commit."""
+    correction = order(uow, principal, batch_id, finding=finding, deadline_days=deadline_days)
+    uow.commit()
+    return correction
+
+
+def respond_to_order(uow: UnitOfWork, principal: Principal, order_id: int, *, explanation: str,
+                     document_digests: list[str]) -> CorrectionOrder:
+    """Answer a correction order (see `respond`) and commit."""
+    correction = respond(uow, principal, order_id, explanation=explanation, document_digests=document_digests)
+    uow.commit()
+    return correction
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A decided order, and whether the decision disqualified its owner (who must then leave the exchange)."""
+
+    order: CorrectionOrder
+    disqualified: bool
+
+
+def decide_order(uow: UnitOfWork, principal: Principal, order_id: int, *, decision: str, comment: str,
+                 notice: str) -> Decided:
+    """Decide a correction order (see `decide`) and commit."""
+    correction = decide(uow, principal, order_id, decision=decision, comment=comment, notice=notice)
+    uow.commit()
+    return Decided(correction, correction.status in corrections.SANCTIONED)
