@@ -94,7 +94,7 @@ def _date(iso: str | None) -> str:
 
 
 def render_certificate(certificate: dict[str, Any], font_path: Path | None) -> bytes:
-    """The certificate (as certificate_of in api.routers.retirements makes it) as an A4 PDF."""
+    """The certificate (as certificate_of in api.answers.retirements makes it) as an A4 PDF."""
     font = certificate_font(font_path)
     text = ParagraphStyle("text", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
     small = ParagraphStyle("small", parent=text, fontSize=8, leading=11, textColor=colors.HexColor("#444444"))

@@ -23,14 +23,13 @@ from typing import Any
 
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 
+from api.answers.retirements import retirement_out
 from api.exchange import order_view
 from api.routers.filings import filing_out
 from api.routers.methodologies import version_out as methodology_version_out
 from api.routers.parameters import version_out as parameter_version_out
 from api.routers.projects import project_out
-from api.routers.retirements import retirement_out
 from registry import serials
 from registry.clock import SHANGHAI
 from registry.context import Registry
@@ -179,7 +178,7 @@ def retirements(viewer: Viewer, *, purpose: str | None = None) -> Pages:
 
 def revocations(viewer: Viewer) -> Pages:
     def row(uow: Any, revocation: Any) -> Row:
-        batch = uow.session.get(Batch, revocation.batch_id)
+        batch = disclosure.batch_of(uow, revocation.batch_id)
         return _batch_row(uow, batch) | {"revocation_id": revocation.id, "revoked_quantity_t": revocation.quantity_t,
                                          "reason": revocation.reason, "notice": revocation.notice,
                                          "revoked_at": revocation.created_at}
@@ -224,8 +223,7 @@ def my_holdings(viewer: Viewer) -> Pages:
     with viewer.registry.uow(viewer.principal) as uow:
         accounts = {a.id: a.code for a in holdings.accounts_of(uow, viewer.me().participant_id)}
         blocks = holdings.holdings(uow, list(accounts))
-        vintages = {row[0]: row[1] for row in uow.session.execute(
-            select(Batch.id, Batch.vintage).where(Batch.id.in_({b.batch_id for b in blocks})))}
+        vintages = disclosure.vintages_of(uow, {b.batch_id for b in blocks})
         rows = [{"account_code": accounts[b.account_id],
                  "block": serials.block_label(vintages[b.batch_id], b.batch_id, b.serial_start, b.serial_end),
                  "batch_id": b.batch_id, "vintage": vintages[b.batch_id], "serial_start": b.serial_start,

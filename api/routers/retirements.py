@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import Field, StringConstraints, model_validator
-from sqlalchemy import select
 
+from api.answers.disclosure import BatchOut, RevocationOut, SerialLifeOut, revocation_out
+from api.answers.retirements import CertificateOut, RetirementOut, certificate_of, retirement_out
 from api.certificates import render_certificate
 from api.deps import PUBLIC, Services, allow, get_services, marked_if_replayed
 from api.schemas import (
@@ -27,16 +28,13 @@ from api.schemas import (
     page_params,
 )
 from registry import serials
-from registry.clock import SHANGHAI
 from registry.errors import InvalidInput
-from registry.orm import Batch, Retirement
 from registry.principals import Principal
 from registry.services import disclosure, idempotency, retirements
 
 router = APIRouter(tags=["retirement and disclosure"])
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-REGISTRY_NAME = "嘉兴市碳普惠登记簿 · Jiaxing carbon-inclusive registry"
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500), NoControl]
 
 
@@ -91,22 +89,7 @@ class CancelIn(Strict):
     reason: Reason
 
 
-def retirement_out(uow: Any, r: Retirement, base_url: str) -> dict[str, Any]:
-    blocks = retirements.blocks_of(uow, r.id)
-    vintages = {row[0]: row[1] for row in uow.session.execute(
-        select(Batch.id, Batch.vintage).where(Batch.id.in_({x.batch_id for x in blocks})))}
-    return {
-        "id": r.id, "code": r.code, "status": r.status, "quantity_t": r.quantity_t, "purpose": r.purpose,
-        "beneficiary": r.beneficiary, "details": r.details, "requested_at": r.requested_at.isoformat(),
-        "executed_at": r.executed_at.isoformat() if r.executed_at else None,
-        "serial_blocks": [serials.block_label(vintages[b.batch_id], b.batch_id, b.start, b.end) for b in blocks],
-        "revoked_batches": disclosure.retirement_flags(uow, r),
-        # The human page of the web portal, which shows the JSON certificate below as verified.
-        "verification_url": f"{base_url}/portal/#/certificates/{r.id}",
-    }
-
-
-@router.post("/retirements", status_code=201)
+@router.post("/retirements", status_code=201, response_model=RetirementOut)
 def request_retirement(body: RetirementIn, response: Response, idempotency_key: IdempotencyKeyHeader = None,
                        principal: Principal = Depends(allow("owner", "trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
@@ -117,42 +100,34 @@ def request_retirement(body: RetirementIn, response: Response, idempotency_key: 
     purpose = details.pop("purpose")
     digest = idempotency.request_hash(body.model_dump(mode="json"))
     with services.registry.uow(principal) as uow:
-        earlier = idempotency.replay(uow, principal.user_id, idempotency_key, digest)
-        if earlier is not None:
-            return marked_if_replayed(response, earlier)
-        retirement = retirements.request(uow, principal, account_id=body.account_id, quantity_t=body.quantity_t,
-                                         batch_id=body.batch_id, purpose=purpose, beneficiary=body.beneficiary,
-                                         details=details, auto_execute=services.settings.auto_execute_retirements)
-        answer = retirement_out(uow, retirement, services.settings.public_base_url)
-        idempotency.remember(uow, principal.user_id, idempotency_key, digest, answer)
-        uow.commit()
-        return answer
+        answer = idempotency.replay_or_act(uow, principal.user_id, idempotency_key, digest, lambda: retirement_out(
+            uow, retirements.request(uow, principal, account_id=body.account_id, quantity_t=body.quantity_t,
+                                     batch_id=body.batch_id, purpose=purpose, beneficiary=body.beneficiary,
+                                     details=details, auto_execute=services.settings.auto_execute_retirements),
+            services.settings.public_base_url))
+        return marked_if_replayed(response, answer)
 
 
-@router.post("/retirements/{retirement_id}/execute")
+@router.post("/retirements/{retirement_id}/execute", response_model=RetirementOut)
 def execute_retirement(retirement_id: PathId, principal: Principal = Depends(allow("operator")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """The operations center retires the held credits on the platform (Art. 21)."""
     with services.registry.uow(principal) as uow:
-        retirement = retirements.execute(uow, retirements.get(uow, retirement_id, for_update=True))
-        uow.commit()
+        retirement = retirements.execute_request(uow, retirement_id)
         return retirement_out(uow, retirement, services.settings.public_base_url)
 
 
-@router.post("/retirements/{retirement_id}/cancel")
+@router.post("/retirements/{retirement_id}/cancel", response_model=RetirementOut)
 def cancel_retirement(retirement_id: PathId, body: CancelIn,
                       principal: Principal = Depends(allow("owner", "trader", "operator")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Withdraw a request not yet executed (its holder, or the operations center)."""
     with services.registry.uow(principal) as uow:
-        # Visible means: the holder's own request, or any request to the operations center.
-        retirement = retirements.get_visible(uow, principal, retirement_id, for_update=True)
-        retirements.cancel(uow, retirement, body.reason)
-        uow.commit()
+        retirement = retirements.cancel_request(uow, principal, retirement_id, body.reason)
         return retirement_out(uow, retirement, services.settings.public_base_url)
 
 
-@router.get("/retirements", response_model=PageOut[dict[str, Any]])
+@router.get("/retirements", response_model=PageOut[RetirementOut])
 def list_retirements(status: Literal["requested", "executed", "cancelled"] | None = None, mine: bool = False,
                      purpose: Literal["event_neutrality", "pilot_unit", "ecological_restoration", "voluntary"]
                      | None = None,
@@ -166,7 +141,7 @@ def list_retirements(status: Literal["requested", "executed", "cancelled"] | Non
         return page_out(result, lambda r: retirement_out(uow, r, base))
 
 
-@router.get("/retirements/{retirement_id}")
+@router.get("/retirements/{retirement_id}", response_model=RetirementOut)
 def get_retirement(retirement_id: PathId, viewer: Principal | None = Depends(PUBLIC),
                    services: Services = Depends(get_services)) -> dict[str, Any]:
     with services.registry.uow(viewer) as uow:
@@ -174,22 +149,7 @@ def get_retirement(retirement_id: PathId, viewer: Principal | None = Depends(PUB
                               services.settings.public_base_url)
 
 
-def certificate_of(uow: Any, retirement_id: int, base_url: str) -> dict[str, Any]:
-    """The certificate of an executed retirement (anyone may see it): what was retired, for whom, why, which
-    serials, from which projects and methodologies. The JSON and the PDF certificate are both made from it."""
-    retirement = retirements.get_visible(uow, None, retirement_id)
-    body = retirement_out(uow, retirement, base_url)
-    batch_ids = sorted({b.batch_id for b in retirements.blocks_of(uow, retirement.id)})
-    sources = []
-    for batch_id in batch_ids:
-        batch = uow.session.get(Batch, batch_id)
-        assert batch is not None
-        sources.append(disclosure.batch_context(uow, batch))
-    return {"certificate": retirement.code, "registry": REGISTRY_NAME, "retirement": body, "sources": sources,
-            "issued_on": (retirement.executed_at or retirement.requested_at).astimezone(SHANGHAI).date().isoformat()}
-
-
-@router.get("/retirements/{retirement_id}/certificate")
+@router.get("/retirements/{retirement_id}/certificate", response_model=CertificateOut)
 def retirement_certificate(retirement_id: PathId, _: Principal | None = Depends(PUBLIC),
                            services: Services = Depends(get_services)) -> dict[str, Any]:
     """The retirement certificate (JSON), the machine-readable proof behind the verification page."""
@@ -209,32 +169,25 @@ def retirement_certificate_pdf(retirement_id: PathId, _: Principal | None = Depe
                     headers={"Content-Disposition": f"attachment; filename={certificate['certificate']}.pdf"})
 
 
-@router.get("/disclosure/issuances")
+@router.get("/disclosure/issuances", response_model=PageOut[BatchOut])
 def list_issuances(project_id: QueryId = None, page: tuple[int, int] = Depends(page_params),
-                   _: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
+                   _: Principal | None = Depends(PUBLIC),
+                   services: Services = Depends(get_services)) -> PageOut[dict[str, Any]]:
     """Every issuance with its serial block, project and methodology (Art. 24)."""
     with services.registry.uow() as uow:
-        result = disclosure.issuances(uow, page[0], page[1], project_id)
-        return {"total": result.total, "offset": result.offset, "limit": result.limit,
-                "items": [disclosure.batch_context(uow, b) for b in result.items]}
+        return page_out(disclosure.issuances(uow, page[0], page[1], project_id),
+                        lambda b: disclosure.batch_context(uow, b))
 
 
-@router.get("/disclosure/revocations")
+@router.get("/disclosure/revocations", response_model=PageOut[RevocationOut])
 def list_revocations(page: tuple[int, int] = Depends(page_params), _: Principal | None = Depends(PUBLIC),
-                     services: Services = Depends(get_services)) -> dict[str, Any]:
+                     services: Services = Depends(get_services)) -> PageOut[dict[str, Any]]:
     """Revocations with their public notices (Art. 26)."""
     with services.registry.uow() as uow:
-        result = disclosure.revocations(uow, page[0], page[1])
-        items = []
-        for r in result.items:
-            batch = uow.session.get(Batch, r.batch_id)
-            assert batch is not None
-            items.append({"id": r.id, "quantity_t": r.quantity_t, "reason": r.reason, "notice": r.notice,
-                          "created_at": r.created_at.isoformat(), "batch": disclosure.batch_context(uow, batch)})
-        return {"total": result.total, "offset": result.offset, "limit": result.limit, "items": items}
+        return page_out(disclosure.revocations(uow, page[0], page[1]), lambda r: revocation_out(uow, r))
 
 
-@router.get("/serials/{serial}")
+@router.get("/serials/{serial}", response_model=SerialLifeOut)
 def serial_lookup(serial: Annotated[str, StringConstraints(max_length=40), OneLine],
                   _: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> dict[str, Any]:
     """Any serial number (bare or labelled) → its batch, project, methodology and its life."""

@@ -3,12 +3,12 @@ withdrawals from bank confirmations; trading later holds and settles it."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from registry import ledger
 from registry.errors import NotFound, StateConflict
-from registry.orm import Balance, CashMovement, Participant
+from registry.orm import CashMovement
 from registry.principals import Principal
+from registry.repositories import ledger as ledger_repo
+from registry.repositories import participants as participant_repo
 from registry.services import holdings
 from registry.unit_of_work import UnitOfWork
 
@@ -16,9 +16,9 @@ from registry.unit_of_work import UnitOfWork
 def record(uow: UnitOfWork, principal: Principal, *, participant_id: int, kind: str, amount_fen: int,
            bank_reference: str) -> CashMovement:
     """A deposit (bank → participant) or a withdrawal (participant's available cash → bank)."""
-    if uow.session.get(Participant, participant_id) is None:
+    if participant_repo.participant(uow.session, participant_id) is None:
         raise NotFound(f"Participant {participant_id} not found.", f"未找到主体 {participant_id}。")
-    if uow.session.scalar(select(CashMovement.id).where(CashMovement.bank_reference == bank_reference)):
+    if ledger_repo.bank_reference_recorded(uow.session, bank_reference):
         raise StateConflict(f"Bank confirmation {bank_reference} was already recorded.",
                             f"银行回单 {bank_reference} 已入账。")
     bank = holdings.bank_account(uow)
@@ -41,8 +41,7 @@ def record(uow: UnitOfWork, principal: Principal, *, participant_id: int, kind: 
 def balances(uow: UnitOfWork, participant_id: int) -> dict[str, int]:
     """The participant's cash by bucket (available, held) in fen."""
     account = holdings.main_account(uow, participant_id)
-    rows = uow.session.scalars(select(Balance).where(Balance.account_id == account.id, Balance.asset == ledger.CASH)
-                               .execution_options(populate_existing=True))
+    rows = ledger_repo.cash_balances(uow.session, account.id)
     result = {ledger.AVAILABLE: 0, ledger.HELD: 0}
     for row in rows:
         result[row.bucket] = row.amount
@@ -50,5 +49,5 @@ def balances(uow: UnitOfWork, participant_id: int) -> dict[str, int]:
 
 
 def movements(uow: UnitOfWork, participant_id: int) -> list[CashMovement]:
-    return list(uow.session.scalars(select(CashMovement).where(CashMovement.participant_id == participant_id)
-                                    .order_by(CashMovement.id.desc()).limit(200)))
+    """The participant's latest 200 cash movements, newest first."""
+    return ledger_repo.cash_movements_of(uow.session, participant_id, 200)

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
-
-from sqlalchemy import select
 
 from registry import serials
 from registry.errors import NotFound
-from registry.orm import (
-    Batch,
-    Filing,
-    JournalEntry,
-    Methodology,
-    MethodologyVersion,
-    Project,
-    Retirement,
-    RetirementBlock,
-    Revocation,
-    SerialBlock,
-)
-from registry.pagination import Page, paginate
+from registry.orm import Batch, Retirement, Revocation
+from registry.pagination import Page
+from registry.repositories import disclosure as disclosure_repo
+from registry.repositories import issuance as issuance_repo
+from registry.repositories import ledger as ledger_repo
+from registry.repositories import retirements as retirement_repo
+from registry.repositories import revocations as revocation_repo
 from registry.unit_of_work import UnitOfWork
 
 PUBLIC_BUCKET = {"held": "available"}
@@ -28,12 +21,9 @@ PUBLIC_BUCKET = {"held": "available"}
 
 def batch_context(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
     """The batch with its project and methodology, as the public sees them."""
-    project = uow.session.get(Project, batch.project_id)
-    filing = uow.session.get(Filing, batch.filing_id)
-    assert project is not None and filing is not None
-    version = uow.session.get(MethodologyVersion, filing.methodology_version_id)
-    methodology = uow.session.get(Methodology, version.methodology_id) if version else None
-    revoked = sum(r.quantity_t for r in uow.session.scalars(select(Revocation).where(Revocation.batch_id == batch.id)))
+    origin = disclosure_repo.origin_of(uow.session, batch)
+    project, filing, version, methodology = origin.project, origin.filing, origin.version, origin.methodology
+    revoked = revocation_repo.revoked_t(uow.session, batch.id)
     return {
         "batch_id": batch.id, "batch_code": batch.code, "vintage": batch.vintage, "quantity_t": batch.quantity_t,
         "serial_block": serials.block_label(batch.vintage, batch.id, batch.serial_start, batch.serial_end),
@@ -48,36 +38,42 @@ def batch_context(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
 
 
 def issuances(uow: UnitOfWork, offset: int, limit: int, project_id: int | None) -> Page[Batch]:
-    query = select(Batch)
-    if project_id:
-        query = query.where(Batch.project_id == project_id)
-    return paginate(uow.session, query.order_by(Batch.id.desc()), offset, limit)
+    """Issued batches newest first, of one project or all."""
+    return disclosure_repo.issuances_page(uow.session, offset, limit, project_id)
 
 
 def revocations(uow: UnitOfWork, offset: int, limit: int) -> Page[Revocation]:
-    return paginate(uow.session, select(Revocation).order_by(Revocation.id.desc()), offset, limit)
+    """Revocations newest first."""
+    return revocation_repo.revocations_page(uow.session, offset, limit)
+
+
+def batch_of(uow: UnitOfWork, batch_id: int) -> Batch:
+    """A batch known to exist (named by a revocation, a retirement block or a use case that just wrote it)."""
+    batch = issuance_repo.batch(uow.session, batch_id)
+    assert batch is not None
+    return batch
+
+
+def vintages_of(uow: UnitOfWork, batch_ids: Iterable[int]) -> dict[int, int]:
+    """The vintage of each of these batches, which labels their serial blocks (serials.block_label)."""
+    return issuance_repo.vintages_of(uow.session, batch_ids)
 
 
 def retirement_flags(uow: UnitOfWork, retirement: Retirement) -> list[str]:
     """Batches of this retirement that were later revoked (Art. 26): the retirement stands but is flagged."""
-    batch_ids = set(uow.session.scalars(
-        select(RetirementBlock.batch_id).where(RetirementBlock.retirement_id == retirement.id)))
-    revoked = uow.session.scalars(select(Batch.code).where(
-        Batch.id.in_(select(Revocation.batch_id).where(Revocation.batch_id.in_(batch_ids)))))
-    return sorted(set(revoked))
+    batch_ids = retirement_repo.batch_ids_of(uow.session, retirement.id)
+    return sorted(disclosure_repo.revoked_batch_codes(uow.session, batch_ids))
 
 
 def serial_life(uow: UnitOfWork, query: serials.SerialQuery) -> dict[str, Any]:
     """Any serial number → its batch, project, methodology, and every movement it went through. A label
     must name the batch the serial really belongs to, so a forged label never looks verified."""
     serial = query.serial
-    batch = uow.session.scalar(select(Batch).where(Batch.serial_start <= serial, Batch.serial_end >= serial))
+    batch = disclosure_repo.batch_of_serial(uow.session, serial)
     if batch is None or (query.batch_id is not None and (query.batch_id, query.vintage) != (batch.id, batch.vintage)):
         raise NotFound(f"Serial number {serial} was never issued under that label.",
                        f"序列号 {serial} 未以该编号签发。")
-    blocks = list(uow.session.scalars(
-        select(SerialBlock).where(SerialBlock.serial_start <= serial, SerialBlock.serial_end >= serial)
-        .order_by(SerialBlock.created_entry_id)))
+    blocks = disclosure_repo.blocks_of_serial(uow.session, serial)
     # The public sees where a tonne went, not who holds it: holders are numbered in order of appearance,
     # and a hold (for an order or a pending retirement) is no movement until it completes.
     events: list[dict[str, Any]] = []
@@ -92,7 +88,7 @@ def serial_life(uow: UnitOfWork, query: serials.SerialQuery) -> dict[str, Any]:
             transfers += 1
         previous = (block.account_id, bucket)
         holder = holders.setdefault(block.account_id, len(holders) + 1)
-        entry = uow.session.get(JournalEntry, block.created_entry_id)
+        entry = ledger_repo.journal_entry(uow.session, block.created_entry_id)
         assert entry is not None
         events.append({"at": entry.created_at.isoformat(), "kind": entry.kind, "status": bucket, "holder": holder,
                        "block": serials.block_label(batch.vintage, batch.id, block.serial_start, block.serial_end)})
@@ -100,10 +96,7 @@ def serial_life(uow: UnitOfWork, query: serials.SerialQuery) -> dict[str, Any]:
     status = PUBLIC_BUCKET.get(current.bucket, current.bucket)
     retirement = None
     if status == "retired":
-        ret = uow.session.scalar(select(Retirement)
-                                 .join(RetirementBlock, RetirementBlock.retirement_id == Retirement.id)
-                                 .where(RetirementBlock.serial_start <= serial, RetirementBlock.serial_end >= serial,
-                                        Retirement.status == "executed"))
+        ret = retirement_repo.executed_of_serial(uow.session, serial)
         if ret is not None:
             retirement = {"code": ret.code, "purpose": ret.purpose, "beneficiary": ret.beneficiary,
                           "details": ret.details,

@@ -7,10 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-
 from registry import ledger, serials
-from registry.orm import Account, Balance, Batch, Posting, SerialBlock
+from registry.repositories import ledger as ledger_repo
 from registry.unit_of_work import UnitOfWork
 
 
@@ -36,28 +34,23 @@ def check(uow: UnitOfWork) -> LedgerReport:
     """Run every conservation check over the whole ledger (read-only)."""
     report = LedgerReport()
     session = uow.session
-    report.entries_checked = session.scalar(select(func.count(func.distinct(Posting.entry_id)))) or 0
-    for entry_id, asset, total in session.execute(
-        select(Posting.entry_id, Posting.asset, func.sum(Posting.amount))
-        .group_by(Posting.entry_id, Posting.asset).having(func.sum(Posting.amount) != 0)
-    ):
+    report.entries_checked = ledger_repo.entries_posted(session)
+    for entry_id, asset, total in ledger_repo.unbalanced_entries(session):
         report.fail(f"journal entry {entry_id} does not balance for {asset}: {total}")
-    posted = {(a, s, b): int(t) for a, s, b, t in session.execute(
-        select(Posting.account_id, Posting.asset, Posting.bucket, func.sum(Posting.amount))
-        .group_by(Posting.account_id, Posting.asset, Posting.bucket))}
-    balances = {(b.account_id, b.asset, b.bucket): b for b in session.scalars(select(Balance))}
+    posted = ledger_repo.posted_sums(session)
+    balances = {(b.account_id, b.asset, b.bucket): b for b in ledger_repo.all_balances(session)}
     for key in set(posted) | set(balances):
         cached = balances[key].amount if key in balances else 0
         if cached != posted.get(key, 0):
             report.fail(f"balance {key} is {cached} but its postings sum to {posted.get(key, 0)}")
         if key in balances and cached < 0 and not balances[key].may_go_negative:
             report.fail(f"balance {key} is negative: {cached}")
-    live = list(session.scalars(select(SerialBlock).where(SerialBlock.live)))
+    live = ledger_repo.all_live_blocks(session)
     in_blocks: dict[tuple[int, str, str], int] = defaultdict(int)
     for block in live:
         in_blocks[(block.account_id, ledger.credit_asset(block.batch_id), block.bucket)] += (
             block.serial_end - block.serial_start + 1)
-    source_ids = set(session.scalars(select(Account.id).where(Account.kind == "issuance")))
+    source_ids = ledger_repo.issuance_account_ids(session)
     cash_total = sum(b.amount for k, b in balances.items() if k[1] == ledger.CASH)
     if cash_total != 0:
         report.fail(f"cash does not sum to zero across accounts: {cash_total} fen")
@@ -68,7 +61,7 @@ def check(uow: UnitOfWork) -> LedgerReport:
             report.fail(f"serial blocks of {key} hold {in_blocks.get(key, 0)} t but the balance is {cached} t")
     for a, b in serials.overlaps(serials.Block(x.serial_start, x.serial_end, x.batch_id) for x in live):
         report.fail(f"serials {b.start}..{min(a.end, b.end)} sit in two live blocks")
-    for batch in session.scalars(select(Batch).order_by(Batch.id)):
+    for batch in ledger_repo.all_batches(session):
         report.batches_checked += 1
         asset = ledger.credit_asset(batch.id)
         parts = {bucket: 0 for bucket in (ledger.AVAILABLE, ledger.HELD, ledger.RETIRED, ledger.REVOKED)}

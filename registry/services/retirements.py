@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
 from registry import ledger, numbering, serials
 from registry.errors import NotFound, RuleViolation
-from registry.orm import Balance, Batch, Retirement, RetirementBlock
-from registry.pagination import Page, paginate
+from registry.orm import Retirement, RetirementBlock
+from registry.pagination import Page
 from registry.principals import Principal
+from registry.repositories import issuance as issuance_repo
+from registry.repositories import retirements as retirement_repo
 from registry.services import holdings, participants
 from registry.unit_of_work import UnitOfWork
 from rules import retirement as retirement_rules
@@ -26,10 +26,10 @@ def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, qu
                else holdings.main_account(uow, principal.participant_id))
     batch_code = None
     if batch_id is not None:
-        batch = uow.session.get(Batch, batch_id)
+        batch = issuance_repo.batch(uow.session, batch_id)
         batch_code = batch.code if batch is not None else str(batch_id)
-    problems = retirement_rules.check_quantity(quantity_t, _available_t(uow, account.id, batch_id),
-                                               batch_code=batch_code)
+    available_t = retirement_repo.available_t(uow.session, account.id, batch_id)
+    problems = retirement_rules.check_quantity(quantity_t, available_t, batch_code=batch_code)
     if problems:
         raise RuleViolation(problems)
     moved = holdings.move_credits(uow, "retirement_hold", source=(account.id, ledger.AVAILABLE),
@@ -53,23 +53,14 @@ def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, qu
     return retirement
 
 
-def _available_t(uow: UnitOfWork, account_id: int, batch_id: int | None) -> int:
-    """The credits available in the account (of one batch, or of all), as the balances have them."""
-    query = select(func.coalesce(func.sum(Balance.amount), 0)).where(
-        Balance.account_id == account_id, Balance.bucket == ledger.AVAILABLE)
-    query = query.where(Balance.asset == ledger.credit_asset(batch_id)) if batch_id is not None \
-        else query.where(Balance.asset.like("CREDIT:%"))
-    return int(uow.session.scalar(query) or 0)
-
-
 def blocks_of(uow: UnitOfWork, retirement_id: int) -> list[serials.Block]:
-    return [serials.Block(r.serial_start, r.serial_end, r.batch_id) for r in uow.session.scalars(
-        select(RetirementBlock).where(RetirementBlock.retirement_id == retirement_id)
-        .order_by(RetirementBlock.serial_start))]
+    """The retirement's serial blocks in serial order."""
+    return [serials.Block(r.serial_start, r.serial_end, r.batch_id)
+            for r in retirement_repo.blocks_of(uow.session, retirement_id)]
 
 
 def get(uow: UnitOfWork, retirement_id: int, for_update: bool = False) -> Retirement:
-    retirement = uow.session.get(Retirement, retirement_id, with_for_update=for_update)
+    retirement = retirement_repo.retirement(uow.session, retirement_id, for_update=for_update)
     if retirement is None:
         raise NotFound(f"Retirement {retirement_id} not found.", f"未找到注销 {retirement_id}。")
     return retirement
@@ -116,13 +107,27 @@ def cancel(uow: UnitOfWork, retirement: Retirement, reason: str) -> Retirement:
 
 def list_retirements(uow: UnitOfWork, viewer: Principal | None, *, status: str | None, mine: bool,
                      purpose: str | None, offset: int, limit: int) -> Page[Retirement]:
-    query = select(Retirement)
-    if mine and viewer is not None:
-        query = query.where(Retirement.participant_id == viewer.participant_id)
-    elif viewer is None or not viewer.has("operator", "bureau"):
-        query = query.where(Retirement.status == "executed")
-    if status:
-        query = query.where(Retirement.status == status)
-    if purpose:
-        query = query.where(Retirement.purpose == purpose)
-    return paginate(uow.session, query.order_by(Retirement.id.desc()), offset, limit)
+    """A viewer's own requests (`mine`); else every retirement for the operations center and the bureau, the
+    executed ones for anyone else."""
+    return retirement_repo.retirements_page(
+        uow.session, participant_id=viewer.participant_id if mine and viewer is not None else None,
+        executed_only=viewer is None or not viewer.has("operator", "bureau"), status=status, purpose=purpose,
+        offset=offset, limit=limit)
+
+
+# The use cases of the API that are not under an Idempotency-Key (a request is: idempotency.replay_or_act
+# commits it): each commits once.
+
+def execute_request(uow: UnitOfWork, retirement_id: int) -> Retirement:
+    """The operations center executes a request (see `execute`); commits."""
+    retirement = execute(uow, get(uow, retirement_id, for_update=True))
+    uow.commit()
+    return retirement
+
+
+def cancel_request(uow: UnitOfWork, viewer: Principal, retirement_id: int, reason: str) -> Retirement:
+    """Its holder or the operations center withdraws a request not yet executed (see `cancel`); commits."""
+    # Visible means: the holder's own request, or any request to the operations center.
+    retirement = cancel(uow, get_visible(uow, viewer, retirement_id, for_update=True), reason)
+    uow.commit()
+    return retirement

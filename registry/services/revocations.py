@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-
-from sqlalchemy import select
+from dataclasses import dataclass
 
 from registry import ledger, serials
 from registry.errors import NotFound, RuleViolation
-from registry.orm import (
-    Balance,
-    Batch,
-    CorrectionOrder,
-    Participant,
-    Project,
-    Retirement,
-    RetirementBlock,
-    Revocation,
-    SerialBlock,
-)
+from registry.orm import Batch, Revocation
 from registry.principals import Principal
+from registry.repositories import corrections as correction_repo
+from registry.repositories import issuance as issuance_repo
+from registry.repositories import ledger as ledger_repo
+from registry.repositories import participants as participant_repo
+from registry.repositories import retirements as retirement_repo
+from registry.repositories import revocations as revocation_repo
 from registry.services import holdings, retirements
 from registry.unit_of_work import UnitOfWork
 from rules import corrections, duties
@@ -43,7 +38,7 @@ def revoke(uow: UnitOfWork, principal: Principal, batch_id: int, *, quantity_t: 
 def lock_batch(uow: UnitOfWork, batch_id: int) -> Batch:
     """The batch, locked against other revocations (FOR NO KEY UPDATE: rows that merely reference it, blocks
     and retirement blocks, can still be written)."""
-    batch = uow.session.get(Batch, batch_id, with_for_update={"key_share": True})
+    batch = revocation_repo.batch_locked(uow.session, batch_id)
     if batch is None:
         raise NotFound(f"Batch {batch_id} not found.", f"未找到批次 {batch_id}。")
     return batch
@@ -51,9 +46,7 @@ def lock_batch(uow: UnitOfWork, batch_id: int) -> Batch:
 
 def owner_of(uow: UnitOfWork, batch: Batch) -> int:
     """The participant that owns the batch's project."""
-    project = uow.session.get(Project, batch.project_id)
-    assert project is not None
-    return project.owner_participant_id
+    return revocation_repo.owner_of(uow.session, batch)
 
 
 def require_independent(uow: UnitOfWork, principal: Principal, batch: Batch) -> None:
@@ -65,9 +58,7 @@ def require_independent(uow: UnitOfWork, principal: Principal, batch: Batch) -> 
 
 def supersede_open_orders(uow: UnitOfWork, batch_id: int, revocation: Revocation) -> None:
     """Close the batch's open correction order: the credits were taken back at once instead."""
-    for order in uow.session.scalars(select(CorrectionOrder).where(
-            CorrectionOrder.batch_id == batch_id, CorrectionOrder.status.in_(corrections.OPEN_STATUSES))
-            .with_for_update()):
+    for order in correction_repo.open_orders_of(uow.session, batch_id, for_update=True):
         order.status = corrections.SUPERSEDED
         order.revocation_id = revocation.id
         order.decided_by = revocation.revoked_by
@@ -78,7 +69,7 @@ def supersede_open_orders(uow: UnitOfWork, batch_id: int, revocation: Revocation
 
 def disqualify(uow: UnitOfWork, participant_id: int, reason: str) -> None:
     """Art. 26: the participant loses its place in the carbon-inclusive market."""
-    owner = uow.session.get(Participant, participant_id, with_for_update=True)
+    owner = participant_repo.participant(uow.session, participant_id, for_update=True)
     assert owner is not None
     if owner.status != "disqualified":
         previous, owner.status = owner.status, "disqualified"
@@ -99,19 +90,12 @@ def take_back(uow: UnitOfWork, principal: Principal, batch: Batch, *, quantity_t
     # Lock every balance of this batch, in the one fixed order, before reading what may move: retirement
     # requests, transfers and trades of the batch now queue behind the revocation instead of racing it.
     asset = ledger.credit_asset(batch_id)
-    held_by = set(uow.session.scalars(select(Balance.account_id).where(Balance.asset == asset)))
+    held_by = ledger_repo.holders_of(uow.session, asset)
     holdings.lock_balances(uow, {(account, asset, bucket) for account in held_by
                                  for bucket in (ledger.AVAILABLE, ledger.HELD, ledger.REVOKED)})
-    pending = uow.session.scalars(
-        select(Retirement).where(Retirement.status == "requested",
-                                 Retirement.id.in_(select(RetirementBlock.retirement_id)
-                                                   .where(RetirementBlock.batch_id == batch_id)))
-        .order_by(Retirement.account_id, Retirement.id).with_for_update())
-    for retirement in pending:
+    for retirement in retirement_repo.requested_of_batch(uow.session, batch_id):
         retirements.cancel(uow, retirement, f"batch {batch.code} revoked (Art. 26)")
-    rows = list(uow.session.scalars(
-        select(SerialBlock).where(SerialBlock.batch_id == batch_id, SerialBlock.live,
-                                  SerialBlock.bucket == ledger.AVAILABLE)))
+    rows = ledger_repo.live_blocks_in(uow.session, batch_id, ledger.AVAILABLE)
     unretired = sum(r.serial_end - r.serial_start + 1 for r in rows)
     if unretired == 0 and nothing_left_ok:
         disqualify(uow, owner_participant_id, reason)
@@ -142,3 +126,22 @@ def take_back(uow: UnitOfWork, principal: Principal, batch: Batch, *, quantity_t
     uow.audit("batch.revoked", "batch", batch_id,
               {"code": batch.code, "quantity_t": revoked, "reason": reason, "notice": notice})
     return revocation
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    """A revocation the bureau made, its batch, and the batch's owner (who must then leave the exchange)."""
+
+    revocation: Revocation
+    batch: Batch
+    owner_participant_id: int
+
+
+def revoke_batch(uow: UnitOfWork, principal: Principal, batch_id: int, *, quantity_t: int | None, reason: str,
+                 notice: str) -> Revoked:
+    """Revoke (see `revoke`) and commit."""
+    revocation = revoke(uow, principal, batch_id, quantity_t=quantity_t, reason=reason, notice=notice)
+    uow.commit()
+    batch = issuance_repo.batch(uow.session, batch_id)
+    assert batch is not None
+    return Revoked(revocation, batch, owner_of(uow, batch))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from registry import ledger
 from registry.errors import NotFound, RuleViolation
-from registry.orm import Account
 from registry.principals import Principal
+from registry.repositories import ledger as ledger_repo
 from registry.services import holdings, participants
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
@@ -19,7 +17,7 @@ def transfer(uow: UnitOfWork, principal: Principal, *, from_account_id: int | No
     participants.require_active(uow, principal.participant_id, "transfer credits", "转让减排量")
     source = (holdings.own_account(uow, principal.participant_id, from_account_id) if from_account_id
               else holdings.main_account(uow, principal.participant_id))
-    target = uow.session.scalar(select(Account).where(Account.code == to_account_code))
+    target = ledger_repo.account_by_code(uow.session, to_account_code)
     if target is None or target.kind != "holding":
         raise NotFound(f"No holding account {to_account_code}.", f"未找到持有账户 {to_account_code}。")
     if target.participant_id is not None:
