@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from registry.orm import Participant
+from registry.principals import Principal
+
 
 class TokenResponse(BaseModel):
     access_token: str
@@ -19,3 +22,8 @@ class Me(BaseModel):
     participant_name: str
     participant_status: str
     roles: list[str]
+
+
+def me_out(principal: Principal, participant: Participant) -> Me:
+    return Me(user_id=principal.user_id, username=principal.username, participant_id=participant.id,
+              participant_name=participant.name, participant_status=participant.status, roles=sorted(principal.roles))

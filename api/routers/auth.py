@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.answers.auth import Me, TokenResponse
+from api.answers.auth import Me, TokenResponse, me_out
 from api.deps import PUBLIC, Services, allow, authenticated_claims, client_address, get_services
 from api.problems import problem
 from api.schemas import ALL_ROLES, OneLine
@@ -74,7 +74,4 @@ def logout(_: Principal = Depends(allow(*ALL_ROLES)), claims: TokenClaims = Depe
 def me(principal: Principal = Depends(allow(*ALL_ROLES)), services: Services = Depends(get_services)) -> Me:
     """Who the token belongs to, with its organisation and roles."""
     with services.registry.uow(principal) as uow:
-        participant = get_participant(uow, principal.participant_id)
-        return Me(user_id=principal.user_id, username=principal.username, participant_id=participant.id,
-                  participant_name=participant.name, participant_status=participant.status,
-                  roles=sorted(principal.roles))
+        return me_out(principal, get_participant(uow, principal.participant_id))

@@ -48,7 +48,7 @@ def test_ledger_side_routes_declare_their_answers(module: str) -> None:
     for route in routes:
         described = (_is_model(route.response_model) or bool(_file_media_types(route))
                      or route.status_code == 204)
-        assert described, f"{module}: {sorted(route.methods)} {route.path} declares no answer model or file type"
+        assert described, f"{module}: {sorted(route.methods or ())} {route.path} declares no answer model or file type"
 
 
 @pytest.mark.parametrize("service", LEDGER_SIDE_SERVICES)
