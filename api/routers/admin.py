@@ -40,7 +40,8 @@ from api.schemas import (
     page_params,
 )
 from registry.principals import Principal
-from registry.services import audit_log, external_registrations, health, participants, sign_in, trading
+from registry.services import audit_log, external_registrations, participants, sign_in, trading
+from registry.services import health as health_service
 
 router = APIRouter(tags=["administration"])
 
@@ -169,9 +170,9 @@ def advance_clock(body: ClockAdvanceIn, principal: Principal = Depends(allow("ad
 
 
 @router.get("/health", response_model=HealthOut)
-def health_check(_: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> HealthOut:
+def health(_: Principal | None = Depends(PUBLIC), services: Services = Depends(get_services)) -> HealthOut:
     """Database and key-value store reachability."""
     with services.registry.uow() as uow:
-        health.database_reachable(uow)
+        health_service.database_reachable(uow)
     return HealthOut(database=services.registry.engine.dialect.name, kv=services.kv.ping(),
                      now=services.registry.clock.now().isoformat())
