@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from api.answers.objections import ObjectionOut, objection_out
 from api.deps import PUBLIC, Services, allow, get_services
-from api.routers.methodologies import objection_out
 from api.schemas import (
     REVIEWERS,
     BoundedDate,
@@ -17,7 +17,6 @@ from api.schemas import (
     Identifier,
     LongText,
     ObjectionIn,
-    ObjectionOut,
     OneLine,
     PageOut,
     PathId,

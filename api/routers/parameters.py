@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, StringConstraints
 
+from api.answers.objections import ObjectionOut, objection_out
 from api.deps import PUBLIC, Services, allow, get_services
-from api.routers.methodologies import objection_out
-from api.schemas import BoundedDate, Code, DecimalString, ObjectionIn, ObjectionOut, OneLine, PathId, ShortText, Strict
+from api.schemas import BoundedDate, Code, DecimalString, ObjectionIn, OneLine, PathId, ShortText, Strict
 from registry.errors import NotFound
 from registry.orm import ParameterVersion
 from registry.principals import Principal
