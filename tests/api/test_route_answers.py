@@ -17,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The review-and-registration areas: methodologies, projects, filings (with reviews and issuance),
 # parameters (with objections), documents, reference data and violation reports.
-REGISTRY_FLOW_ROUTERS = ("reference", "reports", "documents", "methodologies", "projects")
-REGISTRY_FLOW_ANSWERS = ("reference", "reports", "documents", "methodologies", "projects")
-REGISTRY_FLOW_SERVICES = ("rule_sets", "reports", "documents", "methodologies", "projects", "external_registrations")
+REGISTRY_FLOW_ROUTERS = ("reference", "reports", "documents", "methodologies", "projects", "filings")
+REGISTRY_FLOW_ANSWERS = ("reference", "reports", "documents", "methodologies", "projects", "filings")
+REGISTRY_FLOW_SERVICES = ("rule_sets", "reports", "documents", "methodologies", "projects", "external_registrations",
+                          "filings", "reviews", "issuance")
 
 SESSION_READS = frozenset({"execute", "get", "scalar", "scalars"})
 
