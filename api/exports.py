@@ -27,9 +27,9 @@ from sqlalchemy import select
 
 from api.answers.filings import filing_out
 from api.answers.methodologies import version_out as methodology_version_out
+from api.answers.parameters import version_out as parameter_version_out
 from api.answers.projects import project_out
 from api.exchange import order_view
-from api.routers.parameters import version_out as parameter_version_out
 from api.routers.retirements import retirement_out
 from registry import serials
 from registry.clock import SHANGHAI

@@ -17,10 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The review-and-registration areas: methodologies, projects, filings (with reviews and issuance),
 # parameters (with objections), documents, reference data and violation reports.
-REGISTRY_FLOW_ROUTERS = ("reference", "reports", "documents", "methodologies", "projects", "filings")
-REGISTRY_FLOW_ANSWERS = ("reference", "reports", "documents", "methodologies", "projects", "filings")
-REGISTRY_FLOW_SERVICES = ("rule_sets", "reports", "documents", "methodologies", "projects", "external_registrations",
-                          "filings", "reviews", "issuance")
+REGISTRY_FLOW_ROUTERS = ("methodologies", "projects", "filings", "parameters", "objections", "documents",
+                         "reference", "reports")
+REGISTRY_FLOW_ANSWERS = ("methodologies", "projects", "filings", "parameters", "objections", "documents",
+                         "reference", "reports")
+REGISTRY_FLOW_SERVICES = ("methodologies", "rule_sets", "projects", "external_registrations", "filings",
+                          "reviews", "issuance", "parameters", "objections", "documents", "reports")
 
 SESSION_READS = frozenset({"execute", "get", "scalar", "scalars"})
 
