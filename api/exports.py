@@ -24,12 +24,12 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from api.answers.filings import filing_out
+from api.answers.methodologies import version_out as methodology_version_out
+from api.answers.parameters import version_out as parameter_version_out
+from api.answers.projects import project_out
 from api.answers.retirements import retirement_out
 from api.exchange import order_view
-from api.routers.filings import filing_out
-from api.routers.methodologies import version_out as methodology_version_out
-from api.routers.parameters import version_out as parameter_version_out
-from api.routers.projects import project_out
 from registry import serials
 from registry.clock import SHANGHAI
 from registry.context import Registry

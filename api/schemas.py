@@ -191,16 +191,6 @@ class ObjectionIn(Strict):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=4000), NoControl]
 
 
-class ObjectionOut(BaseModel):
-    id: int
-    subject_type: str
-    subject_id: int
-    status: str
-    text: str
-    lodged_at: str
-    ruling: str | None
-
-
 class RulingIn(Strict):
     uphold: StrictBool  # "yes" is not an answer to whether an objection is upheld
     ruling: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000), NoControl]

@@ -4,32 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
 
+from api.answers.documents import DOCUMENT_FILE, DocumentOut, document_out
 from api.deps import Services, allow, get_services
 from api.schemas import ALL_ROLES, Sha256, checked_text
 from registry.errors import InvalidInput
-from registry.orm import Document, DocumentGrant
 from registry.principals import Principal
 from registry.services import documents as service
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 UPLOADERS = tuple(r for r in ALL_ROLES if r != "admin")
-
-
-class DocumentOut(BaseModel):
-    sha256: str
-    size_bytes: int
-    media_type: str
-    filename: str
-    uploaded_at: str
-
-
-def document_out(doc: Document, grant: DocumentGrant | None) -> DocumentOut:
-    """The caller's view: its own file name and time for the document (a reviewer sees the first one)."""
-    return DocumentOut(sha256=doc.sha256, size_bytes=doc.size_bytes, media_type=doc.media_type,
-                       filename=grant.filename if grant else doc.filename,
-                       uploaded_at=(grant.granted_at if grant else doc.uploaded_at).isoformat())
 
 
 @router.post("", status_code=201, response_model=DocumentOut)
@@ -47,7 +31,6 @@ def upload_document(file: UploadFile = File(...), principal: Principal = Depends
         doc, grant = service.upload(uow, services.registry.documents, principal,
                                     filename=filename, media_type=media_type, data=data,
                                     max_bytes=limit)
-        uow.commit()
         return document_out(doc, grant)
 
 
@@ -58,7 +41,7 @@ def document_meta(sha256: Sha256, principal: Principal = Depends(allow(*UPLOADER
         return document_out(*service.get_visible(uow, principal, sha256))
 
 
-@router.get("/{sha256}", response_class=Response)
+@router.get("/{sha256}", response_class=Response, responses=DOCUMENT_FILE)
 def download_document(sha256: Sha256, principal: Principal = Depends(allow(*UPLOADERS)),
                       services: Services = Depends(get_services)) -> Response:
     """The bytes, to the uploader's organisation and the reviewers."""

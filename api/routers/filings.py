@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
+from api.answers.filings import FilingOut, IssuedBatchOut, filing_out, issued_batch_out
+from api.answers.objections import ObjectionOut, objection_out
 from api.deps import PUBLIC, Services, allow, get_services
-from api.routers.methodologies import objection_out
 from api.schemas import (
     REVIEWERS,
     BoundedDate,
@@ -17,7 +18,6 @@ from api.schemas import (
     Identifier,
     LongText,
     ObjectionIn,
-    ObjectionOut,
     OneLine,
     PageOut,
     PathId,
@@ -29,12 +29,10 @@ from api.schemas import (
     page_out,
     page_params,
 )
-from registry.orm import Batch, Filing
 from registry.principals import Principal
 from registry.services import filings as service
 from registry.services import issuance, reviews
 from registry.services.disclosure import batch_context
-from rules import review_flow
 
 router = APIRouter(prefix="/filings", tags=["filings"])
 
@@ -80,53 +78,6 @@ class IssueIn(Strict):
     comment: LongText = ""
 
 
-class FilingOut(BaseModel):
-    id: int
-    code: str | None
-    project_id: int
-    status: str
-    methodology_version_id: int
-    monitoring_start: str
-    monitoring_end: str
-    inputs: dict[str, str]
-    calculation: dict[str, Any]
-    calculated_tco2e: str
-    verified_tco2e: str | None
-    verification_reason: str | None
-    verifier_participant_id: int | None
-    report_preparer_participant_id: int
-    application_date: str | None
-    notice_end: str | None
-    rejection_reason: str | None
-    documents: list[dict[str, str]]
-    allowed_actions: list[str]
-
-
-def filing_out(uow: Any, filing: Filing, viewer: Principal | None) -> FilingOut:
-    insider = viewer is not None and (viewer.is_reviewer or viewer.participant_id in (
-        filing.owner_participant_id, filing.verifier_participant_id))
-    actions: list[str] = []
-    if viewer is not None and filing.status in review_flow.FILING_FLOW.states:
-        for role in sorted(viewer.roles):
-            actions += review_flow.allowed_actions(review_flow.FILING_FLOW, filing.status, role)
-    return FilingOut(
-        id=filing.id, code=filing.code, project_id=filing.project_id, status=filing.status,
-        methodology_version_id=filing.methodology_version_id,
-        monitoring_start=filing.monitoring_start.isoformat(), monitoring_end=filing.monitoring_end.isoformat(),
-        inputs=filing.inputs, calculation=filing.calculation, calculated_tco2e=format(filing.calculated_tco2e, "f"),
-        verified_tco2e=format(filing.verified_tco2e, "f") if filing.verified_tco2e is not None else None,
-        verification_reason=filing.verification_reason, verifier_participant_id=filing.verifier_participant_id,
-        report_preparer_participant_id=filing.report_preparer_participant_id,
-        application_date=filing.application_date.isoformat() if filing.application_date else None,
-        notice_end=filing.notice_end.isoformat() if filing.notice_end else None,
-        rejection_reason=filing.rejection_reason,
-        # Document digests are evidence for insiders; the public sees which kinds were filed.
-        documents=[{"kind": d.kind, **({"sha256": d.sha256} if insider else {})}
-                   for d in service.documents_of(uow, filing.id)],
-        allowed_actions=actions,
-    )
-
-
 @router.post("", status_code=201, response_model=FilingOut)
 def create_filing(body: FilingIn, principal: Principal = Depends(allow("owner")),
                   services: Services = Depends(get_services)) -> FilingOut:
@@ -137,7 +88,6 @@ def create_filing(body: FilingIn, principal: Principal = Depends(allow("owner"))
                                 inputs={k: Decimal(v) for k, v in body.inputs.items()},
                                 report_sha256=body.report_sha256,
                                 report_preparer_participant_id=body.report_preparer_participant_id)
-        uow.commit()
         return filing_out(uow, filing, principal)
 
 
@@ -147,7 +97,6 @@ def commission_verifier(filing_id: PathId, body: CommissionIn, principal: Princi
     """Commission a verifier (Art. 15): not the report's preparer, not yourself (JX-15)."""
     with services.registry.uow(principal) as uow:
         filing = service.commission(uow, principal, filing_id, body.verifier_participant_id)
-        uow.commit()
         return filing_out(uow, filing, principal)
 
 
@@ -158,7 +107,6 @@ def submit_verification(filing_id: PathId, body: VerificationIn, principal: Prin
     with services.registry.uow(principal) as uow:
         filing = service.verify(uow, principal, filing_id, verified_tco2e=Decimal(body.verified_tco2e),
                                 statement_sha256=body.statement_sha256, reason=body.reason)
-        uow.commit()
         return filing_out(uow, filing, principal)
 
 
@@ -169,7 +117,6 @@ def apply_for_filing(filing_id: PathId, body: ApplyIn, principal: Principal = De
     supporting_evidence; the report and statement are already attached)."""
     with services.registry.uow(principal) as uow:
         filing = service.apply(uow, principal, filing_id, [d.model_dump() for d in body.documents])
-        uow.commit()
         return filing_out(uow, filing, principal)
 
 
@@ -179,18 +126,16 @@ def review_filing(filing_id: PathId, body: ReviewIn, principal: Principal = Depe
     """One Art. 17 review step (the same actions as for methodologies)."""
     with services.registry.uow(principal) as uow:
         filing = service.review(uow, principal, filing_id, body.action, body.comment)
-        uow.commit()
         return filing_out(uow, filing, principal)
 
 
-@router.post("/{filing_id}/issue", status_code=201)
+@router.post("/{filing_id}/issue", status_code=201, response_model=IssuedBatchOut)
 def issue_filing(filing_id: PathId, body: IssueIn, principal: Principal = Depends(allow("bureau")),
-                 services: Services = Depends(get_services)) -> dict[str, Any]:
+                 services: Services = Depends(get_services)) -> IssuedBatchOut:
     """Issue the certified reductions (签发): whole tonnes, rounded down, one serial block."""
     with services.registry.uow(principal) as uow:
-        batch: Batch = issuance.issue(uow, principal, filing_id, body.comment)
-        uow.commit()
-        return batch_context(uow, batch)
+        batch = issuance.issue(uow, principal, filing_id, body.comment)
+        return issued_batch_out(batch_context(uow, batch))
 
 
 @router.post("/{filing_id}/objections", status_code=201, response_model=ObjectionOut)
@@ -198,11 +143,7 @@ def object_to_filing(filing_id: PathId, body: ObjectionIn, viewer: Principal | N
                      services: Services = Depends(get_services)) -> ObjectionOut:
     """Object to a filing in public notice."""
     with services.registry.uow(viewer) as uow:
-        filing = service.get_filing(uow, viewer, filing_id, for_update=True)
-        objection = reviews.lodge_objection(uow, "filing", filing.id, filing.status, filing.notice_end,
-                                            **body.model_dump())
-        uow.commit()
-        return objection_out(objection)
+        return objection_out(service.lodge_objection(uow, viewer, filing_id, **body.model_dump()))
 
 
 @router.get("", response_model=PageOut[FilingOut])

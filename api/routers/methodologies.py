@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from api.answers.methodologies import (
+    CalculationOut,
+    MethodologyOut,
+    VersionOut,
+    calculation_out,
+    methodology_out,
+    version_out,
+)
+from api.answers.objections import ObjectionOut, objection_out
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import (
     ALL_ROLES,
@@ -19,7 +28,6 @@ from api.schemas import (
     LongText,
     MethodologyField,
     ObjectionIn,
-    ObjectionOut,
     OneLine,
     OwnerKind,
     PageOut,
@@ -30,11 +38,9 @@ from api.schemas import (
     Strict,
     page_params,
 )
-from registry.orm import Methodology, MethodologyVersion
 from registry.principals import Principal
 from registry.services import methodologies as service
 from registry.services import reviews
-from rules import review_flow
 
 router = APIRouter(tags=["methodologies"])
 
@@ -78,77 +84,9 @@ class RevisionIn(Strict):
     definition: MethodologyDefinition
 
 
-class VersionOut(BaseModel):
-    id: int
-    methodology_id: int
-    code: str
-    title_zh: str
-    title_en: str
-    field: str
-    version: int
-    status: str
-    submitted_at: str
-    notice_start: str | None
-    notice_end: str | None
-    registered_at: str | None
-    rejection_reason: str | None
-    definition: dict[str, Any]
-    allowed_actions: list[str] = Field(default_factory=list,
-                                       description="The review steps the caller's roles may take now.")
-
-
-class MethodologyOut(BaseModel):
-    id: int
-    code: str
-    title_zh: str
-    title_en: str
-    field: str
-    versions: list[VersionOut]
-
-
 class CalculateIn(Strict):
     inputs: dict[Identifier, DecimalString] = Field(max_length=50)
     on: BoundedDate = Field(description="The date whose parameter versions apply (e.g. the period's start).")
-
-
-class TraceLineOut(BaseModel):
-    name: str
-    label_zh: str
-    label_en: str
-    unit: str
-    expression: str
-    substituted: str
-    value: str
-
-
-class ParameterUsedOut(BaseModel):
-    code: str
-    version: int
-    value: str
-    source: str
-
-
-class CalculationOut(BaseModel):
-    result: str
-    on: str
-    trace: list[TraceLineOut]
-    parameters: list[ParameterUsedOut]
-
-
-def version_out(methodology: Methodology, version: MethodologyVersion, viewer: Principal | None = None) -> VersionOut:
-    actions: list[str] = []
-    if viewer is not None:
-        for role in sorted(viewer.roles):
-            actions += review_flow.allowed_actions(review_flow.METHODOLOGY_FLOW, version.status, role)
-    return VersionOut(
-        id=version.id, methodology_id=methodology.id, code=methodology.code, title_zh=methodology.title_zh,
-        title_en=methodology.title_en, field=methodology.field, version=version.version, status=version.status,
-        submitted_at=version.submitted_at.isoformat(),
-        notice_start=version.notice_start.isoformat() if version.notice_start else None,
-        notice_end=version.notice_end.isoformat() if version.notice_end else None,
-        registered_at=version.registered_at.isoformat() if version.registered_at else None,
-        rejection_reason=version.rejection_reason, definition=version.definition, allowed_actions=actions,
-    )
 
 
 @router.post("/methodologies", status_code=201, response_model=VersionOut)
@@ -158,10 +96,7 @@ def submit_methodology(body: MethodologyIn, principal: Principal = Depends(allow
     with services.registry.uow(principal) as uow:
         version = service.submit(uow, principal, title_zh=body.title_zh, title_en=body.title_en,
                                  field=body.field, definition=body.definition.model_dump())
-        uow.commit()
-        methodology = uow.session.get(Methodology, version.methodology_id)
-        assert methodology is not None
-        return version_out(methodology, version, principal)
+        return version_out(service.methodology_of(uow, version), version, principal)
 
 
 @router.post("/methodologies/{methodology_id}/versions", status_code=201, response_model=VersionOut)
@@ -170,10 +105,7 @@ def submit_revision(methodology_id: PathId, body: RevisionIn, principal: Princip
     """A new version of a methodology (its proposer or the bureau); reviewed like the first."""
     with services.registry.uow(principal) as uow:
         version = service.submit_revision(uow, principal, methodology_id, body.definition.model_dump())
-        uow.commit()
-        methodology = uow.session.get(Methodology, methodology_id)
-        assert methodology is not None
-        return version_out(methodology, version, principal)
+        return version_out(service.methodology_of(uow, version), version, principal)
 
 
 @router.get("/methodologies", response_model=PageOut[VersionOut])
@@ -196,11 +128,7 @@ def get_methodology(methodology_id: PathId, viewer: Principal | None = Depends(P
                     services: Services = Depends(get_services)) -> MethodologyOut:
     """A methodology with the versions you may see."""
     with services.registry.uow(viewer) as uow:
-        m = service.get_methodology(uow, viewer, methodology_id)
-        versions = [version_out(m, v, viewer) for v in service.versions_of(uow, m.id)
-                    if service.can_see(viewer, m, v)]
-        return MethodologyOut(id=m.id, code=m.code, title_zh=m.title_zh, title_en=m.title_en, field=m.field,
-                              versions=versions)
+        return methodology_out(*service.visible_versions(uow, viewer, methodology_id), viewer)
 
 
 @router.get("/methodology-versions/{version_id}", response_model=VersionOut)
@@ -217,7 +145,6 @@ def review_version(version_id: PathId, body: ReviewIn, principal: Principal = De
     bureau_approve (starts the public notice)/bureau_reject, register (after the notice)."""
     with services.registry.uow(principal) as uow:
         version = service.review(uow, principal, version_id, body.action, body.comment)
-        uow.commit()
         return version_out(*service.get_version(uow, principal, version.id), principal)
 
 
@@ -235,16 +162,7 @@ def object_to_version(version_id: PathId, body: ObjectionIn, viewer: Principal |
                       services: Services = Depends(get_services)) -> ObjectionOut:
     """Lodge an objection during the public notice (anyone; the contact is seen by the bureau only)."""
     with services.registry.uow(viewer) as uow:
-        _, version = service.get_version(uow, viewer, version_id, for_update=True)
-        objection = reviews.lodge_objection(uow, "methodology_version", version.id, version.status,
-                                            version.notice_end, **body.model_dump())
-        uow.commit()
-        return objection_out(objection)
-
-
-def objection_out(o: Any) -> ObjectionOut:
-    return ObjectionOut(id=o.id, subject_type=o.subject_type, subject_id=o.subject_id, status=o.status,
-                        text=o.text, lodged_at=o.lodged_at.isoformat(), ruling=o.ruling)
+        return objection_out(service.lodge_objection(uow, viewer, version_id, **body.model_dump()))
 
 
 @router.post("/methodology-versions/{version_id}/calculate", response_model=CalculationOut)
@@ -255,16 +173,3 @@ def calculate(version_id: PathId, body: CalculateIn, viewer: Principal | None = 
         _, version = service.get_version(uow, viewer, version_id)
         result = service.calculate(uow, version, {k: Decimal(v) for k, v in body.inputs.items()}, body.on)
         return calculation_out(result)
-
-
-def calculation_out(result: service.CalculationResult) -> CalculationOut:
-    calc = result.calculation
-    return CalculationOut(
-        result=format(calc.result, "f"),
-        on=result.on.isoformat(),
-        trace=[TraceLineOut(name=t.name, label_zh=t.label_zh, label_en=t.label_en, unit=t.unit,
-                            expression=t.expression, substituted=t.substituted, value=format(t.value, "f"))
-               for t in calc.trace],
-        parameters=[ParameterUsedOut(code=c, version=v.version, value=format(v.value, "f"), source=v.source)
-                    for c, v in sorted(result.parameter_versions.items())],
-    )

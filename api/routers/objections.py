@@ -5,35 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
 
+from api.answers.objections import ObjectionDetailOut, detail_out
 from api.deps import Services, allow, get_services
 from api.schemas import PageOut, PathId, RulingIn, page_out, page_params
-from registry.orm import Objection
 from registry.principals import Principal
 from registry.services import objections as service
 
 router = APIRouter(prefix="/objections", tags=["public notice"])
-
-
-class ObjectionDetailOut(BaseModel):
-    id: int
-    subject_type: str
-    subject_id: int
-    status: str
-    objector_name: str
-    objector_contact: str
-    text: str
-    lodged_at: str
-    ruling: str | None
-    ruled_at: str | None
-
-
-def detail_out(o: Objection) -> ObjectionDetailOut:
-    return ObjectionDetailOut(id=o.id, subject_type=o.subject_type, subject_id=o.subject_id, status=o.status,
-                              objector_name=o.objector_name, objector_contact=o.objector_contact, text=o.text,
-                              lodged_at=o.lodged_at.isoformat(), ruling=o.ruling,
-                              ruled_at=o.ruled_at.isoformat() if o.ruled_at else None)
 
 
 @router.get("", response_model=PageOut[ObjectionDetailOut])
@@ -52,5 +31,4 @@ def rule_on_objection(objection_id: PathId, body: RulingIn, principal: Principal
     """Uphold (the subject is rejected) or dismiss an objection, with the ruling's reasons."""
     with services.registry.uow(principal) as uow:
         objection = service.rule(uow, principal, objection_id, uphold=body.uphold, ruling=body.ruling)
-        uow.commit()
         return detail_out(objection)

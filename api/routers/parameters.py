@@ -6,17 +6,15 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from api.answers.objections import ObjectionOut, objection_out
+from api.answers.parameters import ParameterOut, VersionOut, parameter_out, version_out
 from api.deps import PUBLIC, Services, allow, get_services
-from api.routers.methodologies import objection_out
-from api.schemas import BoundedDate, Code, DecimalString, ObjectionIn, ObjectionOut, OneLine, PathId, ShortText, Strict
-from registry.errors import NotFound
-from registry.orm import ParameterVersion
+from api.schemas import BoundedDate, Code, DecimalString, ObjectionIn, OneLine, PathId, ShortText, Strict
 from registry.principals import Principal
 from registry.services import parameters as service
-from registry.services import reviews
-from registry.services.rule_sets import rule_set_in_force
+from registry.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["parameters"])
 
@@ -38,37 +36,8 @@ class ParameterIn(Strict):
     first_version: VersionIn
 
 
-class VersionOut(BaseModel):
-    id: int
-    parameter_code: str
-    version: int
-    value: str
-    source: str
-    effective_from: str
-    effective_to: str | None
-    status: str
-    notice_end: str | None
-
-
-class ParameterOut(BaseModel):
-    code: str
-    name_zh: str
-    name_en: str
-    unit: str
-    versions: list[VersionOut]
-
-
-def version_out(v: ParameterVersion) -> VersionOut:
-    return VersionOut(id=v.id, parameter_code=v.parameter_code, version=v.version, value=format(v.value, "f"),
-                      source=v.source, effective_from=v.effective_from.isoformat(),
-                      effective_to=v.effective_to.isoformat() if v.effective_to else None, status=v.status,
-                      notice_end=v.notice_end.isoformat() if v.notice_end else None)
-
-
-def _parameter_out(uow: service.UnitOfWork, code: str, include_unpublished: bool) -> ParameterOut:
-    p = service.get_parameter(uow, code)
-    return ParameterOut(code=p.code, name_zh=p.name_zh, name_en=p.name_en, unit=p.unit,
-                        versions=[version_out(v) for v in service.history(uow, code, include_unpublished)])
+def _parameter_out(uow: UnitOfWork, code: str, include_unpublished: bool) -> ParameterOut:
+    return parameter_out(service.get_parameter(uow, code), service.history(uow, code, include_unpublished))
 
 
 @router.get("/parameters", response_model=list[ParameterOut])
@@ -90,13 +59,11 @@ def get_parameter(code: Code, viewer: Principal | None = Depends(PUBLIC),
 def create_parameter(body: ParameterIn, principal: Principal = Depends(allow("bureau")),
                      services: Services = Depends(get_services)) -> ParameterOut:
     """A new parameter; its first value goes to public notice like every later one."""
+    v = body.first_version
     with services.registry.uow(principal) as uow:
-        notice_days = rule_set_in_force(uow, uow.today()).notice_days
-        service.create_parameter(uow, code=body.code, name_zh=body.name_zh, name_en=body.name_en, unit=body.unit)
-        v = body.first_version
-        service.add_version(uow, code=body.code, value=Decimal(v.value), source=v.source,
-                            effective_from=v.effective_from, effective_to=v.effective_to, notice_days=notice_days)
-        uow.commit()
+        service.propose_parameter(uow, code=body.code, name_zh=body.name_zh, name_en=body.name_en, unit=body.unit,
+                                  value=Decimal(v.value), source=v.source, effective_from=v.effective_from,
+                                  effective_to=v.effective_to)
         return _parameter_out(uow, body.code, True)
 
 
@@ -105,11 +72,8 @@ def add_version(code: Code, body: VersionIn, principal: Principal = Depends(allo
                 services: Services = Depends(get_services)) -> VersionOut:
     """Update a parameter (Art. 11): a new version, in public notice first; old calculations keep theirs."""
     with services.registry.uow(principal) as uow:
-        notice_days = rule_set_in_force(uow, uow.today()).notice_days
-        version = service.add_version(uow, code=code, value=Decimal(body.value), source=body.source,
-                                      effective_from=body.effective_from, effective_to=body.effective_to,
-                                      notice_days=notice_days)
-        uow.commit()
+        version = service.propose_version(uow, code=code, value=Decimal(body.value), source=body.source,
+                                          effective_from=body.effective_from, effective_to=body.effective_to)
         return version_out(version)
 
 
@@ -119,7 +83,6 @@ def publish_version(version_id: PathId, principal: Principal = Depends(allow("bu
     """Publish after the notice ended with no open objection."""
     with services.registry.uow(principal) as uow:
         version = service.publish_version(uow, version_id)
-        uow.commit()
         return version_out(version)
 
 
@@ -128,11 +91,5 @@ def object_to_parameter(version_id: PathId, body: ObjectionIn, viewer: Principal
                         services: Services = Depends(get_services)) -> ObjectionOut:
     """Object to a parameter value during its public notice."""
     with services.registry.uow(viewer) as uow:
-        version = uow.session.get(ParameterVersion, version_id, with_for_update=True)
-        if version is None or version.status == "rejected":
-            raise NotFound(f"Parameter version {version_id} not found.", f"未找到参数版本 {version_id}。")
-        objection = reviews.lodge_objection(uow, "parameter_version", version.id, version.status,
-                                            version.notice_end, **body.model_dump())
-        uow.commit()
-        return objection_out(objection)
+        return objection_out(service.lodge_objection(uow, version_id, **body.model_dump()))
 

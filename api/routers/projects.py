@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StringConstraints, model_validator
 
+from api.answers.projects import EligibilityOut, ProjectOut, eligibility_out, project_out
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import (
     BoundedDate,
@@ -20,14 +21,10 @@ from api.schemas import (
     Sha256,
     ShortText,
     Strict,
-    ViolationOut,
     page_out,
     page_params,
 )
-from registry.errors import NotFound
-from registry.orm import Participant, Project
 from registry.principals import Principal
-from registry.services import participants
 from registry.services import projects as service
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -64,60 +61,12 @@ class ProjectIn(Strict):
         return self
 
 
-class ProjectOut(BaseModel):
-    id: int
-    code: str | None
-    status: str
-    title: str
-    description: str
-    owner_participant_id: int
-    owner_name: str
-    methodology_version_id: int
-    county_code: str
-    address: str
-    industry_code: str
-    owner_kind: str
-    crediting_start: str
-    crediting_end: str
-    legal_reduction_obligation: bool
-    declared_other_mechanisms: list[str]
-    asset_identifiers: list[str]
-    rule_set_code: str | None
-    registered_at: str | None
-
-
-class EligibilityOut(BaseModel):
-    eligible: bool
-    violations: list[ViolationOut]
-
-
-def project_out(uow: Any, project: Project, viewer: Principal | None) -> ProjectOut:
-    owner = uow.session.get(Participant, project.owner_participant_id)
-    insider = viewer is not None and (viewer.participant_id == project.owner_participant_id or viewer.is_reviewer)
-    return ProjectOut(
-        id=project.id, code=project.code, status=project.status, title=project.title,
-        description=project.description, owner_participant_id=project.owner_participant_id,
-        owner_name=participants.name_for(viewer, owner),
-        methodology_version_id=project.methodology_version_id, county_code=project.county_code,
-        # An individual's street address and meter numbers are personal data: shown to insiders only.
-        address=project.address if insider or owner.kind != "individual" else "",
-        industry_code=project.industry_code, owner_kind=project.owner_kind,
-        crediting_start=project.crediting_start.isoformat(), crediting_end=project.crediting_end.isoformat(),
-        legal_reduction_obligation=project.legal_reduction_obligation,
-        declared_other_mechanisms=list(project.declared_other_mechanisms),
-        asset_identifiers=service.assets_of(uow, project.id) if insider or owner.kind != "individual" else [],
-        rule_set_code=project.rule_set_code,
-        registered_at=project.registered_at.isoformat() if project.registered_at else None,
-    )
-
-
 @router.post("", status_code=201, response_model=ProjectOut)
 def create_project(body: ProjectIn, principal: Principal = Depends(allow("owner")),
                    services: Services = Depends(get_services)) -> ProjectOut:
     """Save a project draft (only you see it); check it with /eligibility, then /submit."""
     with services.registry.uow(principal) as uow:
         project = service.create_draft(uow, principal, body.model_dump())
-        uow.commit()
         return project_out(uow, project, principal)
 
 
@@ -126,11 +75,7 @@ def project_eligibility(project_id: PathId, principal: Principal = Depends(allow
                         services: Services = Depends(get_services)) -> EligibilityOut:
     """Every Art. 12–13 violation the project would be refused for today (nothing is saved)."""
     with services.registry.uow(principal) as uow:
-        project = service.get_project(uow, principal, project_id)
-        if project.owner_participant_id != principal.participant_id:
-            raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
-        problems = service.check(uow, project, uow.today())
-        return EligibilityOut(eligible=not problems, violations=[ViolationOut(**v.as_dict()) for v in problems])
+        return eligibility_out(service.eligibility_today(uow, principal, project_id))
 
 
 @router.post("/{project_id}/submit", response_model=ProjectOut)
@@ -139,7 +84,6 @@ def submit_project(project_id: PathId, principal: Principal = Depends(allow("own
     """Register the draft if it passes every rule; otherwise 409 with all violations and their articles."""
     with services.registry.uow(principal) as uow:
         project = service.submit(uow, principal, project_id)
-        uow.commit()
         return project_out(uow, project, principal)
 
 

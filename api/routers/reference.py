@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter, Depends
 from pydantic import Field
 
+from api.answers.reference import (
+    CountyOut,
+    CoveredIndustryOut,
+    RuleSetOut,
+    VerifierOut,
+    rule_set_out,
+    verifier_out,
+)
 from api.deps import PUBLIC, Services, allow, get_services
 from api.routers.projects import Mechanism
 from api.schemas import BoundedDate, Code, CountyCode, Identifier, IndustryCode, ShortText, Strict
@@ -15,7 +22,6 @@ from registry.principals import Principal
 from registry.services import participants
 from registry.services import rule_sets as service
 from rules import covered_industries, regions
-from rules.rule_sets import rule_set_to_dict
 
 router = APIRouter(tags=["reference"])
 
@@ -35,49 +41,46 @@ class RuleSetIn(Strict):
     notice_days: int = Field(ge=1, le=90)
 
 
-@router.get("/reference/counties")
-def counties(_: Principal | None = Depends(PUBLIC)) -> list[dict[str, str]]:
+@router.get("/reference/counties", response_model=list[CountyOut])
+def counties(_: Principal | None = Depends(PUBLIC)) -> list[CountyOut]:
     """Jiaxing's seven county-level divisions (Art. 12)."""
-    return regions.as_list()
+    return [CountyOut.model_validate(c) for c in regions.as_list()]
 
 
-@router.get("/reference/covered-industries")
-def industries(_: Principal | None = Depends(PUBLIC)) -> list[dict[str, str]]:
+@router.get("/reference/covered-industries", response_model=list[CoveredIndustryOut])
+def industries(_: Principal | None = Depends(PUBLIC)) -> list[CoveredIndustryOut]:
     """GB/T 4754-2017 classes under national carbon-market allowance management (Art. 13(2))."""
-    return covered_industries.as_list()
+    return [CoveredIndustryOut.model_validate(i) for i in covered_industries.as_list()]
 
 
-@router.get("/reference/verifiers")
+@router.get("/reference/verifiers", response_model=list[VerifierOut])
 def verifiers(principal: Principal = Depends(allow("owner")),
-              services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+              services: Services = Depends(get_services)) -> list[VerifierOut]:
     """The verifier organisations an owner may commission for a filing (Art. 15)."""
     with services.registry.uow() as uow:
-        return [{"participant_id": p.id, "name": participants.name_for(principal, p)}
-                for p in participants.verifier_organisations(uow)]
+        return [verifier_out(principal, p) for p in participants.verifier_organisations(uow)]
 
 
-@router.get("/rule-sets")
+@router.get("/rule-sets", response_model=list[RuleSetOut])
 def list_rule_sets(_: Principal | None = Depends(PUBLIC),
-                   services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+                   services: Services = Depends(get_services)) -> list[RuleSetOut]:
     """Every registered rule set with its effective period."""
     with services.registry.uow() as uow:
-        return [rule_set_to_dict(r) for r in service.all_rule_sets(uow)]
+        return [rule_set_out(r) for r in service.all_rule_sets(uow)]
 
 
-@router.get("/rule-sets/in-force")
+@router.get("/rule-sets/in-force", response_model=RuleSetOut)
 def rule_set_in_force(on: BoundedDate | None = None, _: Principal | None = Depends(PUBLIC),
-                      services: Services = Depends(get_services)) -> dict[str, Any]:
+                      services: Services = Depends(get_services)) -> RuleSetOut:
     """The rule set applied on a date (default today in Jiaxing)."""
     with services.registry.uow() as uow:
         day: date = on or uow.today()
-        return rule_set_to_dict(service.rule_set_in_force(uow, day))
+        return rule_set_out(service.rule_set_in_force(uow, day))
 
 
-@router.post("/rule-sets", status_code=201)
+@router.post("/rule-sets", status_code=201, response_model=RuleSetOut)
 def register_rule_set(body: RuleSetIn, principal: Principal = Depends(allow("bureau")),
-                      services: Services = Depends(get_services)) -> dict[str, Any]:
+                      services: Services = Depends(get_services)) -> RuleSetOut:
     """Register a successor rule set as data; callers pick it up by date, with no code change."""
     with services.registry.uow(principal) as uow:
-        record = service.register_rule_set(uow, body.model_dump(mode="json"))
-        uow.commit()
-        return record.definition
+        return RuleSetOut.model_validate(service.register_successor(uow, body.model_dump(mode="json")))

@@ -6,11 +6,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, StringConstraints
+from pydantic import StringConstraints
 
+from api.answers.reports import (
+    ReceiptOut,
+    ReportDetailOut,
+    ReportStatusOut,
+    detail_out,
+    receipt_out,
+    status_out,
+)
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import NoControl, OneLine, PageOut, Strict, page_out, page_params
-from registry.orm import ViolationReport
 from registry.principals import Principal
 from registry.services import reports as service
 
@@ -24,11 +31,6 @@ Feedback = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40
 ReceiptToken = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
                                    description="The receipt token given when the report was lodged."), OneLine]
 
-RECEIPT_ADVICE_EN = ("Keep this receipt token: it is the only way to follow your report and read the bureau's "
-                 "feedback, and it cannot be shown again.")
-RECEIPT_ADVICE_ZH = "请妥善保存回执码：这是查询举报进展和生态环境局反馈的唯一凭证，且不会再次显示。"
-
-
 class ReportIn(Strict):
     reporter_name: ReporterName = ""
     reporter_contact: ReporterContact = ""
@@ -36,51 +38,9 @@ class ReportIn(Strict):
     details: Details
 
 
-class ReceiptOut(BaseModel):
-    id: int
-    receipt_token: str
-    status: str
-    message_en: str
-    message_zh: str
-
-
-class ReportStatusOut(BaseModel):
-    """What the holder of a receipt token sees: never who reported."""
-
-    status: str
-    subject: str
-    feedback: str
-    created_at: str
-    updated_at: str
-
-
-class ReportDetailOut(BaseModel):
-    id: int
-    status: str
-    reporter_name: str
-    reporter_contact: str
-    subject: str
-    details: str
-    feedback: str
-    created_at: str
-    updated_at: str
-
-
 class ReportUpdateIn(Strict):
     status: Literal["investigating", "closed"]
     feedback: Feedback = ""
-
-
-def status_out(r: ViolationReport) -> ReportStatusOut:
-    return ReportStatusOut(status=r.status, subject=r.subject, feedback=r.feedback,
-                           created_at=r.created_at.isoformat(), updated_at=r.updated_at.isoformat())
-
-
-def detail_out(r: ViolationReport) -> ReportDetailOut:
-    return ReportDetailOut(id=r.id, status=r.status, reporter_name=r.reporter_name,
-                           reporter_contact=r.reporter_contact, subject=r.subject, details=r.details,
-                           feedback=r.feedback, created_at=r.created_at.isoformat(),
-                           updated_at=r.updated_at.isoformat())
 
 
 @router.post("", status_code=201, response_model=ReceiptOut)
@@ -89,10 +49,7 @@ def lodge_report(body: ReportIn, _: Principal | None = Depends(PUBLIC),
     """Report a violation (anyone, anonymously if you like); the answer carries your receipt token."""
     # No actor: a logged-in reporter's user id would otherwise name them in the audit log.
     with services.registry.uow() as uow:
-        report, token = service.lodge(uow, **body.model_dump())
-        uow.commit()
-        return ReceiptOut(id=report.id, receipt_token=token, status=report.status, message_en=RECEIPT_ADVICE_EN,
-                          message_zh=RECEIPT_ADVICE_ZH)
+        return receipt_out(*service.lodge(uow, **body.model_dump()))
 
 
 @router.get("/receipt/{token}", response_model=ReportStatusOut)
@@ -120,5 +77,4 @@ def update_report(report_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: Rep
     """Move a report on (investigating, closed) with feedback for the reporter; closing needs feedback."""
     with services.registry.uow(principal) as uow:
         report = service.update(uow, report_id, status=body.status, feedback=body.feedback)
-        uow.commit()
         return detail_out(report)

@@ -1,5 +1,6 @@
 """Evidence documents: checked, stored once by digest, usable by the participants granted them (each
-uploader, and a verifier commissioned on a filing) and readable by the reviewers."""
+uploader, and a verifier commissioned on a filing) and readable by the reviewers. `upload` is a use case and
+commits once, at its end; the other functions are steps and never commit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from registry.documents import DocumentStore, content_problem
 from registry.errors import InvalidInput, NotFound, RuleViolation
 from registry.orm import Document, DocumentGrant
 from registry.principals import Principal
+from registry.repositories import documents as repository
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
@@ -23,7 +25,7 @@ def upload(uow: UnitOfWork, store: DocumentStore, principal: Principal, *, filen
     if problem:
         raise InvalidInput(problem, f"不接受该文件类型或内容：{problem}")
     blob = store.put(data)
-    doc = uow.session.get(Document, blob.sha256)
+    doc = repository.document(uow.session, blob.sha256)
     if doc is None:
         doc = Document(sha256=blob.sha256, size_bytes=blob.size_bytes, media_type=media_type,
                        filename=filename[:255], uploaded_by_participant_id=principal.participant_id,
@@ -33,11 +35,12 @@ def upload(uow: UnitOfWork, store: DocumentStore, principal: Principal, *, filen
     grant = grant_to(uow, blob.sha256, principal.participant_id, filename)
     uow.audit("document.uploaded", "document", blob.sha256,
               {"size_bytes": blob.size_bytes, "media_type": media_type, "participant_id": principal.participant_id})
+    uow.commit()
     return doc, grant
 
 
 def grant_to(uow: UnitOfWork, sha256: str, participant_id: int, filename: str) -> DocumentGrant:
-    grant = uow.session.get(DocumentGrant, (sha256, participant_id))
+    grant = repository.grant(uow.session, sha256, participant_id)
     if grant is None:
         grant = DocumentGrant(sha256=sha256, participant_id=participant_id, filename=filename[:255],
                               granted_at=uow.now())
@@ -48,8 +51,8 @@ def grant_to(uow: UnitOfWork, sha256: str, participant_id: int, filename: str) -
 
 def get_visible(uow: UnitOfWork, viewer: Principal, sha256: str) -> tuple[Document, DocumentGrant | None]:
     """The document and the viewer's grant; reviewers read every document (without a grant of their own)."""
-    doc = uow.session.get(Document, sha256)
-    grant = uow.session.get(DocumentGrant, (sha256, viewer.participant_id)) if doc else None
+    doc = repository.document(uow.session, sha256)
+    grant = repository.grant(uow.session, sha256, viewer.participant_id) if doc else None
     if doc is None or (grant is None and not viewer.is_reviewer):
         raise NotFound("Document not found.", "未找到文件。")
     return doc, grant
@@ -57,8 +60,8 @@ def get_visible(uow: UnitOfWork, viewer: Principal, sha256: str) -> tuple[Docume
 
 def require_usable(uow: UnitOfWork, principal: Principal, sha256: str, field: str, article: str = "JX-16") -> Document:
     """A document the caller may attach to a filing or project: refused by field when it may not."""
-    doc = uow.session.get(Document, sha256)
-    if doc is None or (uow.session.get(DocumentGrant, (sha256, principal.participant_id)) is None
+    doc = repository.document(uow.session, sha256)
+    if doc is None or (repository.grant(uow.session, sha256, principal.participant_id) is None
                        and not principal.is_reviewer):
         number = article.removeprefix("JX-")
         raise RuleViolation([Violation(article, f"Art. {number}", field, f"未找到文件 {sha256}，请先上传。",

@@ -7,11 +7,10 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from registry.errors import RuleViolation
 from registry.orm import ExternalRegistration
-from registry.pagination import Page, paginate
+from registry.pagination import Page
+from registry.repositories import external_registrations as repository
 from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
 from rules.eligibility import normalise_asset_identifier
@@ -71,9 +70,7 @@ def import_csv(uow: UnitOfWork, text: str, mechanisms: frozenset[str]) -> Import
         raise RuleViolation(problems[:200])
     inserted = updated = 0
     for row in rows:
-        existing = uow.session.scalar(select(ExternalRegistration).where(
-            ExternalRegistration.mechanism == row["mechanism"],
-            ExternalRegistration.external_id == row["external_id"]))
+        existing = repository.registration(uow.session, row["mechanism"], row["external_id"])
         asset = normalise_asset_identifier(row["asset_identifier"]) if row["asset_identifier"] else None
         if existing is None:
             uow.session.add(ExternalRegistration(
@@ -93,8 +90,7 @@ def import_csv(uow: UnitOfWork, text: str, mechanisms: frozenset[str]) -> Import
 
 
 def list_registrations(uow: UnitOfWork, offset: int, limit: int) -> Page[ExternalRegistration]:
-    query = select(ExternalRegistration).order_by(ExternalRegistration.mechanism, ExternalRegistration.external_id)
-    return paginate(uow.session, query, offset, limit)
+    return repository.registration_page(uow.session, offset, limit)
 
 
 def import_file(uow: UnitOfWork, text: str) -> ImportResult:

@@ -1,28 +1,23 @@
 """Reduction filings (Art. 14–17): the owner files a monitoring period, commissions a verifier, applies
-for filing with the documents of Art. 16; the review flow of Art. 17 ends in issuance."""
+for filing with the documents of Art. 16; the review flow of Art. 17 ends in issuance.
+
+The use cases a request makes (`create`, `commission`, `verify`, `apply`, `review`, `lodge_objection`) commit
+their unit of work once, at their end; the other functions are steps and never commit."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
-
 from registry import numbering
 from registry.errors import NotFound, RuleViolation, StateConflict
-from registry.orm import (
-    Filing,
-    FilingAsset,
-    FilingDocument,
-    MethodologyVersion,
-    Participant,
-    Project,
-    User,
-    UserRole,
-)
-from registry.pagination import Page, paginate
+from registry.orm import Filing, FilingAsset, FilingDocument, Objection, Project
+from registry.pagination import Page
 from registry.principals import Principal
-from registry.services import documents, methodologies, participants, projects
+from registry.repositories import filings as repository
+from registry.repositories import methodologies as methodology_repository
+from registry.repositories import projects as project_repository
+from registry.services import documents, methodologies, participants, projects, reviews
 from registry.services.reviews import Subject, apply_action
 from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
@@ -52,7 +47,7 @@ def can_see(viewer: Principal | None, filing: Filing) -> bool:
 
 
 def get_filing(uow: UnitOfWork, viewer: Principal | None, filing_id: int, for_update: bool = False) -> Filing:
-    filing = uow.session.get(Filing, filing_id, with_for_update=for_update)
+    filing = repository.filing(uow.session, filing_id, for_update=for_update)
     if filing is None or not can_see(viewer, filing):
         raise NotFound(f"Filing {filing_id} not found.", f"未找到备案 {filing_id}。")
     return filing
@@ -71,18 +66,11 @@ def _require_status(filing: Filing, *allowed: str) -> None:
 
 def _other_filings(uow: UnitOfWork, project_id: int, assets: list[str], exclude: int | None) -> list[
         filing_rules.FiledPeriod]:
-    rows = uow.session.execute(
-        select(Filing.id, Filing.project_id, Filing.monitoring_start, Filing.monitoring_end)
-        .where(Filing.status.in_(LIVE_STATES),
-               or_(Filing.project_id == project_id,
-                   Filing.id.in_(select(FilingAsset.filing_id).where(FilingAsset.asset_identifier.in_(assets)))))
-    ).all()
     result = []
-    for row in rows:
+    for row in repository.periods_filed_for(uow.session, project_id, assets, LIVE_STATES):
         if row.id == exclude:
             continue
-        their_assets = tuple(uow.session.scalars(
-            select(FilingAsset.asset_identifier).where(FilingAsset.filing_id == row.id)))
+        their_assets = repository.claimed_assets(uow.session, row.id)
         result.append(filing_rules.FiledPeriod(row.id, row.project_id, their_assets, row.monitoring_start,
                                                row.monitoring_end))
     return result
@@ -111,10 +99,12 @@ def create(uow: UnitOfWork, principal: Principal, *, project_id: int, monitoring
         raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
     if project.status != "registered":
         raise StateConflict("Only a registered project can file reductions.", "只有已登记的项目可以申报减排量。")
-    if uow.session.get(Participant, report_preparer_participant_id) is None:
-        raise NotFound("The organisation that prepared the report is unknown.", "未找到编制核算报告的机构。")
+    try:
+        participants.get_participant(uow, report_preparer_participant_id)
+    except NotFound:
+        raise NotFound("The organisation that prepared the report is unknown.", "未找到编制核算报告的机构。") from None
     documents.require_usable(uow, principal, report_sha256, "report_sha256")
-    version = uow.session.get(MethodologyVersion, project.methodology_version_id)
+    version = methodology_repository.version(uow.session, project.methodology_version_id)
     assert version is not None
     result = methodologies.calculate(uow, version, inputs, monitoring_start)
     filing = Filing(
@@ -143,6 +133,7 @@ def create(uow: UnitOfWork, principal: Principal, *, project_id: int, monitoring
     uow.audit("filing.created", "filing", filing.id,
               {"project_id": project.id, "monitoring_start": monitoring_start, "monitoring_end": monitoring_end,
                "calculated_tco2e": filing.calculated_tco2e, "parameters": filing.calculation["parameters"]})
+    uow.commit()
     return filing
 
 
@@ -151,10 +142,7 @@ def commission(uow: UnitOfWork, principal: Principal, filing_id: int, verifier_p
     filing = get_filing(uow, principal, filing_id, for_update=True)
     _own(filing, principal)
     _require_status(filing, "draft", "commissioned")
-    is_verifier = uow.session.scalar(
-        select(func.count()).select_from(UserRole).join(User, User.id == UserRole.user_id)
-        .where(User.participant_id == verifier_participant_id, UserRole.role == "verifier"))
-    if not is_verifier:
+    if "verifier" not in participants.organisation_roles(uow, verifier_participant_id):
         raise NotFound("No verifier organisation with that id.", "未找到该核查机构。")
     participants.require_active(uow, verifier_participant_id, "verify reductions", "核查减排量")
     problems = filing_rules.check_verifier_independence(verifier_participant_id,
@@ -168,6 +156,7 @@ def commission(uow: UnitOfWork, principal: Principal, filing_id: int, verifier_p
     for attached in documents_of(uow, filing.id):
         documents.grant_to(uow, attached.sha256, verifier_participant_id, f"{filing.id}-{attached.kind}")
     uow.audit("filing.commissioned", "filing", filing.id, {"verifier_participant_id": verifier_participant_id})
+    uow.commit()
     return filing
 
 
@@ -192,6 +181,7 @@ def verify(uow: UnitOfWork, principal: Principal, filing_id: int, *, verified_tc
     filing.status = "verified"
     uow.session.merge(FilingDocument(filing_id=filing.id, kind="verification_statement", sha256=statement_sha256))
     uow.audit("filing.verified", "filing", filing.id, {"verified_tco2e": verified_tco2e, "reason": reason})
+    uow.commit()
     return filing
 
 
@@ -216,9 +206,9 @@ def apply(uow: UnitOfWork, principal: Principal, filing_id: int, attachments: li
         documents.require_usable(uow, principal, item["sha256"], f"documents[{index}].sha256")
         uow.session.merge(FilingDocument(filing_id=filing.id, kind=item["kind"], sha256=item["sha256"]))
     uow.session.flush()
-    project = uow.session.get(Project, filing.project_id)
+    project = project_repository.project(uow.session, filing.project_id)
     assert project is not None
-    present = set(uow.session.scalars(select(FilingDocument.kind).where(FilingDocument.filing_id == filing.id)))
+    present = repository.document_kinds(uow.session, filing.id)
     problems = filing_rules.check_filing_documents(present, rule_set)
     problems += _period_and_counting(uow, filing, project, today)
     if problems:
@@ -232,6 +222,7 @@ def apply(uow: UnitOfWork, principal: Principal, filing_id: int, attachments: li
                                     monitoring_start=filing.monitoring_start, monitoring_end=filing.monitoring_end,
                                     live=True))
     uow.audit("filing.applied", "filing", filing.id, {"code": filing.code, "documents": sorted(present)})
+    uow.commit()
     return filing
 
 
@@ -245,6 +236,7 @@ def review(uow: UnitOfWork, principal: Principal, filing_id: int, action: str, c
         require_unique(uow, filing)  # after the step's own checks; a refusal here rolls the step back
     if filing.status == "rejected":
         release_assets(uow, filing.id)
+    uow.commit()
     return filing
 
 
@@ -257,26 +249,31 @@ def require_unique(uow: UnitOfWork, filing: Filing) -> None:
 
 
 def release_assets(uow: UnitOfWork, filing_id: int) -> None:
-    for asset in uow.session.scalars(select(FilingAsset).where(FilingAsset.filing_id == filing_id)):
+    for asset in repository.filing_assets(uow.session, filing_id):
         asset.live = False
 
 
 def list_filings(uow: UnitOfWork, viewer: Principal | None, *, mine: bool, status: str | None,
                  project_id: int | None, offset: int, limit: int) -> Page[Filing]:
-    query = select(Filing)
     if viewer is None or not (viewer.is_reviewer or mine):
-        query = query.where(Filing.status.in_(PUBLIC_STATES))
-    elif mine:
-        query = query.where(or_(Filing.owner_participant_id == viewer.participant_id,
-                                Filing.verifier_participant_id == viewer.participant_id))
-    if status:
-        query = query.where(Filing.status == status)
-    if project_id:
-        query = query.where(Filing.project_id == project_id)
-    return paginate(uow.session, query.order_by(Filing.id.desc()), offset, limit)
+        states: tuple[str, ...] | None = PUBLIC_STATES
+        of_participant = None
+    else:
+        states = None
+        of_participant = viewer.participant_id if mine else None
+    return repository.filing_page(uow.session, states=states, of_participant=of_participant, status=status,
+                                  project_id=project_id, offset=offset, limit=limit)
 
 
 def documents_of(uow: UnitOfWork, filing_id: int) -> list[FilingDocument]:
-    return list(uow.session.scalars(select(FilingDocument).where(FilingDocument.filing_id == filing_id)
-                                    .order_by(FilingDocument.kind)))
+    return repository.documents_of(uow.session, filing_id)
 
+
+def lodge_objection(uow: UnitOfWork, viewer: Principal | None, filing_id: int, *, objector_name: str,
+                    objector_contact: str, text: str) -> Objection:
+    """Anyone objects to a filing in public notice."""
+    filing = get_filing(uow, viewer, filing_id, for_update=True)
+    objection = reviews.lodge_objection(uow, "filing", filing.id, filing.status, filing.notice_end,
+                                        objector_name=objector_name, objector_contact=objector_contact, text=text)
+    uow.commit()
+    return objection

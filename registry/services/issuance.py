@@ -1,14 +1,15 @@
 """Issuance (签发, Art. 17): a registered filing becomes a batch with one contiguous serial block,
-credited to the owner's main account. Quantity = the verified quantity rounded down (Art. 28)."""
+credited to the owner's main account. Quantity = the verified quantity rounded down (Art. 28).
+
+`issue` is the bureau's use case and commits its unit of work once, at its end."""
 
 from __future__ import annotations
-
-from sqlalchemy import select
 
 from registry import ledger, numbering, serials
 from registry.errors import RuleViolation
 from registry.orm import Batch
 from registry.principals import Principal
+from registry.repositories import issuance as repository
 from registry.services import filings, holdings, participants
 from registry.services.reviews import apply_action
 from registry.unit_of_work import UnitOfWork
@@ -54,8 +55,9 @@ def issue(uow: UnitOfWork, principal: Principal, filing_id: int, comment: str) -
     uow.audit("batch.issued", "batch", batch.id,
               {"code": batch.code, "filing_id": filing.id, "quantity_t": quantity, "serial_start": batch.serial_start,
                "serial_end": batch.serial_end, "verified_tco2e": filing.verified_tco2e, "account": owner.code})
+    uow.commit()
     return batch
 
 
 def batches(uow: UnitOfWork) -> list[Batch]:
-    return list(uow.session.scalars(select(Batch).order_by(Batch.id)))
+    return repository.batches(uow.session)

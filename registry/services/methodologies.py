@@ -1,4 +1,7 @@
-"""Methodologies (方法学): submission by anyone, the Art. 10 review, registration, and calculation."""
+"""Methodologies (方法学): submission by anyone, the Art. 10 review, registration, and calculation.
+
+The use cases a request makes (`submit`, `submit_revision`, `review`, `lodge_objection`) commit their unit of
+work once, at their end; the other functions are steps of a larger use case and never commit."""
 
 from __future__ import annotations
 
@@ -7,14 +10,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
 from registry import numbering
 from registry.errors import NotFound, RuleViolation
-from registry.orm import Methodology, MethodologyVersion, Parameter, ParameterVersion
+from registry.orm import Methodology, MethodologyVersion, Objection, ParameterVersion
 from registry.pagination import Page
 from registry.principals import Principal
+from registry.repositories import methodologies as repository
+from registry.repositories import parameters as parameter_repository
 from registry.services import parameters as parameter_service
+from registry.services import reviews
 from registry.services.reviews import Subject, apply_action
 from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
@@ -38,7 +42,7 @@ def check_definition(uow: UnitOfWork, definition: dict[str, Any]) -> list[Violat
         {i["name"] for i in definition["inputs"]},
         set(definition["parameters"]),
     )
-    known = set(uow.session.scalars(select(Parameter.code).where(Parameter.code.in_(definition["parameters"]))))
+    known = parameter_repository.registered_codes(uow.session, definition["parameters"])
     for index, code in enumerate(definition["parameters"]):
         if code not in known:
             problems.append(Violation("JX-11", "Art. 11", f"definition.parameters[{index}]",
@@ -62,7 +66,9 @@ def submit(uow: UnitOfWork, principal: Principal, *, title_zh: str, title_en: st
                               proposer_participant_id=principal.participant_id, created_at=uow.now())
     uow.session.add(methodology)
     uow.session.flush()
-    return _add_version(uow, principal, methodology, definition)
+    version = _add_version(uow, principal, methodology, definition)
+    uow.commit()
+    return version
 
 
 def submit_revision(uow: UnitOfWork, principal: Principal, methodology_id: int,
@@ -74,15 +80,15 @@ def submit_revision(uow: UnitOfWork, principal: Principal, methodology_id: int,
     problems = check_definition(uow, definition)
     if problems:
         raise RuleViolation(problems)
-    return _add_version(uow, principal, methodology, definition)
+    version = _add_version(uow, principal, methodology, definition)
+    uow.commit()
+    return version
 
 
 def _add_version(uow: UnitOfWork, principal: Principal, methodology: Methodology,
                  definition: dict[str, Any]) -> MethodologyVersion:
-    last = uow.session.scalar(
-        select(func.max(MethodologyVersion.version)).where(MethodologyVersion.methodology_id == methodology.id)
-    )
-    version = MethodologyVersion(methodology_id=methodology.id, version=(last or 0) + 1, status="submitted",
+    last = repository.last_version_number(uow.session, methodology.id)
+    version = MethodologyVersion(methodology_id=methodology.id, version=last + 1, status="submitted",
                                  definition=definition, submitted_by=principal.user_id, submitted_at=uow.now())
     uow.session.add(version)
     uow.session.flush()
@@ -101,23 +107,35 @@ def can_see(viewer: Principal | None, methodology: Methodology, version: Methodo
 
 
 def get_methodology(uow: UnitOfWork, viewer: Principal | None, methodology_id: int) -> Methodology:
-    methodology = uow.session.get(Methodology, methodology_id)
+    """The methodology, if the viewer may see one of its versions."""
+    methodology = repository.methodology(uow.session, methodology_id)
     if methodology is None or not any(can_see(viewer, methodology, v) for v in versions_of(uow, methodology.id)):
         raise NotFound(f"Methodology {methodology_id} not found.", f"未找到方法学 {methodology_id}。")
     return methodology
 
 
 def versions_of(uow: UnitOfWork, methodology_id: int) -> list[MethodologyVersion]:
-    return list(uow.session.scalars(
-        select(MethodologyVersion).where(MethodologyVersion.methodology_id == methodology_id)
-        .order_by(MethodologyVersion.version)
-    ))
+    return repository.versions_of(uow.session, methodology_id)
+
+
+def visible_versions(uow: UnitOfWork, viewer: Principal | None,
+                     methodology_id: int) -> tuple[Methodology, list[MethodologyVersion]]:
+    """The methodology with the versions the viewer may see, oldest first."""
+    methodology = get_methodology(uow, viewer, methodology_id)
+    return methodology, [v for v in versions_of(uow, methodology.id) if can_see(viewer, methodology, v)]
+
+
+def methodology_of(uow: UnitOfWork, version: MethodologyVersion) -> Methodology:
+    """The methodology a version belongs to."""
+    methodology = repository.methodology(uow.session, version.methodology_id)
+    assert methodology is not None
+    return methodology
 
 
 def get_version(uow: UnitOfWork, viewer: Principal | None, version_id: int,
                 for_update: bool = False) -> tuple[Methodology, MethodologyVersion]:
-    version = uow.session.get(MethodologyVersion, version_id, with_for_update=for_update)
-    methodology = uow.session.get(Methodology, version.methodology_id) if version else None
+    version = repository.version(uow.session, version_id, for_update=for_update)
+    methodology = repository.methodology(uow.session, version.methodology_id) if version else None
     if version is None or methodology is None or not can_see(viewer, methodology, version):
         raise NotFound(f"Methodology version {version_id} not found.", f"未找到方法学版本 {version_id}。")
     return methodology, version
@@ -126,24 +144,12 @@ def get_version(uow: UnitOfWork, viewer: Principal | None, version_id: int,
 def list_versions(uow: UnitOfWork, viewer: Principal | None, *, status: str | None, field: str | None,
                   offset: int, limit: int) -> Page[Any]:
     """Versions the viewer may see, newest first, with their methodology."""
-    query = select(MethodologyVersion, Methodology).join(
-        Methodology, Methodology.id == MethodologyVersion.methodology_id)
     if viewer is None:
-        query = query.where(MethodologyVersion.status.in_(PUBLIC_STATES))
-    elif not viewer.is_reviewer:
-        query = query.where(
-            MethodologyVersion.status.in_(PUBLIC_STATES)
-            | (Methodology.proposer_participant_id == viewer.participant_id)
-        )
-    if status:
-        query = query.where(MethodologyVersion.status == status)
-    if field:
-        query = query.where(Methodology.field == field)
-    query = query.order_by(MethodologyVersion.id.desc())
-    limit = max(1, min(limit, 200))
-    total = uow.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = [(row[0], row[1]) for row in uow.session.execute(query.offset(offset).limit(limit))]
-    return Page(rows, int(total), offset, limit)
+        return repository.version_page(uow.session, states=PUBLIC_STATES, or_proposer=None, status=status,
+                                       field=field, offset=offset, limit=limit)
+    return repository.version_page(uow.session, states=None if viewer.is_reviewer else PUBLIC_STATES,
+                                   or_proposer=viewer.participant_id, status=status, field=field, offset=offset,
+                                   limit=limit)
 
 
 def review(uow: UnitOfWork, principal: Principal, version_id: int, action: str, comment: str) -> MethodologyVersion:
@@ -153,7 +159,18 @@ def review(uow: UnitOfWork, principal: Principal, version_id: int, action: str, 
     apply_action(uow, principal, subject(version), action, comment, notice_days)
     if version.status == "registered":
         version.registered_at = uow.now()
+    uow.commit()
     return version
+
+
+def lodge_objection(uow: UnitOfWork, viewer: Principal | None, version_id: int, *, objector_name: str,
+                    objector_contact: str, text: str) -> Objection:
+    """Anyone objects to a methodology version in public notice."""
+    _, version = get_version(uow, viewer, version_id, for_update=True)
+    objection = reviews.lodge_objection(uow, "methodology_version", version.id, version.status, version.notice_end,
+                                        objector_name=objector_name, objector_contact=objector_contact, text=text)
+    uow.commit()
+    return objection
 
 
 def subject(version: MethodologyVersion) -> Subject:
@@ -184,7 +201,7 @@ def calculate(uow: UnitOfWork, version: MethodologyVersion, inputs: dict[str, De
 
 def registered_version(uow: UnitOfWork, version_id: int) -> MethodologyVersion:
     """A methodology version a project may be registered under (Art. 10: only registered ones)."""
-    version = uow.session.get(MethodologyVersion, version_id)
+    version = repository.version(uow.session, version_id)
     if version is None or version.status != "registered":
         raise RuleViolation([Violation("JX-10", "Art. 10", "methodology_version_id",
                                        "项目须采用已登记发布的方法学版本。",

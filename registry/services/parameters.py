@@ -1,4 +1,7 @@
-"""Key parameters (emission factors and the like), versioned with source and effective period (Art. 11)."""
+"""Key parameters (emission factors and the like), versioned with source and effective period (Art. 11).
+
+The bureau's use cases (`propose_parameter`, `propose_version`, `publish_version`) and an objection
+(`lodge_objection`) commit their unit of work once, at their end; the other functions are steps and never commit."""
 
 from __future__ import annotations
 
@@ -6,16 +9,18 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
-
 from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.orm import Objection, Parameter, ParameterVersion
+from registry.repositories import objections as objection_repository
+from registry.repositories import parameters as repository
+from registry.services import reviews
+from registry.services.rule_sets import rule_set_in_force
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
 
 def create_parameter(uow: UnitOfWork, *, code: str, name_zh: str, name_en: str, unit: str) -> Parameter:
-    if uow.session.get(Parameter, code) is not None:
+    if repository.parameter(uow.session, code) is not None:
         raise StateConflict(f"Parameter {code} already exists.", f"参数 {code} 已存在。")
     parameter = Parameter(code=code, name_zh=name_zh, name_en=name_en, unit=unit, created_at=uow.now())
     uow.session.add(parameter)
@@ -25,7 +30,7 @@ def create_parameter(uow: UnitOfWork, *, code: str, name_zh: str, name_en: str, 
 
 
 def get_parameter(uow: UnitOfWork, code: str) -> Parameter:
-    parameter = uow.session.get(Parameter, code)
+    parameter = repository.parameter(uow.session, code)
     if parameter is None:
         raise NotFound(f"Parameter {code} not found.", f"未找到参数 {code}。")
     return parameter
@@ -47,12 +52,10 @@ def add_version(
     if effective_to is not None and effective_to < effective_from:
         raise RuleViolation([Violation("JX-11", "Art. 11", "effective_to", "失效日期早于生效日期。",
                                        "effective_to is before effective_from.")])
-    last = uow.session.scalar(
-        select(func.max(ParameterVersion.version)).where(ParameterVersion.parameter_code == code)
-    )
+    last = repository.last_version_number(uow.session, code)
     version = ParameterVersion(
         parameter_code=code,
-        version=(last or 0) + 1,
+        version=last + 1,
         value=value,
         source=source,
         effective_from=effective_from,
@@ -73,7 +76,7 @@ def add_version(
 
 def publish_version(uow: UnitOfWork, version_id: int) -> ParameterVersion:
     """Publish a parameter version after its public notice ended with no open objection (bureau)."""
-    version = uow.session.get(ParameterVersion, version_id, with_for_update=True)
+    version = repository.version(uow.session, version_id, for_update=True)
     if version is None:
         raise NotFound(f"Parameter version {version_id} not found.", f"未找到参数版本 {version_id}。")
     if version.status != "public_notice":
@@ -84,34 +87,20 @@ def publish_version(uow: UnitOfWork, version_id: int) -> ParameterVersion:
         raise RuleViolation([Violation("JX-11", "Art. 11", None,
                                        f"公示期至 {version.notice_end} 结束，之后方可发布。",
                                        f"The public notice runs until {version.notice_end}; publish after it.")])
-    open_objections = uow.session.scalar(
-        select(func.count()).select_from(Objection).where(
-            Objection.subject_type == "parameter_version", Objection.subject_id == version_id,
-            Objection.status == "open")
-    )
-    if open_objections:
+    if objection_repository.open_objection_count(uow.session, "parameter_version", version_id):
         raise StateConflict("Open objections must be ruled on first.", "存在未处理的异议，须先处理。")
     version.status = "published"
     uow.audit("parameter.version_published", "parameter_version", version_id,
               {"parameter": version.parameter_code, "version": version.version})
+    uow.commit()
     return version
 
 
 def versions_in_force(uow: UnitOfWork, codes: Iterable[str], on: date) -> dict[str, ParameterVersion]:
     """For each code the published version in force on `on` (the newest version wins an overlap)."""
     codes = list(codes)
-    rows = uow.session.scalars(
-        select(ParameterVersion)
-        .where(
-            ParameterVersion.parameter_code.in_(codes),
-            ParameterVersion.status == "published",
-            ParameterVersion.effective_from <= on,
-            or_(ParameterVersion.effective_to.is_(None), ParameterVersion.effective_to >= on),
-        )
-        .order_by(ParameterVersion.parameter_code, ParameterVersion.version)
-    )
     chosen: dict[str, ParameterVersion] = {}
-    for row in rows:
+    for row in repository.published_versions_on(uow.session, codes, on):
         chosen[row.parameter_code] = row
     missing = [c for c in codes if c not in chosen]
     if missing:
@@ -125,11 +114,43 @@ def versions_in_force(uow: UnitOfWork, codes: Iterable[str], on: date) -> dict[s
 
 
 def history(uow: UnitOfWork, code: str, include_unpublished: bool) -> list[ParameterVersion]:
-    query = select(ParameterVersion).where(ParameterVersion.parameter_code == code)
-    if not include_unpublished:
-        query = query.where(ParameterVersion.status.in_(("published", "public_notice")))
-    return list(uow.session.scalars(query.order_by(ParameterVersion.version)))
+    """A parameter's versions, oldest first: those published or in notice, or all of them."""
+    return repository.versions_of(uow.session, code,
+                                  states=None if include_unpublished else ("published", "public_notice"))
 
 
 def list_parameters(uow: UnitOfWork) -> list[Parameter]:
-    return list(uow.session.scalars(select(Parameter).order_by(Parameter.code)))
+    return repository.parameters(uow.session)
+
+
+def propose_parameter(uow: UnitOfWork, *, code: str, name_zh: str, name_en: str, unit: str, value: Decimal,
+                      source: str, effective_from: date, effective_to: date | None) -> Parameter:
+    """The bureau creates a parameter; its first value goes to public notice like every later one."""
+    notice_days = rule_set_in_force(uow, uow.today()).notice_days
+    parameter = create_parameter(uow, code=code, name_zh=name_zh, name_en=name_en, unit=unit)
+    add_version(uow, code=code, value=value, source=source, effective_from=effective_from,
+                effective_to=effective_to, notice_days=notice_days)
+    uow.commit()
+    return parameter
+
+
+def propose_version(uow: UnitOfWork, *, code: str, value: Decimal, source: str, effective_from: date,
+                    effective_to: date | None) -> ParameterVersion:
+    """The bureau updates a parameter (Art. 11): a new version, in public notice first."""
+    notice_days = rule_set_in_force(uow, uow.today()).notice_days
+    version = add_version(uow, code=code, value=value, source=source, effective_from=effective_from,
+                          effective_to=effective_to, notice_days=notice_days)
+    uow.commit()
+    return version
+
+
+def lodge_objection(uow: UnitOfWork, version_id: int, *, objector_name: str, objector_contact: str,
+                    text: str) -> Objection:
+    """Anyone objects to a parameter value during its public notice."""
+    version = repository.version(uow.session, version_id, for_update=True)
+    if version is None or version.status == "rejected":
+        raise NotFound(f"Parameter version {version_id} not found.", f"未找到参数版本 {version_id}。")
+    objection = reviews.lodge_objection(uow, "parameter_version", version.id, version.status, version.notice_end,
+                                        objector_name=objector_name, objector_contact=objector_contact, text=text)
+    uow.commit()
+    return objection

@@ -1,17 +1,20 @@
-"""Projects (碳普惠项目): drafted by an owner, checked against Art. 12–13, registered with their assets."""
+"""Projects (碳普惠项目): drafted by an owner, checked against Art. 12–13, registered with their assets.
+
+An owner's use cases (`create_draft`, `submit`) commit their unit of work once, at their end; the other
+functions are steps and never commit."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
-
 from registry import numbering
 from registry.errors import NotFound, RuleViolation, StateConflict
-from registry.orm import ExternalRegistration, Participant, Project, ProjectAsset, ProjectDocument
-from registry.pagination import Page, paginate
+from registry.orm import Participant, Project, ProjectAsset, ProjectDocument
+from registry.pagination import Page
 from registry.principals import Principal
+from registry.repositories import external_registrations as registration_repository
+from registry.repositories import projects as repository
 from registry.services import documents as document_service
 from registry.services import participants
 from registry.services.methodologies import registered_version
@@ -33,11 +36,12 @@ def create_draft(uow: UnitOfWork, principal: Principal, data: dict[str, Any]) ->
     _replace_assets(uow, project, assets)
     _attach_documents(uow, principal, project, documents)
     uow.audit("project.drafted", "project", project.id, {**data, "asset_identifiers": assets})
+    uow.commit()
     return project
 
 
 def _replace_assets(uow: UnitOfWork, project: Project, identifiers: list[str]) -> None:
-    for existing in uow.session.scalars(select(ProjectAsset).where(ProjectAsset.project_id == project.id)):
+    for existing in repository.project_assets(uow.session, project.id):
         uow.session.delete(existing)
     uow.session.flush()
     seen: set[str] = set()
@@ -67,21 +71,23 @@ def can_see(viewer: Principal | None, project: Project) -> bool:
 
 
 def get_project(uow: UnitOfWork, viewer: Principal | None, project_id: int, for_update: bool = False) -> Project:
-    project = uow.session.get(Project, project_id, with_for_update=for_update)
+    project = repository.project(uow.session, project_id, for_update=for_update)
     if project is None or not can_see(viewer, project):
         raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
     return project
 
 
 def assets_of(uow: UnitOfWork, project_id: int) -> list[str]:
-    return list(uow.session.scalars(
-        select(ProjectAsset.asset_identifier).where(ProjectAsset.project_id == project_id)
-        .order_by(ProjectAsset.id)
-    ))
+    return repository.asset_identifiers(uow.session, project_id)
 
 
 def documents_of(uow: UnitOfWork, project_id: int) -> list[ProjectDocument]:
-    return list(uow.session.scalars(select(ProjectDocument).where(ProjectDocument.project_id == project_id)))
+    return repository.documents_of(uow.session, project_id)
+
+
+def owner_of(uow: UnitOfWork, project: Project) -> Participant:
+    """The participant that owns the project."""
+    return participants.get_participant(uow, project.owner_participant_id)
 
 
 def check(uow: UnitOfWork, project: Project, application_date: date,
@@ -92,12 +98,12 @@ def check(uow: UnitOfWork, project: Project, application_date: date,
     rule_set = rule_set_in_force(uow, application_date)
     identifiers = raw_identifiers if raw_identifiers is not None else assets_of(uow, project.id)
     normal = [eligibility.normalise_asset_identifier(i) for i in identifiers]
-    owner = uow.session.get(Participant, project.owner_participant_id)
+    owner = owner_of(uow, project)
     facts = eligibility.ProjectFacts(
         county_code=project.county_code,
         industry_code=project.industry_code,
         owner_kind=project.owner_kind,
-        owner_credit_code=owner.credit_code if owner else None,
+        owner_credit_code=owner.credit_code,
         crediting_start=project.crediting_start,
         crediting_end=project.crediting_end,
         application_date=application_date,
@@ -106,15 +112,9 @@ def check(uow: UnitOfWork, project: Project, application_date: date,
         legal_reduction_obligation=project.legal_reduction_obligation,
         methodology_inclusive_owner_kinds=frozenset(version.definition["inclusive_owner_kinds"]),
     )
-    live_rows = uow.session.execute(
-        select(ProjectAsset.project_id, ProjectAsset.asset_identifier, ProjectAsset.crediting_start,
-               ProjectAsset.crediting_end)
-        .where(ProjectAsset.live.is_(True), ProjectAsset.asset_identifier.in_(normal),
-               ProjectAsset.project_id != project.id)
-    ).all()
     live_projects = [
         eligibility.LiveProject(row.project_id, (row.asset_identifier,), row.crediting_start, row.crediting_end)
-        for row in live_rows
+        for row in repository.live_assets_elsewhere(uow.session, normal, project.id)
     ]
     externals = _external_registrations(uow, normal, facts.owner_credit_code)
     return eligibility.check_project(facts, rule_set, live_projects, externals)
@@ -123,23 +123,18 @@ def check(uow: UnitOfWork, project: Project, application_date: date,
 def _external_registrations(uow: UnitOfWork, normal_identifiers: list[str],
                             owner_credit_code: str | None) -> list[eligibility.ExternalRegistration]:
     """The imported registrations of other mechanisms naming one of these assets or the owner."""
-    match: list[ColumnElement[bool]] = [ExternalRegistration.asset_identifier.in_(normal_identifiers)]
-    if owner_credit_code:
-        match.append(ExternalRegistration.credit_code == owner_credit_code)
-    query = select(ExternalRegistration).where(or_(*match)).order_by(ExternalRegistration.mechanism,
-                                                                     ExternalRegistration.external_id)
     return [eligibility.ExternalRegistration(r.mechanism, r.external_id, r.asset_identifier, r.credit_code)
-            for r in uow.session.scalars(query)]
+            for r in registration_repository.registrations_naming(uow.session, normal_identifiers,
+                                                                  owner_credit_code)]
 
 
 def other_mechanism_violations(uow: UnitOfWork, project_id: int) -> list[Violation]:
     """Art. 13(3) again for a registered project: a registration in another mechanism imported since it was
     registered stops its filings from being verified, approved or issued."""
-    project = uow.session.get(Project, project_id)
+    project = repository.project(uow.session, project_id)
     if project is None:
         raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
-    owner = uow.session.get(Participant, project.owner_participant_id)
-    credit_code = owner.credit_code if owner else None
+    credit_code = owner_of(uow, project).credit_code
     assets = assets_of(uow, project.id)
     return eligibility.check_other_registrations(assets, credit_code,
                                                  _external_registrations(uow, assets, credit_code))
@@ -162,23 +157,25 @@ def submit(uow: UnitOfWork, principal: Principal, project_id: int) -> Project:
     project.status = "registered"
     project.rule_set_code = rule_set.code
     project.registered_at = uow.now()
-    for asset in uow.session.scalars(select(ProjectAsset).where(ProjectAsset.project_id == project.id)):
+    for asset in repository.project_assets(uow.session, project.id):
         asset.live = True
     uow.audit("project.registered", "project", project.id,
               {"code": project.code, "rule_set": rule_set.code, "asset_identifiers": assets_of(uow, project.id)})
+    uow.commit()
     return project
+
+
+def eligibility_today(uow: UnitOfWork, principal: Principal, project_id: int) -> list[Violation]:
+    """Every Art. 12–13 violation the owner's project would be refused for today (nothing is saved)."""
+    project = get_project(uow, principal, project_id)
+    if project.owner_participant_id != principal.participant_id:
+        raise NotFound(f"Project {project_id} not found.", f"未找到项目 {project_id}。")
+    return check(uow, project, uow.today())
 
 
 def list_projects(uow: UnitOfWork, viewer: Principal | None, *, mine: bool, county_code: str | None,
                   status: str | None, offset: int, limit: int) -> Page[Project]:
-    query = select(Project)
-    if mine and viewer is not None:
-        query = query.where(Project.owner_participant_id == viewer.participant_id)
-    else:
-        query = query.where(Project.status != "draft")
-    if county_code:
-        query = query.where(Project.county_code == county_code)
-    if status:
-        query = query.where(Project.status == status)
-    return paginate(uow.session, query.order_by(Project.id.desc()), offset, limit)
+    owner = viewer.participant_id if mine and viewer is not None else None
+    return repository.project_page(uow.session, owner_participant_id=owner, county_code=county_code,
+                                   status=status, offset=offset, limit=limit)
 

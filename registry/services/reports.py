@@ -2,6 +2,8 @@
 
 The reporter's name and contact are for the bureau alone, so they never reach the audit log (which is read
 more widely); neither does the receipt token, of which only the SHA-256 is stored.
+
+`lodge` and `update` are use cases and commit once, at their end.
 """
 
 from __future__ import annotations
@@ -9,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
-
 from registry.errors import InvalidInput, NotFound, RuleViolation, StateConflict
 from registry.orm import ViolationReport
-from registry.pagination import Page, paginate
+from registry.pagination import Page
+from registry.repositories import reports as repository
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
@@ -39,14 +40,13 @@ def lodge(uow: UnitOfWork, *, reporter_name: str, reporter_contact: str, subject
     uow.session.add(report)
     uow.session.flush()
     uow.audit("report.lodged", SUBJECT_TYPE, report.id, {"report_id": report.id, "status": report.status})
+    uow.commit()
     return report, token
 
 
 def by_receipt(uow: UnitOfWork, token: str) -> ViolationReport:
     """The report a receipt token was issued for; NotFound for any other token."""
-    report = uow.session.scalars(
-        select(ViolationReport).where(ViolationReport.receipt_hash == receipt_hash(token))
-    ).one_or_none()
+    report = repository.report_with_receipt(uow.session, receipt_hash(token))
     if report is None:
         raise NotFound("No report has this receipt token.", "没有与该回执码对应的举报。")
     return report
@@ -54,16 +54,13 @@ def by_receipt(uow: UnitOfWork, token: str) -> ViolationReport:
 
 def list_reports(uow: UnitOfWork, status: str | None, offset: int, limit: int) -> Page[ViolationReport]:
     """Reports, newest first, with the reporter's identity (the bureau only)."""
-    query = select(ViolationReport)
-    if status:
-        query = query.where(ViolationReport.status == status)
-    return paginate(uow.session, query.order_by(ViolationReport.id.desc()), offset, limit)
+    return repository.report_page(uow.session, status, offset, limit)
 
 
 def update(uow: UnitOfWork, report_id: int, *, status: str, feedback: str) -> ViolationReport:
     """The bureau moves a report on and tells the reporter; closing needs feedback, and closed is final.
     An empty `feedback` leaves the earlier feedback in place."""
-    report = uow.session.get(ViolationReport, report_id, with_for_update=True)
+    report = repository.report(uow.session, report_id, for_update=True)
     if report is None:
         raise NotFound(f"Report {report_id} not found.", f"未找到举报 {report_id}。")
     allowed = NEXT_STATUSES.get(report.status, ())
@@ -83,4 +80,5 @@ def update(uow: UnitOfWork, report_id: int, *, status: str, feedback: str) -> Vi
     report.updated_at = uow.now()
     uow.audit("report.updated", SUBJECT_TYPE, report.id,
               {"report_id": report.id, "from": previous, "to": status})
+    uow.commit()
     return report

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
-
 from registry.errors import NotFound, RuleViolation, StateConflict
-from registry.orm import Filing, Methodology, MethodologyVersion, Objection, ReviewAction, User
+from registry.orm import Filing, MethodologyVersion, Objection, ReviewAction
 from registry.principals import Principal
+from registry.repositories import methodologies as methodology_repository
+from registry.repositories import objections as objection_repository
+from registry.repositories import reviews as repository
 from registry.unit_of_work import UnitOfWork
 from rules import duties, review_flow
 from rules.violations import Violation
@@ -35,16 +36,7 @@ class Subject:
 
 
 def open_objection_count(uow: UnitOfWork, subject_type: str, subject_id: int) -> int:
-    return int(
-        uow.session.scalar(
-            select(func.count()).select_from(Objection).where(
-                Objection.subject_type == subject_type,
-                Objection.subject_id == subject_id,
-                Objection.status == "open",
-            )
-        )
-        or 0
-    )
+    return objection_repository.open_objection_count(uow.session, subject_type, subject_id)
 
 
 def interested_parties(uow: UnitOfWork, subject: Subject) -> set[int]:
@@ -55,12 +47,12 @@ def interested_parties(uow: UnitOfWork, subject: Subject) -> set[int]:
         return {row.owner_participant_id}
     if subject.kind == "methodology_version" and isinstance(row, MethodologyVersion):
         parties = set()
-        methodology = uow.session.get(Methodology, row.methodology_id)
+        methodology = methodology_repository.methodology(uow.session, row.methodology_id)
         if methodology is not None:
             parties.add(methodology.proposer_participant_id)
-        submitter = uow.session.get(User, row.submitted_by)
+        submitter = methodology_repository.submitting_organisation(uow.session, row)
         if submitter is not None:
-            parties.add(submitter.participant_id)
+            parties.add(submitter)
         return parties
     return set()
 
@@ -122,11 +114,7 @@ def apply_action(uow: UnitOfWork, principal: Principal, subject: Subject, action
 
 
 def history(uow: UnitOfWork, subject_type: str, subject_id: int) -> list[ReviewAction]:
-    return list(uow.session.scalars(
-        select(ReviewAction)
-        .where(ReviewAction.subject_type == subject_type, ReviewAction.subject_id == subject_id)
-        .order_by(ReviewAction.id)
-    ))
+    return repository.review_actions(uow.session, subject_type, subject_id)
 
 
 def lodge_objection(uow: UnitOfWork, subject_type: str, subject_id: int, status: str, notice_end: date | None,
@@ -145,7 +133,7 @@ def lodge_objection(uow: UnitOfWork, subject_type: str, subject_id: int, status:
 
 
 def get_objection(uow: UnitOfWork, objection_id: int) -> Objection:
-    objection = uow.session.get(Objection, objection_id, with_for_update=True)
+    objection = objection_repository.objection(uow.session, objection_id, for_update=True)
     if objection is None:
         raise NotFound(f"Objection {objection_id} not found.", f"未找到异议 {objection_id}。")
     return objection

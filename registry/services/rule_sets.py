@@ -1,14 +1,15 @@
-"""Rule sets as data: the Jiaxing trial measures and any successor the bureau registers (no code change)."""
+"""Rule sets as data: the Jiaxing trial measures and any successor the bureau registers (no code change).
+
+`register_successor` is the bureau's use case and commits; the other functions are steps and never commit."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from registry.errors import RuleViolation, StateConflict
 from registry.orm import RuleSetRecord
+from registry.repositories import rule_sets as repository
 from registry.unit_of_work import UnitOfWork
 from rules.rule_sets import (
     JIAXING_TRIAL_2023,
@@ -23,8 +24,7 @@ from rules.violations import Violation
 
 
 def all_rule_sets(uow: UnitOfWork) -> list[RuleSet]:
-    records = uow.session.scalars(select(RuleSetRecord).order_by(RuleSetRecord.effective_from))
-    return [rule_set_from_dict(r.definition) for r in records]
+    return [rule_set_from_dict(r.definition) for r in repository.rule_set_records(uow.session)]
 
 
 def rule_set_in_force(uow: UnitOfWork, on: date) -> RuleSet:
@@ -56,7 +56,7 @@ def register_rule_set(uow: UnitOfWork, definition: dict[str, Any]) -> RuleSetRec
     problems = check_rule_set(rule_set)
     if problems:
         raise RuleViolation(problems)
-    if uow.session.scalar(select(RuleSetRecord.id).where(RuleSetRecord.code == rule_set.code)):
+    if repository.rule_set_registered(uow.session, rule_set.code):
         raise StateConflict(f"Rule set {rule_set.code} already exists.", f"规则集 {rule_set.code} 已存在。")
     record = RuleSetRecord(
         code=rule_set.code,
@@ -72,8 +72,15 @@ def register_rule_set(uow: UnitOfWork, definition: dict[str, Any]) -> RuleSetRec
     return record
 
 
+def register_successor(uow: UnitOfWork, definition: dict[str, Any]) -> dict[str, Any]:
+    """The bureau registers a rule set given as data (a successor to the one in force); its stored
+    definition."""
+    record = register_rule_set(uow, definition)
+    uow.commit()
+    return record.definition
+
+
 def ensure_builtin_rule_set(uow: UnitOfWork) -> None:
     """Register the Jiaxing trial measures (嘉碳普惠办〔2023〕3号) if the registry does not have them yet."""
-    exists = uow.session.scalar(select(RuleSetRecord.id).where(RuleSetRecord.code == JIAXING_TRIAL_2023.code))
-    if not exists:
+    if not repository.rule_set_registered(uow.session, JIAXING_TRIAL_2023.code):
         register_rule_set(uow, rule_set_to_dict(JIAXING_TRIAL_2023))
