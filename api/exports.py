@@ -25,7 +25,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.exchange import order_view
+from api.exchange.desk import order_view
 from api.routers.filings import filing_out
 from api.routers.methodologies import version_out as methodology_version_out
 from api.routers.parameters import version_out as parameter_version_out

@@ -26,7 +26,10 @@ from typing import Any
 
 from sqlalchemy import event
 
-from api.exchange import DeskCommand, Exchange, InstrumentDesk, Job
+from api.exchange.commands import DeskCommand
+from api.exchange.desk import InstrumentDesk
+from api.exchange.routing import Exchange
+from api.exchange.writer import Job
 from api.loadgen import prepare_market
 from api.settings import get_settings
 from registry.errors import DomainError

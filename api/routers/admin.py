@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import text
 
 from api.deps import PUBLIC, Services, allow, get_services
-from api.exchange import withdraw_from_market
+from api.exchange.routing import withdraw_from_market
 from api.schemas import (
     CreditCode,
     NoControl,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
 from api.deps import Services, allow, get_services, marked_if_replayed
-from api.exchange import withdraw_from_market
+from api.exchange.routing import withdraw_from_market
 from api.schemas import IdempotencyKeyHeader, LongText, NoControl, OneLine, PathId, ShortText, Strict
 from registry import serials
 from registry.orm import Account, Batch

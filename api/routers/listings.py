@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services, marked_if_replayed
-from api.exchange import order_view
+from api.exchange.desk import order_view
 from api.schemas import BoundedInstant, OneLine, PathId, Strict
 from registry.principals import Principal
 from registry.services import instruments, trading

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Response, WebSocket, WebSocketDis
 from pydantic import Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, count_as_requests, get_services, marked_if_replayed
-from api.exchange import Outcome, order_view
+from api.exchange.desk import order_view
+from api.exchange.writer import Outcome
 from api.problems import domain_problem
 from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, OneLine, PathId, Strict
 from registry.errors import DomainError, InvalidInput

@@ -14,8 +14,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api import exchange as exchange_module
-from api.exchange import Exchange, InstrumentDesk, Job
+from api.exchange import routing as exchange_module
+from api.exchange.desk import InstrumentDesk
+from api.exchange.routing import Exchange
+from api.exchange.writer import Job
 from registry.orm import Order
 from tests.support import order, owned_desk
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from api.exchange import Exchange
-from api.ownership import LOCK_NAMESPACE, ClusterCoordinator
+from api.exchange.ownership import LOCK_NAMESPACE, ClusterCoordinator
+from api.exchange.routing import Exchange
 from api.routers.orders import OrderIn
 from registry.context import Registry
 from registry.errors import Unavailable

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.exchange import DeskCommand, InstrumentDesk, Job
+from api.exchange.commands import DeskCommand
+from api.exchange.desk import InstrumentDesk
+from api.exchange.writer import Job
 from registry.errors import DomainError
 from registry.principals import Principal
 from registry.services import trading

@@ -13,7 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from api.exchange import DeskCommand, InstrumentDesk, Job
+from api.exchange.commands import DeskCommand
+from api.exchange.desk import InstrumentDesk
+from api.exchange.writer import Job
 from registry.errors import DomainError
 from registry.principals import Principal
 from tests.support import DEPOSIT_FEN, balances, owned_desk

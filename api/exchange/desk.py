@@ -23,30 +23,33 @@ anything else. So nothing of theirs trades, whether the withdrawal is still on i
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import anyio.from_thread
 from sqlalchemy import Connection, Select, String, bindparam, func, select, update
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, defer
-from starlette.concurrency import run_in_threadpool
 
 from api import metrics
-from api.market_data import Broker, LocalBroker
-from api.market_hours import MarketHours, phase_for, transitions
-from api.ownership import Coordinator, LocalCoordinator
-from api.problems import retryable
+from api.exchange.commands import SYSTEM, WITHDRAW, WITHDRAWERS, DeskCommand
+from api.exchange.market_hours import phase_for, transitions
+from api.exchange.writer import (
+    TICK_S,
+    Barred,
+    BatchFailed,
+    BookFailed,
+    CommandFailed,
+    Fenced,
+    Job,
+    Writer,
+    book_moved,
+    database_unavailable,
+)
 from matching_engine import (
     AcceptTransfer,
     AdvanceTime,
@@ -92,36 +95,25 @@ from matching_engine.events import (
     TransferProposed,
 )
 from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
-from registry.context import Registry
 from registry.errors import (
     DomainError,
     Forbidden,
     InvalidInput,
     NotFound,
-    OutcomeUnknown,
     RuleViolation,
     StateConflict,
-    Unavailable,
 )
 from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
-from registry.principals import Principal
-from registry.services import idempotency, instruments, market_calendar, trading
+from registry.services import idempotency, instruments, trading
 from registry.services.idempotency import Replayed
 from registry.unit_of_work import FixedStatement, UnitOfWork
 from rules.violations import Violation
 
-log = logging.getLogger("carbonx.exchange")
-BATCH_LIMIT = 64
-TICK_S = 1.0  # an idle book still lets time pass, so expiries happen when due rather than at the next command
-ANSWER_TIMEOUT_S = 30.0
-WRITER_ID_BLOCK = 512  # keys a writer takes from a sequence at a time: a batch writes a hundred postings or more
-ORDERS_ROUTED_KEPT = 100_000  # order → instrument answers kept for routing cancels and amends
-_ENGINE_SESSIONS = Base.metadata.tables["engine_sessions"]
-_SAVE_ENGINE_SESSION = FixedStatement(lambda _: update(_ENGINE_SESSIONS).where(
-    _ENGINE_SESSIONS.c.instrument_id == bindparam("instrument")).values(
-    {c: bindparam(c) for c in ("next_seq", "trading_day", "reference_price_fen", "updated_at")}))
+if TYPE_CHECKING:
+    from api.exchange.routing import Exchange
 
+log = logging.getLogger("carbonx.exchange")
 
 class EngineRefusal(DomainError):
     """The matching engine refused the command (a stable reason code such as PRICE_ABOVE_BAND)."""
@@ -130,142 +122,13 @@ class EngineRefusal(DomainError):
     code = "order_rejected"
 
 
-class _BatchFailed(Exception):
-    """Something failed after the engine changed: the transaction is rolled back and the book rebuilt."""
+WRITER_ID_BLOCK = 512  # keys a writer takes from a sequence at a time: a batch writes a hundred postings or more
+ORDERS_ROUTED_KEPT = 100_000  # order → instrument answers kept for routing cancels and amends
+_ENGINE_SESSIONS = Base.metadata.tables["engine_sessions"]
+_SAVE_ENGINE_SESSION = FixedStatement(lambda _: update(_ENGINE_SESSIONS).where(
+    _ENGINE_SESSIONS.c.instrument_id == bindparam("instrument")).values(
+    {c: bindparam(c) for c in ("next_seq", "trading_day", "reference_price_fen", "updated_at")}))
 
-
-class _CommandFailed(Exception):
-    """One command of a batch raised something other than a refusal: it alone fails, the rest go again."""
-
-    def __init__(self, job: Job) -> None:
-        super().__init__(job.command.kind)
-        self.job = job
-
-
-class _BookFailed(Exception):
-    """What the book does before a batch's commands (the calendar's transitions) failed."""
-
-
-class _Barred(Exception):
-    """A trade of the transaction involves participants that may no longer trade (Art. 19, 26): nothing of it is
-    written; what they have in the book is withdrawn, and the commands go again."""
-
-    def __init__(self, participants: dict[int, str]) -> None:
-        super().__init__(", ".join(f"{p}: {r}" for p, r in sorted(participants.items())))
-        self.participants = participants
-
-
-class _Fenced(Exception):
-    """Another process has taken the book since this writer's process did (the book's epoch moved on): this
-    writer must never commit again; its process lets go of the book and routes its commands to the owner."""
-
-
-def _book_moved() -> Unavailable:
-    return Unavailable("This order book has just moved to another server; nothing was done. Retry.",
-                       "该订单簿刚转由另一台服务器处理，未作任何变更，请重试。")
-
-
-@dataclass
-class DeskCommand:
-    """A command for an instrument's writer, as plain data so it can be routed to another process."""
-
-    kind: str  # "place", "cancel", "amend"
-    principal: Principal
-    params: dict[str, Any]
-    idempotency_key: str | None = None
-    request_hash: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        p = self.principal
-        return {"kind": self.kind, "params": self.params, "idempotency_key": self.idempotency_key,
-                "request_hash": self.request_hash,
-                "principal": {"user_id": p.user_id, "participant_id": p.participant_id, "username": p.username,
-                              "roles": sorted(p.roles)}}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeskCommand:
-        p = data["principal"]
-        return cls(data["kind"], Principal(p["user_id"], p["participant_id"], p["username"], frozenset(p["roles"])),
-                   data["params"], data["idempotency_key"], data["request_hash"])
-
-
-# Who withdraws a participant from the books: the bureau (Art. 26), the operations center (Art. 19), an admin,
-# and a writer itself when it finds one in its book (SYSTEM: no user, no organisation).
-WITHDRAWERS = ("bureau", "operator", "admin", "system")
-SYSTEM = Principal(0, 0, "system", frozenset({"system"}))
-WITHDRAW = "withdraw_participant"
-BARRED_RETRIES = 3  # a batch refused for a barred participant's trade goes again after its withdrawal
-
-
-@dataclass
-class Job:
-    """One command waiting for its instrument's writer, with where its answer goes."""
-
-    command: DeskCommand
-    future: Future[dict[str, Any]] = field(default_factory=Future)
-
-
-Outcome = dict[str, Any] | DomainError  # a command's answer, or its refusal
-
-
-def _timed_out() -> OutcomeUnknown:
-    return OutcomeUnknown("The exchange did not answer in time; the command may or may not have been carried out. "
-                          "Retry with the same client_order_id or Idempotency-Key: the retry tells you, and never "
-                          "does it twice.",
-                          "交易系统未及时响应，该指令可能已执行也可能未执行。请以相同的 client_order_id 或 "
-                          "Idempotency-Key 重试以获知结果，重试绝不会重复执行。")
-
-
-def outcome_of(future: Future[dict[str, Any]]) -> Outcome:
-    """A finished job's answer or refusal; a job not finished yet has timed out. (The writer only ever fails a
-    job with a DomainError: it turns anything else into a StateConflict.)"""
-    if not future.done():
-        return _timed_out()
-    error = future.exception()
-    if error is None:
-        return future.result()
-    return error if isinstance(error, DomainError) else StateConflict(str(error), str(error))
-
-
-async def awaited(futures: list[Future[dict[str, Any]]], timeout_s: float) -> list[Outcome]:
-    """The writer's answers to these jobs, awaited on the event loop rather than by a thread parked on each:
-    the writer completes the futures in its own thread, and the last of them wakes the loop once. A job not
-    done within the timeout is answered as timed out (it may still be carried out). A request that goes away
-    (its task cancelled) drops only its own wait; the writer's futures are never cancelled, so the writer
-    answers the rest of its batch as usual."""
-    if not futures:
-        return []
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[None] = loop.create_future()
-    finished = itertools.count(1)  # next() is atomic: the writer may finish jobs while another thread adds them
-
-    def wake() -> None:  # on the loop
-        if not waiter.done():
-            waiter.set_result(None)
-
-    def relay(_: Future[dict[str, Any]]) -> None:  # in the writer's thread (or at once, if already done)
-        if next(finished) == len(futures):
-            with suppress(RuntimeError):  # the loop has closed (the server stopping): nobody waits any longer
-                loop.call_soon_threadsafe(wake)
-
-    for future in futures:
-        future.add_done_callback(relay)
-    with suppress(TimeoutError):
-        await asyncio.wait_for(waiter, timeout_s)
-    return [outcome_of(future) for future in futures]
-
-
-def answer_or_raise(outcome: Outcome) -> dict[str, Any]:
-    if isinstance(outcome, DomainError):
-        raise outcome
-    return outcome
-
-
-def _place_command(principal: Principal, instrument_code: str, body: dict[str, Any],
-                   idempotency_key: str | None) -> DeskCommand:
-    params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
-    digest = idempotency.request_hash({"instrument": instrument_code, **params})
-    return DeskCommand("place", principal, params, idempotency_key, digest)
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -316,19 +179,17 @@ def engine_state_trade_id(uow: UnitOfWork, instrument_id: int) -> int:
     return (last or 0) + 1
 
 
-class InstrumentDesk:
+class InstrumentDesk(Writer):
     """The single writer of one instrument's book."""
 
     def __init__(self, exchange: Exchange, instrument_id: int, epoch: int | None = None) -> None:
+        super().__init__(f"desk-{instrument_id}")
         self.exchange = exchange
         self.instrument_id = instrument_id
         # The owner epoch this process took the book at; None when one process owns every book. Every
         # transaction of this writer checks it first (_writing): a stale owner can never commit.
         self.epoch = epoch
         self.fenced = False
-        self.closed = False  # stopped: whatever is queued from now on is answered "retry" at once
-        self._closing = threading.Lock()
-        self.queue: queue.Queue[Job | None] = queue.Queue()
         self.lock = threading.Lock()  # readers of the in-memory book take it too
         self.kept: dict[Any, Any] = {}  # the book's open orders, kept across batches (trading.keep_open_orders)
         self.barred: set[int] = set()  # participants that may not trade with something in the book: see _sweep
@@ -340,7 +201,6 @@ class InstrumentDesk:
         self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
         self.id_pool: dict[str, list[int]] = {}  # keys from the sequences, shared likewise
         self.connection: Connection | None = None  # the writer's own, see _session
-        self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
 
     # --- building the book from the database ------------------------------------------------------------
@@ -520,76 +380,23 @@ class InstrumentDesk:
                 "expires_at_stored": stored.expires_at})
             uow.commit()
 
-    # --- the writer ---------------------------------------------------------------------------------------
-    def submit(self, job: Job) -> dict[str, Any]:
-        self.enqueue([job])
-        return job.future.result(timeout=ANSWER_TIMEOUT_S)
-
-    def enqueue(self, jobs: list[Job]) -> None:
-        """Queue jobs for the writer, one after another (the writer applies them in this order); a desk that
-        has stopped answers them at once: the book moved, retry (it will be routed)."""
-        with self._closing:
-            if not self.closed:
-                for job in jobs:
-                    self.queue.put(job)
-                return
-        for job in jobs:
-            job.future.set_exception(_book_moved())
-
-    def stop(self) -> None:
-        self.queue.put(None)
-        self.thread.join(timeout=5)
-
-    def _answer_queued(self, answer: DomainError) -> None:
-        """Answer every job still queued (the desk has stopped and will run none of them)."""
-        while True:
-            try:
-                job = self.queue.get_nowait()
-            except queue.Empty:
-                return
-            if job is not None:
-                job.future.set_exception(answer)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                first = self.queue.get(timeout=TICK_S)
-            except queue.Empty:
-                self._tick()
-                continue
-            if first is None:
-                with self._closing:
-                    self.closed = True
-                self._answer_queued(_book_moved())
-                self._let_go_of_connection()
-                return
-            batch = [first]
-            while len(batch) < BATCH_LIMIT:
-                try:
-                    job = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    self.queue.put(None)
-                    break
-                batch.append(job)
-            with self.exchange.coordinator.holding_replies():  # the batch's routed answers in one round trip
-                self.serve(batch)
+    def _replies_held(self) -> AbstractContextManager[None]:
+        return self.exchange.coordinator.holding_replies()
 
     def serve(self, batch: list[Job]) -> None:
         """Carry out one batch and answer its callers; then let time pass if it is due (a steady stream of
         commands never leaves the writer idle long enough to tick)."""
         try:
             if self.fenced:  # commands queued before the desk was let go of
-                raise _book_moved()
+                raise book_moved()
             if self.stale and not self._try_rebuild():
-                raise _database_unavailable()
+                raise database_unavailable()
             if self.barred:  # before a read too: nobody sees what is no longer there to take
                 try:
                     self._sweep()
-                except _Fenced:
+                except Fenced:
                     self._let_go()
-                    raise _book_moved() from None
+                    raise book_moved() from None
             if all(job.command.kind in READS for job in batch):
                 self._answer_reads(batch)
             else:
@@ -627,7 +434,7 @@ class InstrumentDesk:
             uow.session.autoflush = False
             uow.defer_balances = True
             if self.epoch is not None and instruments.book_epoch(uow, self.instrument_id) != self.epoch:
-                raise _Fenced(f"instrument {self.instrument_id}: epoch {self.epoch} is no longer current")
+                raise Fenced(f"instrument {self.instrument_id}: epoch {self.epoch} is no longer current")
             yield uow
 
     def _tick(self) -> None:
@@ -638,7 +445,7 @@ class InstrumentDesk:
         if self.barred:
             try:
                 self._sweep()
-            except _Fenced:
+            except Fenced:
                 self._let_go()
                 return
         try:
@@ -657,10 +464,10 @@ class InstrumentDesk:
                 uow.commit()
                 trading.keep_open_orders(uow)
                 snapshot = self._snapshot()
-        except _Fenced:
+        except Fenced:
             self._let_go()
             return
-        except _Barred as barred:
+        except Barred as barred:
             log.warning("instrument %s: time passing would trade for participants that may not trade (%s); "
                         "withdrawing them first", self.instrument_id, barred)
             self.barred.update(barred.participants)
@@ -668,7 +475,7 @@ class InstrumentDesk:
             if self._try_rebuild():
                 try:
                     self._sweep()
-                except _Fenced:
+                except Fenced:
                     self._let_go()
             return
         except Exception:
@@ -700,7 +507,7 @@ class InstrumentDesk:
             try:
                 self.apply(uow, instrument, events)
             except Exception as exc:
-                raise _BatchFailed(str(exc)) from exc
+                raise BatchFailed(str(exc)) from exc
             self.published.extend(events)
 
     def _session(self) -> Session:
@@ -738,81 +545,9 @@ class InstrumentDesk:
         self.stale = False
         return True
 
-    def _process(self, batch: list[Job]) -> None:
-        """Carry out a batch: its commands in order in one transaction, committed before anyone is answered
-        (group commit). A command that raises anything but a refusal fails alone: the transaction is rolled
-        back, the book rebuilt, and the batch tried again without it. A failure no command can be blamed for
-        (the commit's, say, when the database refuses one of the rows) splits the batch in halves, each tried
-        on its own in order, until the command that fails is alone; the others commit as they would have."""
-        runs = [batch]
-        barred_retries = 0
-        while runs:
-            run = runs.pop(0)
-            try:
-                if self.barred:
-                    self._sweep()
-                self._commit_run(run)
-                continue
-            except _Barred as barred:  # a trade with a participant that may not trade: withdraw it, go again
-                barred_retries += 1
-                log.warning("instrument %s: a batch would trade for participants that may not trade (%s); %s",
-                            self.instrument_id, barred, "withdrawing them and trying the batch again"
-                            if barred_retries <= BARRED_RETRIES else "refusing the batch")
-                if barred_retries <= BARRED_RETRIES:
-                    self.barred.update(barred.participants)
-                    runs.insert(0, run)
-                else:
-                    self._fail(run, barred)
-            except _CommandFailed as failed:
-                culprit, cause = failed.job, failed.__cause__ or failed
-                log.error("command %s on instrument %s failed; it alone is refused, the rest of its batch is "
-                          "tried again", culprit.command.kind, self.instrument_id, exc_info=cause)
-                self._fail([culprit], cause)
-                rest = [job for job in run if job is not culprit]
-                if rest:
-                    runs.insert(0, rest)
-            except _Fenced:  # let go first, so that a caller retrying at once is routed to the owner
-                self._let_go()
-                self._fail([job for waiting in [run, *runs] for job in waiting], _book_moved())
-                return
-            except _BookFailed as failed:  # letting the calendar's time pass failed: no command is to blame
-                log.error("batch of %d commands on instrument %s failed before its commands; rebuilding the "
-                          "book", len(run), self.instrument_id, exc_info=failed.__cause__ or failed)
-                self._fail(run, failed)
-            except Exception as exc:
-                log.error("batch of %d commands on instrument %s failed; %s", len(run), self.instrument_id,
-                          "it is refused" if len(run) == 1 else "trying its halves on their own", exc_info=exc)
-                if len(run) == 1:
-                    self._fail(run, exc)
-                else:
-                    middle = len(run) // 2
-                    runs[:0] = [run[:middle], run[middle:]]
-            self._forget()
-            if not self._try_rebuild():
-                self._fail([job for waiting in runs for job in waiting], None)
-                return
-
-    def _fail(self, jobs: list[Job], cause: BaseException | None) -> None:
-        """Answer jobs whose transaction failed: nothing of them was written."""
-        failure: DomainError
-        if cause is None:  # the book could not be rebuilt: nothing of these commands ran
-            failure = _database_unavailable()
-        elif _database_lost(cause):  # perhaps during the commit: whether it landed is not known here
-            failure = _database_lost_outcome_unknown()
-        elif isinstance(cause, Unavailable):
-            failure = cause
-        else:
-            failure = StateConflict("The exchange could not complete this command; nothing was done. Retry.",
-                                    "交易系统未能完成该指令，未作任何变更，请重试。")
-            failure.__cause__ = cause
-        for job in jobs:
-            metrics.EXCHANGE_COMMANDS.labels(job.command.kind, "failed").inc()
-            if not job.future.done():
-                job.future.set_exception(failure)
-
     def _commit_run(self, run: list[Job]) -> None:
-        """One transaction for these commands; answer them once it has committed. Raises _CommandFailed
-        naming the command that raised, _BookFailed, or whatever the commit raised."""
+        """One transaction for these commands; answer them once it has committed. Raises CommandFailed
+        naming the command that raised, BookFailed, or whatever the commit raised."""
         outcomes: list[tuple[Job, dict[str, Any] | None, DomainError | None]] = []
         committed, commit_seconds, snapshot = False, 0.0, None
         try:
@@ -821,24 +556,24 @@ class InstrumentDesk:
                 try:
                     self._follow_calendar(uow)
                 except Exception as exc:
-                    raise _BookFailed(str(exc)) from exc
+                    raise BookFailed(str(exc)) from exc
                 for job in run:
                     uow.actor = job.command.principal
                     try:
                         replay = self._replay(uow, job)
                         result = replay if replay is not None else self.handle(uow, job.command)
-                    except _BatchFailed as exc:  # after the engine changed
-                        raise _CommandFailed(job) from exc.__cause__
+                    except BatchFailed as exc:  # after the engine changed
+                        raise CommandFailed(job) from exc.__cause__
                     except DomainError as refusal:  # refused before anything of it was written
                         outcomes.append((job, None, refusal))
                         continue
                     except Exception as exc:  # anything else: the command may have left something behind
-                        raise _CommandFailed(job) from exc
+                        raise CommandFailed(job) from exc
                     if replay is None:
                         try:
                             self._remember(uow, job, result)
                         except Exception as exc:
-                            raise _CommandFailed(job) from exc
+                            raise CommandFailed(job) from exc
                     outcomes.append((job, result, None))
                 self._save_session(uow)
                 self._refuse_barred_trades(uow)
@@ -875,13 +610,13 @@ class InstrumentDesk:
         """Withdraw what participants that may no longer trade still have in the book (found when it was
         rebuilt, or by a trade refused at commit) before anything else is done, each in a transaction of its
         own that does nothing else (no calendar, no timers: WithdrawAccount fires none). Should one fail, the
-        book is rebuilt (which finds them again) and the next batch tries anew. Raises _Fenced when another
+        book is rebuilt (which finds them again) and the next batch tries anew. Raises Fenced when another
         process owns the book now."""
         participants, self.barred = sorted(self.barred), set()
         for participant_id in participants:
             try:
                 self._withdraw_now(participant_id)
-            except _Fenced:
+            except Fenced:
                 raise
             except Exception:
                 log.exception("withdrawing participant %s from the book of instrument %s failed; rebuilding",
@@ -911,7 +646,7 @@ class InstrumentDesk:
     def _refuse_barred_trades(self, uow: UnitOfWork) -> None:
         """The second line of defence: before a transaction commits, the participants of its trades and those
         who added to the book in it (_dealing: the engine's events say who) are read again (FOR SHARE, see
-        trading.barred); if one may no longer trade, the transaction is refused (_Barred). A status change
+        trading.barred); if one may no longer trade, the transaction is refused (Barred). A status change
         either committed before (and is seen here) or waits for this commit (and the withdrawal the route asks
         for after it then finds what this transaction added). So this closes the moment between a status
         change's commit and that withdrawal, and covers a withdrawal that never came (its process died):
@@ -919,7 +654,7 @@ class InstrumentDesk:
         it. One query per transaction that traded or added. (SQLite has one writer at a time: no lock there.)"""
         found = trading.barred(uow, _dealing(self.published))
         if found:
-            raise _Barred(found)
+            raise Barred(found)
 
     def _withdraw_participant(self, uow: UnitOfWork, instrument: Instrument, command: DeskCommand) -> dict[str, Any]:
         """Take everything of a participant that may no longer trade out of this book (engine.WithdrawAccount):
@@ -1389,7 +1124,7 @@ class InstrumentDesk:
                 trading.add_hold(uow, planned)
             self.apply(uow, instrument, events)
         except Exception as exc:
-            raise _BatchFailed(str(exc)) from exc
+            raise BatchFailed(str(exc)) from exc
         self.published.extend(events)
         return events
 
@@ -1397,328 +1132,6 @@ class InstrumentDesk:
 # Commands that only read the book, by kind: answered without a transaction when a batch holds nothing else.
 READS: dict[str, Callable[[InstrumentDesk, DeskCommand], dict[str, Any]]] = {
     "depth": InstrumentDesk._depth, "browse": InstrumentDesk._browse}
-
-
-class Exchange:
-    """The desks this process owns, and the way to the owner of every other book."""
-
-    def __init__(self, registry: Registry, fee_bp: int, coordinator: Coordinator | None = None,
-                 broker: Broker | None = None, resale_lock: bool = True, hours: MarketHours | None = None,
-                 books: frozenset[str] | None = None, max_horizon_days: int = 365) -> None:
-        self.registry = registry
-        self.max_horizon_days = max_horizon_days  # how far ahead an expiry or an auction's end may lie
-        self.books = books  # the codes of the books this process may own (None: any)
-        self.hours = hours or MarketHours((), always_open=True)
-        self.fee_bp = fee_bp
-        self.resale_lock = resale_lock
-        self.broker: Broker = broker or LocalBroker()
-        self.coordinator: Coordinator = coordinator or LocalCoordinator()
-        self._desks: dict[int, InstrumentDesk] = {}
-        self._ids_by_code: dict[str, int] = {}
-        self._codes_by_id: dict[int, str] = {}
-        self._instrument_by_order: dict[int, int] = {}
-        self._lock = threading.Lock()
-        self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired, self._may_own, self._lost)
-
-    def market_hours(self, uow: UnitOfWork) -> MarketHours:
-        """The sessions with the calendar as it stands (closures the operator recorded included)."""
-        calendar = market_calendar.current(uow)
-        if self.hours.calendar is not calendar:
-            self.hours = replace(self.hours, calendar=calendar)
-        return self.hours
-
-    def _instrument_ids(self) -> list[int]:
-        with self.registry.uow() as uow:
-            return [i.id for i in instruments.all_instruments(uow) if self.books is None or i.code in self.books]
-
-    def _may_own(self, instrument_id: int) -> bool:
-        """Whether this process may take the book (asked by the coordinator, in its threads)."""
-        if self.books is None:
-            return True
-        code = self._codes_by_id.get(instrument_id)
-        if code is None:
-            with self.registry.uow() as uow:
-                found = uow.session.get(Instrument, instrument_id)
-                if found is None:
-                    return False
-                code = self._codes_by_id[instrument_id] = found.code  # a code never changes
-        return code in self.books
-
-    def desk(self, instrument_id: int) -> InstrumentDesk:
-        """This process's writer of the book, built on first use at the epoch this process owns it at. A book
-        this process no longer owns (lost in the moment since the caller asked) gets no desk: "retry"."""
-        with self._lock:
-            desk = self._desks.get(instrument_id)
-            if desk is None:
-                epoch = self.coordinator.epoch(instrument_id)
-                if epoch is None and self.coordinator.fenced:
-                    raise _book_moved()
-                desk = self._desks[instrument_id] = InstrumentDesk(self, instrument_id, epoch)
-            return desk
-
-    def let_go(self, desk: InstrumentDesk) -> None:
-        """A writer found its book taken by another process (called in that writer's thread): stop owning it
-        and route its commands from now on."""
-        with self._lock:
-            if self._desks.get(desk.instrument_id) is desk:
-                del self._desks[desk.instrument_id]
-        desk.queue.put(None)  # the writer ends after answering what is queued (fenced: "retry")
-        if self.coordinator.epoch(desk.instrument_id) == desk.epoch:  # not if it has taken the book again since
-            self.coordinator.let_go(desk.instrument_id)
-
-    def _lost(self, instrument_id: int) -> None:
-        """The coordinator found this process no longer owns the book (its lock session is gone)."""
-        with self._lock:
-            desk = self._desks.pop(instrument_id, None)
-        if desk is not None:
-            desk.fenced = True
-            desk.stop()
-
-    def _acquired(self, instrument_id: int) -> None:
-        """This process just took ownership: whatever it knew of the book may be stale, so build it anew."""
-        with self._lock:
-            stale = self._desks.pop(instrument_id, None)
-        if stale is not None:
-            stale.stop()
-        self.desk(instrument_id)
-
-    def stop(self) -> None:
-        self.coordinator.stop()
-        with self._lock:
-            for desk in self._desks.values():
-                desk.stop()
-            self._desks.clear()
-
-    # --- sending a command to its book ----------------------------------------------------------------------
-    async def submit(self, instrument_id: int, command: DeskCommand) -> dict[str, Any]:
-        """`submit_all` for one command: its answer, or its refusal raised."""
-        (outcome,) = await self.submit_all(instrument_id, [command])
-        return answer_or_raise(outcome)
-
-    async def submit_all(self, instrument_id: int, commands: list[DeskCommand]) -> list[Outcome]:
-        """Apply commands, in this order, on this process's desk if it owns the book, else on the owner's (one
-        routed message for all of them, and one answer). Nothing blocks the event loop or parks a thread while
-        the writer works; only what needs the database first (a desk not yet built, an ownership not yet
-        tried) goes to the thread pool."""
-        owned = self.coordinator.owns_at_once(instrument_id)
-        if owned is None:
-            owned = await run_in_threadpool(self.coordinator.owns, instrument_id)
-        if owned:
-            desk = self._desks.get(instrument_id)
-            if desk is None:  # building a book reads the database
-                desk = await run_in_threadpool(self.desk, instrument_id)
-            jobs = [Job(command) for command in commands]
-            desk.enqueue(jobs)
-            return await awaited([job.future for job in jobs], ANSWER_TIMEOUT_S)
-        answer = await self.coordinator.send(instrument_id, {"commands": [c.to_dict() for c in commands]},
-                                             ANSWER_TIMEOUT_S)
-        if answer is None:  # a timeout, or Redis lost the way back: the command may have been carried out
-            raise _timed_out()
-        return [RoutedRefusal(a["error"]) if "error" in a else Replayed(a["result"]) if a.get("replayed")
-                else a["result"] for a in answer["answers"]]
-
-    def _serve_routed(self, instrument_id: int, data: dict[str, Any],
-                      reply: Callable[[dict[str, Any]], None]) -> None:
-        """Queue another process's commands for this process's desk; answer all of them at once when the
-        last is done."""
-        jobs = [Job(DeskCommand.from_dict(command)) for command in data["commands"]]
-        finished = itertools.count(1)
-
-        def done(_: Future[dict[str, Any]]) -> None:
-            if next(finished) == len(jobs):
-                reply({"answers": [_routed_answer(outcome_of(job.future)) for job in jobs]})
-
-        for job in jobs:
-            job.future.add_done_callback(done)
-        try:
-            desk = self.desk(instrument_id)
-        except Unavailable as moved:
-            for job in jobs:
-                job.future.set_exception(moved)
-            return
-        desk.enqueue(jobs)
-
-    def instrument_id(self, code: str) -> int:
-        """The id of the instrument with this code (404 when there is none); an instrument keeps its code and
-        id for good, so each is read once per process."""
-        found = self._ids_by_code.get(code)
-        if found is None:
-            with self.registry.uow() as uow:
-                found = self._ids_by_code[code] = instruments.get(uow, code).id
-        return found
-
-    async def instrument_id_async(self, code: str) -> int:
-        """`instrument_id` for the event loop: a known code at once, the database read in the thread pool."""
-        found = self._ids_by_code.get(code)
-        return found if found is not None else await run_in_threadpool(self.instrument_id, code)
-
-    async def place(self, principal: Principal, instrument_code: str, body: dict[str, Any],
-                    idempotency_key: str | None) -> dict[str, Any]:
-        instrument_id = await self.instrument_id_async(instrument_code)
-        placed = await self.submit(instrument_id, _place_command(principal, instrument_code, body, idempotency_key))
-        self._remember_instrument(placed["id"], instrument_id)
-        return placed
-
-    async def cancel(self, principal: Principal, order_id: int) -> dict[str, Any]:
-        return await self.submit(await self._instrument_of(principal, order_id),
-                                 DeskCommand("cancel", principal, {"order_id": order_id}))
-
-    async def order_batch(self, principal: Principal, cancels: list[int],
-                          places: list[tuple[str, dict[str, Any]]]) -> tuple[list[Outcome], list[Outcome]]:
-        """Cancel and place orders in one go: each command is carried out or refused on its own, exactly as if
-        sent alone, and the outcomes come back in the order asked. A book's commands go to it together (one
-        routed message per book), cancels before places; different books work on theirs at the same time."""
-        outcomes: list[Outcome | None] = [None] * (len(cancels) + len(places))
-        by_book: dict[int, list[tuple[int, DeskCommand]]] = {}
-        for slot, order_id in enumerate(cancels):
-            try:
-                instrument_id = await self._instrument_of(principal, order_id)
-            except DomainError as refusal:
-                outcomes[slot] = refusal
-                continue
-            by_book.setdefault(instrument_id, []).append(
-                (slot, DeskCommand("cancel", principal, {"order_id": order_id})))
-        for slot, (code, body) in enumerate(places, start=len(cancels)):
-            try:
-                instrument_id = await self.instrument_id_async(code)
-            except DomainError as refusal:
-                outcomes[slot] = refusal
-                continue
-            by_book.setdefault(instrument_id, []).append((slot, _place_command(principal, code, body, None)))
-
-        async def run(instrument_id: int, commands: list[tuple[int, DeskCommand]]) -> None:
-            try:
-                answers = await self.submit_all(instrument_id, [command for _, command in commands])
-            except DomainError as refusal:  # the book's owner did not answer: none of these is known done
-                answers = [refusal] * len(commands)
-            for (slot, command), answer in zip(commands, answers, strict=True):
-                outcomes[slot] = answer
-                if command.kind == "place" and not isinstance(answer, DomainError):
-                    self._remember_instrument(answer["id"], instrument_id)
-
-        await asyncio.gather(*(run(i, commands) for i, commands in by_book.items()))
-        done = cast(list[Outcome], outcomes)  # every slot is filled now: by a refusal above or by run()
-        return done[:len(cancels)], done[len(cancels):]
-
-    async def amend(self, principal: Principal, order_id: int, quantity_t: int | None,
-                    price_fen: int | None) -> dict[str, Any]:
-        return await self.submit(await self._instrument_of(principal, order_id), DeskCommand(
-            "amend", principal, {"order_id": order_id, "quantity_t": quantity_t, "price_fen": price_fen}))
-
-    async def post_listing(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._by_code(principal, instrument_code, "post_listing", body)
-
-    async def open_auction(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._by_code(principal, instrument_code, "open_auction", body)
-
-    async def bid(self, principal: Principal, auction_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._on_order(principal, auction_id, "bid", {**body, "auction_id": auction_id}, any_owner=True)
-
-    async def cancel_auction(self, principal: Principal, auction_id: int) -> dict[str, Any]:
-        return await self._on_order(principal, auction_id, "cancel_auction", {"order_id": auction_id})
-
-    async def propose(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._by_code(principal, instrument_code, "propose", body)
-
-    async def browse(self, principal: Principal | None, instrument_code: str,
-                     query: dict[str, Any]) -> dict[str, Any]:
-        anyone = principal or Principal(0, 0, "public", frozenset())
-        return await self._by_code(anyone, instrument_code, "browse", query)
-
-    async def pick(self, principal: Principal, listing_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._on_order(principal, listing_id, "pick", {**body, "listing_id": listing_id},
-                                    any_owner=True)
-
-    async def cancel_listing(self, principal: Principal, listing_id: int) -> dict[str, Any]:
-        return await self._on_order(principal, listing_id, "cancel_listing", {"order_id": listing_id})
-
-    async def answer_proposal(self, principal: Principal, proposal_id: int, kind: str) -> dict[str, Any]:
-        """accept, reject or withdraw a proposal (accepting records the counterparty's side once)."""
-        params = {"proposal_id": proposal_id, "client_order_id": f"{kind}:{proposal_id}"}
-        return await self._on_order(principal, proposal_id, kind, params, any_owner=True)
-
-    async def _by_code(self, principal: Principal, code: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        instrument_id = await self.instrument_id_async(code)
-        params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in params.items()}
-        digest = idempotency.request_hash({"instrument": code, "kind": kind, **params})
-        return await self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
-
-    async def _on_order(self, principal: Principal, order_id: int, kind: str, params: dict[str, Any],
-                        any_owner: bool = False) -> dict[str, Any]:
-        """A command about an existing listing or proposal, sent to its instrument's book. Others' listings
-        and proposals addressed to you are found too (the desk checks who may act)."""
-        def instrument_of_order() -> int:
-            with self.registry.uow(principal) as uow:
-                row = uow.session.get(Order, order_id)
-                if row is None or (not any_owner and row.participant_id != principal.participant_id):
-                    raise NotFound(f"{order_id} not found.", f"未找到 {order_id}。")
-                return row.instrument_id
-
-        instrument_id = await run_in_threadpool(instrument_of_order)
-        digest = idempotency.request_hash({"kind": kind, **params})
-        return await self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
-
-    async def _instrument_of(self, principal: Principal, order_id: int) -> int:
-        """Which book an order is in, to route a cancel or amend there (the desk checks whose it is). An order
-        never changes instrument, so the answer is kept; orders placed through this process are known."""
-        found = self._instrument_by_order.get(order_id)
-        if found is None:
-            def read() -> int:
-                with self.registry.uow(principal) as uow:
-                    return trading.get_order(uow, principal.participant_id, order_id).instrument_id
-
-            found = await run_in_threadpool(read)
-            self._remember_instrument(order_id, found)
-        return found
-
-    def _remember_instrument(self, order_id: int, instrument_id: int) -> None:
-        if len(self._instrument_by_order) >= ORDERS_ROUTED_KEPT:
-            self._instrument_by_order.clear()
-        self._instrument_by_order[order_id] = instrument_id
-
-    # --- a participant that may no longer trade (Art. 19, 26) ---------------------------------------------
-    async def withdraw_participant(self, principal: Principal, participant_id: int) -> list[Outcome]:
-        """Have every book in which the participant has something open (or is named by an open proposal)
-        withdraw it (the desk's withdraw_participant, routed to each book's owner like any command), all at
-        once; each book's answer or refusal. Called after the status change has committed."""
-        def books() -> list[int]:
-            with self.registry.uow(principal) as uow:
-                return trading.instruments_with_open_interest(uow, participant_id)
-
-        async def withdraw(instrument_id: int) -> Outcome:
-            try:
-                (outcome,) = await self.submit_all(instrument_id, [
-                    DeskCommand(WITHDRAW, principal, {"participant_id": participant_id})])
-            except DomainError as refusal:
-                return refusal
-            return outcome
-
-        return list(await asyncio.gather(*(withdraw(i) for i in await run_in_threadpool(books))))
-
-    # --- market data from the live book -------------------------------------------------------------------
-    async def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:
-        anyone = principal or Principal(0, 0, "public", frozenset())
-        return await self.submit(instrument_id, DeskCommand("depth", anyone, {"levels": levels}))
-
-
-def withdraw_from_market(exchange: Exchange, principal: Principal, participant_id: int) -> list[Outcome]:
-    """For a synchronous route, after it has committed a status change that leaves the participant unable to
-    trade: withdraw everything it has on the exchange (Exchange.withdraw_participant), waiting for the books'
-    answers. A book that cannot do it now (moved, out of reach) is logged; its writer still refuses any trade
-    of the participant and withdraws it when it next finds it (InstrumentDesk._refuse_barred_trades, _sweep):
-    the status change has committed, so the route answers it whatever happens here."""
-    try:
-        outcomes = anyio.from_thread.run(exchange.withdraw_participant, principal, participant_id)
-    except Exception:
-        log.exception("withdrawing participant %s from the exchange failed for now; the books' writers will "
-                      "when they next find it there", participant_id)
-        return []
-    for outcome in outcomes:
-        if isinstance(outcome, DomainError):
-            log.warning("withdrawing participant %s from a book failed for now (%s); its writer will when it "
-                        "next finds the participant there", participant_id, outcome.message_en)
-    return outcomes
-
 
 def _dealing(events: list[Event]) -> set[int]:
     """The participants (account ids) who traded in these events or added to the book: placed, amended,
@@ -1748,40 +1161,3 @@ def _closed_order_id(event: Event) -> int | None:
         return event.bid_id
     return None
 
-
-def _routed_answer(outcome: Outcome) -> dict[str, Any]:
-    if not isinstance(outcome, DomainError):  # a replayed answer says so across processes too
-        return {"result": outcome, "replayed": True} if isinstance(outcome, Replayed) else {"result": outcome}
-    return {"error": {"status": outcome.status, "code": outcome.code, "en": outcome.message_en,
-                      "zh": outcome.message_zh, "violations": [v.as_dict() for v in outcome.violations]}}
-
-
-class RoutedRefusal(DomainError):
-    """A refusal the owning process answered, re-raised here with its status, code and violations."""
-
-    def __init__(self, error: dict[str, Any]) -> None:
-        super().__init__(error["en"], error["zh"],
-                         [Violation(v["code"], v["article"], v["field"], v["message_zh"], v["message_en"])
-                          for v in error["violations"]])
-        self.status = int(error["status"])
-        self.code = str(error["code"])
-
-
-def _database_lost(error: BaseException) -> bool:
-    """Whether the writer's database went away (its connection broke, the server is down), as opposed to a
-    refusal or a passing conflict: the command may go again once it is back."""
-    return isinstance(error, DBAPIError) and (error.connection_invalidated or (
-        isinstance(error, OperationalError) and not retryable(error)))
-
-
-def _database_lost_outcome_unknown() -> OutcomeUnknown:
-    return OutcomeUnknown("The exchange lost its database while carrying out this command; it may or may not have "
-                          "been carried out. Retry with the same client_order_id or Idempotency-Key: the retry "
-                          "tells you, and never does it twice.",
-                          "交易系统在执行该指令时与数据库断开，该指令可能已执行也可能未执行。请以相同的 "
-                          "client_order_id 或 Idempotency-Key 重试以获知结果，重试绝不会重复执行。")
-
-
-def _database_unavailable() -> Unavailable:
-    return Unavailable("The exchange cannot reach its database; nothing was done. Retry shortly.",
-                       "交易系统暂时无法访问数据库，未作任何变更，请稍后重试。")
