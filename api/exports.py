@@ -25,7 +25,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.exchange.desk import order_view
 from api.routers.filings import filing_out
 from api.routers.methodologies import version_out as methodology_version_out
 from api.routers.parameters import version_out as parameter_version_out
@@ -43,6 +42,7 @@ from registry.services import methodologies as methodology_service
 from registry.services import parameters as parameter_service
 from registry.services import projects as project_service
 from registry.services import retirements as retirement_service
+from registry.services.trading import order_view
 
 Row = dict[str, Any]
 Pages = Iterator[list[Row]]

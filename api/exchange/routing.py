@@ -1,9 +1,9 @@
 """Who carries out a book's commands: `Exchange` keeps the desks this process owns (fenced by the epoch it
 took each book at, see api/exchange/ownership.py) and sends every other book's commands to its owner over a
-Redis stream, answering the caller from the owner's reply. The routes call it with typed commands
-(api/exchange/commands.py); it never touches the ledger itself.
+Redis stream (in their wire form, Command.to_dict), answering the caller from the owner's reply. The routes
+hand it typed commands (api/exchange/commands.py); it finds the book, gives each command its request hash and
+never touches the ledger itself.
 """
-
 
 from __future__ import annotations
 
@@ -14,13 +14,32 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, cast
 
 import anyio.from_thread
 from starlette.concurrency import run_in_threadpool
 
-from api.exchange.commands import WITHDRAW, DeskCommand, place_command
+from api.exchange.commands import (
+    ANYONE,
+    Accept,
+    Amend,
+    Bid,
+    Browse,
+    Cancel,
+    CancelAuction,
+    CancelListing,
+    Command,
+    Depth,
+    OpenAuction,
+    Pick,
+    Place,
+    PostListing,
+    Propose,
+    Reject,
+    Withdraw,
+    WithdrawParticipant,
+    from_dict,
+)
 from api.exchange.desk import InstrumentDesk
 from api.exchange.market_data import Broker, LocalBroker
 from api.exchange.market_hours import MarketHours
@@ -38,12 +57,10 @@ from api.exchange.writer import (
 from registry.context import Registry
 from registry.errors import (
     DomainError,
-    NotFound,
     Unavailable,
 )
-from registry.orm import Instrument, Order
 from registry.principals import Principal
-from registry.services import idempotency, instruments, market_calendar, trading
+from registry.services import instruments, market_calendar, trading
 from registry.services.idempotency import Replayed
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
@@ -60,11 +77,9 @@ class Exchange:
                  broker: Broker | None = None, resale_lock: bool = True, hours: MarketHours | None = None,
                  books: frozenset[str] | None = None, max_horizon_days: int = 365) -> None:
         self.registry = registry
-        self.max_horizon_days = max_horizon_days  # how far ahead an expiry or an auction's end may lie
         self.books = books  # the codes of the books this process may own (None: any)
         self.hours = hours or MarketHours((), always_open=True)
-        self.fee_bp = fee_bp
-        self.resale_lock = resale_lock
+        self.terms = trading.Terms(fee_bp, resale_lock, max_horizon_days)  # what every desk plans and settles by
         self.broker: Broker = broker or LocalBroker()
         self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self._desks: dict[int, InstrumentDesk] = {}
@@ -92,10 +107,10 @@ class Exchange:
         code = self._codes_by_id.get(instrument_id)
         if code is None:
             with self.registry.uow() as uow:
-                found = uow.session.get(Instrument, instrument_id)
+                found = instruments.code_of(uow, instrument_id)
                 if found is None:
                     return False
-                code = self._codes_by_id[instrument_id] = found.code  # a code never changes
+                code = self._codes_by_id[instrument_id] = found  # a code never changes
         return code in self.books
 
     def desk(self, instrument_id: int) -> InstrumentDesk:
@@ -144,12 +159,12 @@ class Exchange:
             self._desks.clear()
 
     # --- sending a command to its book ----------------------------------------------------------------------
-    async def submit(self, instrument_id: int, command: DeskCommand) -> dict[str, Any]:
+    async def submit(self, instrument_id: int, command: Command) -> dict[str, Any]:
         """`submit_all` for one command: its answer, or its refusal raised."""
         (outcome,) = await self.submit_all(instrument_id, [command])
         return answer_or_raise(outcome)
 
-    async def submit_all(self, instrument_id: int, commands: list[DeskCommand]) -> list[Outcome]:
+    async def submit_all(self, instrument_id: int, commands: list[Command]) -> list[Outcome]:
         """Apply commands, in this order, on this process's desk if it owns the book, else on the owner's (one
         routed message for all of them, and one answer). Nothing blocks the event loop or parks a thread while
         the writer works; only what needs the database first (a desk not yet built, an ownership not yet
@@ -175,15 +190,26 @@ class Exchange:
                       reply: Callable[[dict[str, Any]], None]) -> None:
         """Queue another process's commands for this process's desk; answer all of them at once when the
         last is done."""
-        jobs = [Job(DeskCommand.from_dict(command)) for command in data["commands"]]
+        parsed: list[Command | DomainError] = []
+        for wire in data["commands"]:
+            try:
+                parsed.append(from_dict(wire))
+            except DomainError as unfit:  # refused at the door: it alone is answered so
+                parsed.append(unfit)
+        futures: list[Future[dict[str, Any]]] = [Future() for _ in parsed]
+        jobs = [Job(command, future) for command, future in zip(parsed, futures, strict=True)
+                if not isinstance(command, DomainError)]
         finished = itertools.count(1)
 
         def done(_: Future[dict[str, Any]]) -> None:
-            if next(finished) == len(jobs):
-                reply({"answers": [_routed_answer(outcome_of(job.future)) for job in jobs]})
+            if next(finished) == len(futures):
+                reply({"answers": [_routed_answer(outcome_of(future)) for future in futures]})
 
-        for job in jobs:
-            job.future.add_done_callback(done)
+        for future in futures:
+            future.add_done_callback(done)
+        for command, future in zip(parsed, futures, strict=True):
+            if isinstance(command, DomainError):
+                future.set_exception(command)
         try:
             desk = self.desk(instrument_id)
         except Unavailable as moved:
@@ -206,111 +232,97 @@ class Exchange:
         found = self._ids_by_code.get(code)
         return found if found is not None else await run_in_threadpool(self.instrument_id, code)
 
-    async def place(self, principal: Principal, instrument_code: str, body: dict[str, Any],
-                    idempotency_key: str | None) -> dict[str, Any]:
+    async def place(self, instrument_code: str, command: Place) -> dict[str, Any]:
         instrument_id = await self.instrument_id_async(instrument_code)
-        placed = await self.submit(instrument_id, place_command(principal, instrument_code, body, idempotency_key))
+        placed = await self.submit(instrument_id, command.digested(("instrument", instrument_code)))
         self._remember_instrument(placed["id"], instrument_id)
         return placed
 
-    async def cancel(self, principal: Principal, order_id: int) -> dict[str, Any]:
-        return await self.submit(await self._instrument_of(principal, order_id),
-                                 DeskCommand("cancel", principal, {"order_id": order_id}))
+    async def cancel(self, command: Cancel) -> dict[str, Any]:
+        return await self.submit(await self._instrument_of(command.principal, command.order_id), command)
 
-    async def order_batch(self, principal: Principal, cancels: list[int],
-                          places: list[tuple[str, dict[str, Any]]]) -> tuple[list[Outcome], list[Outcome]]:
+    async def order_batch(self, principal: Principal, cancels: list[Cancel],
+                          places: list[tuple[str, Place]]) -> tuple[list[Outcome], list[Outcome]]:
         """Cancel and place orders in one go: each command is carried out or refused on its own, exactly as if
         sent alone, and the outcomes come back in the order asked. A book's commands go to it together (one
         routed message per book), cancels before places; different books work on theirs at the same time."""
         outcomes: list[Outcome | None] = [None] * (len(cancels) + len(places))
-        by_book: dict[int, list[tuple[int, DeskCommand]]] = {}
-        for slot, order_id in enumerate(cancels):
+        by_book: dict[int, list[tuple[int, Command]]] = {}
+        for slot, cancel in enumerate(cancels):
             try:
-                instrument_id = await self._instrument_of(principal, order_id)
+                instrument_id = await self._instrument_of(principal, cancel.order_id)
             except DomainError as refusal:
                 outcomes[slot] = refusal
                 continue
-            by_book.setdefault(instrument_id, []).append(
-                (slot, DeskCommand("cancel", principal, {"order_id": order_id})))
-        for slot, (code, body) in enumerate(places, start=len(cancels)):
+            by_book.setdefault(instrument_id, []).append((slot, cancel))
+        for slot, (code, place) in enumerate(places, start=len(cancels)):
             try:
                 instrument_id = await self.instrument_id_async(code)
             except DomainError as refusal:
                 outcomes[slot] = refusal
                 continue
-            by_book.setdefault(instrument_id, []).append((slot, place_command(principal, code, body, None)))
+            by_book.setdefault(instrument_id, []).append((slot, place.digested(("instrument", code))))
 
-        async def run(instrument_id: int, commands: list[tuple[int, DeskCommand]]) -> None:
+        async def run(instrument_id: int, commands: list[tuple[int, Command]]) -> None:
             try:
                 answers = await self.submit_all(instrument_id, [command for _, command in commands])
             except DomainError as refusal:  # the book's owner did not answer: none of these is known done
                 answers = [refusal] * len(commands)
             for (slot, command), answer in zip(commands, answers, strict=True):
                 outcomes[slot] = answer
-                if command.kind == "place" and not isinstance(answer, DomainError):
+                if isinstance(command, Place) and not isinstance(answer, DomainError):
                     self._remember_instrument(answer["id"], instrument_id)
 
         await asyncio.gather(*(run(i, commands) for i, commands in by_book.items()))
         done = cast(list[Outcome], outcomes)  # every slot is filled now: by a refusal above or by run()
         return done[:len(cancels)], done[len(cancels):]
 
-    async def amend(self, principal: Principal, order_id: int, quantity_t: int | None,
-                    price_fen: int | None) -> dict[str, Any]:
-        return await self.submit(await self._instrument_of(principal, order_id), DeskCommand(
-            "amend", principal, {"order_id": order_id, "quantity_t": quantity_t, "price_fen": price_fen}))
+    async def amend(self, command: Amend) -> dict[str, Any]:
+        return await self.submit(await self._instrument_of(command.principal, command.order_id), command)
 
-    async def post_listing(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._by_code(principal, instrument_code, "post_listing", body)
+    async def post_listing(self, instrument_code: str, command: PostListing) -> dict[str, Any]:
+        return await self._by_code(instrument_code, command)
 
-    async def open_auction(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._by_code(principal, instrument_code, "open_auction", body)
+    async def open_auction(self, instrument_code: str, command: OpenAuction) -> dict[str, Any]:
+        return await self._by_code(instrument_code, command)
 
-    async def bid(self, principal: Principal, auction_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._on_order(principal, auction_id, "bid", {**body, "auction_id": auction_id}, any_owner=True)
+    async def bid(self, command: Bid) -> dict[str, Any]:
+        return await self._on_order(command.auction_id, command, any_owner=True)
 
-    async def cancel_auction(self, principal: Principal, auction_id: int) -> dict[str, Any]:
-        return await self._on_order(principal, auction_id, "cancel_auction", {"order_id": auction_id})
+    async def cancel_auction(self, command: CancelAuction) -> dict[str, Any]:
+        return await self._on_order(command.order_id, command)
 
-    async def propose(self, principal: Principal, instrument_code: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._by_code(principal, instrument_code, "propose", body)
+    async def propose(self, instrument_code: str, command: Propose) -> dict[str, Any]:
+        return await self._by_code(instrument_code, command)
 
-    async def browse(self, principal: Principal | None, instrument_code: str,
-                     query: dict[str, Any]) -> dict[str, Any]:
-        anyone = principal or Principal(0, 0, "public", frozenset())
-        return await self._by_code(anyone, instrument_code, "browse", query)
+    async def browse(self, instrument_code: str, command: Browse) -> dict[str, Any]:
+        return await self._by_code(instrument_code, command)
 
-    async def pick(self, principal: Principal, listing_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._on_order(principal, listing_id, "pick", {**body, "listing_id": listing_id},
-                                    any_owner=True)
+    async def pick(self, command: Pick) -> dict[str, Any]:
+        return await self._on_order(command.listing_id, command, any_owner=True)
 
-    async def cancel_listing(self, principal: Principal, listing_id: int) -> dict[str, Any]:
-        return await self._on_order(principal, listing_id, "cancel_listing", {"order_id": listing_id})
+    async def cancel_listing(self, command: CancelListing) -> dict[str, Any]:
+        return await self._on_order(command.order_id, command)
 
-    async def answer_proposal(self, principal: Principal, proposal_id: int, kind: str) -> dict[str, Any]:
+    async def answer_proposal(self, command: Accept | Reject | Withdraw) -> dict[str, Any]:
         """accept, reject or withdraw a proposal (accepting records the counterparty's side once)."""
-        params = {"proposal_id": proposal_id, "client_order_id": f"{kind}:{proposal_id}"}
-        return await self._on_order(principal, proposal_id, kind, params, any_owner=True)
+        return await self._on_order(command.proposal_id, command, any_owner=True)
 
-    async def _by_code(self, principal: Principal, code: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def _by_code(self, code: str, command: Command) -> dict[str, Any]:
         instrument_id = await self.instrument_id_async(code)
-        params = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in params.items()}
-        digest = idempotency.request_hash({"instrument": code, "kind": kind, **params})
-        return await self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
+        return await self.submit(instrument_id, command.digested(("instrument", code), ("kind", command.kind)))
 
-    async def _on_order(self, principal: Principal, order_id: int, kind: str, params: dict[str, Any],
-                        any_owner: bool = False) -> dict[str, Any]:
-        """A command about an existing listing or proposal, sent to its instrument's book. Others' listings
-        and proposals addressed to you are found too (the desk checks who may act)."""
+    async def _on_order(self, order_id: int, command: Command, any_owner: bool = False) -> dict[str, Any]:
+        """A command about an existing listing, auction or proposal, sent to its instrument's book. Others'
+        listings and proposals addressed to you are found too (the desk checks who may act)."""
+        principal = command.principal
+
         def instrument_of_order() -> int:
             with self.registry.uow(principal) as uow:
-                row = uow.session.get(Order, order_id)
-                if row is None or (not any_owner and row.participant_id != principal.participant_id):
-                    raise NotFound(f"{order_id} not found.", f"未找到 {order_id}。")
-                return row.instrument_id
+                return trading.instrument_of_order(uow, principal.participant_id, order_id, any_owner)
 
         instrument_id = await run_in_threadpool(instrument_of_order)
-        digest = idempotency.request_hash({"kind": kind, **params})
-        return await self.submit(instrument_id, DeskCommand(kind, principal, params, None, digest))
+        return await self.submit(instrument_id, command.digested(("kind", command.kind)))
 
     async def _instrument_of(self, principal: Principal, order_id: int) -> int:
         """Which book an order is in, to route a cancel or amend there (the desk checks whose it is). An order
@@ -342,7 +354,7 @@ class Exchange:
         async def withdraw(instrument_id: int) -> Outcome:
             try:
                 (outcome,) = await self.submit_all(instrument_id, [
-                    DeskCommand(WITHDRAW, principal, {"participant_id": participant_id})])
+                    WithdrawParticipant(principal=principal, participant_id=participant_id)])
             except DomainError as refusal:
                 return refusal
             return outcome
@@ -351,8 +363,7 @@ class Exchange:
 
     # --- market data from the live book -------------------------------------------------------------------
     async def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:
-        anyone = principal or Principal(0, 0, "public", frozenset())
-        return await self.submit(instrument_id, DeskCommand("depth", anyone, {"levels": levels}))
+        return await self.submit(instrument_id, Depth(principal=principal or ANYONE, levels=levels))
 
 
 def withdraw_from_market(exchange: Exchange, principal: Principal, participant_id: int) -> list[Outcome]:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api import metrics
-from api.exchange.commands import DeskCommand
+from api.exchange.commands import Command
 from api.problems import retryable
 from registry.errors import DomainError, OutcomeUnknown, StateConflict, Unavailable
 
@@ -72,7 +72,7 @@ def book_moved() -> Unavailable:
 class Job:
     """One command waiting for its instrument's writer, with where its answer goes."""
 
-    command: DeskCommand
+    command: Command
     future: Future[dict[str, Any]] = field(default_factory=Future)
 
 
