@@ -14,12 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import openapi_docs, portal, problems
 from api.deps import Access, Services
-from api.exchange import Exchange
+from api.exchange.market_data import LocalBroker, RedisBroker
+from api.exchange.market_hours import MarketHours
+from api.exchange.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
+from api.exchange.routing import Exchange
 from api.kv import KeyValueStore, RedisStore, make_store
-from api.market_data import LocalBroker, RedisBroker
-from api.market_hours import MarketHours
 from api.metrics import ObserveRequests
-from api.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
 from api.routers import ROUTERS
 from api.schemas import OneLine
 from api.settings import Settings, get_settings

@@ -18,7 +18,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.exchange import Exchange
+from api.exchange.routing import Exchange
 from api.kv import KeyValueStore
 from api.settings import Settings
 from api.tokens import InvalidToken, TokenClaims, decode_token

@@ -29,7 +29,6 @@ from api.answers.methodologies import version_out as methodology_version_out
 from api.answers.parameters import version_out as parameter_version_out
 from api.answers.projects import project_out
 from api.answers.retirements import retirement_out
-from api.exchange import order_view
 from registry import serials
 from registry.clock import SHANGHAI
 from registry.context import Registry
@@ -42,6 +41,7 @@ from registry.services import methodologies as methodology_service
 from registry.services import parameters as parameter_service
 from registry.services import projects as project_service
 from registry.services import retirements as retirement_service
+from registry.services.trading import order_view
 
 Row = dict[str, Any]
 Pages = Iterator[list[Row]]

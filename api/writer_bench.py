@@ -26,7 +26,10 @@ from typing import Any
 
 from sqlalchemy import event
 
-from api.exchange import DeskCommand, Exchange, InstrumentDesk, Job
+from api.exchange.commands import Cancel, Place
+from api.exchange.desk import InstrumentDesk
+from api.exchange.routing import Exchange
+from api.exchange.writer import Job
 from api.loadgen import prepare_market
 from api.settings import get_settings
 from registry.errors import DomainError
@@ -98,13 +101,14 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 if resting and rng.random() < args.cancel_share:
                     order_id = resting.pop(rng.randrange(len(resting)))
-                    desk.submit(Job(DeskCommand("cancel", principal, {"order_id": order_id})))
+                    desk.submit(Job(Cancel(principal=principal, order_id=order_id)))
                     outcomes["cancel"] += 1
                     continue
                 side = rng.choice(("buy", "sell"))
-                body = {"client_order_id": f"{run_tag}-{index}-{number}", "side": side, "order_type": "LIMIT",
-                        "price_fen": rng.randint(4950, 5050), "quantity_t": rng.randint(1, 20), "tif": "GTC"}
-                answer = desk.submit(Job(DeskCommand("place", principal, body, None, f"h{index}-{number}")))
+                place = Place(principal=principal, client_order_id=f"{run_tag}-{index}-{number}", side=side,
+                              order_type="LIMIT", price_fen=rng.randint(4950, 5050), quantity_t=rng.randint(1, 20),
+                              tif="GTC", request_hash=f"h{index}-{number}")
+                answer = desk.submit(Job(place))
                 outcomes["place"] += 1
                 if answer["status"] == "open":
                     resting.append(answer["id"])

@@ -852,7 +852,7 @@ class EngineSession(Base):
 class BookOwner(Base):
     """Which process owns an instrument's book, fenced by an epoch: the process that takes the book's advisory
     lock increments it, and its writer's every commit checks in the same transaction that it is still its own
-    (api/ownership.py). Only the cluster set-up (PostgreSQL + Redis) writes it."""
+    (api/exchange/ownership.py). Only the cluster set-up (PostgreSQL + Redis) writes it."""
 
     __tablename__ = "book_owners"
     __table_args__ = (CheckConstraint("epoch > 0", name="epoch"),)

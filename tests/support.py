@@ -15,7 +15,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.exchange import InstrumentDesk
+from api.exchange.desk import InstrumentDesk
 from api.tokens import issue_token
 from registry.context import Registry
 from registry.orm import Batch, Document, Filing, Methodology, MethodologyVersion, Participant, Project, User, UserRole

@@ -25,7 +25,7 @@ from api.answers.admin import (
     user_out,
 )
 from api.deps import PUBLIC, Services, allow, get_services
-from api.exchange import withdraw_from_market
+from api.exchange.routing import withdraw_from_market
 from api.schemas import (
     CreditCode,
     NoControl,

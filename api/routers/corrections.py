@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 
 from api.answers.corrections import CorrectionOrderOut, correction_out
 from api.deps import PUBLIC, Services, allow, get_services
-from api.exchange import withdraw_from_market
+from api.exchange.routing import withdraw_from_market
 from api.schemas import NoControl, PageOut, PathId, QueryId, Sha256, Strict, page_out, page_params
 from registry.principals import Principal
 from registry.services import corrections

@@ -19,7 +19,7 @@ from api.answers.ledger import (
     transfer_out,
 )
 from api.deps import Services, allow, get_services, marked_if_replayed
-from api.exchange import withdraw_from_market
+from api.exchange.routing import withdraw_from_market
 from api.schemas import IdempotencyKeyHeader, LongText, NoControl, OneLine, PathId, ShortText, Strict
 from registry.principals import Principal
 from registry.services import accounts, idempotency, ledger_check, revocations, transfers

@@ -9,7 +9,20 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, get_services, marked_if_replayed
-from api.exchange import order_view
+from api.exchange.commands import (
+    ANYONE,
+    Accept,
+    Bid,
+    Browse,
+    CancelAuction,
+    CancelListing,
+    OpenAuction,
+    Pick,
+    PostListing,
+    Propose,
+    Reject,
+    Withdraw,
+)
 from api.schemas import BoundedInstant, OneLine, PathId, Strict
 from registry.principals import Principal
 from registry.services import instruments, trading
@@ -63,7 +76,7 @@ async def post_listing(body: ListingIn, response: Response, principal: Principal
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Post a listing (挂牌); what it offers (credits) or would pay (cash plus fee) is held until picked."""
     return marked_if_replayed(response, await services.exchange.post_listing(
-        principal, body.instrument, body.model_dump(exclude={"instrument"})))
+        body.instrument, PostListing(principal=principal, **body.model_dump(exclude={"instrument"}))))
 
 
 @router.get("/listings")
@@ -73,9 +86,9 @@ async def browse_listings(instrument: InstrumentCode, side: Literal["buy", "sell
                           limit: int = Query(20, ge=1, le=100), viewer: Principal | None = Depends(PUBLIC),
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """The listing board, best price first then oldest; restricted listings only for those allowed."""
-    query = {"side": side, "batch_id": batch_id, "min_price_fen": min_price_fen, "max_price_fen": max_price_fen,
-             "min_quantity_t": min_quantity_t, "offset": offset, "limit": limit}
-    return await services.exchange.browse(viewer, instrument, query)
+    return await services.exchange.browse(instrument, Browse(
+        principal=viewer or ANYONE, side=side, batch_id=batch_id, min_price_fen=min_price_fen,
+        max_price_fen=max_price_fen, min_quantity_t=min_quantity_t, offset=offset, limit=limit))
 
 
 @router.post("/listings/{listing_id}/pick", status_code=201)
@@ -83,14 +96,15 @@ async def pick_listing(listing_id: PathId, body: PickIn, response: Response,
                        principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Pick (点选) a quantity of a listing at its price: at least its minimum pick, or all that is left."""
-    return marked_if_replayed(response, await services.exchange.pick(principal, listing_id, body.model_dump()))
+    return marked_if_replayed(response, await services.exchange.pick(
+        Pick(principal=principal, listing_id=listing_id, **body.model_dump())))
 
 
 @router.delete("/listings/{listing_id}")
 async def withdraw_listing(listing_id: PathId, principal: Principal = Depends(allow("trader")),
                            services: Services = Depends(get_services)) -> dict[str, Any]:
     """Take the rest of your listing off the board; its hold is released."""
-    return await services.exchange.cancel_listing(principal, listing_id)
+    return await services.exchange.cancel_listing(CancelListing(principal=principal, order_id=listing_id))
 
 
 @router.post("/proposals", status_code=201)
@@ -98,7 +112,7 @@ async def propose(body: ProposalIn, response: Response, principal: Principal = D
                   services: Services = Depends(get_services)) -> dict[str, Any]:
     """Propose a negotiated transfer (协议转让) to one named counterparty, within the price band."""
     return marked_if_replayed(response, await services.exchange.propose(
-        principal, body.instrument, body.model_dump(exclude={"instrument"})))
+        body.instrument, Propose(principal=principal, **body.model_dump(exclude={"instrument"}))))
 
 
 @router.get("/proposals")
@@ -106,7 +120,7 @@ def proposal_inbox(limit: int = Query(100, ge=1, le=500), principal: Principal =
                    services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Proposals you made or received, newest first."""
     with services.registry.uow(principal) as uow:
-        return [order_view(p) | {"counterparty_participant_id": p.counterparty_participant_id,
+        return [trading.order_view(p) | {"counterparty_participant_id": p.counterparty_participant_id,
                                  "initiator_participant_id": p.participant_id,
                                  "expires_at": p.expires_at.isoformat() if p.expires_at else None}
                 for p in trading.proposals_for(uow, principal.participant_id, limit)]
@@ -116,21 +130,21 @@ def proposal_inbox(limit: int = Query(100, ge=1, le=500), principal: Principal =
 async def accept_proposal(proposal_id: PathId, response: Response, principal: Principal = Depends(allow("trader")),
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Accept (the named counterparty): your side is held and the transfer settles at once."""
-    return marked_if_replayed(response, await services.exchange.answer_proposal(principal, proposal_id, "accept"))
+    return marked_if_replayed(response, await services.exchange.answer_proposal(Accept.to(principal, proposal_id)))
 
 
 @router.post("/proposals/{proposal_id}/reject")
 async def reject_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Turn a proposal down (the named counterparty)."""
-    return await services.exchange.answer_proposal(principal, proposal_id, "reject")
+    return await services.exchange.answer_proposal(Reject.to(principal, proposal_id))
 
 
 @router.delete("/proposals/{proposal_id}")
 async def withdraw_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
                             services: Services = Depends(get_services)) -> dict[str, Any]:
     """Withdraw your proposal before it is accepted."""
-    return await services.exchange.answer_proposal(principal, proposal_id, "withdraw")
+    return await services.exchange.answer_proposal(Withdraw.to(principal, proposal_id))
 
 
 class AuctionIn(Strict):
@@ -155,7 +169,7 @@ async def open_auction(body: AuctionIn, response: Response, principal: Principal
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Open a one-sided auction (单向竞价): sealed bids until `end_at`, then allocation by price then time."""
     return marked_if_replayed(response, await services.exchange.open_auction(
-        principal, body.instrument, body.model_dump(exclude={"instrument"})))
+        body.instrument, OpenAuction(principal=principal, **body.model_dump(exclude={"instrument"}))))
 
 
 @router.post("/auctions/{auction_id}/bids", status_code=201)
@@ -163,14 +177,15 @@ async def place_bid(auction_id: PathId, body: BidIn, response: Response,
                     principal: Principal = Depends(allow("trader")),
                     services: Services = Depends(get_services)) -> dict[str, Any]:
     """A sealed, binding bid; its cash (or credits, in a buy auction) is held until the auction closes."""
-    return marked_if_replayed(response, await services.exchange.bid(principal, auction_id, body.model_dump()))
+    return marked_if_replayed(response, await services.exchange.bid(
+        Bid(principal=principal, auction_id=auction_id, **body.model_dump())))
 
 
 @router.delete("/auctions/{auction_id}")
 async def cancel_auction(auction_id: PathId, principal: Principal = Depends(allow("trader")),
                          services: Services = Depends(get_services)) -> dict[str, Any]:
     """Call off your auction while it has no bids."""
-    return await services.exchange.cancel_auction(principal, auction_id)
+    return await services.exchange.cancel_auction(CancelAuction(principal=principal, order_id=auction_id))
 
 
 @router.get("/auctions")

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Response, WebSocket, WebSocketDis
 from pydantic import Field, StringConstraints, model_validator
 
 from api.deps import PUBLIC, Services, allow, count_as_requests, get_services, marked_if_replayed
-from api.exchange import Outcome, order_view
+from api.exchange.commands import Amend, Cancel, Place
+from api.exchange.writer import Outcome
 from api.problems import domain_problem
 from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, OneLine, PathId, Strict
 from registry.errors import DomainError, InvalidInput
@@ -43,6 +44,10 @@ class OrderIn(Strict):
         if (self.tif == "GTD") != (self.expires_at is not None):
             raise ValueError("expires_at goes with tif GTD, and only with it")
         return self
+
+    def command(self, principal: Principal, idempotency_key: str | None = None) -> Place:
+        """The order as the exchange's command (the instrument routes it, see Exchange.place)."""
+        return Place(principal=principal, idempotency_key=idempotency_key, **self.model_dump(exclude={"instrument"}))
 
 
 ORDER_BATCH_MAX = 50  # commands in one batch request: a market maker's ladder, re-quoted at once
@@ -80,9 +85,8 @@ async def place_order(body: OrderIn, response: Response, idempotency_key: Idempo
     """Place a limit or market order; credits (sell) or cash plus fee (buy) are held first. A repeated
     client_order_id answers the order as it stands, a repeated Idempotency-Key the first answer; either is
     marked `Idempotent-Replayed: true`."""
-    payload = body.model_dump(exclude={"instrument"})
-    return marked_if_replayed(response, await services.exchange.place(principal, body.instrument, payload,
-                                                                       idempotency_key))
+    return marked_if_replayed(response, await services.exchange.place(
+        body.instrument, body.command(principal, idempotency_key)))
 
 
 @router.post("/orders/batch")
@@ -101,7 +105,8 @@ async def order_batch(body: OrderBatchIn, idempotency_key: IdempotencyKeyHeader 
                            "批量指令不接受 Idempotency-Key：以各订单的 client_order_id 保证重试安全。")
     await count_as_requests(services, principal, len(body.cancel) + len(body.place) - 1)  # the request counted one
     cancelled, placed = await services.exchange.order_batch(
-        principal, body.cancel, [(o.instrument, o.model_dump(exclude={"instrument"})) for o in body.place])
+        principal, [Cancel(principal=principal, order_id=order_id) for order_id in body.cancel],
+        [(o.instrument, o.command(principal)) for o in body.place])
     return {"cancel": [_batch_item(outcome, 200) for outcome in cancelled],
             "place": [_batch_item(outcome, 201) for outcome in placed]}
 
@@ -118,14 +123,15 @@ def _batch_item(outcome: Outcome, status: int) -> dict[str, Any]:
 async def cancel_order(order_id: PathId, principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Cancel the open rest of your order; its holds are released."""
-    return await services.exchange.cancel(principal, order_id)
+    return await services.exchange.cancel(Cancel(principal=principal, order_id=order_id))
 
 
 @router.patch("/orders/{order_id}")
 async def amend_order(order_id: PathId, body: AmendIn, principal: Principal = Depends(allow("trader")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Change the open quantity and/or price: a cut keeps time priority, a raise or a new price loses it."""
-    return await services.exchange.amend(principal, order_id, body.quantity_t, body.price_fen)
+    return await services.exchange.amend(Amend(principal=principal, order_id=order_id, quantity_t=body.quantity_t,
+                                               price_fen=body.price_fen))
 
 
 @router.get("/orders")
@@ -135,7 +141,7 @@ def my_orders(status: Literal["open", "filled", "cancelled", "expired", "rejecte
     """Your orders of every trade mode, newest first; `kind` says which (order, listing, pick, proposal,
     acceptance, auction, bid)."""
     with services.registry.uow(principal) as uow:
-        return [order_view(o) | {"kind": o.kind}
+        return [trading.order_view(o) | {"kind": o.kind}
                 for o in trading.orders_of(uow, principal.participant_id, status, limit)]
 
 

@@ -43,6 +43,11 @@ def get(uow: UnitOfWork, code: str) -> Instrument:
     return instrument
 
 
+def code_of(uow: UnitOfWork, instrument_id: int) -> str | None:
+    """An instrument's code (None when there is none with that id); a code never changes."""
+    return uow.session.scalar(select(Instrument.code).where(Instrument.id == instrument_id))
+
+
 def all_instruments(uow: UnitOfWork) -> list[Instrument]:
     return list(uow.session.scalars(select(Instrument).order_by(Instrument.code)))
 
@@ -100,7 +105,7 @@ def trading_violations(participant: Participant) -> list[Violation]:
 
 def book_epoch(uow: UnitOfWork, instrument_id: int) -> int | None:
     """The current owner epoch of an instrument's book, read FOR SHARE: until this transaction ends, no process
-    can take the book (api/ownership.py increments the epoch when it does), so a writer that finds its own epoch
-    here commits as the book's one owner."""
+    can take the book (api/exchange/ownership.py increments the epoch when it does), so a writer that finds its
+    own epoch here commits as the book's one owner."""
     return uow.session.scalar(select(BookOwner.epoch).where(BookOwner.instrument_id == instrument_id)
                               .with_for_update(read=True))

@@ -1,9 +1,12 @@
-"""Orders and their settlement in the registry's ledger: pre-trade holds (cash plus fee for a buy, exact
-serial ranges for a sell), their release, and delivery versus payment for each trade."""
+"""Orders and their settlement in the registry's ledger: the plan of a command (the rules of order entry over
+the facts loaded for it, and the pre-trade holds it needs: cash plus fee for a buy, exact serial ranges for a
+sell), their release, and delivery versus payment for each trade. A plan writes nothing: the writer
+(api/exchange/desk.py) lets the matching engine accept the command first, then records it
+(`record_order`, `add_hold`); registry/services/settlement.py applies what the engine did."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -11,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm.util import identity_key
 
 from registry import ledger, serials
-from registry.errors import InvalidInput, NotFound, RuleViolation
+from registry.errors import InvalidInput, NotFound, RuleViolation, StateConflict
 from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
 from registry.services import holdings, instruments, market_calendar, participants
+from registry.services.idempotency import Replayed
 from registry.unit_of_work import FixedStatement, UnitOfWork, one_of
+from rules import trading as trading_rules
 from rules.violations import Violation
 
 
@@ -578,3 +583,132 @@ def auction_result(uow: UnitOfWork, auction: Order) -> dict[str, Any]:
     return {"allocated_t": sum(t.quantity_t for t in rows), "trades": len(rows),
             "prices_fen": sorted({t.price_fen for t in rows}),
             "turnover_fen": sum(t.quantity_t * t.price_fen for t in rows)}
+
+
+def book_instrument(uow: UnitOfWork, instrument_id: int) -> Instrument:
+    """The instrument of the book a writer's transaction works on, read once per transaction (the session
+    forgets rows nothing holds, so the unit of work's memo holds it)."""
+    instrument: Instrument | None = uow.memo.get("instrument") or uow.session.get(Instrument, instrument_id)
+    assert instrument is not None
+    uow.memo["instrument"] = instrument
+    return instrument
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """An order (listing, proposal, auction, bid) as the exchange answers it."""
+    return {"id": order.id, "client_order_id": order.client_order_id, "side": order.side,
+            "order_type": order.order_type, "tif": order.tif, "price_fen": order.price_fen,
+            "quantity_t": order.quantity_t, "filled_t": order.filled_t, "remaining_t": order.remaining_t,
+            "status": order.status, "reason": order.reason, "cash_held_fen": order.cash_held_fen,
+            "created_at": order.created_at.isoformat(), "updated_at": order.updated_at.isoformat()}
+
+
+# --- the plan of a command: rules over the facts loaded for it --------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The exchange's terms a plan needs: the buyer's fee, whether bought credits wait for the next trading
+    day before they can be sold, and how far ahead an expiry or an auction's end may lie."""
+
+    fee_bp: int
+    resale_lock: bool = True
+    max_horizon_days: int = 365
+
+
+def open_book(uow: UnitOfWork, instrument_id: int) -> Instrument:
+    """The book's instrument, refusing when it is halted (Art. 20): what adds to a book needs it active."""
+    instrument = book_instrument(uow, instrument_id)
+    problems = trading_rules.halted(instrument.status)
+    if problems:
+        raise RuleViolation(problems)
+    return instrument
+
+
+def plan_place(uow: UnitOfWork, principal: Principal, instrument: Instrument, terms: Terms,
+               band: tuple[int, int] | None, *, client_order_id: str, side: str, order_type: str,
+               price_fen: int | None, quantity_t: int, tif: str | None, expires_at: datetime | None,
+               protection_price_fen: int | None, request_hash: str) -> OrderPlan | Replayed:
+    """The plan of an order on the central book (or the answer it was given before): what a market buy
+    holds cash against (its protection price, else the top of the price `band`), its time in force, its
+    expiry, then the trader's and the holds' checks (`plan_order`). The plan's order carries the resolved
+    tif, hold price and expiry for the engine."""
+    earlier = _earlier_answer(uow, principal, client_order_id, request_hash, "order", "订单")
+    if earlier is not None:
+        return earlier
+    hold = trading_rules.hold_price_fen(order_type, side, price_fen, protection_price_fen, band)
+    if order_type == "MARKET" and side == "buy" and hold is None:
+        raise InvalidInput("A market buy needs protection_price_fen when the instrument has no band.",
+                           "无价格涨跌幅限制时，市价买单须给出保护价。")
+    request = OrderRequest(client_order_id=client_order_id, side=side, order_type=order_type,
+                           tif=trading_rules.time_in_force(order_type, tif), price_fen=price_fen,
+                           hold_price_fen=hold, quantity_t=quantity_t,
+                           expires_at=_kept_instant(uow, "expires_at", expires_at, terms),
+                           request_hash=request_hash)
+    return plan_order(uow, principal, instrument, request, terms.fee_bp, terms.resale_lock)
+
+
+def plan_hold(uow: UnitOfWork, principal: Principal, instrument: Instrument, terms: Terms, request: OrderRequest,
+              instant_field: str = "expires_at") -> OrderPlan | Replayed:
+    """The plan of one side of a listing, pick, proposal, auction, bid or acceptance with its hold (or the
+    answer it was given before); `instant_field` names the request's expiry ("end_at" for an auction)."""
+    earlier = _earlier_answer(uow, principal, request.client_order_id, request.request_hash, "request", "委托")
+    if earlier is not None:
+        return earlier
+    request = replace(request, expires_at=_kept_instant(uow, instant_field, request.expires_at, terms))
+    return plan_order(uow, principal, instrument, request, terms.fee_bp, terms.resale_lock)
+
+
+def _earlier_answer(uow: UnitOfWork, principal: Principal, client_order_id: str, request_hash: str, what_en: str,
+                    what_zh: str) -> Replayed | None:
+    """The answer given to this client order id before, if the same request sent it; a different request
+    under the same id is refused."""
+    earlier = existing_order(uow, principal.participant_id, client_order_id)
+    if earlier is None:
+        return None
+    if earlier.request_hash != request_hash:
+        raise InvalidInput(f"client_order_id was already used for a different {what_en}.",
+                           f"client_order_id 已用于另一笔{what_zh}。")
+    return Replayed(order_view(earlier))
+
+
+def _kept_instant(uow: UnitOfWork, field: str, at: datetime | None, terms: Terms) -> datetime | None:
+    """The expiry or auction end a command gives, in UTC, once the rules accept it (None if it gives none)."""
+    if at is None:
+        return None
+    problem = trading_rules.instant_problem(field, at, uow.now(), terms.max_horizon_days)
+    if problem is not None:
+        raise InvalidInput(problem.message_en, problem.message_zh, [problem.violation])
+    return trading_rules.in_utc(at)
+
+
+def parent_of(uow: UnitOfWork, instrument_id: int, order_id: int, kind: str, name_zh: str) -> Order:
+    """The listing or auction a pick or bid is for, in this instrument."""
+    parent = order_by_id(uow, order_id)
+    if parent is None or parent.kind != kind or parent.instrument_id != instrument_id:
+        raise NotFound(f"{kind.capitalize()} {order_id} not found.", f"未找到{name_zh} {order_id}。")
+    return parent
+
+
+def open_order_of(uow: UnitOfWork, participant_id: int, order_id: int) -> Order:
+    """The participant's order (listing, auction) to cancel or amend, refused unless it is open."""
+    order = get_order(uow, participant_id, order_id)
+    if order.status != "open":
+        raise StateConflict(f"The order is {order.status}.", f"订单状态为 {order.status}。")
+    return order
+
+
+def proposal_for(uow: UnitOfWork, participant_id: int, proposal_id: int) -> Order:
+    """A proposal the participant made or is named in."""
+    proposal = order_by_id(uow, proposal_id)
+    if proposal is None or proposal.kind != "proposal" or participant_id not in (
+            proposal.participant_id, proposal.counterparty_participant_id):
+        raise NotFound("Proposal not found.", "未找到该协议转让申请。")
+    return proposal
+
+
+def instrument_of_order(uow: UnitOfWork, participant_id: int, order_id: int, any_owner: bool) -> int:
+    """The instrument an order (listing, proposal, auction) is in: the participant's own, or with
+    `any_owner` anyone's (the desk then checks who may act on it)."""
+    row = uow.session.get(Order, order_id)
+    if row is None or (not any_owner and row.participant_id != participant_id):
+        raise NotFound(f"{order_id} not found.", f"未找到 {order_id}。")
+    return row.instrument_id

@@ -14,8 +14,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api import exchange as exchange_module
-from api.exchange import Exchange, InstrumentDesk, Job
+from api.exchange import routing as exchange_module
+from api.exchange.commands import from_params
+from api.exchange.desk import InstrumentDesk
+from api.exchange.routing import Exchange
+from api.exchange.writer import Job
 from registry.orm import Order
 from tests.support import order, owned_desk
 
@@ -119,9 +122,10 @@ def test_a_request_that_goes_away_leaves_the_writer_and_its_batch_unharmed(
 
     async def scene() -> None:
         with _writer_held(desk, monkeypatch) as go:
-            gone = asyncio.create_task(exchange.place(buyer, CODE, body | {"client_order_id": "gone"}, None))
-            stays = asyncio.create_task(exchange.place(seller, CODE, body | {
-                "side": "sell", "client_order_id": "stays"}, None))
+            gone = asyncio.create_task(exchange.place(CODE, from_params(
+                "place", buyer, body | {"client_order_id": "gone"})))
+            stays = asyncio.create_task(exchange.place(CODE, from_params(
+                "place", seller, body | {"side": "sell", "client_order_id": "stays"})))
             while len(futures) < 2:  # both queued, the writer holding its batch
                 await asyncio.sleep(0.01)
             gone.cancel()  # the client went away

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from api.exchange import Exchange
-from api.ownership import LOCK_NAMESPACE, ClusterCoordinator
+from api.exchange.commands import from_params
+from api.exchange.ownership import LOCK_NAMESPACE, ClusterCoordinator
+from api.exchange.routing import Exchange
 from api.routers.orders import OrderIn
 from registry.context import Registry
 from registry.errors import Unavailable
@@ -66,7 +67,7 @@ def _order(who: Principal, cid: str, side: str, quantity_t: int, price_fen: int)
 
 
 def _place(exchange: Exchange, order: tuple[Principal, dict[str, Any]]) -> dict[str, Any]:
-    return asyncio.run(exchange.place(order[0], CODE, order[1], None))
+    return asyncio.run(exchange.place(CODE, from_params("place", order[0], order[1])))
 
 
 def _terminate_lock_session(owner_url: str, instrument_id: int) -> None:

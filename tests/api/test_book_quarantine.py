@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 
-from api.exchange import Exchange
+from api.exchange.routing import Exchange
 from registry.clock import FixedClock
 from registry.context import Registry
 from registry.orm import AuditEntry

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from api.ownership import LOCK_NAMESPACE
+from api.exchange.ownership import LOCK_NAMESPACE
 from api.settings import Settings
 from api.tokens import issue_token
 from registry.context import Registry
@@ -304,7 +304,7 @@ def test_api_workers_that_own_no_books_route_to_a_books_process(cluster_backend:
 def test_a_stopped_coordinator_never_takes_a_lock_again(postgres_url: str, redis_url: str) -> None:
     """stop() racing the ownership monitor (or a late request) must not leave a book locked by a process that
     no longer serves it: every other process would route to it and time out."""
-    from api.ownership import ClusterCoordinator
+    from api.exchange.ownership import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     first, second = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url)
@@ -327,7 +327,7 @@ def test_a_book_counts_as_owned_only_once_built_and_one_that_cannot_be_built_is_
     """While a process builds a book it has just locked, nothing in it may take the book as its own (a request
     would build a desk of its own, which the build then stops under it): such requests are routed, and wait
     in the stream. A book the process cannot build is let go, for another pass or process to take."""
-    from api.ownership import ClusterCoordinator
+    from api.exchange.ownership import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     builder, broken, other = (ClusterCoordinator(dsn, redis_url) for _ in range(3))
@@ -360,7 +360,7 @@ def test_a_request_for_a_book_owned_elsewhere_does_not_try_its_lock_each_time(
         postgres_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A process that failed to take a book's lock waits a takeover interval before a request tries again
     (each try is a new database connection); the monitor keeps trying meanwhile, so a takeover still comes."""
-    from api import ownership
+    from api.exchange import ownership
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     owner, other = ownership.ClusterCoordinator(dsn, redis_url), ownership.ClusterCoordinator(dsn, redis_url)
@@ -395,7 +395,7 @@ def test_routed_commands_are_each_answered_to_their_own_request(postgres_url: st
     import asyncio
     import threading
 
-    from api.ownership import ClusterCoordinator
+    from api.exchange.ownership import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
@@ -440,8 +440,8 @@ def test_routed_commands_are_each_answered_to_their_own_request(postgres_url: st
 def test_a_process_given_some_books_takes_only_those(cluster_backend: Backend, registry: Registry) -> None:
     """`python -m api books --instruments A` (or CARBONX_BOOKS): that process never takes another book, so busy
     instruments' writers can each have a process, and a core, of their own; the others are routed."""
-    from api.exchange import Exchange
-    from api.ownership import ClusterCoordinator
+    from api.exchange.ownership import ClusterCoordinator
+    from api.exchange.routing import Exchange
 
     bureau, _ = seed_ledger(registry)
     with registry.uow(bureau) as uow:
@@ -470,7 +470,7 @@ def test_replies_a_writer_holds_go_out_together_when_it_lets_go(postgres_url: st
     import asyncio
     import threading
 
-    from api.ownership import ClusterCoordinator
+    from api.exchange.ownership import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
@@ -518,7 +518,7 @@ def test_a_request_routed_to_an_owner_learns_at_once_when_its_way_back_is_lost(p
 
     import redis as redis_client
 
-    from api.ownership import ClusterCoordinator
+    from api.exchange.ownership import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)

@@ -5,17 +5,19 @@ one chosen batch, with one command made to fail."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.exchange import DeskCommand, InstrumentDesk, Job
+from api.exchange.commands import Place, from_params
+from api.exchange.desk import InstrumentDesk
+from api.exchange.writer import Job
 from registry.errors import DomainError
 from registry.principals import Principal
 from registry.services import trading
 from registry.unit_of_work import UnitOfWork
+from rules import trading as trading_rules
 from tests.conftest import Backend
 from tests.support import DEPOSIT_FEN, balances, owned_desk
 
@@ -25,7 +27,7 @@ YEAR_10000_UTC = "9999-12-31T23:59:59-14:00"
 def _place(who: Principal, cid: str, side: str, quantity_t: int, price_fen: int, **extra: Any) -> Job:
     body = {"client_order_id": cid, "side": side, "order_type": "LIMIT", "price_fen": price_fen,
             "quantity_t": quantity_t, "tif": "GTC"} | extra
-    return Job(DeskCommand("place", who, body, None, f"{cid}:{side}:{quantity_t}:{price_fen}"))
+    return Job(from_params("place", who, body, None, f"{cid}:{side}:{quantity_t}:{price_fen}"))
 
 
 def _answers(desk: InstrumentDesk, jobs: list[Job]) -> list[dict[str, Any] | DomainError]:
@@ -93,10 +95,10 @@ def test_a_command_that_raises_before_the_engine_fails_alone(
     desk = owned_desk(client, "JXCI-2023")
     place = InstrumentDesk._place
 
-    def place_or_fail(self: InstrumentDesk, uow: UnitOfWork, instrument: Any, command: DeskCommand) -> Any:
-        if command.params["client_order_id"] == "boom":
+    def place_or_fail(self: InstrumentDesk, uow: UnitOfWork, command: Place) -> Any:
+        if command.client_order_id == "boom":
             raise KeyError("injected: a field the handler needs is missing")
-        return place(self, uow, instrument, command)
+        return place(self, uow, command)
 
     monkeypatch.setattr(InstrumentDesk, "_place", place_or_fail)
     answers = _answers(desk, _batch(market, _place(market["holders"][1], "boom", "buy", 5, 5000)))
@@ -143,8 +145,8 @@ def test_an_expiry_in_year_10000_planted_past_validation_fails_only_its_own_orde
     fails, and only that order is refused. PostgreSQL stores it (year 10000 in UTC): the order is accepted,
     and the next rebuild of the book quarantines it (test_book_quarantine)."""
     desk = owned_desk(client, "JXCI-2023")
-    monkeypatch.setattr(InstrumentDesk, "_instant", lambda self, uow, body, field: datetime.fromisoformat(
-        body[field]) if body.get(field) else None)
+    monkeypatch.setattr(trading_rules, "instant_problem", lambda *_: None)
+    monkeypatch.setattr(trading_rules, "in_utc", lambda at: at)
     culprit = _place(market["holders"][1], "boom", "buy", 5, 4900, tif="GTD", expires_at=YEAR_10000_UTC)
     answers = _answers(desk, _batch(market, culprit))
     if backend.name == "sqlite":
@@ -208,7 +210,7 @@ def test_a_failure_after_the_commit_never_sends_the_batch_round_again(
     assert (sell["status"], buy["status"]) == ("open", "filled")
     assert desk.stale
     # The next batch finds the book rebuilt from what was committed (serve rebuilds a stale book first).
-    [cancel] = [Job(DeskCommand("cancel", seller, {"order_id": sell["id"]}))]
+    [cancel] = [Job(from_params("cancel", seller, {"order_id": sell["id"]}))]
     desk.serve([cancel])
     cancelled = cancel.future.result(timeout=5)
     assert (cancelled["status"], cancelled["remaining_t"]) == ("cancelled", 0)

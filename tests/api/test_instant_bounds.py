@@ -5,6 +5,7 @@ auction's end lies after now and within CARBONX_MAX_HORIZON_DAYS (365 by default
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -94,7 +95,7 @@ def test_the_horizon_is_a_setting(client: TestClient, market: dict[str, Any], cl
                                   settings: Settings) -> None:
     assert Settings(max_horizon_days=30).max_horizon_days == 30  # type: ignore[call-arg]
     exchange = client.app.state.services.exchange  # type: ignore[attr-defined]
-    exchange.max_horizon_days = 30
+    exchange.terms = replace(exchange.terms, max_horizon_days=30)
     buyer = market["people"]["buyer"]
     assert _gtd(client, buyer, "g1", (clock.now() + timedelta(days=30)).isoformat()).status_code == 201
     late = _gtd(client, buyer, "g2", (clock.now() + timedelta(days=31)).isoformat())

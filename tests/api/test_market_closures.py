@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.market_hours import MarketHours
+from api.exchange.market_hours import MarketHours
 from registry.clock import FixedClock
 from registry.context import Registry
 from registry.orm import AuditEntry

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.exchange import Exchange
+from api.exchange.routing import Exchange
 from registry.clock import FixedClock
 from registry.context import Registry
 from tests.support import DEPOSIT_FEN, balances, bearer, make_user, order
@@ -148,7 +148,7 @@ def test_market_data_streams_and_daily_bars(client: TestClient, market: dict[str
 
 def test_the_writer_survives_a_failed_batch_and_a_failed_rebuild(client: TestClient, market: dict[str, Any],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.exchange import InstrumentDesk
+    from api.exchange.desk import InstrumentDesk
 
     people = market["people"]
     assert order(client, people["buyer"], client_order_id="w0").status_code == 201

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.exchange import Exchange
+from api.exchange.routing import Exchange
 from registry.clock import FixedClock
 from registry.context import Registry
 from tests.support import DEPOSIT_FEN, balances

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.exchange import Exchange
+from api.exchange.routing import Exchange
 from registry.clock import FixedClock
 from registry.context import Registry
 from registry.orm import Order, Participant

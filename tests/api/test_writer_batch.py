@@ -13,7 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from api.exchange import DeskCommand, InstrumentDesk, Job
+from api.exchange.commands import from_params
+from api.exchange.desk import InstrumentDesk
+from api.exchange.writer import Job
 from registry.errors import DomainError
 from registry.principals import Principal
 from tests.support import DEPOSIT_FEN, balances, owned_desk
@@ -27,7 +29,7 @@ def _place(who: Principal, cid: str, side: str, quantity_t: int, price_fen: int,
            digest: str | None = None) -> Job:
     body = {"client_order_id": cid, "side": side, "order_type": "LIMIT", "price_fen": price_fen,
             "quantity_t": quantity_t, "tif": "GTC"}
-    return Job(DeskCommand("place", who, body, key, digest or f"{cid}:{side}:{quantity_t}:{price_fen}"))
+    return Job(from_params("place", who, body, key, digest or f"{cid}:{side}:{quantity_t}:{price_fen}"))
 
 
 def _answers(desk: InstrumentDesk, jobs: list[Job]) -> list[dict[str, Any] | DomainError]:
@@ -187,7 +189,7 @@ def test_a_batch_of_reads_takes_no_transaction_and_lets_time_pass(
     ticks: list[int] = []
     here = threading.current_thread()  # the writer's own thread ticks when idle: not what is tested here
     monkeypatch.setattr(desk, "_tick", lambda: ticks.append(1) if threading.current_thread() is here else None)
-    reads = [Job(DeskCommand("depth", anyone, {"levels": 5})), Job(DeskCommand("browse", anyone, {"side": "sell"}))]
+    reads = [Job(from_params("depth", anyone, {"levels": 5})), Job(from_params("browse", anyone, {"side": "sell"}))]
     event.listen(engine, "before_cursor_execute", count)
     try:
         desk.serve(reads)
@@ -197,5 +199,5 @@ def test_a_batch_of_reads_takes_no_transaction_and_lets_time_pass(
     depth, board = (job.future.result(timeout=5) for job in reads)
     assert depth["depth"]["asks"][0]["price_fen"] == 5100 and board["items"] == []
     desk.last_tick -= 2  # as if reads had kept the writer busy for two seconds
-    desk.serve([Job(DeskCommand("depth", anyone, {"levels": 1}))])
+    desk.serve([Job(from_params("depth", anyone, {"levels": 1}))])
     assert ticks == [1]

@@ -25,7 +25,7 @@ import pytest
 from pydantic import SecretStr
 
 from api.app import build_registry
-from api.exchange import ANSWER_TIMEOUT_S
+from api.exchange.writer import ANSWER_TIMEOUT_S
 from api.settings import Settings
 from registry.services import ledger_check
 from tests.fault_injection import (

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from api.market_hours import MarketHours, transitions
+from api.exchange.market_hours import MarketHours, transitions
 from matching_engine import CloseDay, OpenDay, Phase, SetPhase
 from registry.clock import SHANGHAI
 

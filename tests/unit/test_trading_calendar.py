@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from api.market_hours import MarketHours
+from api.exchange.market_hours import MarketHours
 from registry.clock import SHANGHAI
 from registry.trading_calendar import Closure, TradingCalendar, official_calendar
 

@@ -48,7 +48,7 @@ TAKEOVER_INTERVAL_S = 1.0
 LOCK_CONNECTION_OPTIONS: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
                                            "keepalives_count": 2, "tcp_user_timeout": 8000, "connect_timeout": 5}
 # Taking a book increments its epoch (registry.orm.BookOwner); the writer's every commit checks it
-# (api.exchange.InstrumentDesk), so a process that lost the lock without noticing can never commit again.
+# (api.exchange.desk.InstrumentDesk), so a process that lost the lock without noticing can never commit again.
 TAKE_EPOCH = ("INSERT INTO book_owners (instrument_id, epoch, owner, taken_at) VALUES (%s, 1, %s, now()) "
               "ON CONFLICT (instrument_id) DO UPDATE SET epoch = book_owners.epoch + 1, owner = EXCLUDED.owner, "
               "taken_at = EXCLUDED.taken_at RETURNING epoch")
