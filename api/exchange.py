@@ -92,6 +92,7 @@ from matching_engine.events import (
     TransferProposed,
 )
 from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
+from registry.caches import WriterCache
 from registry.context import Registry
 from registry.errors import (
     DomainError,
@@ -108,14 +109,14 @@ from registry.orm import Trade as TradeRow
 from registry.principals import Principal
 from registry.services import idempotency, instruments, market_calendar, trading
 from registry.services.idempotency import Replayed
-from registry.unit_of_work import FixedStatement, UnitOfWork
+from registry.statements import FixedStatement
+from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
 log = logging.getLogger("carbonx.exchange")
 BATCH_LIMIT = 64
 TICK_S = 1.0  # an idle book still lets time pass, so expiries happen when due rather than at the next command
 ANSWER_TIMEOUT_S = 30.0
-WRITER_ID_BLOCK = 512  # keys a writer takes from a sequence at a time: a batch writes a hundred postings or more
 ORDERS_ROUTED_KEPT = 100_000  # order → instrument answers kept for routing cancels and amends
 _ENGINE_SESSIONS = Base.metadata.tables["engine_sessions"]
 _SAVE_ENGINE_SESSION = FixedStatement(lambda _: update(_ENGINE_SESSIONS).where(
@@ -330,15 +331,13 @@ class InstrumentDesk:
         self._closing = threading.Lock()
         self.queue: queue.Queue[Job | None] = queue.Queue()
         self.lock = threading.Lock()  # readers of the in-memory book take it too
-        self.kept: dict[Any, Any] = {}  # the book's open orders, kept across batches (trading.keep_open_orders)
+        self.cache = WriterCache()  # what this writer keeps from one transaction to the next (registry.caches)
         self.barred: set[int] = set()  # participants that may not trade with something in the book: see _sweep
         self.engine = self._rebuild()
         self.last_ts_ms = self.engine.now_ms
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
         self.stale = False  # the in-memory book may differ from the database: rebuild before the next batch
         self.last_tick = time.monotonic()
-        self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
-        self.id_pool: dict[str, list[int]] = {}  # keys from the sequences, shared likewise
         self.connection: Connection | None = None  # the writer's own, see _session
         self.thread = threading.Thread(target=self._run, name=f"desk-{instrument_id}", daemon=True)
         self.thread.start()
@@ -432,8 +431,8 @@ class InstrumentDesk:
                 uow.session.expunge(order)
         if damaged:
             self._quarantine(damaged)
-        self.kept.clear()
-        self.kept.update({("order_id", order.id): order for order in resting})
+        self.cache.kept.clear()
+        self.cache.kept.update({("order_id", order.id): order for order in resting})
         return engine
 
     def _open_rows(self, uow: UnitOfWork, kind: str, damaged: list[tuple[int, str, str]],
@@ -614,18 +613,13 @@ class InstrumentDesk:
     @contextmanager
     def _writing(self) -> Iterator[UnitOfWork]:
         """The writer's transaction, holding the book's lock. It never flushes before its commit: every read of
-        what it has changed goes through the unit of work's own maps (orders by key, locked balances, live
+        what it has changed goes through the unit of work's cache (orders by key, locked balances, live
         serial blocks), so a batch of commands writes its rows in one flush of a few multi-row statements. It
         reads only the balances its commands take from freely; credits and the spending of holds are added
-        at commit without reading their rows (UnitOfWork.defer_balances)."""
+        at commit without reading their rows (TransactionCache.defer_balances)."""
         registry = self.exchange.registry
-        with self.lock, UnitOfWork(self._session, registry.clock, None) as uow:
-            uow.known_ids = self.known_ids
-            uow.kept = self.kept
-            uow.id_pool = self.id_pool
-            uow.id_block = WRITER_ID_BLOCK
+        with self.lock, UnitOfWork(self._session, registry.clock, None, self.cache.for_transaction()) as uow:
             uow.session.autoflush = False
-            uow.defer_balances = True
             if self.epoch is not None and instruments.book_epoch(uow, self.instrument_id) != self.epoch:
                 raise _Fenced(f"instrument {self.instrument_id}: epoch {self.epoch} is no longer current")
             yield uow
@@ -720,8 +714,7 @@ class InstrumentDesk:
         """After a failed transaction: what this writer kept from earlier ones may no longer hold, nor its
         connection."""
         self.published.clear()
-        self.known_ids.clear()
-        self.kept.clear()
+        self.cache.forget()
         self._let_go_of_connection()
 
     def _try_rebuild(self) -> bool:
@@ -896,7 +889,7 @@ class InstrumentDesk:
         with self._writing() as uow:
             instrument = uow.session.get(Instrument, self.instrument_id)
             assert instrument is not None
-            uow.memo["instrument"] = instrument
+            uow.cache.memo["instrument"] = instrument
             done = self._withdraw_participant(uow, instrument, command)
             if not done["withdrawn"]:
                 return
@@ -962,7 +955,7 @@ class InstrumentDesk:
         sellers = {job.command.principal.participant_id for job in batch if job.command.params.get("side") == "sell"}
         instrument = uow.session.get(Instrument, self.instrument_id)
         assert instrument is not None
-        uow.memo["instrument"] = instrument
+        uow.cache.memo["instrument"] = instrument
         trading.preload(uow, instrument, traders, sellers, client_ids, order_ids, self.exchange.resale_lock)
 
     def _snapshot(self) -> dict[str, Any]:
@@ -1002,7 +995,7 @@ class InstrumentDesk:
         batch: the writer is the only one to change it); the very first batch of a book makes it."""
         state = {"next_seq": self.engine.next_seq, "trading_day": self.engine.trading_day,
                  "reference_price_fen": self.engine.reference_price_fen, "updated_at": uow.now()}
-        if uow.execute_many(_SAVE_ENGINE_SESSION, [{"instrument": self.instrument_id, **state}]) == 0:
+        if uow.sql.execute_many(_SAVE_ENGINE_SESSION, [{"instrument": self.instrument_id, **state}]) == 0:
             uow.session.add(EngineSession(instrument_id=self.instrument_id, **state))
 
     def ts_ms(self, uow: UnitOfWork) -> int:
@@ -1014,9 +1007,9 @@ class InstrumentDesk:
     def handle(self, uow: UnitOfWork, command: DeskCommand) -> dict[str, Any]:
         if command.kind in READS:
             return READS[command.kind](self, command)
-        instrument = uow.memo.get("instrument") or uow.session.get(Instrument, self.instrument_id)
+        instrument = uow.cache.memo.get("instrument") or uow.session.get(Instrument, self.instrument_id)
         assert instrument is not None
-        uow.memo["instrument"] = instrument  # read once per batch (the session forgets rows nothing holds)
+        uow.cache.memo["instrument"] = instrument  # read once per batch (the session forgets rows nothing holds)
         handler = {"place": self._place, "cancel": self._cancel, "amend": self._amend,
                    "post_listing": self._post_listing, "pick": self._pick, "cancel_listing": self._cancel_listing,
                    "propose": self._propose, "accept": self._accept,
