@@ -1,5 +1,10 @@
 """Accounts, journal entries and serial blocks: every movement of credits goes through `post` and
-`move_credits`, which lock the spending rows in a fixed order and keep blocks and balances in step."""
+`move_credits`, which lock the spending rows in a fixed order and keep blocks and balances in step.
+
+The balance rows a transaction has locked, the live blocks it has read or made and the changes still to write
+are kept in its cache (`uow.cache`, registry.caches), plain records rather than ORM objects; they are written
+with its pending rows (`uow.sql`, registry.statements) ahead of its next query or flush and at commit. An
+instrument's writer gives its transactions a cache that defers reading the balances they only add to."""
 
 from __future__ import annotations
 
