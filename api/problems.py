@@ -204,7 +204,7 @@ def install(app: FastAPI) -> None:
 
     # Each database failure arrives in up to three shapes: wrapped by SQLAlchemy (its ORM and Core), or raw
     # from the driver where the unit of work writes on the connection itself (psycopg's pipelined writes,
-    # registry/unit_of_work.py) or a caller uses sqlite3 directly. All three answer the same.
+    # registry/statements.py) or a caller uses sqlite3 directly. All three answer the same.
 
     async def _integrity(request: Request, exc: Exception) -> JSONResponse:
         # The service checks first and explains; this is the database's constraint catching a race.

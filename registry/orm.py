@@ -523,7 +523,7 @@ class Account(Base):
 
 class JournalEntry(Base):
     """One movement: its postings sum to zero per asset. Inserted, never changed: the ledger writes entries and
-    postings as plain rows, ahead of anything else a flush writes (UnitOfWork.append)."""
+    postings as plain rows, ahead of anything else a flush writes (registry.statements.Statements.append)."""
 
     __tablename__ = "journal_entries"
 

@@ -78,6 +78,7 @@ from matching_engine import (
     Trade,
 )
 from matching_engine.events import Event, TransferProposed
+from registry.caches import WriterCache
 from registry.errors import DomainError, StateConflict
 from registry.services import idempotency, instruments, settlement, trading
 from registry.services.trading import Terms
@@ -87,7 +88,6 @@ if TYPE_CHECKING:
     from api.exchange.routing import Exchange
 
 log = logging.getLogger("carbonx.exchange")
-WRITER_ID_BLOCK = 512  # keys a writer takes from a sequence at a time: a batch writes a hundred postings or more
 
 
 class InstrumentDesk(Writer, CommandSteps):
@@ -102,15 +102,13 @@ class InstrumentDesk(Writer, CommandSteps):
         self.epoch = epoch
         self.fenced = False
         self.lock = threading.Lock()  # readers of the in-memory book take it too
-        self.kept: dict[Any, Any] = {}  # the book's open orders, kept across batches (trading.keep_open_orders)
+        self.cache = WriterCache()  # what this writer keeps from one transaction to the next (registry.caches)
         self.barred: set[int] = set()  # participants that may not trade with something in the book: see _sweep
         self.engine = self._rebuild()
         self.last_ts_ms = self.engine.now_ms
         self.published: list[Event] = []  # events of the batch in progress, published after its commit
         self.stale = False  # the in-memory book may differ from the database: rebuild before the next batch
         self.last_tick = time.monotonic()
-        self.known_ids: dict[Any, int] = {}  # account ids by code, shared by this writer's units of work
-        self.id_pool: dict[str, list[int]] = {}  # keys from the sequences, shared likewise
         self.connection: Connection | None = None  # the writer's own, see _session
         self.thread.start()
 
@@ -131,8 +129,8 @@ class InstrumentDesk(Writer, CommandSteps):
         self.barred = book.barred
         if book.damaged:
             self._quarantine(book.damaged)
-        self.kept.clear()
-        self.kept.update({("order_id", order.id): order for order in book.resting})
+        self.cache.kept.clear()
+        self.cache.kept.update({("order_id", order.id): order for order in book.resting})
         return book.engine
 
     def _quarantine(self, damaged: list[settlement.Damaged]) -> None:
@@ -198,18 +196,13 @@ class InstrumentDesk(Writer, CommandSteps):
     @contextmanager
     def _writing(self) -> Iterator[UnitOfWork]:
         """The writer's transaction, holding the book's lock. It never flushes before its commit: every read of
-        what it has changed goes through the unit of work's own maps (orders by key, locked balances, live
+        what it has changed goes through the unit of work's cache (orders by key, locked balances, live
         serial blocks), so a batch of commands writes its rows in one flush of a few multi-row statements. It
         reads only the balances its commands take from freely; credits and the spending of holds are added
-        at commit without reading their rows (UnitOfWork.defer_balances)."""
+        at commit without reading their rows (TransactionCache.defer_balances)."""
         registry = self.exchange.registry
-        with self.lock, UnitOfWork(self._session, registry.clock, None) as uow:
-            uow.known_ids = self.known_ids
-            uow.kept = self.kept
-            uow.id_pool = self.id_pool
-            uow.id_block = WRITER_ID_BLOCK
+        with self.lock, UnitOfWork(self._session, registry.clock, None, self.cache.for_transaction()) as uow:
             uow.session.autoflush = False
-            uow.defer_balances = True
             if self.epoch is not None and instruments.book_epoch(uow, self.instrument_id) != self.epoch:
                 raise Fenced(f"instrument {self.instrument_id}: epoch {self.epoch} is no longer current")
             yield uow
@@ -300,8 +293,7 @@ class InstrumentDesk(Writer, CommandSteps):
         """After a failed transaction: what this writer kept from earlier ones may no longer hold, nor its
         connection."""
         self.published.clear()
-        self.known_ids.clear()
-        self.kept.clear()
+        self.cache.forget()
         self._let_go_of_connection()
 
     def _try_rebuild(self) -> bool:

@@ -1,5 +1,10 @@
 """Accounts, journal entries and serial blocks: every movement of credits goes through `post` and
-`move_credits`, which lock the spending rows in a fixed order and keep blocks and balances in step."""
+`move_credits`, which lock the spending rows in a fixed order and keep blocks and balances in step.
+
+The balance rows a transaction has locked, the live blocks it has read or made and the changes still to write
+are kept in its cache (`uow.cache`, registry.caches), plain records rather than ORM objects; they are written
+with its pending rows (`uow.sql`, registry.statements) ahead of its next query or flush and at commit. An
+instrument's writer gives its transactions a cache that defers reading the balances they only add to."""
 
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ from registry import ledger, numbering, serials
 from registry.errors import NotFound, StateConflict
 from registry.ledger import Leg
 from registry.orm import Account, Balance, Base, SerialBlock
-from registry.unit_of_work import Fixed, FixedStatement, UnitOfWork, one_of
+from registry.statements import Fixed, FixedStatement, one_of
+from registry.unit_of_work import UnitOfWork
 
 ISSUANCE_ACCOUNT = "JX-ISSUANCE"
 BANK_ACCOUNT = "JX-BANK"
@@ -61,10 +67,11 @@ def fee_account_id(uow: UnitOfWork) -> int:
 
 
 def _known_id(uow: UnitOfWork, code: str, account: Callable[[], Account]) -> int:
-    """An account's id by its code, remembered in `uow.known_ids` (see UnitOfWork for who forgets it)."""
-    found = uow.known_ids.get(code)
+    """An account's id by its code, remembered in `uow.cache.known_ids` (registry.caches says who keeps it
+    and who forgets it)."""
+    found = uow.cache.known_ids.get(code)
     if found is None:
-        found = uow.known_ids[code] = account().id
+        found = uow.cache.known_ids[code] = account().id
     return found
 
 
@@ -156,49 +163,58 @@ def _locked_rows(uow: UnitOfWork, *where: Any) -> list[LockedBalance]:
 
 
 def _adopt(uow: UnitOfWork, rows: Iterable[Sequence[Any]]) -> list[LockedBalance]:
-    """Keep balance rows just read and locked (`uow.locked`), with any change this transaction made to them
-    unread (UnitOfWork.unread_changes); a row it had locked before is kept as it stands (it may have changed
-    since)."""
+    """Keep balance rows just read and locked (`uow.cache.locked`), with any change this transaction made to
+    them unread (TransactionCache.unread_changes); a row it had locked before is kept as it stands (it may have
+    changed since)."""
     adopted = []
+    locked, unread = uow.cache.locked, uow.cache.unread_changes
     for account_id, asset, bucket, amount, may_go_negative in rows:
-        if (account_id, asset, bucket) in uow.locked:
+        if (account_id, asset, bucket) in locked:
             continue
         record = LockedBalance(account_id, asset, bucket, amount, may_go_negative, amount)
-        pending = uow.unread_changes.pop(record.key, None)
+        pending = unread.pop(record.key, None)
         if pending is not None:
             record.amount += pending[0]
-        uow.locked[record.key] = record
+        locked[record.key] = record
         adopted.append(record)
     if adopted:
-        uow.pending_writers.setdefault("balances", _write_balances)
+        _queue_balance_writes(uow)
     return adopted
 
 
 def _write_balances(uow: UnitOfWork) -> None:
     """Write what this transaction changed in balances since the last write: the locked rows whose amount
-    moved and the changes to rows it never read (UnitOfWork.unread_changes). Changes to rows that exist (a
-    locked row's, a hold spent unread) go in an UPDATE adding each change, which must find every row; what
+    moved and the changes to rows it never read (TransactionCache.unread_changes). Changes to rows that exist
+    (a locked row's, a hold spent unread) go in an UPDATE adding each change, which must find every row; what
     is added to rows that may not exist yet goes in an upsert. (Not one upsert for both: the database checks
     the row an upsert proposes to insert, and a negative one fails even when the row exists.) All rows in
     their one lock order, the two statements taking turns where the order says so (an instrument's writer
     locks the rows it credits only here: in two runs, each in order, two writers could take them in
     opposite orders), each run in the executemany form, whose SQL is the same for any number of rows."""
-    moved = [record for record in uow.locked.values() if record.amount != record.written]
-    unread = list(uow.unread_changes.items())
-    uow.unread_changes.clear()
+    moved = [record for record in uow.cache.locked.values() if record.amount != record.written]
+    unread = list(uow.cache.unread_changes.items())
+    uow.cache.unread_changes.clear()
     writes = sorted([(r.key, r.amount - r.written, False) for r in moved]
                     + [(key, amount, negative) for key, (amount, negative) in unread if amount])
-    for credits, run in itertools.groupby(writes, key=lambda write: write[0] not in uow.locked and write[1] > 0):
+    locked = uow.cache.locked
+    for credits, run in itertools.groupby(writes, key=lambda write: write[0] not in locked and write[1] > 0):
         rows = list(run)
         if credits:
-            uow.execute_many(_CREDIT_BALANCE, [{"a": a, "s": s, "b": b, "amount": amount, "negative": negative}
-                                               for (a, s, b), amount, negative in rows])
+            uow.sql.execute_many(_CREDIT_BALANCE, [{"a": a, "s": s, "b": b, "amount": amount,
+                                                    "negative": negative} for (a, s, b), amount, negative in rows])
         else:
-            uow.execute_many(_ADD_TO_BALANCE, [{"a": a, "s": s, "b": b, "change": change}
-                                               for (a, s, b), change, _ in rows],
-                             short=StateConflict("A balance to change is missing.", "要变更的余额不存在。"))
+            uow.sql.execute_many(_ADD_TO_BALANCE, [{"a": a, "s": s, "b": b, "change": change}
+                                                   for (a, s, b), change, _ in rows],
+                                 short=StateConflict("A balance to change is missing.", "要变更的余额不存在。"))
     for record in moved:
         record.written = record.amount
+
+
+def _queue_balance_writes(uow: UnitOfWork) -> None:
+    """Have this transaction's balance changes written with its pending rows (registry.statements)."""
+    cache = uow.cache
+    uow.sql.before_write("balances", lambda: bool(cache.unread_changes) or any(
+        record.amount != record.written for record in cache.locked.values()), lambda: _write_balances(uow))
 
 
 _BALANCES = Base.metadata.tables["balances"]
@@ -227,20 +243,20 @@ def lock_balances(uow: UnitOfWork, keys: set[tuple[int, str, str]]) -> dict[tupl
     A registry movement (not an instrument's writer) on PostgreSQL takes them in turn (see _lock_in_turn):
     it never waits for one of them while it holds another, so it can be in no deadlock with a writer, which
     locks what it spends when its batch starts and adds what it credits at commit."""
-    missing = keys - uow.locked.keys()
+    missing = keys - uow.cache.locked.keys()
     if missing:
-        if not uow.defer_balances and uow.session.get_bind().dialect.name == "postgresql":
+        if not uow.cache.defer_balances and uow.session.get_bind().dialect.name == "postgresql":
             _lock_in_turn(uow, missing)
         else:
             _lock_in_order(uow, missing)
-    return {key: uow.locked[key] for key in keys}
+    return {key: uow.cache.locked[key] for key in keys}
 
 
 def _lock_in_order(uow: UnitOfWork, missing: set[tuple[int, str, str]]) -> None:
     """Lock the rows in one statement, in the one order, waiting for each in turn; then create and lock those
     that do not exist (only two transactions creating the same new rows at once can still deadlock here;
     PostgreSQL detects it and the loser is answered 409, to retry)."""
-    absent = missing & uow.balances_known
+    absent = missing & uow.cache.balances_known
     found = {r.key for r in _locked_rows(uow, _key_in(missing - absent))} if missing - absent else set()
     if len(found) < len(missing):
         _ensure_balance_rows(uow, missing - found)
@@ -309,12 +325,12 @@ def lock_accounts(uow: UnitOfWork, account_ids: set[int], assets: set[str], buck
     """Lock every balance row these accounts have in these assets and buckets, in one query, so that a batch
     of movements over them reads none again; a row they lack is then known not to exist (its amount is
     zero)."""
-    keys = {(a, s, b) for a in account_ids for s in assets for b in buckets} - uow.balances_known
+    keys = {(a, s, b) for a in account_ids for s in assets for b in buckets} - uow.cache.balances_known
     if not keys:
         return
-    _adopt(uow, uow.fetch(_ACCOUNTS_BALANCES, {"a": sorted({a for a, _, _ in keys}), "s": sorted(assets),
+    _adopt(uow, uow.sql.fetch(_ACCOUNTS_BALANCES, {"a": sorted({a for a, _, _ in keys}), "s": sorted(assets),
                                                "b": sorted(buckets)}))
-    uow.balances_known |= keys
+    uow.cache.balances_known |= keys
 
 
 _ACCOUNTS_BALANCES = FixedStatement(lambda dialect: select(*_BALANCE_COLUMNS).where(
@@ -324,15 +340,15 @@ _ACCOUNTS_BALANCES = FixedStatement(lambda dialect: select(*_BALANCE_COLUMNS).wh
 
 def _held_assets(uow: UnitOfWork, account_id: int, bucket: str, assets: set[str]) -> set[str]:
     """Which of these assets the account holds something of in the bucket; those rows are locked."""
-    unknown = sorted(a for a in assets
-                     if (account_id, a, bucket) not in uow.locked and (account_id, a, bucket) not in uow.balances_known)
+    locked, known = uow.cache.locked, uow.cache.balances_known
+    unknown = sorted(a for a in assets if (k := (account_id, a, bucket)) not in locked and k not in known)
     if unknown:
         _locked_rows(uow, Balance.account_id == account_id, Balance.bucket == bucket, Balance.asset.in_(unknown),
                      Balance.amount > 0)
-    credited = {(account_id, a, bucket) for a in assets if (account_id, a, bucket) in uow.unread_changes}
+    credited = {(account_id, a, bucket) for a in assets if (account_id, a, bucket) in uow.cache.unread_changes}
     if credited:  # received in this transaction, unread so far
         lock_balances(uow, credited)
-    return {a for a in assets if (k := (account_id, a, bucket)) in uow.locked and uow.locked[k].amount > 0}
+    return {a for a in assets if (k := (account_id, a, bucket)) in locked and locked[k].amount > 0}
 
 
 def _change(kind: str, legs: Sequence[Leg]) -> dict[tuple[int, str, str], int]:
@@ -346,9 +362,9 @@ def _change(kind: str, legs: Sequence[Leg]) -> dict[tuple[int, str, str], int]:
 
 
 def _read(uow: UnitOfWork, change: dict[tuple[int, str, str], int]) -> dict[tuple[int, str, str], int]:
-    """The changes whose balances must be read and locked: all of them, or with `uow.defer_balances` only
-    what is taken from a free balance (see UnitOfWork.unread_changes)."""
-    if not uow.defer_balances:
+    """The changes whose balances must be read and locked: all of them, or with `uow.cache.defer_balances` only
+    what is taken from a free balance (see TransactionCache.unread_changes)."""
+    if not uow.cache.defer_balances:
         return change
     return {key: amount for key, amount in change.items() if amount < 0 and key[2] != ledger.HELD}
 
@@ -382,21 +398,22 @@ def post(uow: UnitOfWork, kind: str, legs: Sequence[Leg], *, reference: str = ""
     refused before anything is written, and written with its postings at the transaction's next flush."""
     change = _change(kind, legs)
     _check(uow, _read(uow, change))
-    entry = Entry(uow.next_id("journal_entries"), kind, reference[:80])
-    uow.append("journal_entries", {"id": entry.id, "kind": kind, "reference": entry.reference, "memo": memo[:500],
+    entry = Entry(uow.sql.next_id("journal_entries"), kind, reference[:80])
+    uow.sql.append("journal_entries", {"id": entry.id, "kind": kind, "reference": entry.reference, "memo": memo[:500],
                                    "actor_user_id": uow.actor.user_id if uow.actor else None,
                                    "created_at": uow.now()})
     for key, amount in change.items():
-        row = uow.locked.get(key)
+        row = uow.cache.locked.get(key)
         if row is not None:
             row.amount += amount
         else:
-            pending, negative = uow.unread_changes.get(key, (0, key[0] in source_account_ids(uow)))
-            uow.unread_changes[key] = (pending + amount, negative)
-            uow.pending_writers.setdefault("balances", _write_balances)
+            pending, negative = uow.cache.unread_changes.get(key, (0, key[0] in source_account_ids(uow)))
+            uow.cache.unread_changes[key] = (pending + amount, negative)
+            _queue_balance_writes(uow)
     for leg in legs:
-        uow.append("postings", {"id": uow.next_id("postings"), "entry_id": entry.id, "account_id": leg.account_id,
-                                "asset": leg.asset, "bucket": leg.bucket, "amount": leg.amount})
+        uow.sql.append("postings", {"id": uow.sql.next_id("postings"), "entry_id": entry.id,
+                                    "account_id": leg.account_id, "asset": leg.asset, "bucket": leg.bucket,
+                                    "amount": leg.amount})
     return entry
 
 
@@ -436,22 +453,28 @@ def _write_blocks(uow: UnitOfWork) -> None:
     """End the blocks read that movements ended, then insert the blocks made (those ended again before being
     written go in ended): in this order, since a piece overlaps the block it came from (the exclusion
     constraint on live blocks)."""
-    changed, uow.blocks_to_write = uow.blocks_to_write, []
+    changed, uow.cache.blocks_to_write = uow.cache.blocks_to_write, []
     if not changed:
         return
     ended = [{"block_id": b.id, "entry_id": b.ended_entry_id} for b in changed if b.written]
     made = [b for b in changed if not b.written]
     if ended:
-        uow.execute_many(_END_BLOCK, ended, short=StateConflict("A serial block to end was no longer live.",
+        uow.sql.execute_many(_END_BLOCK, ended, short=StateConflict("A serial block to end was no longer live.",
                                                                 "要结束的序列号区块已不再有效。"))
     if made:
-        uow.insert_rows("serial_blocks", [
+        uow.sql.insert_rows("serial_blocks", [
             {"id": b.id, "batch_id": b.batch_id, "serial_start": b.serial_start, "serial_end": b.serial_end,
              "account_id": b.account_id, "bucket": b.bucket, "live": b.ended_entry_id is None,
              "created_entry_id": b.created_entry_id, "ended_entry_id": b.ended_entry_id,
              "sellable_from": b.sellable_from} for b in made])
         for b in made:
             b.written = True
+
+
+def _queue_block_writes(uow: UnitOfWork) -> None:
+    """Have the serial blocks this transaction made and ended written with its pending rows."""
+    cache = uow.cache
+    uow.sql.before_write("serial_blocks", lambda: bool(cache.blocks_to_write), lambda: _write_blocks(uow))
 
 
 _SERIAL_BLOCKS = Base.metadata.tables["serial_blocks"]
@@ -463,21 +486,21 @@ _END_BLOCK = FixedStatement(lambda _: update(_SERIAL_BLOCKS).where(
 def make_block(uow: UnitOfWork, *, batch_id: int, start: int, end: int, holder: tuple[int, str], entry_id: int,
                sellable_from: date | None) -> LiveBlock:
     """A new live block, written with the transaction's next flush."""
-    block = LiveBlock(uow.next_id("serial_blocks"), batch_id, start, end, holder[0], holder[1], sellable_from,
+    block = LiveBlock(uow.sql.next_id("serial_blocks"), batch_id, start, end, holder[0], holder[1], sellable_from,
                       entry_id, written=False)
-    uow.live_blocks.setdefault((block.account_id, block.bucket, block.batch_id), []).append(block)
-    uow.blocks_to_write.append(block)
-    uow.pending_writers.setdefault("serial_blocks", _write_blocks)
+    uow.cache.live_blocks.setdefault((block.account_id, block.bucket, block.batch_id), []).append(block)
+    uow.cache.blocks_to_write.append(block)
+    _queue_block_writes(uow)
     return block
 
 
 def _end_block(uow: UnitOfWork, block: LiveBlock, entry_id: int) -> None:
-    uow.live_blocks[(block.account_id, block.bucket, block.batch_id)].remove(block)
-    uow.blocks_ended.add(block.id)
+    uow.cache.live_blocks[(block.account_id, block.bucket, block.batch_id)].remove(block)
+    uow.cache.blocks_ended.add(block.id)
     block.ended_entry_id = entry_id
     if block.written:  # else it is still waiting to be written, and goes out ended
-        uow.blocks_to_write.append(block)
-        uow.pending_writers.setdefault("serial_blocks", _write_blocks)
+        uow.cache.blocks_to_write.append(block)
+        _queue_block_writes(uow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,12 +525,12 @@ def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch
     """Read and lock the live blocks of these accounts, buckets and batches in one query, unless this
     transaction has them already: all of them, or with `sellable_on` only those free of the resale lock on
     that day (credits bought today pile up in small blocks a seller cannot use yet). From then on
-    `uow.live_blocks` holds them, kept current by `_record_blocks`, so a movement sees the earlier ones of
+    `uow.cache.live_blocks` holds them, kept current by `_record_blocks`, so a movement sees the earlier ones of
     its transaction without a flush."""
     def covered(key: tuple[int, str, int]) -> bool:
-        if key not in uow.blocks_loaded:
+        if key not in uow.cache.blocks_loaded:
             return False
-        loaded_on = uow.blocks_loaded[key]
+        loaded_on = uow.cache.blocks_loaded[key]
         return loaded_on is None or (sellable_on is not None and sellable_on <= loaded_on)
 
     keys = {k for a in account_ids for b in buckets for batch in batch_ids if not covered(k := (a, b, batch))}
@@ -518,14 +541,14 @@ def load_blocks(uow: UnitOfWork, account_ids: set[int], buckets: set[str], batch
     if sellable_on is not None:
         params["day"] = sellable_on
     # Not one already known (read, made, or taken back), nor one this transaction ended and has not written yet.
-    known = {b.id for key in keys for b in uow.live_blocks.get(key, ())}
-    for block_id, batch_id, start, end, account_id, bucket, sellable_from, created_entry_id in uow.fetch(
+    known = {b.id for key in keys for b in uow.cache.live_blocks.get(key, ())}
+    for block_id, batch_id, start, end, account_id, bucket, sellable_from, created_entry_id in uow.sql.fetch(
             _USABLE_BLOCKS if sellable_on is not None else _LIVE_BLOCKS, params):
         key = (account_id, bucket, batch_id)
-        if key in keys and block_id not in known and block_id not in uow.blocks_ended:
-            uow.live_blocks.setdefault(key, []).append(LiveBlock(block_id, batch_id, start, end, account_id, bucket,
-                                                                 sellable_from, created_entry_id, written=True))
-    uow.blocks_loaded.update(dict.fromkeys(keys, sellable_on))
+        if key in keys and block_id not in known and block_id not in uow.cache.blocks_ended:
+            uow.cache.live_blocks.setdefault(key, []).append(LiveBlock(
+                block_id, batch_id, start, end, account_id, bucket, sellable_from, created_entry_id, written=True))
+    uow.cache.blocks_loaded.update(dict.fromkeys(keys, sellable_on))
 
 
 def _blocks_query(dialect: str, usable: bool) -> Fixed:
@@ -549,7 +572,7 @@ def known_blocks_holding(uow: UnitOfWork, holder: tuple[int, str],
     when it does not know one for every range (then they must be read)."""
     found: dict[int, LiveBlock] = {}
     for r in ranges:
-        block = next((b for b in uow.live_blocks.get((holder[0], holder[1], r.batch_id), ())
+        block = next((b for b in uow.cache.live_blocks.get((holder[0], holder[1], r.batch_id), ())
                       if b.serial_start <= r.start and r.end <= b.serial_end), None)
         if block is None:
             return None
@@ -564,11 +587,11 @@ def know_blocks(uow: UnitOfWork, blocks: Sequence[LiveBlock]) -> None:
     known_ids: dict[tuple[int, str, int], set[int]] = {}
     for block in blocks:
         key = (block.account_id, block.bucket, block.batch_id)
-        known = uow.live_blocks.setdefault(key, [])
+        known = uow.cache.live_blocks.setdefault(key, [])
         ids = known_ids.get(key)
         if ids is None:
             ids = known_ids[key] = {b.id for b in known}
-        if block.id not in uow.blocks_ended and block.id not in ids:
+        if block.id not in uow.cache.blocks_ended and block.id not in ids:
             known.append(block)
             ids.add(block.id)
 
@@ -578,7 +601,7 @@ def _live_blocks(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Seque
     """The live blocks of an account and bucket in these batches, in serial order; with `sellable_on` only
     those free of the resale lock that day (see load_blocks)."""
     load_blocks(uow, {account_id}, {bucket}, batch_ids, sellable_on)
-    rows = (row for b in batch_ids for row in uow.live_blocks.get((account_id, bucket, b), ()))
+    rows = (row for b in batch_ids for row in uow.cache.live_blocks.get((account_id, bucket, b), ()))
     return sorted((row for row in rows if sellable_on is None or row.sellable_from is None
                    or row.sellable_from <= sellable_on), key=lambda row: row.serial_start)
 
@@ -619,7 +642,7 @@ def plan_credits(
         assets = set(uow.session.scalars(select(Balance.asset).where(
             Balance.account_id == account_id, Balance.bucket == bucket, Balance.asset.like("CREDIT:%"),
             Balance.amount > 0)))
-    if uow.defer_balances:  # an instrument's writer: `post` locks what it takes from, credits are not read
+    if uow.cache.defer_balances:  # an instrument's writer: `post` locks what it takes from, credits are not read
         if ranges is None:
             assets = _held_assets(uow, account_id, bucket, assets)
     elif assets:
@@ -633,7 +656,7 @@ def plan_credits(
     if not assets:
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)
-    if not uow.defer_balances and target[1] == ledger.AVAILABLE:
+    if not uow.cache.defer_balances and target[1] == ledger.AVAILABLE:
         # The blocks the moved credits may merge with (see _place), locked after the balances like the source's.
         load_blocks(uow, {target[0]}, {ledger.AVAILABLE}, held_batches)
     rows = (ranges is not None and known_blocks_holding(uow, source, ranges)) or _live_blocks(
@@ -693,8 +716,8 @@ def _place(uow: UnitOfWork, holder: tuple[int, str], pieces: Sequence[tuple[seri
         groups[(piece.batch_id, day)].append(piece)
     for (batch_id, day), arriving in groups.items():
         key = (account_id, bucket, batch_id)
-        held = {(b.serial_start, b.serial_end): b for b in uow.live_blocks.get(key, ()) if b.sellable_from == day} \
-            if _mergeable(uow, key, day) else {}
+        held = {(b.serial_start, b.serial_end): b for b in uow.cache.live_blocks.get(key, ())
+                if b.sellable_from == day} if _mergeable(uow, key, day) else {}
         ended, made = serials.merge_into([serials.Block(s, e, batch_id) for s, e in held], arriving)
         for block in ended:
             _end_block(uow, held[(block.start, block.end)], entry_id)
@@ -711,11 +734,11 @@ def _mergeable(uow: UnitOfWork, key: tuple[int, str, int], day: date | None) -> 
     holds the holding's balance locked (no one else can be changing its blocks, and blocks are locked after
     balances, in every movement); and only where it has read every live block with that date (load_blocks)."""
     account_id, bucket, batch_id = key
-    if bucket != ledger.AVAILABLE or (account_id, ledger.credit_asset(batch_id), bucket) not in uow.locked:
+    if bucket != ledger.AVAILABLE or (account_id, ledger.credit_asset(batch_id), bucket) not in uow.cache.locked:
         return False
-    if key not in uow.blocks_loaded:
+    if key not in uow.cache.blocks_loaded:
         return False
-    loaded_on = uow.blocks_loaded[key]
+    loaded_on = uow.cache.blocks_loaded[key]
     return loaded_on is None or day is None or day <= loaded_on  # a date read: all blocks free on that day
 
 

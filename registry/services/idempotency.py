@@ -43,7 +43,7 @@ def replay(uow: UnitOfWork, user_id: int, key: str | None, digest: str, *, wait:
     a registry transaction while its whole book waits."""
     if key is None:
         return None
-    stored = uow.memo.get(("idempotency", user_id, key))
+    stored = uow.cache.memo.get(("idempotency", user_id, key))
     if stored is None:
         if wait and uow.session.get_bind().dialect.name == "postgresql":
             # The two-number form: its key space is apart from the single-number locks (books, audit chain).
@@ -60,7 +60,7 @@ def replay(uow: UnitOfWork, user_id: int, key: str | None, digest: str, *, wait:
 def remember(uow: UnitOfWork, user_id: int, key: str | None, digest: str, answer: dict[str, Any]) -> None:
     """Keep the answer with the effect (call before commit)."""
     if key is not None:
-        stored = uow.memo[("idempotency", user_id, key)] = IdempotencyKey(
+        stored = uow.cache.memo[("idempotency", user_id, key)] = IdempotencyKey(
             user_id=user_id, key=key, request_hash=digest, status_code=201, response=answer, created_at=uow.now())
         uow.session.add(stored)
 

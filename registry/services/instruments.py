@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, or_, select
 
 from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.orm import Batch, BookOwner, Filing, Instrument, Methodology, MethodologyVersion, Participant
-from registry.unit_of_work import FixedStatement, UnitOfWork
+from registry.statements import FixedStatement
+from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
 
@@ -62,8 +63,8 @@ def set_status(uow: UnitOfWork, code: str, status: str, reason: str) -> Instrume
 def batch_ids(uow: UnitOfWork, instrument: Instrument) -> list[int]:
     """The batches this instrument trades: its vintage and, when it names one, its methodology field."""
     if instrument.methodology_field is None:
-        return [row[0] for row in uow.fetch(_VINTAGE_BATCHES, {"vintage": instrument.vintage})]
-    return [row[0] for row in uow.fetch(_FIELD_BATCHES, {"vintage": instrument.vintage,
+        return [row[0] for row in uow.sql.fetch(_VINTAGE_BATCHES, {"vintage": instrument.vintage})]
+    return [row[0] for row in uow.sql.fetch(_FIELD_BATCHES, {"vintage": instrument.vintage,
                                                           "field": instrument.methodology_field})]
 
 

@@ -53,7 +53,8 @@ from registry.context import Registry
 from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.services import trading
-from registry.unit_of_work import FixedStatement, UnitOfWork
+from registry.statements import FixedStatement
+from registry.unit_of_work import UnitOfWork
 
 QUARANTINED = "QUARANTINED"  # the reason of an order a rebuilt book could not hold
 _ENGINE_SESSIONS = Base.metadata.tables["engine_sessions"]
@@ -181,7 +182,7 @@ def save_session(uow: UnitOfWork, instrument_id: int, next_seq: int, trading_day
     batch: the writer is the only one to change it); the very first batch of a book makes it."""
     state = {"next_seq": next_seq, "trading_day": trading_day, "reference_price_fen": reference_price_fen,
              "updated_at": uow.now()}
-    if uow.execute_many(_SAVE_ENGINE_SESSION, [{"instrument": instrument_id, **state}]) == 0:
+    if uow.sql.execute_many(_SAVE_ENGINE_SESSION, [{"instrument": instrument_id, **state}]) == 0:
         uow.session.add(EngineSession(instrument_id=instrument_id, **state))
 
 

@@ -19,7 +19,8 @@ from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
 from registry.services import holdings, instruments, market_calendar, participants
 from registry.services.idempotency import Replayed
-from registry.unit_of_work import FixedStatement, UnitOfWork, one_of
+from registry.statements import FixedStatement, one_of
+from registry.unit_of_work import UnitOfWork
 from rules import trading as trading_rules
 from rules.violations import Violation
 
@@ -56,8 +57,8 @@ class OrderRequest:
 
 def existing_order(uow: UnitOfWork, participant_id: int, client_order_id: str) -> Order | None:
     key = ("order", participant_id, client_order_id)
-    if key in uow.memo:
-        found: Order | None = uow.memo[key]
+    if key in uow.cache.memo:
+        found: Order | None = uow.cache.memo[key]
         return found
     return uow.session.scalar(select(Order).where(Order.participant_id == participant_id,
                                                   Order.client_order_id == client_order_id))
@@ -71,7 +72,7 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
     serial blocks in the instrument's batches. The resting orders a command trades against are read as it trades."""
     if participant_ids:
         # Held in the memo: the session forgets rows nothing refers to.
-        uow.memo["participants"] = list(uow.session.scalars(
+        uow.cache.memo["participants"] = list(uow.session.scalars(
             select(Participant).where(Participant.id.in_(sorted(participant_ids)))))
         accounts = {p: holdings.main_account_id(uow, p) for p in sorted(participant_ids)}
         # What holds take from; what they put aside and what trades credit is not read (defer_balances).
@@ -81,7 +82,7 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
             batch_ids = instrument_batch_ids(uow, instrument)
             holdings.lock_accounts(uow, sellers, {ledger.credit_asset(b) for b in batch_ids}, [ledger.AVAILABLE])
             def holds(account_id: int, batch_id: int) -> bool:
-                balance = uow.locked.get((account_id, ledger.credit_asset(batch_id), ledger.AVAILABLE))
+                balance = uow.cache.locked.get((account_id, ledger.credit_asset(batch_id), ledger.AVAILABLE))
                 return balance is not None and balance.amount > 0
 
             held = [b for b in batch_ids if any(holds(a, b) for a in sellers)]
@@ -89,13 +90,13 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
                                  sellable_on=uow.today() if resale_lock else None)
     if client_order_ids:
         for pair in client_order_ids:
-            uow.memo[("order", *pair)] = None
+            uow.cache.memo[("order", *pair)] = None
         # Mostly none exist (a retry names one): their keys first, then only those orders.
-        named = {order_id for order_id, *pair in uow.fetch(_CLIENT_ORDER_IDS, {
+        named = {order_id for order_id, *pair in uow.sql.fetch(_CLIENT_ORDER_IDS, {
             "p": sorted({p for p, _ in client_order_ids}), "c": sorted({c for _, c in client_order_ids})})
             if tuple(pair) in client_order_ids}
         for order in orders_by_id(uow, named).values():
-            uow.memo[("order", order.participant_id, order.client_order_id)] = order
+            uow.cache.memo[("order", order.participant_id, order.client_order_id)] = order
     # A cancelled or amended sell gives back exact serial ranges: their blocks, read at once.
     named_sells = [o for o in orders_by_id(uow, order_ids).values() if o.side == "sell" and o.held_blocks
                    and holdings.known_blocks_holding(uow, (o.account_id, ledger.HELD), _held(o)) is None]
@@ -111,9 +112,9 @@ _CLIENT_ORDER_IDS = FixedStatement(lambda dialect: select(Order.id, Order.partic
 def instrument_batch_ids(uow: UnitOfWork, instrument: Instrument) -> list[int]:
     """The instrument's batches, read once per transaction."""
     key = ("batch_ids", instrument.id)
-    if key not in uow.memo:
-        uow.memo[key] = instruments.batch_ids(uow, instrument)
-    found: list[int] = uow.memo[key]
+    if key not in uow.cache.memo:
+        uow.cache.memo[key] = instruments.batch_ids(uow, instrument)
+    found: list[int] = uow.cache.memo[key]
     return found
 
 
@@ -164,7 +165,7 @@ def plan_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
     account_id = holdings.main_account_id(uow, principal.participant_id)
     cash_held = cash_needed(request.quantity_t, request.hold_price_fen, fee_bp) \
         if request.side == "buy" and request.hold_price_fen is not None else 0
-    order = Order(id=uow.next_id("orders"), instrument_id=instrument.id, participant_id=principal.participant_id,
+    order = Order(id=uow.sql.next_id("orders"), instrument_id=instrument.id, participant_id=principal.participant_id,
                   account_id=account_id,
                   user_id=principal.user_id, client_order_id=request.client_order_id, side=request.side,
                   order_type=request.order_type, tif=request.tif, price_fen=request.price_fen,
@@ -190,11 +191,11 @@ def plan_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
 
 def record_order(uow: UnitOfWork, plan: OrderPlan) -> Order:
     """Write a planned order and take its holds (the rows are written at the transaction's next flush: the
-    order, as it then stands, ahead of the rows appended, its trades among them, see UnitOfWork.add_new)."""
+    order, as it then stands, ahead of the rows appended, its trades among them, see Statements.add_new)."""
     order = plan.order
-    uow.add_new(order)
+    uow.sql.add_new(order)
     remember_order(uow, order)
-    uow.memo[("order", order.participant_id, order.client_order_id)] = order
+    uow.cache.memo[("order", order.participant_id, order.client_order_id)] = order
     if plan.credits is not None:
         moved = holdings.apply_credits(uow, "order_hold", plan.credits, reference=f"order:{order.id}")
         order.held_blocks = [[b.batch_id, b.start, b.end] for b in moved.blocks]
@@ -206,7 +207,7 @@ def record_order(uow: UnitOfWork, plan: OrderPlan) -> Order:
 def remember_order(uow: UnitOfWork, order: Order) -> None:
     """Keep an order this transaction wrote or read where `order_by_id` finds it (a new one is not in the
     database until the next flush)."""
-    uow.memo[("order_id", order.id)] = order
+    uow.cache.memo[("order_id", order.id)] = order
 
 
 def order_by_id(uow: UnitOfWork, order_id: int) -> Order | None:
@@ -217,9 +218,9 @@ def order_by_id(uow: UnitOfWork, order_id: int) -> Order | None:
 def _known_order(uow: UnitOfWork, order_id: int) -> Order | None:
     """An order this transaction has, or one its caller kept open from an earlier one (see keep_open_orders),
     taken back into the session without reading it."""
-    found: Order | None = uow.memo.get(("order_id", order_id))
+    found: Order | None = uow.cache.memo.get(("order_id", order_id))
     if found is None:
-        found = uow.kept.pop(("order_id", order_id), None)
+        found = uow.cache.kept.pop(("order_id", order_id), None)
         if found is not None:
             # A query of this transaction may have read the row already: then that object is the order.
             present = uow.session.identity_map.get(identity_key(Order, order_id))
@@ -227,29 +228,29 @@ def _known_order(uow: UnitOfWork, order_id: int) -> Order | None:
                 uow.session.add(found)
             remember_order(uow, present or found)
             found = present or found
-            holdings.know_blocks(uow, uow.kept.pop(("held_blocks", order_id), []))
+            holdings.know_blocks(uow, uow.cache.kept.pop(("held_blocks", order_id), []))
     return found
 
 
 def keep_open_orders(uow: UnitOfWork) -> None:
-    """After a commit, keep the open orders this transaction touched in `uow.kept` for the caller's next
+    """After a commit, keep the open orders this transaction touched in `uow.cache.kept` for the caller's next
     transactions, with the serial blocks a sell holds: an instrument's writer is the only one to change its
-    orders and what they hold, so what it committed is what they are. An order taken back leaves `uow.kept`
+    orders and what they hold, so what it committed is what they are. An order taken back leaves `uow.cache.kept`
     until a commit keeps it again, so a failed transaction leaves none of its orders there (the writer
     forgets the others too then)."""
-    for key, order in uow.memo.items():
+    for key, order in uow.cache.memo.items():
         if key[0] != "order_id":
             continue
         held = ("held_blocks", order.id)
-        uow.kept.pop(held, None)
+        uow.cache.kept.pop(held, None)
         if order.status != "open":
-            uow.kept.pop(key, None)
+            uow.cache.kept.pop(key, None)
             continue
-        uow.kept[key] = order
+        uow.cache.kept[key] = order
         if order.side == "sell" and order.held_blocks:
             blocks = holdings.known_blocks_holding(uow, (order.account_id, ledger.HELD), _held(order))
             if blocks is not None and len(blocks) == len(order.held_blocks):  # exactly its blocks
-                uow.kept[held] = blocks
+                uow.cache.kept[held] = blocks
 
 
 def _held(order: Order) -> list[serials.Block]:
@@ -335,7 +336,7 @@ def add_hold(uow: UnitOfWork, hold: ExtraHold) -> None:
 def prepare_settlement(uow: UnitOfWork, pairs: list[tuple[Order, Order]]) -> None:
     """Read the sellers' held blocks that settling these (buy, sell) pairs will deliver, in one query instead
     of one per trade. (Their balances are not read: a trade only spends holds and credits, see
-    UnitOfWork.unread_changes.)"""
+    TransactionCache.unread_changes.)"""
     unknown = [sell for _, sell in pairs
                if sell.held_blocks and holdings.known_blocks_holding(uow, (sell.account_id, ledger.HELD),
                                                                     _held(sell)) is None]
@@ -380,12 +381,13 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
         order.updated_at = uow.now()
         if order.remaining_t == 0:
             order.status = "filled"
-    # A trade row is never changed: appended (after the entries it names and the orders, see UnitOfWork.add_new).
-    uow.append("trades", {"id": uow.next_id("trades"), "instrument_id": instrument.id,
-                          "engine_trade_id": engine_trade_id, "mode": mode, "price_fen": price_fen,
-                          "quantity_t": quantity_t, "buy_order_id": buy.id, "sell_order_id": sell.id,
-                          "aggressor": aggressor, "fee_fen": fee, "cash_entry_id": cash_entry.id,
-                          "credit_entry_id": delivery.entry.id, "trading_day": trading_day, "created_at": uow.now()})
+    # A trade row is never changed: appended (after the entries it names and the orders, see Statements.add_new).
+    uow.sql.append("trades", {"id": uow.sql.next_id("trades"), "instrument_id": instrument.id,
+                              "engine_trade_id": engine_trade_id, "mode": mode, "price_fen": price_fen,
+                              "quantity_t": quantity_t, "buy_order_id": buy.id, "sell_order_id": sell.id,
+                              "aggressor": aggressor, "fee_fen": fee, "cash_entry_id": cash_entry.id,
+                              "credit_entry_id": delivery.entry.id, "trading_day": trading_day,
+                              "created_at": uow.now()})
 
 
 def orders_by_id(uow: UnitOfWork, order_ids: set[int]) -> dict[int, Order]:
@@ -509,7 +511,7 @@ def barred_with_open_interest(uow: UnitOfWork, instrument_id: int) -> set[int]:
 
 def acceptance_of(uow: UnitOfWork, proposal_id: int) -> Order:
     """The counterparty's side of an accepted proposal (recorded in this transaction, or read)."""
-    found = next((o for key, o in uow.memo.items() if key[0] == "order_id" and o.kind == "acceptance"
+    found = next((o for key, o in uow.cache.memo.items() if key[0] == "order_id" and o.kind == "acceptance"
                   and o.parent_order_id == proposal_id), None) or uow.session.scalar(
         select(Order).where(Order.parent_order_id == proposal_id, Order.kind == "acceptance"))
     assert found is not None, f"proposal {proposal_id} traded without an acceptance"
@@ -588,9 +590,9 @@ def auction_result(uow: UnitOfWork, auction: Order) -> dict[str, Any]:
 def book_instrument(uow: UnitOfWork, instrument_id: int) -> Instrument:
     """The instrument of the book a writer's transaction works on, read once per transaction (the session
     forgets rows nothing holds, so the unit of work's memo holds it)."""
-    instrument: Instrument | None = uow.memo.get("instrument") or uow.session.get(Instrument, instrument_id)
+    instrument: Instrument | None = uow.cache.memo.get("instrument") or uow.session.get(Instrument, instrument_id)
     assert instrument is not None
-    uow.memo["instrument"] = instrument
+    uow.cache.memo["instrument"] = instrument
     return instrument
 
 

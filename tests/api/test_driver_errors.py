@@ -131,7 +131,7 @@ def test_a_raw_write_refused_by_the_database_is_an_answer(registry: Registry, ba
     @app.post("/test-only/raw-write")
     def raw_write() -> None:
         with registry.uow() as uow:
-            uow.insert_rows("counters", rows)
+            uow.sql.insert_rows("counters", rows)
             uow.commit()
 
     with TestClient(app, raise_server_exceptions=False) as client:

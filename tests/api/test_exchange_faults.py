@@ -16,6 +16,7 @@ from api.exchange.writer import Job
 from registry.errors import DomainError
 from registry.principals import Principal
 from registry.services import trading
+from registry.statements import Statements
 from registry.unit_of_work import UnitOfWork
 from rules import trading as trading_rules
 from tests.conftest import Backend
@@ -110,14 +111,14 @@ def test_a_command_whose_rows_the_commit_refuses_fails_alone(
     """The commit cannot say which command it choked on: the batch goes again in halves until the command
     that fails is alone, so everyone else's commits (in their order) and only it is refused."""
     desk = owned_desk(client, "JXCI-2023")
-    insert_rows = UnitOfWork.insert_rows
+    insert_rows = Statements.insert_rows
 
-    def insert_or_fail(uow: UnitOfWork, table: str, rows: list[dict[str, Any]]) -> None:
+    def insert_or_fail(sql: Statements, table: str, rows: list[dict[str, Any]]) -> None:
         if table == "orders" and any(row.get("client_order_id") == "boom" for row in rows):
             raise OverflowError("injected: the database cannot store a value of this row")
-        insert_rows(uow, table, rows)
+        insert_rows(sql, table, rows)
 
-    monkeypatch.setattr(UnitOfWork, "insert_rows", insert_or_fail)
+    monkeypatch.setattr(Statements, "insert_rows", insert_or_fail)
     answers = _answers(desk, _batch(market, _place(market["holders"][1], "boom", "buy", 5, 5000)))
     _check_the_others_committed(client, market, answers)
 

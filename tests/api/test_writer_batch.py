@@ -99,7 +99,7 @@ def test_open_orders_kept_between_batches_are_forgotten_when_a_batch_fails(
     assert not isinstance(sell, DomainError)
     [first] = _answers(desk, [_place(buyer, "b1", "buy", 30, 5000)])
     assert not isinstance(first, DomainError) and first["status"] == "filled"
-    kept = desk.kept[("order_id", sell["id"])]
+    kept = desk.cache.kept[("order_id", sell["id"])]
     assert kept.remaining_t == 70  # kept, as committed
 
     def fail(*_: Any) -> None:
@@ -110,8 +110,9 @@ def test_open_orders_kept_between_batches_are_forgotten_when_a_batch_fails(
         [failed] = _answers(desk, [_place(buyer, "b2", "buy", 20, 5000)])
     assert isinstance(failed, DomainError) and failed.status == 409
     # The half-applied order is gone; the rebuilt book keeps the open orders as the database has them.
-    assert list(desk.kept) == [("order_id", sell["id"])]
-    assert desk.kept[("order_id", sell["id"])] is not kept and desk.kept[("order_id", sell["id"])].remaining_t == 70
+    assert list(desk.cache.kept) == [("order_id", sell["id"])]
+    rebuilt = desk.cache.kept[("order_id", sell["id"])]
+    assert rebuilt is not kept and rebuilt.remaining_t == 70
 
     [last] = _answers(desk, [_place(buyer, "b3", "buy", 70, 5000)])
     assert not isinstance(last, DomainError) and last["status"] == "filled" and last["filled_t"] == 70
@@ -154,7 +155,7 @@ def test_a_kept_sell_delivers_its_own_serials_while_a_retirement_holds_others(
     people, desk = market["people"], _desk(client)
     [sell] = _answers(desk, [_place(seller, "s1", "sell", 100, 5000)])
     assert not isinstance(sell, DomainError)
-    assert ("held_blocks", sell["id"]) in desk.kept
+    assert ("held_blocks", sell["id"]) in desk.cache.kept
     asked = client.post("/retirements", headers=people["seller"], json={
         "quantity_t": 50, "beneficiary": "嘉兴马拉松组委会",
         "purpose": {"purpose": "event_neutrality", "event_name": "南湖论坛", "event_start": "2026-11-01",

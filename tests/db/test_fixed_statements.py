@@ -1,4 +1,4 @@
-"""The writer's fixed statements (registry.unit_of_work.FixedStatement): the same answers as the ORM's queries
+"""The writer's fixed statements (registry.statements.FixedStatement): the same answers as the ORM's queries
 on both backends, whatever a list's length, and a write that must change every row it names refuses the
 whole transaction when one is missing, also when it went out in the pending rows' pipeline."""
 
@@ -11,7 +11,7 @@ from registry.context import Registry
 from registry.errors import StateConflict
 from registry.orm import Account, Balance
 from registry.services import holdings
-from registry.unit_of_work import FixedStatement, one_of
+from registry.statements import FixedStatement, one_of
 
 CODES = [f"TEST-{i:02d}" for i in range(12)]
 
@@ -32,7 +32,7 @@ def _accounts(registry: Registry) -> None:
 def test_a_list_parameter_reads_what_an_in_list_reads(registry: Registry, asked: list[str]) -> None:
     _accounts(registry)
     with registry.uow() as uow:
-        fixed = uow.fetch(_ACCOUNTS_BY_CODE, {"codes": sorted(asked)})
+        fixed = uow.sql.fetch(_ACCOUNTS_BY_CODE, {"codes": sorted(asked)})
         orm = [tuple(row) for row in uow.session.execute(
             select(Account.code, Account.kind).where(Account.code.in_(asked)).order_by(Account.code))]
     assert fixed == orm == [(code, "holding") for code in sorted(set(asked) & set(CODES))]
@@ -41,11 +41,11 @@ def test_a_list_parameter_reads_what_an_in_list_reads(registry: Registry, asked:
 def test_a_write_names_its_rows_and_counts_them(registry: Registry) -> None:
     _accounts(registry)
     with registry.uow() as uow:
-        changed = uow.execute_many(_RELABEL, [{"c": "TEST-01", "l": "一"}, {"c": "TEST-02", "l": "二"},
+        changed = uow.sql.execute_many(_RELABEL, [{"c": "TEST-01", "l": "一"}, {"c": "TEST-02", "l": "二"},
                                               {"c": "NOT-THERE", "l": "?"}])
         assert changed == 2
         with pytest.raises(StateConflict):
-            uow.execute_many(_RELABEL, [{"c": "NOT-THERE", "l": "?"}], short=StateConflict("gone", "不存在"))
+            uow.sql.execute_many(_RELABEL, [{"c": "NOT-THERE", "l": "?"}], short=StateConflict("gone", "不存在"))
         uow.commit()
     with registry.uow() as uow:
         labels = {code: label for code, label in uow.session.execute(
@@ -59,10 +59,10 @@ def test_a_missing_balance_refuses_the_commit_from_inside_the_pipeline(registry:
     _accounts(registry)
     with registry.uow() as uow:
         account_id = uow.session.scalar(select(Account.id).where(Account.code == "TEST-00"))
-        uow.append("balances", {"account_id": account_id, "asset": "CASH", "bucket": "available", "amount": 5,
+        uow.sql.append("balances", {"account_id": account_id, "asset": "CASH", "bucket": "available", "amount": 5,
                                 "may_go_negative": False})
-        uow.unread_changes[(account_id, "CASH", "held")] = (-5, False)  # spends a hold whose row does not exist
-        uow.pending_writers["balances"] = holdings._write_balances
+        uow.cache.unread_changes[(account_id, "CASH", "held")] = (-5, False)  # spends a hold whose row does not exist
+        holdings._queue_balance_writes(uow)
         with pytest.raises(StateConflict, match="missing"):
             uow.commit()
     with registry.uow() as uow:

@@ -160,7 +160,7 @@ def _wait_until_a_lock_is_awaited(backend: Backend, timeout_s: float = 30) -> No
 def test_a_transfer_waiting_for_a_writer_holds_nothing_the_writer_credits(backend: Backend,
                                                                           registry: Registry) -> None:
     """An instrument's writer locks what its batch spends when the batch starts and adds what it credits at
-    commit (UnitOfWork.defer_balances). A registry transfer from A to S, A's row first in the lock order, once
+    commit (TransactionCache.defer_balances). A registry transfer from A to S, A's row first in the lock order, once
     locked A and then waited for S, which the writer held: the writer's credit to A at commit then waited for
     the transfer, a deadlock that PostgreSQL broke after a second by failing one of them. Now the transfer
     waits holding none of its rows, and both go through."""
@@ -185,7 +185,7 @@ def test_a_transfer_waiting_for_a_writer_holds_nothing_the_writer_credits(backen
             outcomes["transfer"] = repr(error)
 
     with registry.uow() as writer:
-        writer.defer_balances = True
+        writer.cache.defer_balances = True
         holdings.lock_accounts(writer, {account_s}, {asset}, [ledger.AVAILABLE])  # the batch's seller
         racing = threading.Thread(target=transfer)
         racing.start()
