@@ -7,14 +7,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.deps import Services, allow, get_services
-from api.schemas import ALL_ROLES, Sha256, checked_text
+from api.schemas import ORGANISATION_ROLES, Sha256, checked_text
 from registry.errors import InvalidInput
 from registry.orm import Document, DocumentGrant
 from registry.principals import Principal
 from registry.services import documents as service
 
 router = APIRouter(prefix="/documents", tags=["documents"])
-UPLOADERS = tuple(r for r in ALL_ROLES if r != "admin")
+UPLOADERS = ORGANISATION_ROLES
 
 
 class DocumentOut(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import (
-    ALL_ROLES,
+    ORGANISATION_ROLES,
     REVIEWERS,
     BoundedDate,
     Code,
@@ -38,7 +38,7 @@ from rules import review_flow
 
 router = APIRouter(tags=["methodologies"])
 
-SUBMITTERS = tuple(r for r in ALL_ROLES if r != "admin")
+SUBMITTERS = ORGANISATION_ROLES
 Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), OneLine]
 
 
