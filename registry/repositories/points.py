@@ -227,16 +227,24 @@ def balances_of(session: Session, account_id: int, *, for_update: bool = False) 
 
 
 def add_to_balances(session: Session, changes: dict[tuple[int, str, int], int]) -> None:
-    """Add to residents' balances per (account, bucket, earned year), making rows as needed (a balance below
-    zero is refused by the rows' check)."""
-    rows = [{"account_id": a, "bucket": b, "earned_year": y, "amount": amount}
-            for (a, b, y), amount in sorted(changes.items()) if amount]
-    if not rows:
-        return
-    statement = _insert(session, PointsBalance)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["account_id", "bucket", "earned_year"],
-        set_={"amount": PointsBalance.__table__.c.amount + statement.excluded.amount}), rows)
+    """Add to residents' balances per (account, bucket, earned year): a credit makes its row as needed, a debit
+    changes the row it spends from (the rows' check refuses a balance below zero; an INSERT of a negative
+    amount would be refused by it before ON CONFLICT is considered)."""
+    credits = [{"account_id": a, "bucket": b, "earned_year": y, "amount": amount}
+               for (a, b, y), amount in sorted(changes.items()) if amount > 0]
+    debits = [{"a": a, "b": b, "y": y, "d": amount}
+              for (a, b, y), amount in sorted(changes.items()) if amount < 0]
+    if credits:
+        statement = _insert(session, PointsBalance)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["account_id", "bucket", "earned_year"],
+            set_={"amount": PointsBalance.__table__.c.amount + statement.excluded.amount}), credits)
+    if debits:
+        table = Base.metadata.tables["points_balances"]
+        session.execute(update(table).where(table.c.account_id == bindparam("a"), table.c.bucket == bindparam("b"),
+                                            table.c.earned_year == bindparam("y"))
+                        .values(amount=table.c.amount + bindparam("d")), debits,
+                        execution_options={"synchronize_session": False})
 
 
 def available_by_year(session: Session, *, before_year: int) -> list[tuple[int, int, int]]:

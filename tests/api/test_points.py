@@ -105,7 +105,8 @@ def test_caps_consent_late_and_a_repost_that_creates_nothing(client: TestClient,
     assert first["records"][4]["message_zh"] and first["records"][4]["message_en"]
     # Midnight in Jiaxing resets the cap: a trip at 00:10 next day counts again.
     clock.advance(timedelta(days=1))
-    next_day = post(client, people["metro_op"], metro, [record("m-next", alice, datetime(2026, 12, 4, 0, 10, tzinfo=JIAXING))])
+    next_day = post(client, people["metro_op"], metro,
+                    [record("m-next", alice, datetime(2026, 12, 4, 0, 10, tzinfo=JIAXING))])
     assert next_day["records"][0]["grams"] == 150
     # Re-posting the first batch creates nothing: the same answers, marked replayed, and no new points.
     points_before = client.get("/residents/me", headers=people["alice"]).json()["balances"]["available"]
@@ -117,7 +118,8 @@ def test_caps_consent_late_and_a_repost_that_creates_nothing(client: TestClient,
     # Revocation: later records refused, earlier ones kept.
     assert client.delete(f"/residents/me/consents/{metro}", headers=people["alice"]).status_code == 200
     clock.advance(timedelta(minutes=1))
-    after = post(client, people["metro_op"], metro, [record("m-after", alice, clock.now() - timedelta(seconds=10), minutes=0)])
+    after = post(client, people["metro_op"], metro,
+                 [record("m-after", alice, clock.now() - timedelta(seconds=10), minutes=0)])
     assert after["records"][0]["code"] == "PTS-CONSENT"
     mine = client.get("/residents/me/records", headers=people["alice"]).json()
     assert sum(r["grams"] for r in mine) == 450
