@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -97,27 +97,51 @@ def locked_totals(session: Session, scenario_id: int,
     ordered = sorted(set(keys))
     if not ordered:
         return {}
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement each, whatever the batch's size: the keys go as two arrays.
+        accounts, periods = [a for a, _ in ordered], [p for _, p in ordered]
+        params = {"s": scenario_id, "a": accounts, "p": periods}
+        session.execute(text(
+            "INSERT INTO resident_totals (account_id, scenario_id, period, grams, points) "
+            "SELECT a, :s, p, 0, 0 FROM unnest(CAST(:a AS integer[]), CAST(:p AS varchar[])) AS k(a, p) "
+            "ORDER BY a, p ON CONFLICT DO NOTHING"), params)
+        rows = session.execute(text(
+            "SELECT t.account_id, t.period, t.grams, t.points FROM resident_totals t "
+            "JOIN unnest(CAST(:a AS integer[]), CAST(:p AS varchar[])) AS k(a, p) "
+            "ON t.account_id = k.a AND t.period = k.p WHERE t.scenario_id = :s "
+            "ORDER BY t.account_id, t.period FOR UPDATE OF t"), params)
+        return {(a, p): (g, pts) for a, p, g, pts in rows}
     session.execute(_insert(session, ResidentTotal).on_conflict_do_nothing(),
                     [{"account_id": a, "scenario_id": scenario_id, "period": p, "grams": 0, "points": 0}
                      for a, p in ordered])
-    rows = session.execute(
+    found = session.execute(
         select(ResidentTotal.account_id, ResidentTotal.period, ResidentTotal.grams, ResidentTotal.points)
         .where(ResidentTotal.scenario_id == scenario_id,
                tuple_(ResidentTotal.account_id, ResidentTotal.period).in_(ordered))
         .order_by(ResidentTotal.account_id, ResidentTotal.period).with_for_update())
-    return {(a, p): (g, pts) for a, p, g, pts in rows}
+    return {(a, p): (g, pts) for a, p, g, pts in found}
 
 
 def add_to_totals(session: Session, scenario_id: int, changes: dict[tuple[int, str], tuple[int, int]]) -> None:
     """Add (grams, points) to the locked totals rows."""
-    rows = [{"a": a, "p": p, "g": g, "pts": pts} for (a, p), (g, pts) in sorted(changes.items()) if g or pts]
+    rows = [(a, p, g, pts) for (a, p), (g, pts) in sorted(changes.items()) if g or pts]
     if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            "UPDATE resident_totals t SET grams = t.grams + k.g, points = t.points + k.pts "
+            "FROM unnest(CAST(:a AS integer[]), CAST(:p AS varchar[]), CAST(:g AS bigint[]), "
+            "CAST(:pts AS bigint[])) AS k(a, p, g, pts) "
+            "WHERE t.scenario_id = :s AND t.account_id = k.a AND t.period = k.p"),
+            {"s": scenario_id, "a": [r[0] for r in rows], "p": [r[1] for r in rows], "g": [r[2] for r in rows],
+             "pts": [r[3] for r in rows]})
         return
     table = Base.metadata.tables["resident_totals"]
     session.execute(update(table).where(table.c.account_id == bindparam("a"), table.c.period == bindparam("p"),
                                         table.c.scenario_id == scenario_id)
                     .values(grams=table.c.grams + bindparam("g"), points=table.c.points + bindparam("pts")),
-                    rows, execution_options={"synchronize_session": False})
+                    [{"a": a, "p": p, "g": g, "pts": pts} for a, p, g, pts in rows],
+                    execution_options={"synchronize_session": False})
 
 
 def known_refs(session: Session, operator_participant_id: int,
@@ -234,7 +258,15 @@ def add_to_balances(session: Session, changes: dict[tuple[int, str, int], int]) 
                for (a, b, y), amount in sorted(changes.items()) if amount > 0]
     debits = [{"a": a, "b": b, "y": y, "d": amount}
               for (a, b, y), amount in sorted(changes.items()) if amount < 0]
-    if credits:
+    if credits and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            "INSERT INTO points_balances (account_id, bucket, earned_year, amount) "
+            "SELECT * FROM unnest(CAST(:a AS integer[]), CAST(:b AS varchar[]), CAST(:y AS integer[]), "
+            "CAST(:n AS bigint[])) ON CONFLICT (account_id, bucket, earned_year) "
+            "DO UPDATE SET amount = points_balances.amount + excluded.amount"),
+            {"a": [c["account_id"] for c in credits], "b": [c["bucket"] for c in credits],
+             "y": [c["earned_year"] for c in credits], "n": [c["amount"] for c in credits]})
+    elif credits:
         statement = _insert(session, PointsBalance)
         session.execute(statement.on_conflict_do_update(
             index_elements=["account_id", "bucket", "earned_year"],
