@@ -44,9 +44,11 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 def cmd_demo_data(_: argparse.Namespace) -> int:
     from registry.demo import load_demo
+    from registry.demo_points import load_points_demo
 
-    report = load_demo(_registry())
-    print(report)
+    registry = _registry()
+    print(load_demo(registry))
+    print(load_points_demo(registry))  # residents' points: scenarios, residents, a month of trips
     return 0
 
 

@@ -59,6 +59,7 @@ def _database() -> tuple[str, str, str]:
 def _seed(owner_url: str, scenario_id: int, residents: int) -> None:
     engine = make_engine(owner_url)
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL statement_timeout = 0"))  # a million rows take longer than a request may
         conn.execute(text(
             "INSERT INTO resident_accounts (reference, user_id, display_name, status, created_at) "
             "SELECT 'B' || g, NULL, 'bench', 'open', now() FROM generate_series(1, :n) g"), {"n": residents})
