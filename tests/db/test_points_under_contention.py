@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from registry.clock import FixedClock
 from registry.context import Registry
 from registry.errors import DomainError
+from registry.points_partitions import ensure_month_partitions, partitions
 from registry.services import participants, points, rewards
 from tests.api.test_points import JIAXING, consent, post, record, registered_project, scenario
 from tests.conftest import Backend
@@ -148,4 +149,13 @@ def test_a_month_of_records_detaches_as_one_partition(backend: Backend, client: 
         conn.execute(text("ALTER TABLE behaviour_records DETACH PARTITION points_partitions.behaviour_records_2026_11"))
         assert conn.execute(text("SELECT count(*) FROM behaviour_records")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM points_partitions.behaviour_records_2026_11")).scalar_one() == 1
+        conn.rollback()
+
+
+def test_months_ahead_get_their_partitions(backend: Backend) -> None:
+    _postgres_only(backend)
+    with backend.privileged_engine.begin() as conn:
+        made = ensure_month_partitions(conn, date(2027, 11, 15), 4)
+        assert made == ["behaviour_records_2028_01", "behaviour_records_2028_02"]  # 2027-11 and -12 exist
+        assert {"behaviour_records_2028_02", "behaviour_records_default"} <= set(partitions(conn))
         conn.rollback()
