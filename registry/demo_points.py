@@ -22,9 +22,9 @@ from rules.points import JIAXING
 POINTS_USERS: list[tuple[str, str, str, list[str], str]] = [
     ("metro", "嘉兴城市轨道交通（演示）", "enterprise", ["owner"], "metro-demo-pass"),
     ("bike", "嘉兴公共自行车（演示）", "enterprise", ["owner"], "bike-demo-pass"),
-    ("resident1", "李华", "individual", ["resident"], "resident-demo-pass"),
-    ("resident2", "张敏", "individual", ["resident"], "resident-demo-pass"),
-    ("resident3", "陈晨", "individual", ["resident"], "resident-demo-pass"),
+    ("resident1", "李华", "individual", ["resident"], "resident1-demo-pass"),
+    ("resident2", "张敏", "individual", ["resident"], "resident2-demo-pass"),
+    ("resident3", "陈晨", "individual", ["resident"], "resident3-demo-pass"),
 ]
 # operator → (code, titles, behaviour, baseline and mode g/km, typical trip in metres)
 SCENARIOS = {

@@ -16,16 +16,20 @@ The database is dropped afterwards.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import statistics
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
+import redis
 from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -38,7 +42,7 @@ from registry.database import make_engine, normalise_url
 from registry.migrate import migrate
 from registry.services import participants, scenarios
 from tests.api.test_points import registered_project
-from tests.conftest import POSTGRES_URL, REDIS_URL, SERVICE_ROLE
+from tests.conftest import POSTGRES_URL, REDIS_CLAIM_SECONDS, REDIS_URL, SERVICE_ROLE
 from tests.support import free_port, served
 
 
@@ -54,6 +58,18 @@ def _database() -> tuple[str, str, str]:
     service = url.set(database=name, username=SERVICE_ROLE, password=None).render_as_string(hide_password=False)
     migrate(owner, service)
     return admin, owner, service
+
+
+def _claim_redis() -> tuple[str, Callable[[], object]]:
+    """A Redis database no test run on this server uses meanwhile (claimed as tests/conftest.py claims one), and
+    how to give it back: the API's gate counts requests there, and another run's counters must not mix in."""
+    claims = redis.Redis.from_url(REDIS_URL, db=0)
+    run = uuid.uuid4().hex
+    for db in range(15, 0, -1):
+        if claims.set(f"carbonx-test:redis-db:{db}", run, nx=True, ex=REDIS_CLAIM_SECONDS):
+            url = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{db}"))
+            return url, functools.partial(claims.delete, f"carbonx-test:redis-db:{db}")
+    raise SystemExit("every Redis database 1-15 is claimed by a test run on this server")
 
 
 def _seed(owner_url: str, scenario_id: int, residents: int) -> None:
@@ -131,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     admin, owner_url, service_url = _database()
+    redis_url, release_redis = _claim_redis()
     try:
-        settings = Settings(database_url=service_url, redis_url=REDIS_URL,  # type: ignore[arg-type]
+        settings = Settings(database_url=service_url, redis_url=redis_url,
                             jwt_secret=SecretStr("bench-" + "x" * 40), rate_limit_per_minute=10**9)
         registry = build_registry(settings)
         with registry.uow() as uow:
@@ -155,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         _seed(owner_url, scenario_id, args.residents)
         print(f"seeded {args.residents:,} residents with consent in {time.perf_counter() - began:.1f} s")
-        kv = RedisStore(REDIS_URL)
+        kv = RedisStore(redis_url)
+        kv.client.flushdb()
         app = create_app(settings, registry=registry, kv=kv)
         token, _ = issue_token(settings, user_id, registry.clock.now())
         headers = {"Authorization": f"Bearer {token}"}
@@ -173,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"re-post (replay, nothing created): p50 {statistics.median(replay_lat) * 1000:.0f} ms per batch")
         registry.engine.dispose()
     finally:
+        release_redis()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{make_url(owner_url).database}" WITH (FORCE)')
     return 0

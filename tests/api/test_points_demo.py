@@ -17,7 +17,7 @@ def test_the_demo_has_two_scenarios_residents_and_a_month_of_trips(client: TestC
     listed = {s["code"]: s for s in client.get("/scenarios").json()}
     assert set(listed) == {"JX-METRO-DEMO", "JX-BIKE-DEMO"}
     assert all(s["residents"] == 3 and s["points_issued"] > 0 for s in listed.values())
-    resident = login(client, "resident1", "resident-demo-pass")
+    resident = login(client, "resident1", "resident1-demo-pass")
     mine = client.get("/residents/me/records", headers=resident, params={"limit": 500}).json()
     assert len(mine) == 60 and {r["outcome"] for r in mine} <= {"accepted", "capped"}
     assert client.get("/residents/me", headers=resident).json()["balances"]["available"] > 0

@@ -30,7 +30,7 @@ async function residentPage(view) {
   const consented = new Set(account.consents.filter((c) => !c.revoked_at).map((c) => c.scenario_id));
   const byScenario = Object.fromEntries(scenarios.map((s) => [s.id, s]));
   const records = block(async () => {
-    const mine = await api('GET', '/residents/me/records', { query: { limit: 50 } });
+    const mine = await api('GET', '/residents/me/records', { query: { limit: 20 } });
     const totals = {};
     for (const r of mine) totals[r.scenario_id] = (totals[r.scenario_id] || 0) + r.grams;
     return h('div', {},
