@@ -95,6 +95,8 @@ def test_duplicate_per_record_max_yearly_cap_device_and_filed_month() -> None:
     assert (held.outcome, held.code) == ("held", rules.DEVICE)
     assert rules.judge(TERMS, trip(NOW - timedelta(hours=1)), facts(filed_months={"2026-11"}), NOW).code == \
         rules.FILED
+    no_distance = rules.Behaviour("r-x", 1, NOW - timedelta(hours=1), NOW, {"minutes": 20}, None)
+    assert rules.judge(TERMS, no_distance, facts(), NOW).code == rules.ACTIVITY
 
 
 def test_points_expire_after_the_end_of_the_following_year() -> None:
