@@ -4,7 +4,7 @@ of residents at once) and the resident's points through the points ledger, in on
 
 from __future__ import annotations
 
-from registry.errors import NotFound, RuleViolation
+from registry.errors import Forbidden, NotFound, RuleViolation
 from registry.orm import Redemption, RewardOffer
 from registry.principals import Principal
 from registry.repositories import points as repo
@@ -15,7 +15,11 @@ from rules import points as rules
 
 def add_offer(uow: UnitOfWork, principal: Principal, *, title_zh: str, title_en: str, points_cost: int,
               stock: int) -> RewardOffer:
-    """An operator or the bureau puts an offer on the shelf."""
+    """An operator (of a scenario) or the bureau puts an offer on the shelf."""
+    if not principal.has("bureau") and not repo.scenarios(uow.session,
+                                                          operator_participant_id=principal.participant_id):
+        raise Forbidden("Only the bureau or a scenario's operator offers rewards.",
+                        "只有生态环境局或场景运营方可以提供权益。")
     offer = RewardOffer(provider_participant_id=principal.participant_id, title_zh=title_zh, title_en=title_en,
                         points_cost=points_cost, stock=stock, active=True, created_at=uow.now())
     uow.session.add(offer)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from registry.clock import FixedClock
 from registry.context import Registry
 from tests.api.test_points import JIAXING, consent, post, record, registered_project, scenario
-from tests.support import People, make_user, participant_id
+from tests.support import People, bearer, make_user, participant_id
 
 
 def earning_world(client: TestClient, registry: Registry, **limits: int) -> dict[str, Any]:
@@ -37,8 +37,10 @@ def test_points_are_earned_redeemed_donated_expired_and_never_transferred(client
                                                     datetime(2026, 11, 23, 10, 30, tzinfo=JIAXING))])
     me = client.get("/residents/me", headers=people["alice"]).json()
     assert me["balances"] == {"available": 150, "redeemed": 0, "donated": 0, "expired": 0}
-    offer = client.post("/rewards", headers=people["metro_op"], json={
-        "title_zh": "地铁单程票", "title_en": "A metro ride", "points_cost": 100, "stock": 5}).json()
+    shelf_item = {"title_zh": "地铁单程票", "title_en": "A metro ride", "points_cost": 100, "stock": 5}
+    no_scenario = bearer(client, make_user(registry, "plain_owner", ["owner"]))
+    assert client.post("/rewards", headers=no_scenario, json=shelf_item).status_code == 403
+    offer = client.post("/rewards", headers=people["metro_op"], json=shelf_item).json()
     redeemed = client.post("/residents/me/redemptions", headers=people["alice"], json={"offer_id": offer["id"]})
     assert redeemed.status_code == 201, redeemed.text
     short = client.post("/residents/me/redemptions", headers=people["alice"], json={"offer_id": offer["id"]})
