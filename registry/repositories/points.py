@@ -90,6 +90,19 @@ def consent_periods(session: Session, scenario_id: int,
     return periods
 
 
+# The namespace of the advisory locks that serialise ingests per resident (any constant; two-int form).
+RESIDENT_LOCKS = 0x4A5852  # "JXR"
+
+
+def lock_residents(session: Session, account_ids: Collection[int]) -> None:
+    """Serialise this transaction with every other ingest for these residents, whatever the scenario, until it
+    ends (PostgreSQL advisory locks, taken in id order so two batches never deadlock): the same trip posted by
+    two operators at once is then judged once against the other (JX-13-3). SQLite has one writer anyway."""
+    if account_ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, a) FROM unnest(CAST(:ids AS integer[])) AS a "
+                             "ORDER BY a"), {"ns": RESIDENT_LOCKS, "ids": sorted(set(account_ids))})
+
+
 def locked_totals(session: Session, scenario_id: int,
                   keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
     """The residents' (grams, points) per (account, period), each row made if missing and locked, in key

@@ -2,9 +2,10 @@
 operator's behaviour records (judged by rules/points.py), the points ledger (earned, redeemed, donated,
 expired; never transferred between residents), the ledger check, a resident's export and closing.
 
-The caps are exact under concurrency: an ingest makes and locks the residents' day and year totals rows (in
-key order) before it reads anything else, so a second batch for the same resident waits and then judges over
-what the first counted. Redis is never asked: the database is the truth of every cap."""
+The caps are exact under concurrency: an ingest takes the residents' locks (any scenario's batch: JX-13-3 looks
+across scenarios) and makes and locks their day and year totals rows, in key order, before it reads anything
+else, so a second batch for the same resident waits and then judges over what the first counted. Redis is never
+asked: the database is the truth of every cap."""
 
 from __future__ import annotations
 
@@ -170,6 +171,7 @@ def ingest(uow: UnitOfWork, principal: Principal, scenario_id: int,
         if account is not None:
             day = rules.jiaxing_day(record.started_at)
             keys.update({(account, day.isoformat()), (account, str(day.year))})
+    repo.lock_residents(session, {account for account, _ in keys})
     totals = repo.locked_totals(session, scenario.id, keys)
     known = repo.known_refs(session, scenario.operator_participant_id, [r.record_ref for r in incoming])
     replayed = repo.records_by_key(session, list(known.values()))

@@ -159,3 +159,30 @@ def test_months_ahead_get_their_partitions(backend: Backend) -> None:
         assert made == ["behaviour_records_2028_01", "behaviour_records_2028_02"]  # 2027-11 and -12 exist
         assert {"behaviour_records_2028_02", "behaviour_records_default"} <= set(partitions(conn))
         conn.rollback()
+
+
+def test_one_trip_posted_by_two_operators_at_once_counts_once(backend: Backend, client: TestClient,
+                                                              registry: Registry, clock: FixedClock) -> None:
+    _postgres_only(backend)
+    w = world(client, registry, 1)
+    bike_op = make_user(registry, "bike_op", ["owner"])
+    people = People(client, {"bike_op": bike_op, "r0": w["ids"]["r0"]})
+    bike = scenario(client, people["bike_op"], registered_project(registry, participant_id(registry, "bike_op"),
+                                                                 "bike"), "JX-BIKE", "shared_bike")
+    consent(client, people["r0"], bike)
+    clock.advance(timedelta(hours=6))
+    with registry.uow() as uow:
+        operators = [participants.load_principal(uow, w["ids"]["op"]), participants.load_principal(uow, bike_op)]
+    leg = datetime(2026, 11, 23, 11, 0, tzinfo=JIAXING)
+    answers: dict[int, str] = {}
+
+    def post_leg(index: int) -> None:
+        operator = operators[index]
+        assert operator is not None
+        with registry.uow(operator) as uow:
+            answer = points.ingest(uow, operator, [w["scenario"], bike][index], [points.IncomingRecord(
+                f"leg-{index}", w["refs"]["r0"], leg, leg + timedelta(minutes=20), {"distance_m": 2000}, None)])
+        answers[index] = answer[0].code or answer[0].outcome
+
+    assert race(2, post_leg) == ["ok", "ok"]
+    assert sorted(answers.values()) == ["JX-13-3", "accepted"]
