@@ -3,8 +3,9 @@ is judged, in integer grams and points, over facts the service loaded first (Art
 
 A record is answered with an outcome and, unless plainly accepted, a code with a message in Chinese and
 English. The checks run in a fixed order, the first that refuses wins (as a ledger's result codes do):
-consent → late / future → month already filed → the same trip counted in another scenario (JX-13-3) →
-duplicate → a device on too many accounts (held for review) → per-record maximum → daily cap → yearly cap.
+consent → ends before it starts / future / late → month already filed → the same trip counted in another
+scenario (JX-13-3) → duplicate → a device on too many accounts (held for review) → per-record maximum → daily
+cap → yearly cap.
 Grams are integers rounded down (Art. 28: never over-count); points = grams × points per kg ÷ 1,000, down.
 A batch is judged in order and each accepted record counts against the next (`BatchFacts` is updated), so two
 records of one batch never slip past a cap together. Days are Asia/Shanghai days: the daily cap resets at
@@ -26,7 +27,8 @@ COUNTED = (ACCEPTED, CAPPED)  # outcomes whose grams are counted (points to the 
 
 CONSENT, LATE, FUTURE, FILED, OVERLAP, DUPLICATE, DEVICE = (
     "PTS-CONSENT", "PTS-LATE", "PTS-FUTURE", "PTS-FILED", "JX-13-3", "PTS-DUPLICATE", "PTS-DEVICE")
-RECORD_MAX, DAILY_CAP, YEARLY_CAP, ACTIVITY = "PTS-RECORD-MAX", "PTS-DAILY-CAP", "PTS-YEARLY-CAP", "PTS-ACTIVITY"
+RECORD_MAX, DAILY_CAP, YEARLY_CAP, ACTIVITY, PERIOD = (
+    "PTS-RECORD-MAX", "PTS-DAILY-CAP", "PTS-YEARLY-CAP", "PTS-ACTIVITY", "PTS-PERIOD")
 NO_TRANSFER, CLOSED, MONTH_OPEN, SOLD_OUT, SHORT = (
     "PTS-NO-TRANSFER", "PTS-CLOSED", "PTS-MONTH-OPEN", "PTS-SOLD-OUT", "PTS-SHORT")
 
@@ -49,6 +51,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     YEARLY_CAP: ("Art. 22", "超过年度积分上限，超出部分不计积分。",
                  "Above the yearly points cap: the excess earns no points."),
     ACTIVITY: ("Art. 14", "缺少方法学所需的活动数据。", "The activity value the methodology needs is missing."),
+    PERIOD: ("Art. 14", "记录的结束时间早于开始时间。", "The record ends before it starts."),
     NO_TRANSFER: ("Art. 22", "碳积分不得在居民之间转让。", "Carbon points cannot be transferred between residents."),
     CLOSED: ("Art. 4", "账户已注销。", "The account is closed."),
     MONTH_OPEN: ("Art. 14", "该月尚未结束或仍在报送时限内，不能汇总申报。",
@@ -158,7 +161,9 @@ def judge(terms: Terms, record: Behaviour, facts: BatchFacts, received_at: datet
     account = record.account_id
     if account is None or not _consented(facts.consents.get(account, []), record.started_at):
         return refused(CONSENT)
-    if record.started_at > received_at + LATEST_AHEAD or record.ended_at < record.started_at:
+    if record.ended_at < record.started_at:
+        return refused(PERIOD)
+    if record.started_at > received_at + LATEST_AHEAD:
         return refused(FUTURE)
     if received_at - record.started_at > timedelta(days=terms.late_days):
         return refused(LATE)

@@ -97,6 +97,8 @@ def test_duplicate_per_record_max_yearly_cap_device_and_filed_month() -> None:
         rules.FILED
     no_distance = rules.Behaviour("r-x", 1, NOW - timedelta(hours=1), NOW, {"minutes": 20}, None)
     assert rules.judge(TERMS, no_distance, facts(), NOW).code == rules.ACTIVITY
+    backwards = rules.Behaviour("r-y", 1, NOW - timedelta(hours=1), NOW - timedelta(hours=2), {"distance_m": 9}, None)
+    assert rules.judge(TERMS, backwards, facts(), NOW).code == rules.PERIOD
 
 
 def test_points_expire_after_the_end_of_the_following_year() -> None:
