@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from api.settings import Settings, get_settings
 from registry.context import Registry
-from registry.database import normalise_url
+from registry.database import make_engine, normalise_url
 from registry.database_roles import UnsafeDatabase
 from registry.migrate import migrate
 
@@ -44,9 +44,27 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 def cmd_demo_data(_: argparse.Namespace) -> int:
     from registry.demo import load_demo
+    from registry.demo_points import load_points_demo
 
-    report = load_demo(_registry())
-    print(report)
+    registry = _registry()
+    print(load_demo(registry))
+    print(load_points_demo(registry))  # residents' points: scenarios, residents, a month of trips
+    return 0
+
+
+def cmd_points_partitions(args: argparse.Namespace) -> int:
+    """Make the monthly partitions of the residents' behaviour records ahead (PostgreSQL, as the tables' owner)."""
+    from registry.points_partitions import ensure_month_partitions
+
+    settings = get_settings()
+    engine = make_engine(settings.migration_database_url or settings.database_url)
+    if engine.dialect.name != "postgresql":
+        print("SQLite keeps behaviour_records in one table: nothing to do")
+        return 0
+    with engine.begin() as conn:
+        made = ensure_month_partitions(conn, date.today(), args.months)
+    engine.dispose()
+    print(f"{len(made)} partitions made: {', '.join(made) or '-'}")
     return 0
 
 
@@ -260,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     unlock = sub.add_parser("unlock-user", help="lift a user's lockout after repeated failed logins (audited)")
     unlock.add_argument("username")
     unlock.set_defaults(func=cmd_unlock_user)
+    partitions = sub.add_parser("points-partitions", help="make the monthly partitions of behaviour records "
+                                "ahead (PostgreSQL, as the owner: CARBONX_MIGRATION_DATABASE_URL)")
+    partitions.add_argument("--months", type=int, default=3)
+    partitions.set_defaults(func=cmd_points_partitions)
     sub.add_parser("verify-audit", help="verify the audit hash chain").set_defaults(func=cmd_verify_audit)
     sub.add_parser("check-ledger", help="check that every entry balances and every batch is conserved") \
         .set_defaults(func=cmd_check_ledger)

@@ -27,10 +27,12 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from registry.orm import ReviewAction
 from registry.pagination import Page
 
-ALL_ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader")
+ALL_ROLES = ("admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader", "resident")
+# Roles acting for an organisation (a resident acts for no one but themself: no uploads, no methodologies).
+ORGANISATION_ROLES = tuple(r for r in ALL_ROLES if r not in ("admin", "resident"))
 REVIEWERS = ("center", "expert", "bureau")
 
-Role = Literal["admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader"]
+Role = Literal["admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader", "resident"]
 ParticipantKind = Literal["enterprise", "institution", "agency", "association", "individual"]
 OwnerKind = Literal["individual", "household", "community", "micro", "small", "medium", "large", "institution"]
 MethodologyField = Literal[

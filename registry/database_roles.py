@@ -12,7 +12,11 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, text
 
 # Tables whose rows are never updated or deleted (triggers refuse it too; the privileges are the first wall).
-APPEND_ONLY_TABLES = ("audit_entries", "journal_entries", "postings", "trades")
+APPEND_ONLY_TABLES = ("audit_entries", "journal_entries", "postings", "trades",
+                      # residents' points (issue 18): records as judged, operators' record ids, device sightings,
+                      # the points ledger's entries and postings, redemptions
+                      "behaviour_records", "behaviour_record_refs", "device_sightings", "points_entries",
+                      "points_postings", "redemptions")
 # Serial blocks are ended (updated once) but never deleted.
 NEVER_DELETED_TABLES = ("serial_blocks",)
 # Alembic's own bookkeeping: the service reads it (to know the schema is current) and never writes it.

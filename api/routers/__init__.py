@@ -15,6 +15,7 @@ from api.routers import (
     objections,
     orders,
     parameters,
+    points,
     projects,
     reference,
     reports,
@@ -40,4 +41,5 @@ ROUTERS = [
     admin.router,
     exports.router,
     metrics.router,
+    points.router,
 ]

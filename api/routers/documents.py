@@ -7,13 +7,13 @@ from fastapi.responses import Response
 
 from api.answers.documents import DOCUMENT_FILE, DocumentOut, document_out
 from api.deps import Services, allow, get_services
-from api.schemas import ALL_ROLES, Sha256, checked_text
+from api.schemas import ORGANISATION_ROLES, Sha256, checked_text
 from registry.errors import InvalidInput
 from registry.principals import Principal
 from registry.services import documents as service
 
 router = APIRouter(prefix="/documents", tags=["documents"])
-UPLOADERS = tuple(r for r in ALL_ROLES if r != "admin")
+UPLOADERS = ORGANISATION_ROLES
 
 
 @router.post("", status_code=201, response_model=DocumentOut)

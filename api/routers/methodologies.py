@@ -19,7 +19,7 @@ from api.answers.methodologies import (
 from api.answers.objections import ObjectionOut, objection_out
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import (
-    ALL_ROLES,
+    ORGANISATION_ROLES,
     REVIEWERS,
     BoundedDate,
     Code,
@@ -44,7 +44,7 @@ from registry.services import reviews
 
 router = APIRouter(tags=["methodologies"])
 
-SUBMITTERS = tuple(r for r in ALL_ROLES if r != "admin")
+SUBMITTERS = ORGANISATION_ROLES
 Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), OneLine]
 
 

@@ -12,8 +12,8 @@ from api.routers import ROUTERS
 from registry.context import Registry
 from tests.support import bearer, make_user
 
-ROLES = ["admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader"]
-NON_ADMIN = sorted(set(ROLES) - {"admin"})
+ROLES = ["admin", "owner", "verifier", "center", "expert", "bureau", "operator", "trader", "resident"]
+NON_ADMIN = sorted(set(ROLES) - {"admin", "resident"})
 EVERYONE = sorted(ROLES)
 PUBLIC = ["public"]
 
@@ -147,6 +147,29 @@ ROUTE_ROLES: dict[tuple[str, str], list[str]] = {
     ("GET", "/exports/holdings.csv"): ["owner", "trader"],
     ("GET", "/exports/orders.csv"): ["trader"],
     ("GET", "/exports/fills.csv"): ["trader"],
+    ("POST", "/scenarios"): ["owner"],
+    ("GET", "/scenarios"): PUBLIC,
+    ("GET", "/scenarios/{scenario_id}"): PUBLIC,
+    ("POST", "/scenarios/{scenario_id}/records"): ["owner"],
+    ("GET", "/scenarios/{scenario_id}/records"): ["owner"],
+    ("GET", "/scenarios/{scenario_id}/outcomes"): ["owner"],
+    ("POST", "/scenarios/{scenario_id}/filings"): ["owner"],
+    ("GET", "/scenarios/{scenario_id}/filings"): ["owner"],
+    ("POST", "/residents/me"): ["resident"],
+    ("GET", "/residents/me"): ["resident"],
+    ("POST", "/residents/me/consents"): ["resident"],
+    ("DELETE", "/residents/me/consents/{scenario_id}"): ["resident"],
+    ("GET", "/residents/me/records"): ["resident"],
+    ("POST", "/residents/me/redemptions"): ["resident"],
+    ("POST", "/residents/me/donations"): ["resident"],
+    ("POST", "/residents/me/transfers"): ["resident"],
+    ("GET", "/residents/me/export"): ["resident"],
+    ("POST", "/residents/me/close"): ["resident"],
+    ("GET", "/rewards"): PUBLIC,
+    ("POST", "/rewards"): ["bureau", "owner"],
+    ("GET", "/donation-causes"): PUBLIC,
+    ("GET", "/points/check"): ["admin", "bureau"],
+    ("POST", "/points/expiry"): ["bureau"],
 }
 
 PATH_VALUES = {"sha256": "0" * 64, "code": "NOSUCH-CODE"}
