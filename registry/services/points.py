@@ -161,7 +161,7 @@ def ingest(uow: UnitOfWork, principal: Principal, scenario_id: int,
                                        "A record id appears twice in the batch.")])
     terms = terms_of(scenario)
     session = uow.session
-    uow.id_block = max(uow.id_block, 2 * len(incoming))  # keys for the records and postings in one round trip
+    uow.cache.keys.block = max(uow.cache.keys.block, 2 * len(incoming))  # keys for the records and postings in one round trip
     received = uow.now()
     accounts = repo.open_account_ids(session, {r.account_ref for r in incoming})
     # Lock first: the totals rows of every (account, day) and (account, year) the batch may count against.
@@ -184,13 +184,13 @@ def ingest(uow: UnitOfWork, principal: Principal, scenario_id: int,
     earned: dict[tuple[int, int], int] = defaultdict(int)
     for behaviour in behaviours:
         judged = rules.judge(terms, behaviour, facts, received)
-        record_id = uow.next_id("behaviour_records")
-        uow.append("behaviour_records", {
+        record_id = uow.sql.next_id("behaviour_records")
+        uow.sql.append("behaviour_records", {
             "id": record_id, "started_at": behaviour.started_at, "ended_at": behaviour.ended_at,
             "scenario_id": scenario.id, "account_id": behaviour.account_id, "record_ref": behaviour.record_ref,
             "activity": dict(behaviour.activity), "device_hash": behaviour.device_hash, "received_at": received,
             "outcome": judged.outcome, "code": judged.code, "grams": judged.grams, "points": judged.points})
-        uow.append("behaviour_record_refs", {
+        uow.sql.append("behaviour_record_refs", {
             "operator_participant_id": scenario.operator_participant_id, "record_ref": behaviour.record_ref,
             "record_id": record_id, "started_at": behaviour.started_at})
         if judged.outcome in rules.COUNTED and behaviour.account_id is not None:
@@ -264,11 +264,11 @@ def _post(uow: UnitOfWork, kind: str, memo: str, legs: list[tuple[int | None, st
     amount) and add the residents' legs to their balances; the legs must sum to zero."""
     if sum(leg[3] for leg in legs) != 0:
         raise AssertionError(f"unbalanced points entry: {legs}")
-    entry_id = uow.next_id("points_entries")
-    uow.append("points_entries", {"id": entry_id, "kind": kind, "memo": memo[:200], "created_at": uow.now()})
+    entry_id = uow.sql.next_id("points_entries")
+    uow.sql.append("points_entries", {"id": entry_id, "kind": kind, "memo": memo[:200], "created_at": uow.now()})
     for account, bucket, year, amount in legs:
-        uow.append("points_postings", {
-            "id": uow.next_id("points_postings"), "entry_id": entry_id, "account_id": account,
+        uow.sql.append("points_postings", {
+            "id": uow.sql.next_id("points_postings"), "entry_id": entry_id, "account_id": account,
             "scenario_id": scenario_id if account is None else None, "bucket": bucket, "earned_year": year,
             "amount": amount})
     repo.add_to_balances(uow.session, {(a, b, y): amount for a, b, y, amount in legs if a is not None})
