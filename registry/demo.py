@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from registry import demo_methodologies
+from registry import demo_emission_factors, demo_methodologies
 from registry.clock import FixedClock
 from registry.context import Registry
 from registry.orm import Methodology, Participant, RuleSetRecord, User
@@ -19,6 +19,7 @@ from registry.principals import Principal
 from registry.services import (
     cash,
     documents,
+    emission_factors,
     filings,
     instruments,
     issuance,
@@ -155,6 +156,12 @@ def load_demo(registry: Registry) -> str:
                     effective_to=date.fromisoformat(v["effective_to"]) if v.get("effective_to") else None,
                     notice_days=None,
                 )
+
+    with acting("bureau") as uow:
+        # Recorded as published: a demo set, every factor flagged demo (registry/demo_emission_factors.py).
+        emission_factors.propose_release(uow, title=demo_emission_factors.DEMO_RELEASE_TITLE,
+                                         note=demo_emission_factors.DEMO_RELEASE_NOTE,
+                                         drafts=demo_emission_factors.demo_drafts(), notice_days=None)
 
     version_ids = []
     for spec in demo_methodologies.METHODOLOGIES:

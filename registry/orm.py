@@ -955,3 +955,66 @@ class CorrectionOrder(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     revocation_id: Mapped[int | None] = mapped_column(ForeignKey("revocations.id"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Emission factors (Art. 11) and event carbon neutrality (Art. 21, 24, 26, 28)
+
+FACTOR_RELEASE_STATUSES = ("public_notice", "published", "rejected")
+
+
+class FactorRelease(Base):
+    """A numbered release of the emission-factor catalogue (因子库版本): its factors never change; it goes
+    through public notice like any parameter (Art. 11) unless it records values already published."""
+
+    __tablename__ = "factor_releases"
+    __table_args__ = (CheckConstraint(_in("status", FACTOR_RELEASE_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(String(4000))
+    status: Mapped[str] = mapped_column(String(20))
+    notice_end: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+
+class EmissionFactor(Base):
+    """One version of a factor (排放因子), in the release that brought it; inserted once, never changed."""
+
+    __tablename__ = "emission_factors"
+    __table_args__ = (
+        UniqueConstraint("code", "version"),
+        CheckConstraint("version >= 1", name="version"),
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="period"),
+        CheckConstraint(_in("gwp_basis", ("AR4", "AR5", "AR6")), name="gwp_basis"),
+        Index("ix_emission_factors_activity_region", "activity", "region"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("factor_releases.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    activity: Mapped[str] = mapped_column(String(60))
+    sector: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str] = mapped_column(String(30))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(10))
+    data_year: Mapped[int] = mapped_column(Integer)
+    value_kg: Mapped[Decimal]  # kg CO2e per unit
+    gases: Mapped[dict[str, Any]]  # kg of each gas per unit, as decimal strings
+    gwp_basis: Mapped[str] = mapped_column(String(4))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    publisher: Mapped[str] = mapped_column(String(200))
+    dataset: Mapped[str] = mapped_column(String(200))
+    document_number: Mapped[str | None] = mapped_column(String(100))
+    link: Mapped[str | None] = mapped_column(String(500))
+    uncertainty_pct: Mapped[Decimal | None]
+    quality_flags: Mapped[list[str]] = mapped_column(JSONType)
+    demo: Mapped[bool] = mapped_column(Boolean)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("emission_factors.id"))
+    created_at: Mapped[datetime]

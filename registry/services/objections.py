@@ -8,7 +8,7 @@ from registry.errors import NotFound
 from registry.orm import Filing, MethodologyVersion, Objection, ParameterVersion
 from registry.pagination import Page, paginate
 from registry.principals import Principal
-from registry.services import filings, methodologies, reviews
+from registry.services import emission_factors, filings, methodologies, reviews
 from registry.unit_of_work import UnitOfWork
 
 
@@ -34,6 +34,8 @@ def rule(uow: UnitOfWork, principal: Principal, objection_id: int, *, uphold: bo
             parameter_version.status = "rejected"
             uow.audit("parameter.version_rejected", "parameter_version", parameter_version.id,
                       {"objection_id": objection.id, "ruling": ruling})
+    elif objection.subject_type == "factor_release" and uphold:
+        emission_factors.reject_on_objection(uow, objection.subject_id, objection.id, ruling)
     return reviews.rule_on_objection(uow, principal, objection, subject, uphold=uphold, ruling=ruling)
 
 

@@ -35,6 +35,8 @@ def service_engine(postgres_url: str) -> Iterator[Engine]:
     "UPDATE audit_entries SET action = action",
     "DELETE FROM trades",
     "DELETE FROM serial_blocks",
+    "UPDATE emission_factors SET value_kg = value_kg",
+    "DELETE FROM emission_factors",
     "TRUNCATE audit_entries",
     "TRUNCATE balances",
     "ALTER TABLE postings DISABLE TRIGGER postings_append_only",
