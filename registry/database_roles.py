@@ -12,7 +12,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, text
 
 # Tables whose rows are never updated or deleted (triggers refuse it too; the privileges are the first wall).
-APPEND_ONLY_TABLES = ("audit_entries", "journal_entries", "postings", "trades", "emission_factors")
+APPEND_ONLY_TABLES = ("audit_entries", "journal_entries", "postings", "trades", "emission_factors", "event_inventories",
+                      "event_offsets")
 # Serial blocks are ended (updated once) but never deleted.
 NEVER_DELETED_TABLES = ("serial_blocks",)
 # Alembic's own bookkeeping: the service reads it (to know the schema is current) and never writes it.

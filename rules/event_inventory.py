@@ -187,9 +187,10 @@ class Offset:
     revoked_batches: tuple[str, ...] = ()
 
 
-def check_offset(offset: Offset, event_id: int) -> list[Violation]:
+def check_offset(offset: Offset, event_id: int, *, pending_ok: bool = False) -> list[Violation]:
     """A retirement counts for an event only when executed, retired for event neutrality and backing no
-    other event (one retirement backs one event only; the database enforces it too)."""
+    other event (one retirement backs one event only; the database enforces it too). With `pending_ok` a
+    request not yet executed may be named now (it counts once executed); a withdrawn one never."""
     code = offset.retirement_code
     problems: list[Violation] = []
     if offset.purpose != "event_neutrality":
@@ -197,9 +198,9 @@ def check_offset(offset: Offset, event_id: int) -> list[Violation]:
                            f"注销 {code} 的用途不是大型活动碳中和（{offset.purpose}），不能计入。",
                            f"Retirement {code} was made for {offset.purpose}, not event neutrality; it "
                            "cannot be counted."))
-    if offset.status != "executed":
-        problems.append(_v("JX-21", "Art. 21", "retirement_id", f"注销 {code} 尚未执行，不能计入。",
-                           f"Retirement {code} is not executed and cannot be counted."))
+    if offset.status != "executed" and not (pending_ok and offset.status == "requested"):
+        problems.append(_v("JX-21", "Art. 21", "retirement_id", f"注销 {code} 尚未执行或已撤回，不能计入。",
+                           f"Retirement {code} is not executed (or was withdrawn) and cannot be counted."))
     if offset.backs_event_id is not None and offset.backs_event_id != event_id:
         problems.append(_v("JX-21", "Art. 21", "retirement_id",
                            f"注销 {code} 已用于另一活动的碳中和，一笔注销只能用于一个活动。",

@@ -135,3 +135,8 @@ def test_the_city_distance_helper(a: str, b: str, low: int, high: int) -> None:
     km = inv.city_distance_km(a, b)
     assert km is not None and low <= km <= high and km == inv.city_distance_km(b, a)
     assert inv.city_distance_km("jiaxing", "atlantis") is None
+
+
+def test_a_pending_request_may_be_named_but_a_withdrawn_one_never() -> None:
+    assert inv.check_offset(offset("R", 5, status="requested"), 1, pending_ok=True) == []
+    assert len(inv.check_offset(offset("R", 5, status="cancelled"), 1, pending_ok=True)) == 1
