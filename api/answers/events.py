@@ -96,7 +96,7 @@ class EventOut(BaseModel):
     shortfall_t: int
     neutrality_violations: list[ViolationOut]
     assessment_kind: str | None
-    assessor_id: int | None
+    assessor_id: int | None  # the commissioned verifier, or the organiser once it declared
     conclusion: str | None
     statement_code: str | None
     declared_at: str | None

@@ -27,6 +27,7 @@ from api.routers.methodologies import objection_out
 from api.schemas import (
     BoundedDate,
     DecimalString,
+    Identifier,
     LongText,
     ObjectionIn,
     ObjectionOut,
@@ -41,21 +42,21 @@ from registry.services.rule_sets import rule_set_in_force
 router = APIRouter(tags=["emission factors"])
 
 ReleaseNumber = Annotated[int, Field(ge=1, le=1_000_000)]
-FactorCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_\-]{1,39}$"), OneLine]
-ActivityId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,59}$"), OneLine]
+FactorCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9\-]{2,39}$"), OneLine]
+ActivityId = Identifier
 # CN, a province (CN-ZJ) or a six-digit county code (330402).
 Region = Annotated[str, StringConstraints(pattern=r"^(CN(-[A-Z]{2})?|[0-9]{6})$"), OneLine]
 Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), OneLine]
 Gas = Literal["CO2", "CH4", "N2O", "HFCs", "PFCs", "SF6", "NF3"]
 Link = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{3,490}$"), OneLine]
 DocumentNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100), OneLine]
-Flag = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$"), OneLine]
+Flag = Identifier
 
 
 class FactorIn(Strict):
     code: FactorCode
     activity: ActivityId
-    sector: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$"), OneLine]
+    sector: Identifier
     unit: Unit
     name_zh: ShortText
     name_en: ShortText

@@ -25,7 +25,18 @@ from api.answers.events import (
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exports import csv_chunks
 from api.neutrality_statements import render_statement
-from api.schemas import BoundedDate, CountyCode, DecimalString, LongText, OneLine, PathId, Sha256, ShortText, Strict
+from api.schemas import (
+    BoundedDate,
+    CountyCode,
+    DecimalString,
+    Identifier,
+    LongText,
+    OneLine,
+    PathId,
+    Sha256,
+    ShortText,
+    Strict,
+)
 from registry.principals import Principal
 from registry.services import events as service
 from rules import event_inventory as rules
@@ -35,9 +46,9 @@ router = APIRouter(tags=["event carbon neutrality"])
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Source = Literal["venue_fuel", "purchased_electricity", "purchased_heat", "service_vehicles", "attendee_travel",
                  "accommodation", "catering", "materials", "waste"]
-ActivityId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,59}$"), OneLine]
+ActivityId = Identifier
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500), OneLine]
-City = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,20}$"), OneLine]
+City = Identifier
 ORGANISERS = ("owner", "trader")
 
 
@@ -59,30 +70,36 @@ class EventIn(Strict):
         return self
 
 
-class ActivityIn(Strict):
-    """A quantity of an activity; or, for travel, mode × distance × persons (twice for a round trip)."""
+class QuantityIn(Strict):
+    """A quantity of an activity in the factor's unit (kWh, room-nights, meals, kg ...)."""
 
+    kind: Literal["quantity"]
     source: Source
     activity: ActivityId
-    quantity: DecimalString | None = None
-    distance_km: DecimalString | None = None
-    persons: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    quantity: DecimalString
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine] = ""
+
+    def activity_of(self) -> rules.Activity:
+        return rules.Activity(self.source, self.activity, Decimal(self.quantity), self.note)
+
+
+class TravelIn(Strict):
+    """Travel as mode × distance × persons, twice for a round trip (passenger-km)."""
+
+    kind: Literal["travel"]
+    source: Source
+    activity: ActivityId
+    distance_km: DecimalString
+    persons: Annotated[int, Field(ge=1, le=10_000_000)]
     round_trip: bool = True
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine] = ""
 
-    @model_validator(mode="after")
-    def _one_way_of_counting(self) -> ActivityIn:
-        travel = self.distance_km is not None or self.persons is not None
-        if travel == (self.quantity is not None) or (travel and (self.distance_km is None or self.persons is None)):
-            raise ValueError("give either quantity, or distance_km with persons")
-        return self
-
     def activity_of(self) -> rules.Activity:
-        if self.quantity is not None:
-            return rules.Activity(self.source, self.activity, Decimal(self.quantity), self.note)
-        assert self.distance_km is not None and self.persons is not None
         return rules.travel(self.source, self.activity, Decimal(self.distance_km), self.persons,
                             round_trip=self.round_trip, note=self.note)
+
+
+ActivityIn = Annotated[QuantityIn | TravelIn, Field(discriminator="kind")]
 
 
 class InventoryIn(Strict):
@@ -90,6 +107,8 @@ class InventoryIn(Strict):
     exclusions: dict[Source, Reason] = Field(default_factory=dict)
     preparer_id: Id | None = Field(default=None, description="The organisation that prepared the inventory "
                                    "(the organiser when left out); it may not assess the event (JX-15).")
+    assessor_id: Id | None = Field(default=None, description="The verifier commissioned to assess the event "
+                                   "(left out: the organiser declares).")
 
     def parts(self) -> tuple[list[rules.Activity], dict[str, str]]:
         return [a.activity_of() for a in self.activities], {str(k): v for k, v in self.exclusions.items()}
@@ -165,7 +184,8 @@ def record_inventory(event_id: PathId, body: InventoryIn, principal: Principal =
     """Record a new inventory version on the factors in force on the event's first day."""
     activities, exclusions = body.parts()
     with services.registry.uow(principal) as uow:
-        service.record_inventory(uow, principal, event_id, activities, exclusions, body.preparer_id)
+        service.record_inventory(uow, principal, event_id, activities, exclusions, body.preparer_id,
+                                 body.assessor_id)
         return event_out(service.view(uow, service.get(uow, event_id)), services.settings.public_base_url)
 
 

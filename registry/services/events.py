@@ -91,9 +91,11 @@ def calculate(uow: UnitOfWork, venue_county: str, day: date, activities: Sequenc
 
 
 def record_inventory(uow: UnitOfWork, principal: Principal, event_id: int, activities: Sequence[rules.Activity],
-                     exclusions: dict[str, str], preparer_id: int | None) -> EventInventory:
+                     exclusions: dict[str, str], preparer_id: int | None,
+                     assessor_id: int | None = None) -> EventInventory:
     """A new inventory version, on the factors in force on the event's first day; `preparer_id` names the
-    organisation that prepared it (the organiser when None), which then may not assess it (JX-15)."""
+    organisation that prepared it (the organiser when None), which then may not assess it (JX-15);
+    `assessor_id` the verifier the organiser commissions to assess it (None: the organiser declares)."""
     event = _own(uow, principal, event_id)
     if event.status == rules.NEUTRAL:
         raise StateConflict("The event is declared neutral; its inventory is final.",
@@ -108,10 +110,11 @@ def record_inventory(uow: UnitOfWork, principal: Principal, event_id: int, activ
         created_at=uow.now())
     uow.session.add(inventory)
     event.status = rules.INVENTORIED
+    event.assessor_id = assessor_id
     uow.session.flush()
     uow.audit("event.inventory_recorded", "event", event.id,
               {"version": inventory.version, "total_g": inventory.total_g, "total_t": inventory.total_t,
-               "trace_hash": inventory.trace_hash, "preparer_id": preparer})
+               "trace_hash": inventory.trace_hash, "preparer_id": preparer, "assessor_id": assessor_id})
     uow.commit()
     return inventory
 
@@ -248,7 +251,8 @@ def assess(uow: UnitOfWork, principal: Principal, event_id: int, conclusion: str
     inventory's whole tonnes (JX-21)."""
     event = get(uow, event_id, for_update=True)
     is_organiser = event.organiser_id == principal.participant_id
-    if not is_organiser and not principal.has("verifier"):
+    # A verifier assesses only the event whose organiser commissioned it; to anyone else it is not there.
+    if not is_organiser and not (principal.has("verifier") and event.assessor_id == principal.participant_id):
         raise NotFound(f"Event {event_id} not found.", f"未找到活动 {event_id}。")
     if event.status == rules.NEUTRAL:
         raise StateConflict("The event is already declared neutral.", "该活动已声明碳中和。")

@@ -18,7 +18,9 @@ from registry.context import Registry
 from registry.demo_emission_factors import demo_drafts
 from registry.orm import EventOffset, Participant
 from registry.principals import Principal
+from registry.repositories import events as events_repo
 from registry.services import emission_factors, holdings, transfers
+from registry.services import events as events_service
 from tests.support import People, issue_to, make_user, seed_ledger
 
 # The fixture event: 500 attendees × 300 km of high-speed rail, round trip; 400 room-nights; 1,500 meals;
@@ -28,11 +30,11 @@ from tests.support import People, issue_to, make_user, seed_ledger
 #   20,000 kWh × 0.55213 = 11,042.6 kg;  total 32,859.15 kg = 32,859,150 g → 33 t to offset.
 FIXTURE_TOTAL_G = 32_859_150
 FIXTURE_ACTIVITIES = [
-    {"source": "attendee_travel", "activity": "rail_high_speed", "distance_km": "300", "persons": 500,
-     "round_trip": True},
-    {"source": "accommodation", "activity": "accommodation_room_night", "quantity": "400"},
-    {"source": "catering", "activity": "catering_meal", "quantity": "1500"},
-    {"source": "purchased_electricity", "activity": "electricity_grid", "quantity": "20000"},
+    {"kind": "travel", "source": "attendee_travel", "activity": "rail_high_speed", "distance_km": "300",
+     "persons": 500, "round_trip": True},
+    {"kind": "quantity", "source": "accommodation", "activity": "accommodation_room_night", "quantity": "400"},
+    {"kind": "quantity", "source": "catering", "activity": "catering_meal", "quantity": "1500"},
+    {"kind": "quantity", "source": "purchased_electricity", "activity": "electricity_grid", "quantity": "20000"},
 ]
 EXCLUSIONS = {"venue_fuel": "场馆全电气化，无燃料燃烧", "purchased_heat": "未使用供热",
               "service_vehicles": "无保障车辆", "materials": "物料全部复用", "waste": "由场馆计入其自身清单"}
@@ -151,7 +153,8 @@ def small_event(client: TestClient, people: People, **overrides: Any) -> dict[st
     """An event of exactly 12.3 t (12,300 units of a 1 kg factor)."""
     event = create_event(client, people["organiser"], **overrides)
     recorded = inventory(client, people["organiser"], event["id"],
-                         activities=[{"source": "materials", "activity": "test_unit", "quantity": "12300"}],
+                         activities=[{"kind": "quantity", "source": "materials", "activity": "test_unit",
+                                      "quantity": "12300"}],
                          exclusions={k: "不适用" for k in ("venue_fuel", "purchased_electricity", "purchased_heat",
                                                           "service_vehicles", "attendee_travel", "accommodation",
                                                           "catering", "waste")})
@@ -222,13 +225,18 @@ def test_an_assessor_who_prepared_the_inventory_is_refused(client: TestClient, r
     people = world["people"]
     event = create_event(client, people["organiser"])
     verifier_org = client.get("/auth/me", headers=people["verifier"]).json()["participant_id"]
-    recorded = inventory(client, people["organiser"], event["id"], preparer_id=verifier_org)
+    recorded = inventory(client, people["organiser"], event["id"], preparer_id=verifier_org, assessor_id=verifier_org)
     assert recorded.status_code == 201, recorded.text
     retire(client, people, event, 33, event_id=event["id"])
     refused = client.post(f"/events/{event['id']}/assessment", headers=people["verifier"], json={})
     assert refused.status_code == 409 and refused.json()["rule_codes"] == ["JX-15"]
+    # A verifier nobody commissioned does not see the event to assess.
+    assert client.post(f"/events/{event['id']}/assessment", headers=people["verifier_b"], json={}).status_code == 404
+    other_org = client.get("/auth/me", headers=people["verifier_b"]).json()["participant_id"]
+    inventory(client, people["organiser"], event["id"], preparer_id=verifier_org, assessor_id=other_org)
     assessed = client.post(f"/events/{event['id']}/assessment", headers=people["verifier_b"], json={})
     assert assessed.status_code == 200 and assessed.json()["assessment_kind"] == "third_party"
+    assert assessed.json()["assessor_id"] == other_org
 
 
 def test_the_statement_waits_for_the_end_and_the_event_is_overdue_past_its_deadline(
@@ -270,3 +278,20 @@ def test_a_revoked_batch_marks_the_statement_until_a_replacement_is_retired(
     client.post(f"/retirements/{pending['retirement_id']}/execute", headers=people["operator"])
     healed = client.get(f"/events/{event['id']}").json()
     assert not healed["replacement_needed"] and healed["status"] == "neutral" and healed["counted_t"] == 13
+
+
+def test_a_stored_inventory_recomputes_to_its_trace_hash_after_newer_factors(
+        client: TestClient, registry: Registry, world: dict[str, Any]) -> None:
+    people = world["people"]
+    event = create_event(client, people["organiser"])
+    stored = inventory(client, people["organiser"], event["id"]).json()["inventory"]
+    publish(registry, world["bureau"], [draft(code="ELEC-GRID-ZJ", activity="electricity_grid", region="CN-ZJ",
+                                              data_year=2023, value_kg=Decimal("0.7"))])
+    with registry.uow() as uow:
+        found = events_service.get(uow, event["id"])
+        recorded = events_repo.latest_inventory(uow.session, found.id)
+        assert recorded is not None
+        assert events_service.recompute(uow, recorded, found) == stored["trace_hash"]
+    # A new inventory today would take the newer factor version and say so.
+    newer = inventory(client, people["organiser"], event["id"]).json()["inventory"]
+    assert newer["version"] == 2 and newer["lines"][3]["factor"] == "ELEC-GRID-ZJ@2"
