@@ -295,3 +295,23 @@ def test_a_stored_inventory_recomputes_to_its_trace_hash_after_newer_factors(
     # A new inventory today would take the newer factor version and say so.
     newer = inventory(client, people["organiser"], event["id"]).json()["inventory"]
     assert newer["version"] == 2 and newer["lines"][3]["factor"] == "ELEC-GRID-ZJ@2"
+
+
+def test_a_retirement_cannot_name_another_organisers_event_and_nothing_is_held(
+        client: TestClient, registry: Registry, world: dict[str, Any]) -> None:
+    people = world["people"]
+    theirs = create_event(client, people["other"])
+    purpose: dict[str, Any] = {
+        "purpose": "event_neutrality", "event_name": "x", "event_start": "2026-11-10", "event_end": "2026-11-12",
+        "event_place": "y", "event_emissions_tco2e": "5", "event_id": theirs["id"]}
+    body: dict[str, Any] = {"quantity_t": 5, "beneficiary": "某活动", "purpose": purpose}
+    refused = client.post("/retirements", headers=people["organiser"], json=body)
+    assert refused.status_code == 404
+    assert client.get("/retirements", headers=people["organiser"], params={"mine": True}).json()["items"] == []
+    missing = client.post("/retirements", headers=people["organiser"],
+                          json={**body, "purpose": {**purpose, "event_id": 999_999}})
+    assert missing.status_code == 404
+    # Without event_id the form answers as before: the details hold what was typed, no event_id.
+    plain = client.post("/retirements", headers=people["organiser"],
+                        json={**body, "purpose": {k: v for k, v in purpose.items() if k != "event_id"}})
+    assert plain.status_code == 201 and "event_id" not in plain.json()["details"]

@@ -37,6 +37,8 @@ def service_engine(postgres_url: str) -> Iterator[Engine]:
     "DELETE FROM serial_blocks",
     "UPDATE emission_factors SET value_kg = value_kg",
     "DELETE FROM emission_factors",
+    "UPDATE event_inventories SET total_g = total_g",
+    "DELETE FROM event_offsets",
     "TRUNCATE audit_entries",
     "TRUNCATE balances",
     "ALTER TABLE postings DISABLE TRIGGER postings_append_only",
