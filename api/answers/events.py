@@ -4,6 +4,7 @@ CSV are all made from."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -181,7 +182,7 @@ def statement_out(view: EventView, assessor_name: str, citations: dict[str, str]
     assert event.inventory is not None and event.statement_code is not None
     type_zh, type_en = EVENT_TYPE_NAMES[event.event_type]
     tonnes = [{"source": k, "source_zh": SOURCE_NAMES[k][0], "source_en": SOURCE_NAMES[k][1], "emissions_g": g,
-               "tonnes": format(g / 1_000_000, ".6f")} for k, g in event.inventory.grams_by_source.items()]
+               "tonnes": format(Decimal(g).scaleb(-6), "f")} for k, g in event.inventory.grams_by_source.items()]
     factors = [{"factor": label, "citation": citations.get(label, "")}
                for label in sorted({line.factor for line in event.inventory.lines})]
     counted = [o for o in event.offsets if o.counted]
