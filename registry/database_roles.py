@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine, text
 
 # Tables whose rows are never updated or deleted (triggers refuse it too; the privileges are the first wall).
 APPEND_ONLY_TABLES = ("audit_entries", "journal_entries", "postings", "trades",
+                      # event neutrality (issue 17): factor versions, inventories and offsets
+                      "emission_factors", "event_inventories", "event_offsets",
                       # residents' points (issue 18): records as judged, operators' record ids, device sightings,
                       # the points ledger's entries and postings, redemptions
                       "behaviour_records", "behaviour_record_refs", "device_sightings", "points_entries",

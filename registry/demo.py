@@ -11,24 +11,30 @@ from typing import Any
 
 from sqlalchemy import select
 
-from registry import demo_methodologies
-from registry.clock import FixedClock
+from registry import demo_emission_factors, demo_methodologies
+from registry.clock import FixedClock, business_date
 from registry.context import Registry
 from registry.orm import Methodology, Participant, RuleSetRecord, User
 from registry.principals import Principal
 from registry.services import (
     cash,
     documents,
+    emission_factors,
+    events,
     filings,
+    holdings,
     instruments,
     issuance,
     methodologies,
     parameters,
     participants,
     projects,
+    retirements,
+    transfers,
 )
 from registry.services.rule_sets import ensure_builtin_rule_set, register_rule_set
 from registry.unit_of_work import UnitOfWork
+from rules import event_inventory as event_rules
 from rules.rule_sets import JIAXING_TRIAL_2023, rule_set_to_dict
 
 # username, organisation, roles, password (demo only; printed by `make run`)
@@ -156,6 +162,12 @@ def load_demo(registry: Registry) -> str:
                     notice_days=None,
                 )
 
+    with acting("bureau") as uow:
+        # Recorded as published: a demo set, every factor flagged demo (registry/demo_emission_factors.py).
+        emission_factors.propose_release(uow, title=demo_emission_factors.DEMO_RELEASE_TITLE,
+                                         note=demo_emission_factors.DEMO_RELEASE_NOTE,
+                                         drafts=demo_emission_factors.demo_drafts(), notice_days=None)
+
     version_ids = []
     for spec in demo_methodologies.METHODOLOGIES:
         definition = {k: spec[k] for k in ("asset_identifier_kind", "inclusive_owner_kinds", "inputs",
@@ -190,11 +202,12 @@ def load_demo(registry: Registry) -> str:
         project_ids.append(project.id)
     issued = _issue_demo_credits(registry, clock, acting, project_ids[0])
     _open_demo_market(acting)
+    statement = _walk_demo_event(acting, clock)
     with registry.uow() as check:
         count = len(list(check.session.scalars(select(Methodology.id))))
         orgs = len(list(check.session.scalars(select(Participant.id))))
     return (f"demo data loaded: {orgs} participants, {count} methodologies, {len(project_ids)} projects, "
-            f"{issued} t issued, instrument JXCI-2025 open")
+            f"{issued} t issued, instrument JXCI-2025 open, event neutrality statement {statement}")
 
 
 def _issue_demo_credits(registry: Registry, clock: FixedClock,
@@ -257,3 +270,54 @@ def _open_demo_market(acting: Callable[[str | None], AbstractContextManager[Unit
         assert buyer is not None
         cash.record(uow, uow.actor, participant_id=buyer.participant_id, kind="deposit", amount_fen=50_000_000,
                     bank_reference="DEMO-DEPOSIT-0001")
+
+
+# The issue's fixture event: 500 attendees × 300 km of high-speed rail (round trip), 400 room-nights, 1,500
+# meals, 20 MWh; with the demo factors 32,859,150 g, so 33 t to offset.
+DEMO_EVENT_ACTIVITIES = (
+    ("attendee_travel", "rail_high_speed", Decimal(300 * 500 * 2), "500 人 × 300 km × 往返 / round trip"),
+    ("accommodation", "accommodation_room_night", Decimal(400), ""),
+    ("catering", "catering_meal", Decimal(1500), ""),
+    ("purchased_electricity", "electricity_grid", Decimal(20_000), "20 MWh"),
+)
+DEMO_EVENT_EXCLUSIONS = {
+    "venue_fuel": "场馆全电气化，无燃料燃烧 / an all-electric venue", "purchased_heat": "未使用供热 / no heating",
+    "service_vehicles": "接驳使用公共交通 / public transport shuttles", "materials": "物料全部复用 / reused materials",
+    "waste": "场馆统一处理并计入其自身清单 / in the venue's own inventory",
+}
+
+
+def _walk_demo_event(acting: Callable[[str | None], AbstractContextManager[UnitOfWork]], clock: FixedClock) -> str:
+    """The buyer (an events company) registers a forum held a week ago, records its inventory, buys the 33 t it
+    needs from the mill, retires them naming the event, and declares it neutral."""
+    with acting("buyer") as uow:
+        assert uow.actor is not None
+        buyer = uow.actor
+        account = holdings.main_account(uow, buyer.participant_id).code
+    today = business_date(clock)
+    with acting("buyer") as uow:
+        event = events.create(uow, buyer, events.EventDraft(
+            name="南湖数字经济论坛（演示）/ Nanhu digital economy forum (demo)", event_type="forum",
+            venue="南湖国际会展中心（演示）", venue_county="330402", starts_on=today - timedelta(days=9),
+            ends_on=today - timedelta(days=7), attendees=500,
+            reduction_measures="无纸化会务、公共交通接驳、场馆绿电 / paperless, shuttles, green power at the venue"))
+    with acting("buyer") as uow:
+        activities = [event_rules.Activity(*row) for row in DEMO_EVENT_ACTIVITIES]
+        inventory = events.record_inventory(uow, buyer, event.id, activities, DEMO_EVENT_EXCLUSIONS, None)
+    # Exactly what it needs, so the buyer's own journey (tests/e2e) starts with no credits of its own.
+    with acting("owner") as uow:
+        assert uow.actor is not None
+        transfers.transfer(uow, uow.actor, from_account_id=None, to_account_code=account,
+                           quantity_t=inventory.total_t, batch_id=None, memo="协议转让（演示）/ negotiated sale (demo)")
+    with acting("buyer") as uow:
+        retirement = retirements.request(
+            uow, buyer, account_id=None, quantity_t=inventory.total_t, batch_id=None, purpose="event_neutrality",
+            beneficiary="南湖数字经济论坛组委会（演示）", auto_execute=False,
+            details={"event_name": event.name, "event_start": event.starts_on.isoformat(),
+                     "event_end": event.ends_on.isoformat(), "event_place": event.venue,
+                     "event_emissions_tco2e": str(inventory.total_t), "event_id": event.id})
+    with acting("operator") as uow:
+        retirements.execute(uow, retirements.get(uow, retirement.id, for_update=True))
+    with acting("buyer") as uow:
+        declared = events.assess(uow, buyer, event.id, "组织方自我声明（演示）/ the organiser's declaration (demo)")
+    return declared.statement_code or ""

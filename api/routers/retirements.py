@@ -47,6 +47,7 @@ class EventNeutrality(Strict):
     event_end: BoundedDate
     event_place: ShortText
     event_emissions_tco2e: DecimalString
+    event_id: Id | None = Field(default=None, description="The registered event this retirement backs (one only).")
 
     @model_validator(mode="after")
     def _dates(self) -> EventNeutrality:
@@ -96,7 +97,7 @@ def request_retirement(body: RetirementIn, response: Response, idempotency_key: 
     """Ask to retire credits for a purpose; they are held until the operations center executes. With an
     Idempotency-Key a retry returns the first answer (marked `Idempotent-Replayed: true`) instead of retiring
     twice."""
-    details = body.purpose.model_dump(mode="json")
+    details = body.purpose.model_dump(mode="json", exclude_none=True)
     purpose = details.pop("purpose")
     digest = idempotency.request_hash(body.model_dump(mode="json"))
     with services.registry.uow(principal) as uow:

@@ -5,7 +5,7 @@ import {
   setLang, setSession, showProblem, t,
 } from './lib.js';
 
-const PAGES = ['public', 'owner', 'review', 'trading', 'operator', 'points'];
+const PAGES = ['public', 'owner', 'review', 'trading', 'operator', 'events', 'points'];
 
 const CORE = {
   messages: {

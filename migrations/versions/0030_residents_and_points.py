@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0030_residents_and_points"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

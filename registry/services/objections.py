@@ -11,7 +11,7 @@ from registry.repositories import filings as filing_repository
 from registry.repositories import methodologies as methodology_repository
 from registry.repositories import objections as repository
 from registry.repositories import parameters as parameter_repository
-from registry.services import filings, methodologies, reviews
+from registry.services import emission_factors, filings, methodologies, reviews
 from registry.unit_of_work import UnitOfWork
 
 
@@ -37,6 +37,8 @@ def rule(uow: UnitOfWork, principal: Principal, objection_id: int, *, uphold: bo
             parameter_version.status = "rejected"
             uow.audit("parameter.version_rejected", "parameter_version", parameter_version.id,
                       {"objection_id": objection.id, "ruling": ruling})
+    elif objection.subject_type == "factor_release" and uphold:
+        emission_factors.reject_on_objection(uow, objection.subject_id, objection.id, ruling)
     ruled = reviews.rule_on_objection(uow, principal, objection, subject, uphold=uphold, ruling=ruling)
     uow.commit()
     return ruled

@@ -161,7 +161,8 @@ def ingest(uow: UnitOfWork, principal: Principal, scenario_id: int,
                                        "A record id appears twice in the batch.")])
     terms = terms_of(scenario)
     session = uow.session
-    uow.cache.keys.block = max(uow.cache.keys.block, 2 * len(incoming))  # keys for the records and postings in one round trip
+    # Keys for the records and postings in one round trip.
+    uow.cache.keys.block = max(uow.cache.keys.block, 2 * len(incoming))
     received = uow.now()
     accounts = repo.open_account_ids(session, {r.account_ref for r in incoming})
     # Lock first: the totals rows of every (account, day) and (account, year) the batch may count against.

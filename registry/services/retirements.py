@@ -12,7 +12,7 @@ from registry.pagination import Page
 from registry.principals import Principal
 from registry.repositories import issuance as issuance_repo
 from registry.repositories import retirements as retirement_repo
-from registry.services import holdings, participants
+from registry.services import events, holdings, participants
 from registry.unit_of_work import UnitOfWork
 from rules import retirement as retirement_rules
 
@@ -45,6 +45,9 @@ def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, qu
     for block in moved.blocks:
         uow.session.add(RetirementBlock(retirement_id=retirement.id, batch_id=block.batch_id,
                                         serial_start=block.start, serial_end=block.end))
+    if purpose == "event_neutrality" and details.get("event_id") is not None:
+        # The registered event this retirement backs: one event only (a unique key in the database too).
+        events.back_with(uow, principal, int(details["event_id"]), retirement)
     uow.audit("retirement.requested", "retirement", retirement.id,
               {"code": retirement.code, "quantity_t": quantity_t, "purpose": purpose, "beneficiary": beneficiary,
                "details": details, "blocks": [[b.batch_id, b.start, b.end] for b in moved.blocks]})

@@ -42,6 +42,7 @@ OWNED_OBJECTS: dict[tuple[str, str], str] = {
     ("proposals", "proposal_id"): "proposal",
     ("auctions", "auction_id"): "auction",
     ("documents", "sha256"): "document",
+    ("events", "event_id"): "event",
 }
 
 AUTHORITY = "an authority's act on any participant's object (the role is the fence; tests/api/test_route_access.py)"
@@ -66,6 +67,13 @@ NOT_OWNED: dict[tuple[str, str], str] = {
     ("DELETE", "/market/closures/{day}"): AUTHORITY,
     ("GET", "/corrections/{order_id}"): PUBLIC_REGISTER + " (Art. 26: the bureau's orders are published)",
     ("GET", "/parameters/{code}"): PUBLIC_REGISTER,
+    ("GET", "/events/{event_id}"): PUBLIC_REGISTER + " (a large event's neutrality is a public claim, Art. 24)",
+    ("GET", "/events/{event_id}/statement"): PUBLIC_REGISTER + " (Art. 24)",
+    ("GET", "/events/{event_id}/statement.pdf"): PUBLIC_REGISTER + " (Art. 24)",
+    ("GET", "/factor-releases/{number}"): PUBLIC_REGISTER,
+    ("GET", "/factor-releases/{number}/factors.csv"): PUBLIC_REGISTER,
+    ("POST", "/factor-releases/{number}/publish"): AUTHORITY,
+    ("POST", "/factor-releases/{number}/objections"): PUBLIC_REGISTER + " (objections during the notice)",
     ("POST", "/parameter-versions/{version_id}/objections"): PUBLIC_REGISTER + " (objections to a published value)",
     ("GET", "/instruments/{code}"): PUBLIC_REGISTER,
     ("GET", "/market/{code}/depth"): PUBLIC_REGISTER,
@@ -122,6 +130,9 @@ def _build(client: TestClient, people: Any, clock: FixedClock) -> dict[str, Any]
     batch = client.get("/disclosure/issuances").json()["items"][0]["batch_id"]
     made["correction"] = post(f"/batches/{batch}/corrections", {
         "finding": "监测数据缺页 / a page of monitoring data is missing", "deadline_days": 15}, people["bureau"])["id"]
+    made["event"] = post("/events", {
+        "name": "业主的活动 / the owner's event", "event_type": "conference", "venue": "海宁会议中心",
+        "venue_county": "330481", "starts_on": "2026-11-01", "ends_on": "2026-11-02", "attendees": 50})["id"]
     return made
 
 
