@@ -28,7 +28,7 @@ one writer, journaling the commands it submits.
   exceptions (a ``TypeError`` means the argument was not a command).
 * ``submit_all(commands) -> list[Event]``; ``Engine.replay(config, commands) -> (Engine, list[Event])``.
 * ``snapshot() -> dict`` (plain, JSON-safe) and ``Engine.from_snapshot(dict) -> Engine``. To rebuild from a
-  service's own tables instead, on a fresh engine: ``restore_session(SessionState)``,
+  service's own tables instead, on a fresh engine: ``restore_floor(FloorState)``,
   ``restore_order(OrderState)`` (in any order: ``priority`` places it), ``restore_listing(ListingState)``,
   ``restore_proposal(ProposalState)`` (open, or a closed one's final status),
   ``restore_auction(AuctionState)`` with its bids, ``restore_closed_auction(id)``. A ``priority`` is the
@@ -45,7 +45,7 @@ one writer, journaling the commands it submits.
 
 Commands (frozen dataclasses; ``command_to_dict`` / ``command_from_dict`` for the journal)
 ------------------------------------------------------------------------------------------
-* session: ``OpenDay(ts_ms, trading_day, phase=CALL)``, ``SetPhase(ts_ms, phase)``, ``CloseDay(ts_ms)``,
+* trading day: ``OpenDay(ts_ms, trading_day, phase=CALL)``, ``SetPhase(ts_ms, phase)``, ``CloseDay(ts_ms)``,
   ``AdvanceTime(ts_ms)``.
 * order book: ``PlaceOrder(ts_ms, order_id, account_id, side, quantity_t, price_fen=None, order_type=LIMIT,
   tif=None, expires_at_ms=None, stp=None, protection_price_fen=None)``, ``CancelOrder(ts_ms, order_id,
@@ -182,12 +182,12 @@ from matching_engine.records import (
     Bar,
     BidState,
     Depth,
+    FloorState,
     LastTrade,
     ListingState,
     OrderState,
     PriceLevel,
     ProposalState,
-    SessionState,
     TopOfBook,
 )
 
@@ -216,6 +216,7 @@ __all__ = [
     "Depth",
     "Engine",
     "Event",
+    "FloorState",
     "InstrumentConfig",
     "LastTrade",
     "ListingCloseReason",
@@ -245,7 +246,6 @@ __all__ = [
     "ReferencePriceRule",
     "RejectTransfer",
     "Rejected",
-    "SessionState",
     "SetPhase",
     "Side",
     "StpMode",

@@ -18,7 +18,7 @@ from matching_engine.codec import from_plain, to_plain
 from matching_engine.enums import AuctionPricing, OrderType, Phase, Side, StpMode, TimeInForce
 
 
-# --- session ----------------------------------------------------------------------------------------------
+# --- trading day ------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OpenDay:
     """Start a trading day (from CLOSED) in ``phase``: CALL for an opening call auction, or CONTINUOUS."""

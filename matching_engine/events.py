@@ -46,7 +46,7 @@ class Rejected:
     reason: Reason
 
 
-# --- session ----------------------------------------------------------------------------------------------
+# --- trading day ------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PhaseChanged:
     """The instrument entered ``phase``."""

@@ -48,7 +48,7 @@ from matching_engine.events import (
     ListingPosted,
     ProposalClosed,
 )
-from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
+from matching_engine.records import AuctionState, BidState, FloorState, ListingState, OrderState, ProposalState
 from registry.context import Registry
 from registry.orm import Base, EngineSession, Instrument, Order
 from registry.orm import Trade as TradeRow
@@ -220,7 +220,7 @@ def rebuild_book(registry: Registry, instrument_id: int, *, opening: Callable[[U
         if saved is None and not open_orders:
             engine.submit_all(opening(uow, now_ms))
         else:
-            engine.restore_session(SessionState(
+            engine.restore_floor(FloorState(
                 now_ms=now_ms, next_seq=next_seq, next_trade_id=_next_trade_id(uow, instrument_id),
                 phase=phase(uow), trading_day=saved.trading_day if saved else uow.today().isoformat(),
                 reference_price_fen=saved.reference_price_fen if saved else engine.config.reference_price_fen,

@@ -20,6 +20,7 @@ from matching_engine import (
     Command,
     Engine,
     Event,
+    FloorState,
     InstrumentConfig,
     OpenAuction,
     OpenDay,
@@ -35,7 +36,6 @@ from matching_engine import (
     ProposeTransfer,
     ReferencePriceRule,
     RejectTransfer,
-    SessionState,
     SetPhase,
     Side,
     StpMode,
@@ -185,7 +185,7 @@ def test_a_service_can_rebuild_the_book_from_its_own_rows_in_any_order() -> None
         engine.submit(PlaceOrder(order_id, order_id, f"A{order_id}", side, order_id, price_fen))
     rows = list(reversed(engine.orders()))  # the rows come back in any order: priority puts them in place
     rebuilt = Engine(engine.config)
-    rebuilt.restore_session(from_plain(SessionState, engine.snapshot()["session"]))
+    rebuilt.restore_floor(from_plain(FloorState, engine.snapshot()["floor"]))
     for row in rows:
         rebuilt.restore_order(row)
     assert book(rebuilt) == book(engine)
@@ -210,8 +210,8 @@ def test_restore_refuses_what_cannot_rest() -> None:
         engine.restore_proposal(ProposalState(7, "I", "C", Side.SELL, 5_000, 10, 99, None))
 
 
-def test_restoring_an_object_before_the_session_is_refused() -> None:
+def test_restoring_an_object_before_the_floor_is_refused() -> None:
     engine = Engine(InstrumentConfig("JX-TEST"))
     order = OrderState(1, "A", Side.BUY, 5_000, 5, TimeInForce.GTC, None, StpMode.CANCEL_NEWEST, 7)
-    with pytest.raises(ValueError, match="restore the session first"):
+    with pytest.raises(ValueError, match="restore the floor first"):
         engine.restore_order(order)
