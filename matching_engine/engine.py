@@ -17,7 +17,7 @@ from typing import Any
 from matching_engine.book import OrderBook
 from matching_engine.codec import from_plain, to_plain
 from matching_engine.commands import (
-    AcceptTransfer,
+    AcceptNegotiatedTransfer,
     AdvanceTime,
     AmendOrder,
     CancelAuction,
@@ -31,18 +31,18 @@ from matching_engine.commands import (
     PlaceBid,
     PlaceOrder,
     PostListing,
-    ProposeTransfer,
-    RejectTransfer,
+    ProposeNegotiatedTransfer,
+    RejectNegotiatedTransfer,
     SetPhase,
     WithdrawAccount,
-    WithdrawTransfer,
+    WithdrawNegotiatedTransfer,
 )
 from matching_engine.config import InstrumentConfig, band_limits
 from matching_engine.enums import Phase, ProposalStatus, Reason, Side
 from matching_engine.events import DayClosed, Event, PhaseChanged
 from matching_engine.floor import Floor
 from matching_engine.listings import ListingBoard
-from matching_engine.negotiated import TransferDesk
+from matching_engine.negotiated import NegotiatedTransferDesk
 from matching_engine.one_sided import AuctionHouse
 from matching_engine.records import (
     AuctionIndication,
@@ -73,10 +73,10 @@ REF_FIELDS: dict[type, str | None] = {
     PostListing: "listing_id",
     PickListing: "listing_id",
     CancelListing: "listing_id",
-    ProposeTransfer: "proposal_id",
-    AcceptTransfer: "proposal_id",
-    RejectTransfer: "proposal_id",
-    WithdrawTransfer: "proposal_id",
+    ProposeNegotiatedTransfer: "proposal_id",
+    AcceptNegotiatedTransfer: "proposal_id",
+    RejectNegotiatedTransfer: "proposal_id",
+    WithdrawNegotiatedTransfer: "proposal_id",
     OpenAuction: "auction_id",
     PlaceBid: "bid_id",
     CancelAuction: "auction_id",
@@ -113,7 +113,7 @@ class Engine:
         floor = self._floor = Floor(config)
         book = self._book = OrderBook(floor)
         listings = self._listings = ListingBoard(floor)
-        desk = self._desk = TransferDesk(floor)
+        desk = self._desk = NegotiatedTransferDesk(floor)
         auctions = self._auctions = AuctionHouse(floor)
         self._handlers: dict[type, Callable[[Any, list[Event]], None]] = {
             PlaceOrder: book.place,
@@ -126,10 +126,10 @@ class Engine:
             PostListing: listings.post,
             PickListing: listings.pick,
             CancelListing: listings.cancel,
-            ProposeTransfer: desk.propose,
-            AcceptTransfer: desk.accept,
-            RejectTransfer: desk.reject,
-            WithdrawTransfer: desk.withdraw,
+            ProposeNegotiatedTransfer: desk.propose,
+            AcceptNegotiatedTransfer: desk.accept,
+            RejectNegotiatedTransfer: desk.reject,
+            WithdrawNegotiatedTransfer: desk.withdraw,
             OpenAuction: auctions.open,
             PlaceBid: auctions.bid,
             CancelAuction: auctions.cancel,

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from matching_engine.commands import AcceptTransfer, ProposeTransfer, RejectTransfer, WithdrawTransfer
+from matching_engine.commands import (
+    AcceptNegotiatedTransfer,
+    ProposeNegotiatedTransfer,
+    RejectNegotiatedTransfer,
+    WithdrawNegotiatedTransfer,
+)
 from matching_engine.enums import ProposalStatus, Reason, Side, TradeMode
-from matching_engine.events import Event, ProposalClosed, TransferProposed
+from matching_engine.events import Event, NegotiatedTransferProposed, ProposalClosed
 from matching_engine.floor import TIMER_PROPOSAL, Floor
 from matching_engine.records import ProposalState
 
 SIDES = {member: member for member in Side}
 
 
-class TransferDesk:
+class NegotiatedTransferDesk:
     """Open proposals by id, and the final status of every closed one (for precise late answers)."""
 
     __slots__ = ("closed", "config", "floor", "open")
@@ -28,7 +33,7 @@ class TransferDesk:
         self.open: dict[int, ProposalState] = {}
         self.closed: dict[int, ProposalStatus] = {}
 
-    def propose(self, cmd: ProposeTransfer, events: list[Event]) -> None:
+    def propose(self, cmd: ProposeNegotiatedTransfer, events: list[Event]) -> None:
         """Record a proposal.
 
         Checks in order: INVALID_SIDE; MARKET_CLOSED / TRADING_HALTED; DUPLICATE_ID (open or closed);
@@ -40,7 +45,7 @@ class TransferDesk:
         side = SIDES.get(cmd.side)
         reason = Reason.INVALID_SIDE if side is None else self._check_propose(cmd)
         if reason is not None:
-            floor.reject(events, cmd.ts_ms, "ProposeTransfer", cmd.proposal_id, reason)
+            floor.reject(events, cmd.ts_ms, "ProposeNegotiatedTransfer", cmd.proposal_id, reason)
             return
         assert side is not None
         state = ProposalState(
@@ -56,7 +61,7 @@ class TransferDesk:
         self._add(state)
         floor.seq += 1
         events.append(
-            TransferProposed(
+            NegotiatedTransferProposed(
                 floor.seq,
                 cmd.ts_ms,
                 cmd.proposal_id,
@@ -71,7 +76,7 @@ class TransferDesk:
             )
         )
 
-    def _check_propose(self, cmd: ProposeTransfer) -> Reason | None:
+    def _check_propose(self, cmd: ProposeNegotiatedTransfer) -> Reason | None:
         floor = self.floor
         config = self.config
         reason = floor.open_check()
@@ -110,7 +115,7 @@ class TransferDesk:
             return proposal, None
         return None, Reason.PROPOSAL_CLOSED if proposal_id in self.closed else Reason.UNKNOWN_PROPOSAL
 
-    def accept(self, cmd: AcceptTransfer, events: list[Event]) -> None:
+    def accept(self, cmd: AcceptNegotiatedTransfer, events: list[Event]) -> None:
         """The counterparty accepts: the proposal closes and trades at its price.
 
         Checks in order: UNKNOWN_PROPOSAL / PROPOSAL_CLOSED; NOT_COUNTERPARTY; MARKET_CLOSED /
@@ -126,7 +131,7 @@ class TransferDesk:
                     proposal.price_fen, self.config.negotiated_band_for(proposal.quantity_t)
                 )
         if reason is not None:
-            floor.reject(events, cmd.ts_ms, "AcceptTransfer", cmd.proposal_id, reason)
+            floor.reject(events, cmd.ts_ms, "AcceptNegotiatedTransfer", cmd.proposal_id, reason)
             return
         assert proposal is not None
         self._close(proposal, ProposalStatus.ACCEPTED, cmd.ts_ms, events)
@@ -149,25 +154,25 @@ class TransferDesk:
             )
         )
 
-    def reject(self, cmd: RejectTransfer, events: list[Event]) -> None:
+    def reject(self, cmd: RejectNegotiatedTransfer, events: list[Event]) -> None:
         """The counterparty says no (any phase); checks UNKNOWN_PROPOSAL/PROPOSAL_CLOSED, NOT_COUNTERPARTY."""
         proposal, reason = self._find(cmd.proposal_id)
         if proposal is not None and cmd.account_id != proposal.counterparty_id:
             reason = Reason.NOT_COUNTERPARTY
         if reason is not None:
-            self.floor.reject(events, cmd.ts_ms, "RejectTransfer", cmd.proposal_id, reason)
+            self.floor.reject(events, cmd.ts_ms, "RejectNegotiatedTransfer", cmd.proposal_id, reason)
             return
         assert proposal is not None
         self._close(proposal, ProposalStatus.REJECTED, cmd.ts_ms, events)
 
-    def withdraw(self, cmd: WithdrawTransfer, events: list[Event]) -> None:
+    def withdraw(self, cmd: WithdrawNegotiatedTransfer, events: list[Event]) -> None:
         """The initiator withdraws before acceptance (any phase). Checks: UNKNOWN_PROPOSAL / PROPOSAL_CLOSED
         (so a withdrawal after acceptance is refused), NOT_INITIATOR."""
         proposal, reason = self._find(cmd.proposal_id)
         if proposal is not None and cmd.account_id != proposal.account_id:
             reason = Reason.NOT_INITIATOR
         if reason is not None:
-            self.floor.reject(events, cmd.ts_ms, "WithdrawTransfer", cmd.proposal_id, reason)
+            self.floor.reject(events, cmd.ts_ms, "WithdrawNegotiatedTransfer", cmd.proposal_id, reason)
             return
         assert proposal is not None
         self._close(proposal, ProposalStatus.WITHDRAWN, cmd.ts_ms, events)

@@ -77,7 +77,7 @@ from matching_engine import (
     Phase,
     Trade,
 )
-from matching_engine.events import Event, TransferProposed
+from matching_engine.events import Event, NegotiatedTransferProposed
 from registry.caches import WriterCache
 from registry.errors import DomainError, StateConflict
 from registry.services import idempotency, instruments, settlement, trading
@@ -483,7 +483,7 @@ def _dealing(events: list[Event]) -> set[int]:
     for event in events:
         if isinstance(event, Trade):
             found.update((event.buy_account_id, event.sell_account_id))
-        elif isinstance(event, TransferProposed):
+        elif isinstance(event, NegotiatedTransferProposed):
             found.update((event.account_id, event.counterparty_id))
         elif isinstance(event, OrderAccepted | OrderAmended | ListingPosted | AuctionOpened | BidAccepted):
             found.add(event.account_id)

@@ -20,7 +20,7 @@ from matching_engine import (
     PlaceBid,
     PlaceOrder,
     PostListing,
-    ProposeTransfer,
+    ProposeNegotiatedTransfer,
     Reason,
     Rejected,
     TimeInForce,
@@ -66,10 +66,10 @@ def _pick(value: Any, field: str) -> Callable[[Engine], PickListing]:
     return lambda engine: PickListing(tick(engine), 21, 2, "B", value)
 
 
-def _propose(value: Any, field: str) -> Callable[[Engine], ProposeTransfer]:
+def _propose(value: Any, field: str) -> Callable[[Engine], ProposeNegotiatedTransfer]:
     fields: dict[str, Any] = {"price_fen": 5_000, "quantity_t": 10}
     fields[field] = value
-    return lambda engine: ProposeTransfer(tick(engine), 22, "S", "B", SELL, expires_at_ms=LATER_MS, **fields)
+    return lambda engine: ProposeNegotiatedTransfer(tick(engine), 22, "S", "B", SELL, expires_at_ms=LATER_MS, **fields)
 
 
 def _open(value: Any, field: str) -> Callable[[Engine], OpenAuction]:

@@ -1278,7 +1278,7 @@ export default {
       'proposals.rejected': 'Proposal #{id} rejected.',
       'proposals.withdrawn': 'Proposal #{id} withdrawn.',
       'proposals.empty': 'No negotiated transfers',
-      'proposals.new': 'Propose a transfer',
+      'proposals.new': 'Propose a negotiated transfer',
       'proposals.new_help': 'Proposing holds your credits (selling) or cash and fee (buying).',
       'proposals.counterparty': 'Counterparty',
       'proposals.choose': 'Choose',
