@@ -1168,7 +1168,7 @@ export default {
       'market.state.call': 'Opening call',
       'market.state.break': 'Midday break',
       'market.state.closed': 'Closed',
-      'market.hours': 'Sessions: {hours} (Beijing time, working days)',
+      'market.hours': 'Trading periods: {hours} (Beijing time, working days)',
       'market.always_open': 'always open (demo)',
       'book.lead': 'Depth and trades update live. Click a price to put it in the order form.',
       'book.live': 'Live',
