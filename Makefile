@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean cjk-font browser
+.PHONY: run test lint typecheck unit bench writer-bench clean cjk-font browser
 
 # Debian packages, installed when missing and we are root (else a note): a Chinese TrueType font that retirement
 # certificates embed (api/certificates.py; without it they fall back to a font the PDF viewer supplies, or set
@@ -50,6 +50,11 @@ test: lint typecheck cjk-font browser
 
 bench: $(STAMP)
 	$(BIN)/python -m matching_engine.bench
+
+# The writer of one book without HTTP, on the database of CARBONX_DATABASE_URL (stop the server first); the load
+# generator needs a running server: see README's Benchmarks (python -m bench.loadgen --url ...).
+writer-bench: $(STAMP)
+	$(BIN)/python -m bench.writer_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

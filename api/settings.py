@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # How far ahead of now an expiry (a GTD order's, a listing's, a proposal's) or a one-sided auction's end may
     # lie, in days: a date beyond it is a typo (or a probe), refused with a 422 naming the field.
     max_horizon_days: int = Field(default=365, ge=1, le=3650)
-    # Trading sessions on working days, Asia/Shanghai; the demo (`make run`) keeps the market always open.
+    # Trading periods (交易时段) on working days, Asia/Shanghai; the demo (`make run`) keeps the market always open.
     market_hours: str = Field(default="09:30-11:30,13:00-15:00",
                               pattern=r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$")
     market_always_open: bool = False

@@ -28,7 +28,7 @@ one writer, journaling the commands it submits.
   exceptions (a ``TypeError`` means the argument was not a command).
 * ``submit_all(commands) -> list[Event]``; ``Engine.replay(config, commands) -> (Engine, list[Event])``.
 * ``snapshot() -> dict`` (plain, JSON-safe) and ``Engine.from_snapshot(dict) -> Engine``. To rebuild from a
-  service's own tables instead, on a fresh engine: ``restore_session(SessionState)``,
+  service's own tables instead, on a fresh engine: ``restore_floor(FloorState)``,
   ``restore_order(OrderState)`` (in any order: ``priority`` places it), ``restore_listing(ListingState)``,
   ``restore_proposal(ProposalState)`` (open, or a closed one's final status),
   ``restore_auction(AuctionState)`` with its bids, ``restore_closed_auction(id)``. A ``priority`` is the
@@ -45,7 +45,7 @@ one writer, journaling the commands it submits.
 
 Commands (frozen dataclasses; ``command_to_dict`` / ``command_from_dict`` for the journal)
 ------------------------------------------------------------------------------------------
-* session: ``OpenDay(ts_ms, trading_day, phase=CALL)``, ``SetPhase(ts_ms, phase)``, ``CloseDay(ts_ms)``,
+* trading day: ``OpenDay(ts_ms, trading_day, phase=CALL)``, ``SetPhase(ts_ms, phase)``, ``CloseDay(ts_ms)``,
   ``AdvanceTime(ts_ms)``.
 * order book: ``PlaceOrder(ts_ms, order_id, account_id, side, quantity_t, price_fen=None, order_type=LIMIT,
   tif=None, expires_at_ms=None, stp=None, protection_price_fen=None)``, ``CancelOrder(ts_ms, order_id,
@@ -53,9 +53,9 @@ Commands (frozen dataclasses; ``command_to_dict`` / ``command_from_dict`` for th
 * listing-pick: ``PostListing(ts_ms, listing_id, account_id, side, price_fen, quantity_t, min_pick_t,
   expires_at_ms=None, batch_id=None, allowed_counterparties=None)``, ``PickListing(ts_ms, pick_id, listing_id,
   account_id, quantity_t)``, ``CancelListing(ts_ms, listing_id, account_id)``.
-* negotiated: ``ProposeTransfer(ts_ms, proposal_id, account_id, counterparty_id, side, price_fen, quantity_t,
-  expires_at_ms, batch_id=None)``; ``AcceptTransfer``, ``RejectTransfer``, ``WithdrawTransfer(ts_ms,
-  proposal_id, account_id)``.
+* negotiated: ``ProposeNegotiatedTransfer(ts_ms, proposal_id, account_id, counterparty_id, side, price_fen,
+  quantity_t, expires_at_ms, batch_id=None)``; ``AcceptNegotiatedTransfer``, ``RejectNegotiatedTransfer``,
+  ``WithdrawNegotiatedTransfer(ts_ms, proposal_id, account_id)``.
 * one-sided: ``OpenAuction(ts_ms, auction_id, account_id, side, quantity_t, reserve_price_fen, end_ts_ms,
   pricing=PAY_AS_BID, batch_id=None)``, ``PlaceBid(ts_ms, auction_id, bid_id, account_id, price_fen,
   quantity_t)``, ``CancelAuction(ts_ms, auction_id, account_id)``.
@@ -70,7 +70,7 @@ turnover, trade count and the next reference price); ``OrderAccepted``; ``OrderA
 quantity_t, priority_kept)``; ``OrderCancelled(cancelled_t, remaining_t, reason)``; ``OrderExpired``;
 ``Trade(trade_id, mode, price_fen, quantity_t, buy_order_id, sell_order_id, buy_account_id, sell_account_id,
 aggressor, batch_id)`` for every mode; ``CallAuctionResult(price_fen, matched_t, buy_surplus_t,
-sell_surplus_t)``; ``ListingPosted``; ``ListingClosed(remaining_t, reason)``; ``TransferProposed(block)``;
+sell_surplus_t)``; ``ListingPosted``; ``ListingClosed(remaining_t, reason)``; ``NegotiatedTransferProposed(block)``;
 ``ProposalClosed(status)``; ``AuctionOpened``; ``BidAccepted``; ``AuctionClosed(reason, allocated_t,
 unallocated_t, clearing_price_fen, winning_bids)``; ``BidReleased(released_t)``. Reason codes are the
 stable values of :class:`Reason` and :class:`CancelReason`; every handler's docstring lists its checks in
@@ -115,7 +115,7 @@ Benchmark: ``python -m matching_engine.bench [--commands N] [--listings N] [--bi
 
 from matching_engine.codec import from_plain, to_plain
 from matching_engine.commands import (
-    AcceptTransfer,
+    AcceptNegotiatedTransfer,
     AdvanceTime,
     AmendOrder,
     CancelAuction,
@@ -129,11 +129,11 @@ from matching_engine.commands import (
     PlaceBid,
     PlaceOrder,
     PostListing,
-    ProposeTransfer,
-    RejectTransfer,
+    ProposeNegotiatedTransfer,
+    RejectNegotiatedTransfer,
     SetPhase,
     WithdrawAccount,
-    WithdrawTransfer,
+    WithdrawNegotiatedTransfer,
     command_from_dict,
     command_to_dict,
 )
@@ -164,6 +164,7 @@ from matching_engine.events import (
     Event,
     ListingClosed,
     ListingPosted,
+    NegotiatedTransferProposed,
     OrderAccepted,
     OrderAmended,
     OrderCancelled,
@@ -172,7 +173,6 @@ from matching_engine.events import (
     ProposalClosed,
     Rejected,
     Trade,
-    TransferProposed,
     event_from_dict,
     event_to_dict,
 )
@@ -182,17 +182,17 @@ from matching_engine.records import (
     Bar,
     BidState,
     Depth,
+    FloorState,
     LastTrade,
     ListingState,
     OrderState,
     PriceLevel,
     ProposalState,
-    SessionState,
     TopOfBook,
 )
 
 __all__ = [
-    "AcceptTransfer",
+    "AcceptNegotiatedTransfer",
     "AdvanceTime",
     "AmendOrder",
     "AuctionCloseReason",
@@ -216,12 +216,14 @@ __all__ = [
     "Depth",
     "Engine",
     "Event",
+    "FloorState",
     "InstrumentConfig",
     "LastTrade",
     "ListingCloseReason",
     "ListingClosed",
     "ListingPosted",
     "ListingState",
+    "NegotiatedTransferProposed",
     "OpenAuction",
     "OpenDay",
     "OrderAccepted",
@@ -240,12 +242,11 @@ __all__ = [
     "ProposalClosed",
     "ProposalState",
     "ProposalStatus",
-    "ProposeTransfer",
+    "ProposeNegotiatedTransfer",
     "Reason",
     "ReferencePriceRule",
-    "RejectTransfer",
+    "RejectNegotiatedTransfer",
     "Rejected",
-    "SessionState",
     "SetPhase",
     "Side",
     "StpMode",
@@ -253,9 +254,8 @@ __all__ = [
     "TopOfBook",
     "Trade",
     "TradeMode",
-    "TransferProposed",
     "WithdrawAccount",
-    "WithdrawTransfer",
+    "WithdrawNegotiatedTransfer",
     "band_limits",
     "command_from_dict",
     "command_to_dict",

@@ -33,8 +33,8 @@ from matching_engine.events import (
     OrderCancelled,
     OrderExpired,
 )
+from matching_engine.floor import TIMER_ORDER, Floor
 from matching_engine.records import AuctionIndication, OrderState, PriceLevel
-from matching_engine.session import TIMER_ORDER, Session
 
 BUY = Side.BUY
 SELL = Side.SELL
@@ -150,17 +150,17 @@ class OrderBook:
         "bids",
         "config",
         "default_stp",
+        "floor",
         "lot_t",
         "max_order_t",
         "min_order_t",
         "orders",
-        "session",
         "tick_fen",
     )
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        config = session.config
+    def __init__(self, floor: Floor) -> None:
+        self.floor = floor
+        config = floor.config
         self.config = config
         self.tick_fen = config.tick_fen
         self.lot_t = config.lot_t
@@ -184,7 +184,7 @@ class OrderBook:
         PRICE_BELOW_BAND, PRICE_ABOVE_BAND; for a market order the same for its protection price and
         INVALID_TIF unless IOC or FOK); INVALID_EXPIRY.
         """
-        session = self.session
+        floor = self.floor
         ts_ms = cmd.ts_ms
         side = SIDES.get(cmd.side)
         order_type = ORDER_TYPES.get(cmd.order_type)
@@ -202,11 +202,11 @@ class OrderBook:
         else:
             reason = self._check_place(cmd, order_type, tif)
         if reason is not None:
-            session.reject(events, ts_ms, "PlaceOrder", cmd.order_id, reason)
+            floor.reject(events, ts_ms, "PlaceOrder", cmd.order_id, reason)
             return
         assert side is not None and order_type is not None and tif is not None and stp is not None
-        session.seq += 1
-        priority = session.seq
+        floor.seq += 1
+        priority = floor.seq
         quantity_t = cmd.quantity_t
         events.append(
             OrderAccepted(
@@ -226,10 +226,10 @@ class OrderBook:
         else:
             opposite = self.asks if side is BUY else self.bids
             if not opposite:
-                session.seq += 1
+                floor.seq += 1
                 events.append(
                     OrderCancelled(
-                        session.seq,
+                        floor.seq,
                         ts_ms,
                         cmd.order_id,
                         cmd.account_id,
@@ -244,14 +244,14 @@ class OrderBook:
         order = Order(
             cmd.order_id, cmd.account_id, side, limit_fen, quantity_t, tif, cmd.expires_at_ms, stp, priority
         )
-        if session.phase is CALL:
+        if floor.phase is CALL:
             self._rest(order)
             return
         if tif is FOK and not self._fok_fits(order):
-            session.seq += 1
+            floor.seq += 1
             events.append(
                 OrderCancelled(
-                    session.seq,
+                    floor.seq,
                     ts_ms,
                     cmd.order_id,
                     cmd.account_id,
@@ -276,20 +276,20 @@ class OrderBook:
         else:
             self._rest(order)
             return
-        session.seq += 1
+        floor.seq += 1
         events.append(
-            OrderCancelled(session.seq, ts_ms, cmd.order_id, cmd.account_id, side, remaining_t, 0, why)
+            OrderCancelled(floor.seq, ts_ms, cmd.order_id, cmd.account_id, side, remaining_t, 0, why)
         )
 
     def _check_place(self, cmd: PlaceOrder, order_type: OrderType, tif: TimeInForce) -> Reason | None:
-        session = self.session
-        phase = session.phase
+        floor = self.floor
+        phase = floor.phase
         if phase is not CONTINUOUS:
             if phase is CALL:
                 if order_type is MARKET or tif is IOC or tif is FOK:
                     return Reason.NOT_ALLOWED_IN_CALL
             else:
-                return session.open_check()
+                return floor.open_check()
         if cmd.order_id in self.orders:
             return Reason.DUPLICATE_ID
         if len(self.orders) >= self.config.max_live_orders:
@@ -334,9 +334,9 @@ class OrderBook:
             return Reason.INVALID_PRICE
         if price_fen % self.tick_fen:
             return Reason.TICK_SIZE
-        if price_fen < self.session.band_low_fen:
+        if price_fen < self.floor.band_low_fen:
             return Reason.PRICE_BELOW_BAND
-        if price_fen > self.session.band_high_fen:
+        if price_fen > self.floor.band_high_fen:
             return Reason.PRICE_ABOVE_BAND
         return None
 
@@ -351,27 +351,27 @@ class OrderBook:
             best_fen = self.ask_fen
             assert best_fen is not None
             limit_fen = best_fen * (BP_PER_UNIT + config.market_protection_bp) // step * tick_fen
-            return int(min(limit_fen, self.session.band_high_fen))
+            return int(min(limit_fen, self.floor.band_high_fen))
         best_fen = self.bid_fen
         assert best_fen is not None
         limit_fen = -(-best_fen * (BP_PER_UNIT - config.market_protection_bp) // step) * tick_fen
-        return int(max(limit_fen, self.session.band_low_fen, tick_fen))
+        return int(max(limit_fen, self.floor.band_low_fen, tick_fen))
 
     def cancel(self, cmd: CancelOrder, events: list[Event]) -> None:
         """Cancel a resting order (any phase). Checks: UNKNOWN_ORDER, NOT_OWNER."""
-        session = self.session
+        floor = self.floor
         order = self.orders.get(cmd.order_id)
         if order is None:
-            session.reject(events, cmd.ts_ms, "CancelOrder", cmd.order_id, Reason.UNKNOWN_ORDER)
+            floor.reject(events, cmd.ts_ms, "CancelOrder", cmd.order_id, Reason.UNKNOWN_ORDER)
             return
         if order.account_id != cmd.account_id:
-            session.reject(events, cmd.ts_ms, "CancelOrder", cmd.order_id, Reason.NOT_OWNER)
+            floor.reject(events, cmd.ts_ms, "CancelOrder", cmd.order_id, Reason.NOT_OWNER)
             return
         self._remove(order)
-        session.seq += 1
+        floor.seq += 1
         events.append(
             OrderCancelled(
-                session.seq,
+                floor.seq,
                 cmd.ts_ms,
                 order.order_id,
                 order.account_id,
@@ -392,7 +392,7 @@ class OrderBook:
         that loses priority needs CALL or CONTINUOUS (MARKET_CLOSED, TRADING_HALTED), a cut is allowed in
         any phase.
         """
-        session = self.session
+        floor = self.floor
         ts_ms = cmd.ts_ms
         order = self.orders.get(cmd.order_id)
         reason: Reason | None = None
@@ -414,13 +414,13 @@ class OrderBook:
                 if new_quantity_t == order.quantity_t and new_price_fen == order.price_fen:
                     reason = Reason.NOTHING_TO_AMEND
                 elif new_price_fen != order.price_fen or new_quantity_t > order.quantity_t:
-                    reason = session.open_check()
+                    reason = floor.open_check()
         if reason is not None:
-            session.reject(events, ts_ms, "AmendOrder", cmd.order_id, reason)
+            floor.reject(events, ts_ms, "AmendOrder", cmd.order_id, reason)
             return
         assert order is not None
         old_quantity_t = order.quantity_t
-        session.seq += 1
+        floor.seq += 1
         if new_price_fen == order.price_fen and new_quantity_t < old_quantity_t:
             order.quantity_t = new_quantity_t
             level = order.level
@@ -428,7 +428,7 @@ class OrderBook:
             level.quantity_t -= old_quantity_t - new_quantity_t
             events.append(
                 OrderAmended(
-                    session.seq,
+                    floor.seq,
                     ts_ms,
                     order.order_id,
                     order.account_id,
@@ -443,10 +443,10 @@ class OrderBook:
         self._remove(order)
         order.price_fen = new_price_fen
         order.quantity_t = new_quantity_t
-        order.priority = session.seq
+        order.priority = floor.seq
         events.append(
             OrderAmended(
-                session.seq,
+                floor.seq,
                 ts_ms,
                 order.order_id,
                 order.account_id,
@@ -457,7 +457,7 @@ class OrderBook:
                 False,
             )
         )
-        if session.phase is CONTINUOUS:
+        if floor.phase is CONTINUOUS:
             self._match(order, ts_ms, events)
             if not order.quantity_t:
                 return
@@ -495,7 +495,7 @@ class OrderBook:
 
     def _match(self, taker: Order, ts_ms: int, events: list[Event]) -> None:
         """Trade ``taker`` against the opposite side up to its price; its rest stays in ``quantity_t``."""
-        session = self.session
+        floor = self.floor
         orders = self.orders
         remaining_t = taker.quantity_t
         limit_fen = taker.price_fen
@@ -522,7 +522,7 @@ class OrderBook:
                     quantity_t = remaining_t
                 if buying:
                     events.append(
-                        session.trade(
+                        floor.trade(
                             ts_ms,
                             CONTINUOUS_MODE,
                             price_fen,
@@ -537,7 +537,7 @@ class OrderBook:
                     )
                 else:
                     events.append(
-                        session.trade(
+                        floor.trade(
                             ts_ms,
                             CONTINUOUS_MODE,
                             price_fen,
@@ -577,15 +577,15 @@ class OrderBook:
         self, taker: Order, remaining_t: int, maker: Order, level: Level, ts_ms: int, events: list[Event]
     ) -> tuple[int, bool]:
         """Apply the taker's STP mode against ``maker``; the taker's rest, and whether matching stops."""
-        session = self.session
+        floor = self.floor
         mode = taker.stp
         if mode is CANCEL_OLDEST or mode is CANCEL_BOTH:
             self._unlink(maker, level)
             del self.orders[maker.order_id]
-            session.seq += 1
+            floor.seq += 1
             events.append(
                 OrderCancelled(
-                    session.seq,
+                    floor.seq,
                     ts_ms,
                     maker.order_id,
                     maker.account_id,
@@ -604,10 +604,10 @@ class OrderBook:
             if not maker.quantity_t:
                 self._unlink(maker, level)
                 del self.orders[maker.order_id]
-            session.seq += 1
+            floor.seq += 1
             events.append(
                 OrderCancelled(
-                    session.seq,
+                    floor.seq,
                     ts_ms,
                     maker.order_id,
                     maker.account_id,
@@ -618,10 +618,10 @@ class OrderBook:
                 )
             )
             remaining_t -= cut_t
-            session.seq += 1
+            floor.seq += 1
             events.append(
                 OrderCancelled(
-                    session.seq,
+                    floor.seq,
                     ts_ms,
                     taker.order_id,
                     taker.account_id,
@@ -632,10 +632,10 @@ class OrderBook:
                 )
             )
             return remaining_t, not remaining_t
-        session.seq += 1
+        floor.seq += 1
         events.append(
             OrderCancelled(
-                session.seq, ts_ms, taker.order_id, taker.account_id, taker.side, remaining_t, 0, SELF_TRADE
+                floor.seq, ts_ms, taker.order_id, taker.account_id, taker.side, remaining_t, 0, SELF_TRADE
             )
         )
         return 0, True
@@ -667,7 +667,7 @@ class OrderBook:
         level.count += 1
         self.orders[order.order_id] = order
         if new_timer and order.tif is GTD:
-            self.session.add_timer(order.expires_at_ms, TIMER_ORDER, order.order_id)  # type: ignore[arg-type]
+            self.floor.add_timer(order.expires_at_ms, TIMER_ORDER, order.order_id)  # type: ignore[arg-type]
 
     @staticmethod
     def _unlink(order: Order, level: Level) -> None:
@@ -713,10 +713,10 @@ class OrderBook:
 
     def _expire(self, order: Order, ts_ms: int, events: list[Event]) -> None:
         self._remove(order)
-        self.session.seq += 1
+        self.floor.seq += 1
         events.append(
             OrderExpired(
-                self.session.seq, ts_ms, order.order_id, order.account_id, order.side, order.quantity_t
+                self.floor.seq, ts_ms, order.order_id, order.account_id, order.side, order.quantity_t
             )
         )
 
@@ -725,8 +725,8 @@ class OrderBook:
 
         Otherwise an incoming order inside the band could trade at an old order's price outside it.
         """
-        low_fen = self.session.band_low_fen
-        high_fen = self.session.band_high_fen
+        low_fen = self.floor.band_low_fen
+        high_fen = self.floor.band_high_fen
         outside = [o for o in self.orders.values() if not low_fen <= o.price_fen <= high_fen]
         self._cancel_resting(outside, CancelReason.OUTSIDE_BAND, ts_ms, events)
 
@@ -739,8 +739,8 @@ class OrderBook:
         """Take these resting orders off the book, oldest first, each with an ``OrderCancelled`` for `reason`."""
         for order in sorted(orders, key=lambda o: o.priority):
             self._remove(order)
-            self.session.seq += 1
-            events.append(OrderCancelled(self.session.seq, ts_ms, order.order_id, order.account_id, order.side,
+            self.floor.seq += 1
+            events.append(OrderCancelled(self.floor.seq, ts_ms, order.order_id, order.account_id, order.side,
                                          order.quantity_t, 0, reason))
 
     def expire_day_orders(self, ts_ms: int, events: list[Event]) -> None:
@@ -760,7 +760,7 @@ class OrderBook:
         best_ask_fen = self.ask_fen
         bid_levels = [(p, bids[p].quantity_t) for p in bids.irange(minimum=best_ask_fen, reverse=True)]
         ask_levels = [(p, asks[p].quantity_t) for p in asks.irange(maximum=best_bid_fen)]
-        return clearing_price(bid_levels, ask_levels, self.session.auction_reference_fen(), self.tick_fen)
+        return clearing_price(bid_levels, ask_levels, self.floor.auction_reference_fen(), self.tick_fen)
 
     def _crossing_orders(self, side: Side, price_fen: int) -> Iterator[Order]:
         if side is BUY:
@@ -776,13 +776,13 @@ class OrderBook:
         If a pair would be one account's buy and sell, the newer order's STP mode applies, as in continuous
         trading, and the clearing price is computed again; every such round removes quantity, so it ends.
         """
-        session = self.session
+        floor = self.floor
         while True:
             indication = self.indication()
             price_fen = indication.price_fen
             if price_fen is None:
-                session.seq += 1
-                events.append(CallAuctionResult(session.seq, ts_ms, None, 0, 0, 0))
+                floor.seq += 1
+                events.append(CallAuctionResult(floor.seq, ts_ms, None, 0, 0, 0))
                 return
             plan: list[tuple[Order, Order, int]] = []
             buys = self._crossing_orders(BUY, price_fen)
@@ -813,10 +813,10 @@ class OrderBook:
             if clash:
                 self._auction_self_trade(buy, sell, ts_ms, events)
                 continue
-            session.seq += 1
+            floor.seq += 1
             events.append(
                 CallAuctionResult(
-                    session.seq,
+                    floor.seq,
                     ts_ms,
                     price_fen,
                     indication.matched_t,
@@ -826,7 +826,7 @@ class OrderBook:
             )
             for buy, sell, quantity_t in plan:
                 events.append(
-                    session.trade(
+                    floor.trade(
                         ts_ms,
                         TradeMode.CALL_AUCTION,
                         price_fen,
@@ -851,7 +851,7 @@ class OrderBook:
     def _auction_self_trade(self, buy: Order, sell: Order, ts_ms: int, events: list[Event]) -> None:
         newer, older = (buy, sell) if buy.priority > sell.priority else (sell, buy)
         mode = newer.stp
-        session = self.session
+        floor = self.floor
         if mode is DECREMENT:
             cut_t = min(buy.quantity_t, sell.quantity_t)
             for order in (newer, older):
@@ -861,10 +861,10 @@ class OrderBook:
                 level.quantity_t -= cut_t
                 if not order.quantity_t:
                     self._remove(order)
-                session.seq += 1
+                floor.seq += 1
                 events.append(
                     OrderCancelled(
-                        session.seq,
+                        floor.seq,
                         ts_ms,
                         order.order_id,
                         order.account_id,
@@ -878,10 +878,10 @@ class OrderBook:
         victims = {CANCEL_NEWEST: (newer,), CANCEL_OLDEST: (older,), CANCEL_BOTH: (newer, older)}[mode]
         for order in victims:
             self._remove(order)
-            session.seq += 1
+            floor.seq += 1
             events.append(
                 OrderCancelled(
-                    session.seq,
+                    floor.seq,
                     ts_ms,
                     order.order_id,
                     order.account_id,
@@ -965,4 +965,4 @@ class OrderBook:
         level.count += 1
         self.orders[order.order_id] = order
         if order.tif is GTD:
-            self.session.add_timer(order.expires_at_ms, TIMER_ORDER, order.order_id)  # type: ignore[arg-type]
+            self.floor.add_timer(order.expires_at_ms, TIMER_ORDER, order.order_id)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from matching_engine.codec import from_plain, to_plain
 from matching_engine.enums import AuctionPricing, OrderType, Phase, Side, StpMode, TimeInForce
 
 
-# --- session ----------------------------------------------------------------------------------------------
+# --- trading day ------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OpenDay:
     """Start a trading day (from CLOSED) in ``phase``: CALL for an opening call auction, or CONTINUOUS."""
@@ -145,7 +145,7 @@ class CancelListing:
 
 # --- negotiated transfer (协议转让) -----------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class ProposeTransfer:
+class ProposeNegotiatedTransfer:
     """``account_id`` proposes to ``counterparty_id`` to trade ``quantity_t`` at ``price_fen``.
 
     ``side`` is the initiator's side; the proposal is open until ``expires_at_ms`` (exclusive).
@@ -163,7 +163,7 @@ class ProposeTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class AcceptTransfer:
+class AcceptNegotiatedTransfer:
     """The named counterparty accepts an open proposal; it trades at once."""
 
     ts_ms: int
@@ -172,7 +172,7 @@ class AcceptTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class RejectTransfer:
+class RejectNegotiatedTransfer:
     """The named counterparty turns an open proposal down."""
 
     ts_ms: int
@@ -181,7 +181,7 @@ class RejectTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class WithdrawTransfer:
+class WithdrawNegotiatedTransfer:
     """The initiator withdraws a proposal that is still open (not yet accepted)."""
 
     ts_ms: int
@@ -252,10 +252,10 @@ Command = (
     | PostListing
     | PickListing
     | CancelListing
-    | ProposeTransfer
-    | AcceptTransfer
-    | RejectTransfer
-    | WithdrawTransfer
+    | ProposeNegotiatedTransfer
+    | AcceptNegotiatedTransfer
+    | RejectNegotiatedTransfer
+    | WithdrawNegotiatedTransfer
     | OpenAuction
     | PlaceBid
     | CancelAuction
@@ -275,10 +275,10 @@ COMMAND_TYPES: dict[str, type] = {
         PostListing,
         PickListing,
         CancelListing,
-        ProposeTransfer,
-        AcceptTransfer,
-        RejectTransfer,
-        WithdrawTransfer,
+        ProposeNegotiatedTransfer,
+        AcceptNegotiatedTransfer,
+        RejectNegotiatedTransfer,
+        WithdrawNegotiatedTransfer,
         OpenAuction,
         PlaceBid,
         CancelAuction,

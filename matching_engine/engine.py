@@ -17,7 +17,7 @@ from typing import Any
 from matching_engine.book import OrderBook
 from matching_engine.codec import from_plain, to_plain
 from matching_engine.commands import (
-    AcceptTransfer,
+    AcceptNegotiatedTransfer,
     AdvanceTime,
     AmendOrder,
     CancelAuction,
@@ -31,17 +31,18 @@ from matching_engine.commands import (
     PlaceBid,
     PlaceOrder,
     PostListing,
-    ProposeTransfer,
-    RejectTransfer,
+    ProposeNegotiatedTransfer,
+    RejectNegotiatedTransfer,
     SetPhase,
     WithdrawAccount,
-    WithdrawTransfer,
+    WithdrawNegotiatedTransfer,
 )
 from matching_engine.config import InstrumentConfig, band_limits
 from matching_engine.enums import Phase, ProposalStatus, Reason, Side
 from matching_engine.events import DayClosed, Event, PhaseChanged
+from matching_engine.floor import Floor
 from matching_engine.listings import ListingBoard
-from matching_engine.negotiated import TransferDesk
+from matching_engine.negotiated import NegotiatedTransferDesk
 from matching_engine.one_sided import AuctionHouse
 from matching_engine.records import (
     AuctionIndication,
@@ -49,14 +50,13 @@ from matching_engine.records import (
     Bar,
     BidState,
     Depth,
+    FloorState,
     LastTrade,
     ListingState,
     OrderState,
     ProposalState,
-    SessionState,
     TopOfBook,
 )
-from matching_engine.session import Session
 
 SNAPSHOT_FORMAT = 1
 PHASES = {member: member for member in Phase}
@@ -73,10 +73,10 @@ REF_FIELDS: dict[type, str | None] = {
     PostListing: "listing_id",
     PickListing: "listing_id",
     CancelListing: "listing_id",
-    ProposeTransfer: "proposal_id",
-    AcceptTransfer: "proposal_id",
-    RejectTransfer: "proposal_id",
-    WithdrawTransfer: "proposal_id",
+    ProposeNegotiatedTransfer: "proposal_id",
+    AcceptNegotiatedTransfer: "proposal_id",
+    RejectNegotiatedTransfer: "proposal_id",
+    WithdrawNegotiatedTransfer: "proposal_id",
     OpenAuction: "auction_id",
     PlaceBid: "bid_id",
     CancelAuction: "auction_id",
@@ -101,20 +101,20 @@ class Engine:
         "_auctions",
         "_book",
         "_desk",
+        "_floor",
         "_handlers",
         "_listings",
-        "_session",
         "_timer_handlers",
         "config",
     )
 
     def __init__(self, config: InstrumentConfig) -> None:
         self.config = config
-        session = self._session = Session(config)
-        book = self._book = OrderBook(session)
-        listings = self._listings = ListingBoard(session)
-        desk = self._desk = TransferDesk(session)
-        auctions = self._auctions = AuctionHouse(session)
+        floor = self._floor = Floor(config)
+        book = self._book = OrderBook(floor)
+        listings = self._listings = ListingBoard(floor)
+        desk = self._desk = NegotiatedTransferDesk(floor)
+        auctions = self._auctions = AuctionHouse(floor)
         self._handlers: dict[type, Callable[[Any, list[Event]], None]] = {
             PlaceOrder: book.place,
             CancelOrder: book.cancel,
@@ -126,10 +126,10 @@ class Engine:
             PostListing: listings.post,
             PickListing: listings.pick,
             CancelListing: listings.cancel,
-            ProposeTransfer: desk.propose,
-            AcceptTransfer: desk.accept,
-            RejectTransfer: desk.reject,
-            WithdrawTransfer: desk.withdraw,
+            ProposeNegotiatedTransfer: desk.propose,
+            AcceptNegotiatedTransfer: desk.accept,
+            RejectNegotiatedTransfer: desk.reject,
+            WithdrawNegotiatedTransfer: desk.withdraw,
             OpenAuction: auctions.open,
             PlaceBid: auctions.bid,
             CancelAuction: auctions.cancel,
@@ -145,21 +145,21 @@ class Engine:
     # --- commands ------------------------------------------------------------------------------------------
     def submit(self, command: Command) -> list[Event]:
         """Apply one command; the events it caused, in order, each with the next sequence number."""
-        session = self._session
+        floor = self._floor
         handler = self._handlers.get(type(command))
         if handler is None:
             raise TypeError(f"not a command: {command!r}")
         ts_ms = command.ts_ms
         events: list[Event] = []
-        if type(ts_ms) is not int or ts_ms < session.now_ms:
+        if type(ts_ms) is not int or ts_ms < floor.now_ms:
             field = REF_FIELDS[type(command)]
             reason = Reason.STALE_TIMESTAMP if type(ts_ms) is int else Reason.INVALID_TIMESTAMP
             ref_id = getattr(command, field) if field else None
-            stamp_ms = ts_ms if type(ts_ms) is int else session.now_ms  # events carry integer times only
-            session.reject(events, stamp_ms, type(command).__name__, ref_id, reason)
+            stamp_ms = ts_ms if type(ts_ms) is int else floor.now_ms  # events carry integer times only
+            floor.reject(events, stamp_ms, type(command).__name__, ref_id, reason)
             return events
-        session.now_ms = ts_ms
-        timers = session.timers
+        floor.now_ms = ts_ms
+        timers = floor.timers
         # A withdrawal takes effect before what falls due at its time, which then fires with the next command
         # (without the account): a due auction must not allocate to an account that may no longer deal.
         if timers and timers[0][0] <= ts_ms and type(command) is not WithdrawAccount:
@@ -182,7 +182,7 @@ class Engine:
         return engine, engine.submit_all(commands)
 
     def _fire_timers(self, ts_ms: int, events: list[Event]) -> None:
-        timers = self._session.timers
+        timers = self._floor.timers
         handlers = self._timer_handlers
         while timers and timers[0][0] <= ts_ms:
             deadline_ms, kind, object_id = heapq.heappop(timers)
@@ -204,53 +204,53 @@ class Engine:
     def _open_day(self, cmd: OpenDay, events: list[Event]) -> None:
         """Start a trading day. Checks: WRONG_PHASE (not CLOSED, or the phase is not CALL or CONTINUOUS),
         INVALID_TRADING_DAY (empty, or not after the last day opened; ISO dates compare correctly)."""
-        session = self._session
+        floor = self._floor
         phase = PHASES.get(cmd.phase)
         reason: Reason | None = None
-        if session.phase is not Phase.CLOSED or phase not in (Phase.CALL, Phase.CONTINUOUS):
+        if floor.phase is not Phase.CLOSED or phase not in (Phase.CALL, Phase.CONTINUOUS):
             reason = Reason.WRONG_PHASE
         elif (
             not isinstance(cmd.trading_day, str)
             or not cmd.trading_day
-            or (session.trading_day and cmd.trading_day <= session.trading_day)
+            or (floor.trading_day and cmd.trading_day <= floor.trading_day)
         ):
             reason = Reason.INVALID_TRADING_DAY
         if reason is not None:
-            session.reject(events, cmd.ts_ms, "OpenDay", None, reason)
+            floor.reject(events, cmd.ts_ms, "OpenDay", None, reason)
             return
         assert phase is not None
-        session.trading_day = cmd.trading_day
-        session.market.start_day(cmd.trading_day)
+        floor.trading_day = cmd.trading_day
+        floor.market.start_day(cmd.trading_day)
         self._enter(phase, cmd.ts_ms, events)
 
     def _set_phase(self, cmd: SetPhase, events: list[Event]) -> None:
         """Change phase within a day. Checks: WRONG_PHASE (from or to CLOSED, or to the current phase)."""
-        session = self._session
+        floor = self._floor
         phase = PHASES.get(cmd.phase)
-        if session.phase is Phase.CLOSED or phase is None or phase is Phase.CLOSED or phase is session.phase:
-            session.reject(events, cmd.ts_ms, "SetPhase", None, Reason.WRONG_PHASE)
+        if floor.phase is Phase.CLOSED or phase is None or phase is Phase.CLOSED or phase is floor.phase:
+            floor.reject(events, cmd.ts_ms, "SetPhase", None, Reason.WRONG_PHASE)
             return
-        if session.phase is Phase.CALL:
+        if floor.phase is Phase.CALL:
             self._book.uncross(cmd.ts_ms, events)
         self._enter(phase, cmd.ts_ms, events)
 
     def _close_day(self, cmd: CloseDay, events: list[Event]) -> None:
         """End the day: uncross a running call, expire DAY orders, publish the bar and the next reference,
         cancel resting orders outside the new band. Checks: WRONG_PHASE (already CLOSED)."""
-        session = self._session
-        if session.phase is Phase.CLOSED:
-            session.reject(events, cmd.ts_ms, "CloseDay", None, Reason.WRONG_PHASE)
+        floor = self._floor
+        if floor.phase is Phase.CLOSED:
+            floor.reject(events, cmd.ts_ms, "CloseDay", None, Reason.WRONG_PHASE)
             return
-        if session.phase is Phase.CALL:
+        if floor.phase is Phase.CALL:
             self._book.uncross(cmd.ts_ms, events)
         self._book.expire_day_orders(cmd.ts_ms, events)
-        bar = session.market.close_day()
-        next_reference_fen = session.next_reference(bar)
-        session.set_reference(next_reference_fen)
-        session.seq += 1
+        bar = floor.market.close_day()
+        next_reference_fen = floor.next_reference(bar)
+        floor.set_reference(next_reference_fen)
+        floor.seq += 1
         events.append(
             DayClosed(
-                session.seq,
+                floor.seq,
                 cmd.ts_ms,
                 bar.trading_day,
                 bar.open_fen,
@@ -267,10 +267,10 @@ class Engine:
         self._enter(Phase.CLOSED, cmd.ts_ms, events)
 
     def _enter(self, phase: Phase, ts_ms: int, events: list[Event]) -> None:
-        session = self._session
-        session.phase = phase
-        session.seq += 1
-        events.append(PhaseChanged(session.seq, ts_ms, phase, session.trading_day))
+        floor = self._floor
+        floor.phase = phase
+        floor.seq += 1
+        events.append(PhaseChanged(floor.seq, ts_ms, phase, floor.trading_day))
 
     # --- market data and other queries ---------------------------------------------------------------------
     @property
@@ -281,32 +281,32 @@ class Engine:
     @property
     def phase(self) -> Phase:
         """The current trading phase."""
-        return self._session.phase
+        return self._floor.phase
 
     @property
     def trading_day(self) -> str:
         """The current (or, when CLOSED, the last) trading day; "" before the first."""
-        return self._session.trading_day
+        return self._floor.trading_day
 
     @property
     def now_ms(self) -> int:
         """The time of the last accepted command (a very negative number before any)."""
-        return self._session.now_ms
+        return self._floor.now_ms
 
     @property
     def next_seq(self) -> int:
         """The sequence number the next event will carry."""
-        return self._session.seq + 1
+        return self._floor.seq + 1
 
     @property
     def reference_price_fen(self) -> int | None:
         """Today's reference price (None: none yet, so no price bands apply)."""
-        return self._session.reference_price_fen
+        return self._floor.reference_price_fen
 
     def price_band(self) -> tuple[int, int] | None:
         """The order book's lowest and highest allowed limit price today, or None without a band."""
-        session = self._session
-        return band_limits(session.reference_price_fen, self.config.price_band_bp, self.config.tick_fen)
+        floor = self._floor
+        return band_limits(floor.reference_price_fen, self.config.price_band_bp, self.config.tick_fen)
 
     def top_of_book(self) -> TopOfBook:
         """Best bid and ask with quantities (in CALL the book may be crossed; see indicative_auction)."""
@@ -330,15 +330,15 @@ class Engine:
 
     def last_trade(self) -> LastTrade | None:
         """The last trade of a market-data mode (by default the order book's), any day."""
-        return self._session.market.last_trade
+        return self._floor.market.last_trade
 
     def bar(self) -> Bar | None:
         """Today's OHLCV so far; None when CLOSED."""
-        return self._session.market.bar()
+        return self._floor.market.bar()
 
     def bars(self) -> tuple[Bar, ...]:
         """The OHLCV of every closed trading day, oldest first."""
-        return tuple(self._session.market.bars)
+        return tuple(self._floor.market.bars)
 
     def indicative_auction(self) -> AuctionIndication:
         """Where the call auction would uncross if it ended now (meaningful in CALL)."""
@@ -427,7 +427,7 @@ class Engine:
         return {
             "format": SNAPSHOT_FORMAT,
             "config": self.config.to_dict(),
-            "session": to_plain(self._session.state()),
+            "floor": to_plain(self._floor.state()),
             "orders": [to_plain(order.state()) for order in self._book.all_orders()],
             "listings": [
                 to_plain(self._listings.listings[key].state()) for key in sorted(self._listings.listings)
@@ -444,7 +444,7 @@ class Engine:
         if data.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"unknown snapshot format {data.get('format')!r}")
         engine = cls(InstrumentConfig.from_dict(data["config"]))
-        engine.restore_session(from_plain(SessionState, data["session"]))
+        engine.restore_floor(from_plain(FloorState, data["floor"]))
         for item in data["orders"]:
             engine.restore_order(from_plain(OrderState, item))
         for item in data["listings"]:
@@ -459,9 +459,9 @@ class Engine:
             engine.restore_closed_auction(auction_id)
         return engine
 
-    def restore_session(self, state: SessionState) -> None:
+    def restore_floor(self, state: FloorState) -> None:
         """Set clock, counters, phase, reference price and market data (first, on a fresh engine)."""
-        self._session.restore(state)
+        self._floor.restore(state)
 
     # Restoring checks what it is given as a command's checks would have (an int price on the tick grid, an
     # int quantity above zero, an int time) before it changes anything, and raises ``ValueError`` otherwise:
@@ -490,7 +490,7 @@ class Engine:
         # A priority at or above the next sequence number would rank after orders not placed yet.
         if type(priority) is not int or not 0 < priority < self.next_seq:
             raise ValueError(f"{what}: priority {priority!r} is not below next_seq {self.next_seq} "
-                             "(restore the session first)")
+                             "(restore the floor first)")
 
     def _check_price(self, price_fen: object, what: str) -> None:
         _check_positive(price_fen, f"{what}: price_fen")

@@ -46,7 +46,7 @@ class Rejected:
     reason: Reason
 
 
-# --- session ----------------------------------------------------------------------------------------------
+# --- trading day ------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PhaseChanged:
     """The instrument entered ``phase``."""
@@ -196,7 +196,7 @@ class ListingClosed:
 
 # --- negotiated transfer ----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
-class TransferProposed:
+class NegotiatedTransferProposed:
     """A proposal awaits its counterparty; ``block``: a block trade (大宗) by the instrument's threshold."""
 
     seq: int
@@ -296,7 +296,7 @@ Event = (
     | CallAuctionResult
     | ListingPosted
     | ListingClosed
-    | TransferProposed
+    | NegotiatedTransferProposed
     | ProposalClosed
     | AuctionOpened
     | BidAccepted
@@ -318,7 +318,7 @@ EVENT_TYPES: dict[str, type] = {
         CallAuctionResult,
         ListingPosted,
         ListingClosed,
-        TransferProposed,
+        NegotiatedTransferProposed,
         ProposalClosed,
         AuctionOpened,
         BidAccepted,

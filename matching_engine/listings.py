@@ -16,8 +16,8 @@ from sortedcontainers import SortedList
 from matching_engine.commands import CancelListing, PickListing, PostListing
 from matching_engine.enums import ListingCloseReason, Reason, Side, TradeMode
 from matching_engine.events import Event, ListingClosed, ListingPosted
+from matching_engine.floor import TIMER_LISTING, Floor
 from matching_engine.records import ListingState
-from matching_engine.session import TIMER_LISTING, Session
 
 SIDES = {member: member for member in Side}
 MAX_BROWSE = 1000
@@ -82,11 +82,11 @@ class Listing:
 class ListingBoard:
     """All live listings of one instrument."""
 
-    __slots__ = ("by_batch", "by_side", "config", "listings", "session")
+    __slots__ = ("by_batch", "by_side", "config", "floor", "listings")
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.config = session.config
+    def __init__(self, floor: Floor) -> None:
+        self.floor = floor
+        self.config = floor.config
         self.listings: dict[int, Listing] = {}
         self.by_side: dict[Side, SortedList] = {Side.BUY: SortedList(), Side.SELL: SortedList()}
         self.by_batch: dict[tuple[Side, str], SortedList] = {}
@@ -99,14 +99,14 @@ class ListingBoard:
         lot multiple, or above the quantity); price (INVALID_PRICE, TICK_SIZE, PRICE_BELOW_BAND /
         PRICE_ABOVE_BAND by ``listing_band_bp``); INVALID_EXPIRY (not after now).
         """
-        session = self.session
+        floor = self.floor
         side = SIDES.get(cmd.side)
         reason = Reason.INVALID_SIDE if side is None else self._check_post(cmd)
         if reason is not None:
-            session.reject(events, cmd.ts_ms, "PostListing", cmd.listing_id, reason)
+            floor.reject(events, cmd.ts_ms, "PostListing", cmd.listing_id, reason)
             return
         assert side is not None
-        session.seq += 1
+        floor.seq += 1
         allowed = None if cmd.allowed_counterparties is None else frozenset(cmd.allowed_counterparties)
         listing = Listing(
             ListingState(
@@ -119,13 +119,13 @@ class ListingBoard:
                 cmd.expires_at_ms,
                 cmd.batch_id,
                 allowed,
-                session.seq,
+                floor.seq,
             )
         )
         self._add(listing)
         events.append(
             ListingPosted(
-                session.seq,
+                floor.seq,
                 cmd.ts_ms,
                 cmd.listing_id,
                 cmd.account_id,
@@ -140,9 +140,9 @@ class ListingBoard:
         )
 
     def _check_post(self, cmd: PostListing) -> Reason | None:
-        session = self.session
+        floor = self.floor
         config = self.config
-        reason = session.open_check()
+        reason = floor.open_check()
         if reason is not None:
             return reason
         if cmd.listing_id in self.listings:
@@ -169,7 +169,7 @@ class ListingBoard:
             return Reason.INVALID_PRICE
         if price_fen % config.tick_fen:
             return Reason.TICK_SIZE
-        reason = session.band_check(price_fen, config.listing_band_bp)
+        reason = floor.band_check(price_fen, config.listing_band_bp)
         if reason is not None:
             return reason
         if cmd.expires_at_ms is not None and (
@@ -186,16 +186,16 @@ class ListingBoard:
         LOT_SIZE; EXCEEDS_REMAINING; BELOW_MIN_PICK (less than the minimum pick, unless it takes the whole
         remainder); PRICE_BELOW_BAND / PRICE_ABOVE_BAND when the listed price has left today's band.
         """
-        session = self.session
+        floor = self.floor
         listing = self.listings.get(cmd.listing_id)
         reason = self._check_pick(cmd, listing)
         if reason is not None:
-            session.reject(events, cmd.ts_ms, "PickListing", cmd.listing_id, reason)
+            floor.reject(events, cmd.ts_ms, "PickListing", cmd.listing_id, reason)
             return
         assert listing is not None
         quantity_t = cmd.quantity_t
         if listing.side is Side.SELL:
-            trade = session.trade(
+            trade = floor.trade(
                 cmd.ts_ms,
                 TradeMode.LISTING,
                 listing.price_fen,
@@ -208,7 +208,7 @@ class ListingBoard:
                 listing.batch_id,
             )
         else:
-            trade = session.trade(
+            trade = floor.trade(
                 cmd.ts_ms,
                 TradeMode.LISTING,
                 listing.price_fen,
@@ -226,7 +226,7 @@ class ListingBoard:
             self._close(listing, cmd.ts_ms, ListingCloseReason.FILLED, events)
 
     def _check_pick(self, cmd: PickListing, listing: Listing | None) -> Reason | None:
-        reason = self.session.open_check()
+        reason = self.floor.open_check()
         if reason is not None:
             return reason
         if listing is None:
@@ -244,14 +244,14 @@ class ListingBoard:
             return Reason.EXCEEDS_REMAINING
         if quantity_t < listing.min_pick_t and quantity_t != listing.quantity_t:
             return Reason.BELOW_MIN_PICK
-        return self.session.band_check(listing.price_fen, self.config.listing_band_bp)
+        return self.floor.band_check(listing.price_fen, self.config.listing_band_bp)
 
     def cancel(self, cmd: CancelListing, events: list[Event]) -> None:
         """Take a listing off the board (any phase). Checks: UNKNOWN_LISTING, NOT_OWNER."""
         listing = self.listings.get(cmd.listing_id)
         if listing is None or listing.account_id != cmd.account_id:
             reason = Reason.UNKNOWN_LISTING if listing is None else Reason.NOT_OWNER
-            self.session.reject(events, cmd.ts_ms, "CancelListing", cmd.listing_id, reason)
+            self.floor.reject(events, cmd.ts_ms, "CancelListing", cmd.listing_id, reason)
             return
         self._close(listing, cmd.ts_ms, ListingCloseReason.CANCELLED, events)
 
@@ -276,7 +276,7 @@ class ListingBoard:
                 index = self.by_batch[batch_key] = SortedList()
             index.add(listing.key)
         if listing.expires_at_ms is not None:
-            self.session.add_timer(listing.expires_at_ms, TIMER_LISTING, listing.listing_id)
+            self.floor.add_timer(listing.expires_at_ms, TIMER_LISTING, listing.listing_id)
 
     def _close(self, listing: Listing, ts_ms: int, reason: ListingCloseReason, events: list[Event]) -> None:
         del self.listings[listing.listing_id]
@@ -287,10 +287,10 @@ class ListingBoard:
             index.remove(listing.key)
             if not index:
                 del self.by_batch[batch_key]
-        self.session.seq += 1
+        self.floor.seq += 1
         events.append(
             ListingClosed(
-                self.session.seq, ts_ms, listing.listing_id, listing.account_id, listing.quantity_t, reason
+                self.floor.seq, ts_ms, listing.listing_id, listing.account_id, listing.quantity_t, reason
             )
         )
 

@@ -8,27 +8,32 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from matching_engine.commands import AcceptTransfer, ProposeTransfer, RejectTransfer, WithdrawTransfer
+from matching_engine.commands import (
+    AcceptNegotiatedTransfer,
+    ProposeNegotiatedTransfer,
+    RejectNegotiatedTransfer,
+    WithdrawNegotiatedTransfer,
+)
 from matching_engine.enums import ProposalStatus, Reason, Side, TradeMode
-from matching_engine.events import Event, ProposalClosed, TransferProposed
+from matching_engine.events import Event, NegotiatedTransferProposed, ProposalClosed
+from matching_engine.floor import TIMER_PROPOSAL, Floor
 from matching_engine.records import ProposalState
-from matching_engine.session import TIMER_PROPOSAL, Session
 
 SIDES = {member: member for member in Side}
 
 
-class TransferDesk:
+class NegotiatedTransferDesk:
     """Open proposals by id, and the final status of every closed one (for precise late answers)."""
 
-    __slots__ = ("closed", "config", "open", "session")
+    __slots__ = ("closed", "config", "floor", "open")
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.config = session.config
+    def __init__(self, floor: Floor) -> None:
+        self.floor = floor
+        self.config = floor.config
         self.open: dict[int, ProposalState] = {}
         self.closed: dict[int, ProposalStatus] = {}
 
-    def propose(self, cmd: ProposeTransfer, events: list[Event]) -> None:
+    def propose(self, cmd: ProposeNegotiatedTransfer, events: list[Event]) -> None:
         """Record a proposal.
 
         Checks in order: INVALID_SIDE; MARKET_CLOSED / TRADING_HALTED; DUPLICATE_ID (open or closed);
@@ -36,11 +41,11 @@ class TransferDesk:
         BELOW_MIN_SIZE under ``negotiated_min_t``, ABOVE_MAX_SIZE over ``negotiated_max_t``); price
         (INVALID_PRICE, TICK_SIZE, PRICE_BELOW_BAND / PRICE_ABOVE_BAND); INVALID_EXPIRY.
         """
-        session = self.session
+        floor = self.floor
         side = SIDES.get(cmd.side)
         reason = Reason.INVALID_SIDE if side is None else self._check_propose(cmd)
         if reason is not None:
-            session.reject(events, cmd.ts_ms, "ProposeTransfer", cmd.proposal_id, reason)
+            floor.reject(events, cmd.ts_ms, "ProposeNegotiatedTransfer", cmd.proposal_id, reason)
             return
         assert side is not None
         state = ProposalState(
@@ -54,10 +59,10 @@ class TransferDesk:
             cmd.batch_id,
         )
         self._add(state)
-        session.seq += 1
+        floor.seq += 1
         events.append(
-            TransferProposed(
-                session.seq,
+            NegotiatedTransferProposed(
+                floor.seq,
                 cmd.ts_ms,
                 cmd.proposal_id,
                 cmd.account_id,
@@ -71,10 +76,10 @@ class TransferDesk:
             )
         )
 
-    def _check_propose(self, cmd: ProposeTransfer) -> Reason | None:
-        session = self.session
+    def _check_propose(self, cmd: ProposeNegotiatedTransfer) -> Reason | None:
+        floor = self.floor
         config = self.config
-        reason = session.open_check()
+        reason = floor.open_check()
         if reason is not None:
             return reason
         if cmd.proposal_id in self.open or cmd.proposal_id in self.closed:
@@ -97,7 +102,7 @@ class TransferDesk:
             return Reason.INVALID_PRICE
         if price_fen % config.tick_fen:
             return Reason.TICK_SIZE
-        reason = session.band_check(price_fen, config.negotiated_band_for(quantity_t))
+        reason = floor.band_check(price_fen, config.negotiated_band_for(quantity_t))
         if reason is not None:
             return reason
         if type(cmd.expires_at_ms) is not int or cmd.expires_at_ms <= cmd.ts_ms:
@@ -110,23 +115,23 @@ class TransferDesk:
             return proposal, None
         return None, Reason.PROPOSAL_CLOSED if proposal_id in self.closed else Reason.UNKNOWN_PROPOSAL
 
-    def accept(self, cmd: AcceptTransfer, events: list[Event]) -> None:
+    def accept(self, cmd: AcceptNegotiatedTransfer, events: list[Event]) -> None:
         """The counterparty accepts: the proposal closes and trades at its price.
 
         Checks in order: UNKNOWN_PROPOSAL / PROPOSAL_CLOSED; NOT_COUNTERPARTY; MARKET_CLOSED /
         TRADING_HALTED; PRICE_BELOW_BAND / PRICE_ABOVE_BAND against today's reference.
         """
-        session = self.session
+        floor = self.floor
         proposal, reason = self._find(cmd.proposal_id)
         if proposal is not None:
             if cmd.account_id != proposal.counterparty_id:
                 reason = Reason.NOT_COUNTERPARTY
             else:
-                reason = session.open_check() or session.band_check(
+                reason = floor.open_check() or floor.band_check(
                     proposal.price_fen, self.config.negotiated_band_for(proposal.quantity_t)
                 )
         if reason is not None:
-            session.reject(events, cmd.ts_ms, "AcceptTransfer", cmd.proposal_id, reason)
+            floor.reject(events, cmd.ts_ms, "AcceptNegotiatedTransfer", cmd.proposal_id, reason)
             return
         assert proposal is not None
         self._close(proposal, ProposalStatus.ACCEPTED, cmd.ts_ms, events)
@@ -135,7 +140,7 @@ class TransferDesk:
         else:
             buyer_id, seller_id, aggressor = proposal.account_id, proposal.counterparty_id, Side.SELL
         events.append(
-            session.trade(
+            floor.trade(
                 cmd.ts_ms,
                 TradeMode.NEGOTIATED,
                 proposal.price_fen,
@@ -149,25 +154,25 @@ class TransferDesk:
             )
         )
 
-    def reject(self, cmd: RejectTransfer, events: list[Event]) -> None:
+    def reject(self, cmd: RejectNegotiatedTransfer, events: list[Event]) -> None:
         """The counterparty says no (any phase); checks UNKNOWN_PROPOSAL/PROPOSAL_CLOSED, NOT_COUNTERPARTY."""
         proposal, reason = self._find(cmd.proposal_id)
         if proposal is not None and cmd.account_id != proposal.counterparty_id:
             reason = Reason.NOT_COUNTERPARTY
         if reason is not None:
-            self.session.reject(events, cmd.ts_ms, "RejectTransfer", cmd.proposal_id, reason)
+            self.floor.reject(events, cmd.ts_ms, "RejectNegotiatedTransfer", cmd.proposal_id, reason)
             return
         assert proposal is not None
         self._close(proposal, ProposalStatus.REJECTED, cmd.ts_ms, events)
 
-    def withdraw(self, cmd: WithdrawTransfer, events: list[Event]) -> None:
+    def withdraw(self, cmd: WithdrawNegotiatedTransfer, events: list[Event]) -> None:
         """The initiator withdraws before acceptance (any phase). Checks: UNKNOWN_PROPOSAL / PROPOSAL_CLOSED
         (so a withdrawal after acceptance is refused), NOT_INITIATOR."""
         proposal, reason = self._find(cmd.proposal_id)
         if proposal is not None and cmd.account_id != proposal.account_id:
             reason = Reason.NOT_INITIATOR
         if reason is not None:
-            self.session.reject(events, cmd.ts_ms, "WithdrawTransfer", cmd.proposal_id, reason)
+            self.floor.reject(events, cmd.ts_ms, "WithdrawNegotiatedTransfer", cmd.proposal_id, reason)
             return
         assert proposal is not None
         self._close(proposal, ProposalStatus.WITHDRAWN, cmd.ts_ms, events)
@@ -188,17 +193,17 @@ class TransferDesk:
 
     def _add(self, state: ProposalState) -> None:
         self.open[state.proposal_id] = state
-        self.session.add_timer(state.expires_at_ms, TIMER_PROPOSAL, state.proposal_id)
+        self.floor.add_timer(state.expires_at_ms, TIMER_PROPOSAL, state.proposal_id)
 
     def _close(
         self, proposal: ProposalState, status: ProposalStatus, ts_ms: int, events: list[Event]
     ) -> None:
         del self.open[proposal.proposal_id]
         self.closed[proposal.proposal_id] = status
-        self.session.seq += 1
+        self.floor.seq += 1
         events.append(
             ProposalClosed(
-                self.session.seq,
+                self.floor.seq,
                 ts_ms,
                 proposal.proposal_id,
                 proposal.account_id,

@@ -13,8 +13,8 @@ from __future__ import annotations
 from matching_engine.commands import CancelAuction, OpenAuction, PlaceBid
 from matching_engine.enums import AuctionCloseReason, AuctionPricing, Reason, Side, TradeMode
 from matching_engine.events import AuctionClosed, AuctionOpened, BidAccepted, BidReleased, Event
+from matching_engine.floor import TIMER_AUCTION, Floor
 from matching_engine.records import AuctionState, BidState
-from matching_engine.session import TIMER_AUCTION, Session
 
 SIDES = {member: member for member in Side}
 PRICINGS = {member: member for member in AuctionPricing}
@@ -80,11 +80,11 @@ class Auction:
 class AuctionHouse:
     """The live one-sided auctions of one instrument, and the ids of the closed ones."""
 
-    __slots__ = ("auctions", "bid_ids", "closed", "config", "session")
+    __slots__ = ("auctions", "bid_ids", "closed", "config", "floor")
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.config = session.config
+    def __init__(self, floor: Floor) -> None:
+        self.floor = floor
+        self.config = floor.config
         self.auctions: dict[int, Auction] = {}
         self.closed: set[int] = set()
         self.bid_ids: set[int] = set()
@@ -96,7 +96,7 @@ class AuctionHouse:
         closed); CAPACITY; quantity (INVALID_QUANTITY, LOT_SIZE); reserve price (INVALID_PRICE, TICK_SIZE);
         INVALID_EXPIRY (the end is not after now).
         """
-        session = self.session
+        floor = self.floor
         side = SIDES.get(cmd.side)
         pricing = PRICINGS.get(cmd.pricing)
         if side is None:
@@ -106,7 +106,7 @@ class AuctionHouse:
         else:
             reason = self._check_open(cmd)
         if reason is not None:
-            session.reject(events, cmd.ts_ms, "OpenAuction", cmd.auction_id, reason)
+            floor.reject(events, cmd.ts_ms, "OpenAuction", cmd.auction_id, reason)
             return
         assert side is not None and pricing is not None
         self._add(
@@ -123,10 +123,10 @@ class AuctionHouse:
                 )
             )
         )
-        session.seq += 1
+        floor.seq += 1
         events.append(
             AuctionOpened(
-                session.seq,
+                floor.seq,
                 cmd.ts_ms,
                 cmd.auction_id,
                 cmd.account_id,
@@ -141,7 +141,7 @@ class AuctionHouse:
 
     def _check_open(self, cmd: OpenAuction) -> Reason | None:
         config = self.config
-        reason = self.session.open_check()
+        reason = self.floor.open_check()
         if reason is not None:
             return reason
         if cmd.auction_id in self.auctions or cmd.auction_id in self.closed:
@@ -175,20 +175,20 @@ class AuctionHouse:
         ``max_order_t``, EXCEEDS_LOT); price
         (INVALID_PRICE, TICK_SIZE, BELOW_RESERVE for a SELL auction, ABOVE_RESERVE for a BUY auction).
         """
-        session = self.session
+        floor = self.floor
         auction, reason = self._find(cmd.auction_id)
         if auction is not None:
             reason = self._check_bid(cmd, auction)
         if reason is not None:
-            session.reject(events, cmd.ts_ms, "PlaceBid", cmd.bid_id, reason)
+            floor.reject(events, cmd.ts_ms, "PlaceBid", cmd.bid_id, reason)
             return
         assert auction is not None
-        session.seq += 1
-        auction.bids.append(Bid(cmd.bid_id, cmd.account_id, cmd.price_fen, cmd.quantity_t, session.seq))
+        floor.seq += 1
+        auction.bids.append(Bid(cmd.bid_id, cmd.account_id, cmd.price_fen, cmd.quantity_t, floor.seq))
         self.bid_ids.add(cmd.bid_id)
         events.append(
             BidAccepted(
-                session.seq,
+                floor.seq,
                 cmd.ts_ms,
                 cmd.auction_id,
                 cmd.bid_id,
@@ -200,7 +200,7 @@ class AuctionHouse:
 
     def _check_bid(self, cmd: PlaceBid, auction: Auction) -> Reason | None:
         config = self.config
-        reason = self.session.open_check()
+        reason = self.floor.open_check()
         if reason is not None:
             return reason
         if cmd.bid_id in self.bid_ids:
@@ -243,14 +243,14 @@ class AuctionHouse:
             elif auction.bids:
                 reason = Reason.AUCTION_HAS_BIDS
         if reason is not None:
-            self.session.reject(events, cmd.ts_ms, "CancelAuction", cmd.auction_id, reason)
+            self.floor.reject(events, cmd.ts_ms, "CancelAuction", cmd.auction_id, reason)
             return
         assert auction is not None
         self._remove(auction)
-        self.session.seq += 1
+        self.floor.seq += 1
         events.append(
             AuctionClosed(
-                self.session.seq,
+                self.floor.seq,
                 cmd.ts_ms,
                 auction.auction_id,
                 auction.account_id,
@@ -265,15 +265,15 @@ class AuctionHouse:
     def withdraw_account(self, account_id: str, ts_ms: int, events: list[Event]) -> None:
         """The account's auctions are cancelled, whatever bids they have, each followed by its bids released
         (oldest first); then its bids in other auctions are released. Auctions by id."""
-        session = self.session
+        floor = self.floor
         for auction_id in sorted(self.auctions):
             auction = self.auctions[auction_id]
             if auction.account_id == account_id:
                 self._remove(auction)
-                session.seq += 1
+                floor.seq += 1
                 events.append(
                     AuctionClosed(
-                        session.seq,
+                        floor.seq,
                         ts_ms,
                         auction_id,
                         account_id,
@@ -292,9 +292,9 @@ class AuctionHouse:
                 auction.bids = [bid for bid in auction.bids if bid.account_id != account_id]
                 self.bid_ids.difference_update(bid.bid_id for bid in released)
             for bid in released:
-                session.seq += 1
+                floor.seq += 1
                 events.append(
-                    BidReleased(session.seq, ts_ms, auction_id, bid.bid_id, bid.account_id, bid.quantity_t)
+                    BidReleased(floor.seq, ts_ms, auction_id, bid.bid_id, bid.account_id, bid.quantity_t)
                 )
 
     def close_due(self, deadline_ms: int, auction_id: int, ts_ms: int, events: list[Event]) -> None:
@@ -302,7 +302,7 @@ class AuctionHouse:
         auction = self.auctions.get(auction_id)
         if auction is None or auction.end_ts_ms != deadline_ms:
             return
-        session = self.session
+        floor = self.floor
         selling = auction.side is Side.SELL
         if selling:
             ranked = sorted(auction.bids, key=lambda b: (-b.price_fen, b.priority))
@@ -318,10 +318,10 @@ class AuctionHouse:
             left_t -= quantity_t
         clearing_fen = winners[-1][0].price_fen if winners else None
         self._remove(auction)
-        session.seq += 1
+        floor.seq += 1
         events.append(
             AuctionClosed(
-                session.seq,
+                floor.seq,
                 ts_ms,
                 auction.auction_id,
                 auction.account_id,
@@ -339,7 +339,7 @@ class AuctionHouse:
             price_fen = clearing_fen if uniform else bid.price_fen
             assert price_fen is not None
             if selling:
-                trade = session.trade(
+                trade = floor.trade(
                     ts_ms,
                     TradeMode.ONE_SIDED_AUCTION,
                     price_fen,
@@ -352,7 +352,7 @@ class AuctionHouse:
                     batch_id,
                 )
             else:
-                trade = session.trade(
+                trade = floor.trade(
                     ts_ms,
                     TradeMode.ONE_SIDED_AUCTION,
                     price_fen,
@@ -369,17 +369,17 @@ class AuctionHouse:
         for bid in ranked:
             released_t = bid.quantity_t - won.get(id(bid), 0)
             if released_t:
-                session.seq += 1
+                floor.seq += 1
                 events.append(
                     BidReleased(
-                        session.seq, ts_ms, auction.auction_id, bid.bid_id, bid.account_id, released_t
+                        floor.seq, ts_ms, auction.auction_id, bid.bid_id, bid.account_id, released_t
                     )
                 )
 
     def _add(self, auction: Auction) -> None:
         self.auctions[auction.auction_id] = auction
         self.bid_ids.update(bid.bid_id for bid in auction.bids)
-        self.session.add_timer(auction.end_ts_ms, TIMER_AUCTION, auction.auction_id)
+        self.floor.add_timer(auction.end_ts_ms, TIMER_AUCTION, auction.auction_id)
 
     def _remove(self, auction: Auction) -> None:
         del self.auctions[auction.auction_id]

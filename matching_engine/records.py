@@ -112,7 +112,7 @@ class LastTrade:
 
 
 @dataclass(frozen=True, slots=True)
-class SessionState:
+class FloorState:
     """Everything about an engine that is not a resting object: clock, counters, phase, market data."""
 
     now_ms: int

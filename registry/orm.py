@@ -836,11 +836,12 @@ class Trade(Base):
     created_at: Mapped[datetime]
 
 
-class EngineSession(Base):
-    """An instrument engine's event sequence and market state as of its last committed batch, so a restart
-    continues the same numbering (trade ids continue from the trades table)."""
+class EngineState(Base):
+    """An instrument engine's event sequence and market state as of its last committed batch (what the database
+    keeps of the engine's floor), so a restart continues the same numbering (trade ids continue from the trades
+    table)."""
 
-    __tablename__ = "engine_sessions"
+    __tablename__ = "engine_states"
 
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), primary_key=True)
     next_seq: Mapped[int] = mapped_column(BigInteger)

@@ -92,6 +92,8 @@ class SerialLifeOut(BaseModel):
     methodology_version: int | None
     revoked_t: int
     status: str
+    # How many times the tonne changed holder (a trade's delivery as much as a transfer): the field keeps its
+    # public name; in the code "transfer" means only the holder's own move to another account.
     transferred_times: int
     holders: int
     retirement: SerialRetirementOut | None

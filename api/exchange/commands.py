@@ -174,7 +174,7 @@ class ProposalAnswer(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Accept(ProposalAnswer):
-    """The named counterparty takes the proposal: its side is held and the transfer settles at once."""
+    """The named counterparty takes the proposal: its side is held and the negotiated transfer settles at once."""
 
     KIND = "accept"
 

@@ -77,7 +77,7 @@ from matching_engine import (
     Phase,
     Trade,
 )
-from matching_engine.events import Event, TransferProposed
+from matching_engine.events import Event, NegotiatedTransferProposed
 from registry.caches import WriterCache
 from registry.errors import DomainError, StateConflict
 from registry.services import idempotency, instruments, settlement, trading
@@ -228,7 +228,7 @@ class InstrumentDesk(Writer, CommandSteps):
                 if not self.published:
                     return
                 self._refuse_barred_trades(uow)
-                self._save_session(uow)
+                self._save_engine_state(uow)
                 uow.commit()
                 trading.keep_open_orders(uow)
                 snapshot = self.snapshot()
@@ -340,7 +340,7 @@ class InstrumentDesk(Writer, CommandSteps):
                         except Exception as exc:
                             raise CommandFailed(job) from exc
                     outcomes.append((job, result, None))
-                self._save_session(uow)
+                self._save_engine_state(uow)
                 self._refuse_barred_trades(uow)
                 uow.actor = None
                 committing = time.perf_counter()
@@ -398,7 +398,7 @@ class InstrumentDesk(Writer, CommandSteps):
             done = self._withdraw_participant(uow, command)
             if not done["withdrawn"]:
                 return
-            self._save_session(uow)
+            self._save_engine_state(uow)
             uow.commit()
             trading.keep_open_orders(uow)
             snapshot = self.snapshot()
@@ -463,11 +463,11 @@ class InstrumentDesk(Writer, CommandSteps):
         command = job.command
         idempotency.remember(uow, command.principal.user_id, command.idempotency_key, command.request_hash, result)
 
-    def _save_session(self, uow: UnitOfWork) -> None:
+    def _save_engine_state(self, uow: UnitOfWork) -> None:
         """Write the engine's sequence and market state, without reading the row first (one statement per
         batch: the writer is the only one to change it); the very first batch of a book makes it."""
-        settlement.save_session(uow, self.instrument_id, self.engine.next_seq, self.engine.trading_day,
-                                self.engine.reference_price_fen)
+        settlement.save_engine_state(uow, self.instrument_id, self.engine.next_seq, self.engine.trading_day,
+                                     self.engine.reference_price_fen)
 
     def ts_ms(self, uow: UnitOfWork) -> int:
         """Time for the engine: the clock's, never going backwards."""
@@ -483,7 +483,7 @@ def _dealing(events: list[Event]) -> set[int]:
     for event in events:
         if isinstance(event, Trade):
             found.update((event.buy_account_id, event.sell_account_id))
-        elif isinstance(event, TransferProposed):
+        elif isinstance(event, NegotiatedTransferProposed):
             found.update((event.account_id, event.counterparty_id))
         elif isinstance(event, OrderAccepted | OrderAmended | ListingPosted | AuctionOpened | BidAccepted):
             found.add(event.account_id)

@@ -31,7 +31,7 @@ from api.exchange.commands import (
 )
 from api.exchange.writer import BatchFailed
 from matching_engine import (
-    AcceptTransfer,
+    AcceptNegotiatedTransfer,
     AmendOrder,
     AuctionPricing,
     CancelOrder,
@@ -40,13 +40,13 @@ from matching_engine import (
     PickListing,
     PlaceBid,
     PlaceOrder,
-    ProposeTransfer,
+    ProposeNegotiatedTransfer,
     Rejected,
-    RejectTransfer,
+    RejectNegotiatedTransfer,
     Side,
     TimeInForce,
     WithdrawAccount,
-    WithdrawTransfer,
+    WithdrawNegotiatedTransfer,
     to_plain,
 )
 from matching_engine import (
@@ -249,14 +249,14 @@ class CommandSteps:
             return proposal
         expires_at_ms = settlement.ms(proposal.order.expires_at)
         assert expires_at_ms is not None
-        self.run_engine(uow, ProposeTransfer(
+        self.run_engine(uow, ProposeNegotiatedTransfer(
             self.ts_ms(uow), proposal.order.id, str(command.principal.participant_id),
             str(command.counterparty_participant_id), Side(command.side.upper()), command.price_fen,
             command.quantity_t, expires_at_ms, batch_id=_batch(command.batch_id)), proposal)
         return order_view(proposal.order)
 
     def _accept(self, uow: UnitOfWork, command: Accept) -> Answer:
-        """The named counterparty accepts: its side is held and the transfer settles at once."""
+        """The named counterparty accepts: its side is held and the negotiated transfer settles at once."""
         instrument = trading.open_book(uow, self.instrument_id)
         proposal = trading.proposal_for(uow, command.principal.participant_id, command.proposal_id)
         assert proposal.price_fen is not None
@@ -265,14 +265,14 @@ class CommandSteps:
             quantity_t=proposal.remaining_t, parent_order_id=proposal.id, batch_id=proposal.batch_id))
         if not isinstance(acceptance, OrderPlan):
             return acceptance
-        self.run_engine(uow, AcceptTransfer(self.ts_ms(uow), proposal.id, str(command.principal.participant_id)),
-                        acceptance)
+        self.run_engine(uow, AcceptNegotiatedTransfer(self.ts_ms(uow), proposal.id,
+                                                      str(command.principal.participant_id)), acceptance)
         return order_view(acceptance.order)
 
     def _close_proposal(self, uow: UnitOfWork, command: Reject | Withdraw) -> Answer:
         """Reject (the counterparty) or withdraw (the initiator): the initiator's hold is released."""
         proposal = trading.proposal_for(uow, command.principal.participant_id, command.proposal_id)
-        close = RejectTransfer if isinstance(command, Reject) else WithdrawTransfer
+        close = RejectNegotiatedTransfer if isinstance(command, Reject) else WithdrawNegotiatedTransfer
         self.run_engine(uow, close(self.ts_ms(uow), proposal.id, str(command.principal.participant_id)))
         return order_view(proposal)
 

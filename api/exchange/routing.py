@@ -90,7 +90,7 @@ class Exchange:
         self.coordinator.start(self._serve_routed, self._instrument_ids, self._acquired, self._may_own, self._lost)
 
     def market_hours(self, uow: UnitOfWork) -> MarketHours:
-        """The sessions with the calendar as it stands (closures the operator recorded included)."""
+        """The trading periods with the calendar as it stands (closures the operator recorded included)."""
         calendar = market_calendar.current(uow)
         if self.hours.calendar is not calendar:
             self.hours = replace(self.hours, calendar=calendar)

@@ -129,7 +129,7 @@ def proposal_inbox(limit: int = Query(100, ge=1, le=500), principal: Principal =
 @router.post("/proposals/{proposal_id}/accept", status_code=201)
 async def accept_proposal(proposal_id: PathId, response: Response, principal: Principal = Depends(allow("trader")),
                           services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Accept (the named counterparty): your side is held and the transfer settles at once."""
+    """Accept (the named counterparty): your side is held and the negotiated transfer settles at once."""
     return marked_if_replayed(response, await services.exchange.answer_proposal(Accept.to(principal, proposal_id)))
 
 

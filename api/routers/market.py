@@ -216,9 +216,9 @@ def get_instrument(code: InstrumentCode, _: Principal | None = Depends(PUBLIC),
 @router.get("/market/calendar")
 def trading_calendar(_: Principal | None = Depends(PUBLIC),
                      services: Services = Depends(get_services)) -> dict[str, Any]:
-    """The trading sessions (Asia/Shanghai), whether the market is open now, and the closures of the coming
-    year (public holidays, and what the operator recorded: `recorded`); `years` names the years the calendar
-    holds closures of."""
+    """The trading periods (Asia/Shanghai; the answer keeps the name `sessions`, which clients read), whether
+    the market is open now, and the closures of the coming year (public holidays, and what the operator
+    recorded: `recorded`); `years` names the years the calendar holds closures of."""
     with services.registry.uow() as uow:
         now, today = uow.now(), uow.today()
         hours = services.exchange.market_hours(uow)
@@ -226,7 +226,7 @@ def trading_calendar(_: Principal | None = Depends(PUBLIC),
     return {
         "timezone": "Asia/Shanghai",
         "always_open": hours.always_open,
-        "sessions": [[start.isoformat("minutes"), end.isoformat("minutes")] for start, end in hours.sessions],
+        "sessions": [[start.isoformat("minutes"), end.isoformat("minutes")] for start, end in hours.periods],
         "opening_call": hours.opening_call.isoformat("minutes") if hours.opening_call else None,
         "state": hours.state_at(now),
         "today": today.isoformat(),

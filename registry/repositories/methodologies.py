@@ -16,6 +16,11 @@ def methodology(session: Session, methodology_id: int) -> Methodology | None:
     return session.get(Methodology, methodology_id)
 
 
+def methodology_by_code(session: Session, code: str) -> Methodology | None:
+    """The methodology with that code, or None."""
+    return session.scalar(select(Methodology).where(Methodology.code == code))
+
+
 def version(session: Session, version_id: int, *, for_update: bool = False) -> MethodologyVersion | None:
     """The methodology version, or None; locked when the caller moves it along its review flow."""
     return session.get(MethodologyVersion, version_id, with_for_update=for_update)

@@ -26,6 +26,11 @@ def project(session: Session, project_id: int, *, for_update: bool = False) -> P
     return session.get(Project, project_id, with_for_update=for_update)
 
 
+def project_by_code(session: Session, code: str) -> Project | None:
+    """The project with that code, or None."""
+    return session.scalar(select(Project).where(Project.code == code))
+
+
 def project_assets(session: Session, project_id: int) -> list[ProjectAsset]:
     """A project's assets, as rows (to replace them or make them live)."""
     return list(session.scalars(select(ProjectAsset).where(ProjectAsset.project_id == project_id)))

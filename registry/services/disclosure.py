@@ -79,13 +79,13 @@ def serial_life(uow: UnitOfWork, query: serials.SerialQuery) -> dict[str, Any]:
     events: list[dict[str, Any]] = []
     holders: dict[int, int] = {}
     previous: tuple[int, str] | None = None
-    transfers = 0
+    holder_changes = 0  # every move to another account: a trade's delivery as much as a transfer
     for block in blocks:
         bucket = PUBLIC_BUCKET.get(block.bucket, block.bucket)
         if (block.account_id, bucket) == previous:
             continue
         if previous is not None and previous[0] != block.account_id:
-            transfers += 1
+            holder_changes += 1
         previous = (block.account_id, bucket)
         holder = holders.setdefault(block.account_id, len(holders) + 1)
         entry = ledger_repo.journal_entry(uow.session, block.created_entry_id)
@@ -103,6 +103,6 @@ def serial_life(uow: UnitOfWork, query: serials.SerialQuery) -> dict[str, Any]:
                           "executed_at": ret.executed_at.isoformat() if ret.executed_at else None}
     return {
         "serial": serial, "serial_label": serials.serial_label(batch.vintage, batch.id, serial),
-        **batch_context(uow, batch), "status": status, "transferred_times": transfers,
+        **batch_context(uow, batch), "status": status, "transferred_times": holder_changes,
         "holders": len(holders), "retirement": retirement, "events": events,
     }

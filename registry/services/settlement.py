@@ -48,18 +48,18 @@ from matching_engine.events import (
     ListingPosted,
     ProposalClosed,
 )
-from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
+from matching_engine.records import AuctionState, BidState, FloorState, ListingState, OrderState, ProposalState
 from registry.context import Registry
-from registry.orm import Base, EngineSession, Instrument, Order
+from registry.orm import Base, EngineState, Instrument, Order
 from registry.orm import Trade as TradeRow
 from registry.services import trading
 from registry.statements import FixedStatement
 from registry.unit_of_work import UnitOfWork
 
 QUARANTINED = "QUARANTINED"  # the reason of an order a rebuilt book could not hold
-_ENGINE_SESSIONS = Base.metadata.tables["engine_sessions"]
-_SAVE_ENGINE_SESSION = FixedStatement(lambda _: update(_ENGINE_SESSIONS).where(
-    _ENGINE_SESSIONS.c.instrument_id == bindparam("instrument")).values(
+_ENGINE_STATES = Base.metadata.tables["engine_states"]
+_SAVE_ENGINE_STATE = FixedStatement(lambda _: update(_ENGINE_STATES).where(
+    _ENGINE_STATES.c.instrument_id == bindparam("instrument")).values(
     {c: bindparam(c) for c in ("next_seq", "trading_day", "reference_price_fen", "updated_at")}))
 
 
@@ -176,14 +176,14 @@ def mark_withdrawn(uow: UnitOfWork, events: list[Event], participant_id: int, re
     return withdrawn
 
 
-def save_session(uow: UnitOfWork, instrument_id: int, next_seq: int, trading_day: str,
-                 reference_price_fen: int | None) -> None:
+def save_engine_state(uow: UnitOfWork, instrument_id: int, next_seq: int, trading_day: str,
+                      reference_price_fen: int | None) -> None:
     """Write the engine's sequence and market state, without reading the row first (one statement per
     batch: the writer is the only one to change it); the very first batch of a book makes it."""
     state = {"next_seq": next_seq, "trading_day": trading_day, "reference_price_fen": reference_price_fen,
              "updated_at": uow.now()}
-    if uow.sql.execute_many(_SAVE_ENGINE_SESSION, [{"instrument": instrument_id, **state}]) == 0:
-        uow.session.add(EngineSession(instrument_id=instrument_id, **state))
+    if uow.sql.execute_many(_SAVE_ENGINE_STATE, [{"instrument": instrument_id, **state}]) == 0:
+        uow.session.add(EngineState(instrument_id=instrument_id, **state))
 
 
 # --- the book from the database ----------------------------------------------------------------------------
@@ -203,7 +203,7 @@ class Book:
 
 def rebuild_book(registry: Registry, instrument_id: int, *, opening: Callable[[UnitOfWork, int], list[Command]],
                  phase: Callable[[UnitOfWork], Phase]) -> Book:
-    """The book as the database has it. A book with neither a saved session nor open orders starts with the
+    """The book as the database has it. A book with neither a saved engine state nor open orders starts with the
     calendar's `opening` commands; otherwise it resumes in the calendar's `phase`. A row the book cannot take
     is listed in `damaged` rather than stopping it."""
     damaged: list[Damaged] = []
@@ -211,7 +211,7 @@ def rebuild_book(registry: Registry, instrument_id: int, *, opening: Callable[[U
         instrument = uow.session.get(Instrument, instrument_id)
         assert instrument is not None
         engine = Engine(InstrumentConfig(instrument_id=instrument.code, **instrument.config))
-        saved = uow.session.get(EngineSession, instrument_id)
+        saved = uow.session.get(EngineState, instrument_id)
         now_ms = int(uow.now().timestamp() * 1000)
         open_orders = _open_rows(uow, instrument_id, "order", damaged)
         priorities = [order.priority for order in open_orders if isinstance(order.priority, int)]
@@ -220,7 +220,7 @@ def rebuild_book(registry: Registry, instrument_id: int, *, opening: Callable[[U
         if saved is None and not open_orders:
             engine.submit_all(opening(uow, now_ms))
         else:
-            engine.restore_session(SessionState(
+            engine.restore_floor(FloorState(
                 now_ms=now_ms, next_seq=next_seq, next_trade_id=_next_trade_id(uow, instrument_id),
                 phase=phase(uow), trading_day=saved.trading_day if saved else uow.today().isoformat(),
                 reference_price_fen=saved.reference_price_fen if saved else engine.config.reference_price_fen,

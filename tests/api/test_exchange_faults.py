@@ -132,7 +132,7 @@ def test_a_batch_whose_every_command_fails_answers_each_and_the_book_keeps_servi
         raise RuntimeError("injected: the database went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(desk, "_save_session", fail)
+        patch.setattr(desk, "_save_engine_state", fail)
         answers = _answers(desk, [_place(buyer, f"b{i}", "buy", 1, 4900) for i in range(5)])
     assert all(isinstance(a, DomainError) and a.status == 409 for a in answers)
     [after] = _answers(desk, [_place(buyer, "next", "buy", 1, 4900)])
@@ -165,7 +165,7 @@ def test_an_expiry_in_year_10000_planted_past_validation_fails_only_its_own_orde
     # The next rebuild of the book (here, after a batch that failed) cannot read the order back: it
     # quarantines it (cancelled, its cash released) and the book goes on.
     with monkeypatch.context() as patch:
-        patch.setattr(desk, "_save_session", fail)
+        patch.setattr(desk, "_save_engine_state", fail)
         [failed] = _answers(desk, [_place(market["holders"][1], "x1", "buy", 1, 4000)])
     assert isinstance(failed, DomainError)
     buyer = market["people"]["buyer"]

@@ -157,7 +157,7 @@ def test_the_writer_survives_a_failed_batch_and_a_failed_rebuild(client: TestCli
     def database_gone(*_: Any) -> None:
         raise ConnectionError("database unreachable")
 
-    monkeypatch.setattr(desk, "_save_session", database_gone)
+    monkeypatch.setattr(desk, "_save_engine_state", database_gone)
     monkeypatch.setattr(desk, "_rebuild", database_gone)
     failed = order(client, people["buyer"], client_order_id="w1")
     assert failed.status_code == 409 and failed.json()["code"] == "state_conflict"

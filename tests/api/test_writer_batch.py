@@ -106,7 +106,7 @@ def test_open_orders_kept_between_batches_are_forgotten_when_a_batch_fails(
         raise RuntimeError("the database went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(desk, "_save_session", fail)  # after the engine traded b2 against s1 (50 t would remain)
+        patch.setattr(desk, "_save_engine_state", fail)  # after the engine traded b2 against s1 (50 t would remain)
         [failed] = _answers(desk, [_place(buyer, "b2", "buy", 20, 5000)])
     assert isinstance(failed, DomainError) and failed.status == 409
     # The half-applied order is gone; the rebuilt book keeps the open orders as the database has them.

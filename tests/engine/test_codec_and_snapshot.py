@@ -9,7 +9,7 @@ import json
 import pytest
 
 from matching_engine import (
-    AcceptTransfer,
+    AcceptNegotiatedTransfer,
     AdvanceTime,
     AmendOrder,
     AuctionPricing,
@@ -20,6 +20,7 @@ from matching_engine import (
     Command,
     Engine,
     Event,
+    FloorState,
     InstrumentConfig,
     OpenAuction,
     OpenDay,
@@ -32,17 +33,16 @@ from matching_engine import (
     PostListing,
     ProposalState,
     ProposalStatus,
-    ProposeTransfer,
+    ProposeNegotiatedTransfer,
     ReferencePriceRule,
-    RejectTransfer,
-    SessionState,
+    RejectNegotiatedTransfer,
     SetPhase,
     Side,
     StpMode,
     TimeInForce,
     TradeMode,
     WithdrawAccount,
-    WithdrawTransfer,
+    WithdrawNegotiatedTransfer,
     command_from_dict,
     command_to_dict,
     event_from_dict,
@@ -77,9 +77,9 @@ BUSY_DAY: list[Command] = [
     ),
     PickListing(10, 1, 1, "P", 20),
     PostListing(11, 2, "L", Side.BUY, 4_900, 50, 50),
-    ProposeTransfer(12, 1, "I", "C", Side.SELL, 5_000, 1_000, 450, "B2"),
-    ProposeTransfer(13, 2, "I", "C", Side.BUY, 5_000, 1_000, 460),
-    AcceptTransfer(14, 2, "C"),
+    ProposeNegotiatedTransfer(12, 1, "I", "C", Side.SELL, 5_000, 1_000, 450, "B2"),
+    ProposeNegotiatedTransfer(13, 2, "I", "C", Side.BUY, 5_000, 1_000, 460),
+    AcceptNegotiatedTransfer(14, 2, "C"),
     OpenAuction(15, 1, "S", Side.SELL, 100, 5_000, 480, AuctionPricing.UNIFORM, "LOT"),
     PlaceBid(16, 1, 1, "B1", 5_200, 60),
     PlaceBid(17, 1, 2, "B2", 5_100, 60),
@@ -89,8 +89,8 @@ BUSY_DAY: list[Command] = [
 LATER: list[Command] = [
     AdvanceTime(450),
     PickListing(451, 2, 1, "Q", 10),
-    WithdrawTransfer(452, 2, "I"),
-    RejectTransfer(453, 1, "C"),
+    WithdrawNegotiatedTransfer(452, 2, "I"),
+    RejectNegotiatedTransfer(453, 1, "C"),
     AdvanceTime(480),
     PlaceOrder(481, 6, "E", Side.SELL, 10, 4_950, tif=TimeInForce.IOC),
     CancelOrder(482, 5, "A"),
@@ -185,7 +185,7 @@ def test_a_service_can_rebuild_the_book_from_its_own_rows_in_any_order() -> None
         engine.submit(PlaceOrder(order_id, order_id, f"A{order_id}", side, order_id, price_fen))
     rows = list(reversed(engine.orders()))  # the rows come back in any order: priority puts them in place
     rebuilt = Engine(engine.config)
-    rebuilt.restore_session(from_plain(SessionState, engine.snapshot()["session"]))
+    rebuilt.restore_floor(from_plain(FloorState, engine.snapshot()["floor"]))
     for row in rows:
         rebuilt.restore_order(row)
     assert book(rebuilt) == book(engine)
@@ -210,8 +210,8 @@ def test_restore_refuses_what_cannot_rest() -> None:
         engine.restore_proposal(ProposalState(7, "I", "C", Side.SELL, 5_000, 10, 99, None))
 
 
-def test_restoring_an_object_before_the_session_is_refused() -> None:
+def test_restoring_an_object_before_the_floor_is_refused() -> None:
     engine = Engine(InstrumentConfig("JX-TEST"))
     order = OrderState(1, "A", Side.BUY, 5_000, 5, TimeInForce.GTC, None, StpMode.CANCEL_NEWEST, 7)
-    with pytest.raises(ValueError, match="restore the session first"):
+    with pytest.raises(ValueError, match="restore the floor first"):
         engine.restore_order(order)

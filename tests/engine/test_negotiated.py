@@ -6,23 +6,23 @@ from __future__ import annotations
 import pytest
 
 from matching_engine import (
-    AcceptTransfer,
+    AcceptNegotiatedTransfer,
     AdvanceTime,
     CloseDay,
     Engine,
+    NegotiatedTransferProposed,
     OpenDay,
     Phase,
     PlaceOrder,
     ProposalClosed,
     ProposalStatus,
-    ProposeTransfer,
+    ProposeNegotiatedTransfer,
     Reason,
-    RejectTransfer,
+    RejectNegotiatedTransfer,
     Side,
     Trade,
     TradeMode,
-    TransferProposed,
-    WithdrawTransfer,
+    WithdrawNegotiatedTransfer,
 )
 
 from .builders import BUY, SELL, make_engine, of, reason, tick
@@ -40,7 +40,7 @@ def propose(
     ts_ms: int | None = None,
 ) -> list:
     return engine.submit(
-        ProposeTransfer(
+        ProposeNegotiatedTransfer(
             ts_ms or tick(engine),
             proposal_id,
             account_id,
@@ -62,9 +62,9 @@ def answer(
 
 def test_accept_closes_the_proposal_and_trades() -> None:
     engine = make_engine()
-    (proposed,) = of(propose(engine, 1), TransferProposed)
+    (proposed,) = of(propose(engine, 1), NegotiatedTransferProposed)
     assert proposed.block is False and engine.proposal_status(1) is ProposalStatus.OPEN
-    events = answer(engine, AcceptTransfer, 1, "C")
+    events = answer(engine, AcceptNegotiatedTransfer, 1, "C")
     closed, trade = events
     assert isinstance(closed, ProposalClosed) and closed.status is ProposalStatus.ACCEPTED
     assert isinstance(trade, Trade)
@@ -82,7 +82,7 @@ def test_accept_closes_the_proposal_and_trades() -> None:
 def test_a_buy_proposal_makes_the_initiator_the_buyer() -> None:
     engine = make_engine()
     propose(engine, 1, side=BUY)
-    (trade,) = of(answer(engine, AcceptTransfer, 1, "C"), Trade)
+    (trade,) = of(answer(engine, AcceptNegotiatedTransfer, 1, "C"), Trade)
     assert (trade.buy_account_id, trade.sell_account_id, trade.aggressor) == ("I", "C", SELL)
 
 
@@ -117,7 +117,7 @@ def test_block_threshold_switches_to_the_block_band(
     events = propose(engine, 1, price_fen, quantity_t)
     assert reason(events) == expected
     if expected is None:
-        assert of(events, TransferProposed)[0].block is block
+        assert of(events, NegotiatedTransferProposed)[0].block is block
 
 
 @pytest.mark.parametrize(
@@ -150,34 +150,34 @@ def test_other_propose_checks() -> None:
 def test_only_the_counterparty_may_accept_or_reject() -> None:
     engine = make_engine()
     propose(engine, 1)
-    assert reason(answer(engine, AcceptTransfer, 1, "I")) is Reason.NOT_COUNTERPARTY
-    assert reason(answer(engine, AcceptTransfer, 1, "X")) is Reason.NOT_COUNTERPARTY
-    assert reason(answer(engine, RejectTransfer, 1, "I")) is Reason.NOT_COUNTERPARTY
-    (closed,) = of(answer(engine, RejectTransfer, 1, "C"), ProposalClosed)
+    assert reason(answer(engine, AcceptNegotiatedTransfer, 1, "I")) is Reason.NOT_COUNTERPARTY
+    assert reason(answer(engine, AcceptNegotiatedTransfer, 1, "X")) is Reason.NOT_COUNTERPARTY
+    assert reason(answer(engine, RejectNegotiatedTransfer, 1, "I")) is Reason.NOT_COUNTERPARTY
+    (closed,) = of(answer(engine, RejectNegotiatedTransfer, 1, "C"), ProposalClosed)
     assert closed.status is ProposalStatus.REJECTED
-    assert reason(answer(engine, AcceptTransfer, 1, "C")) is Reason.PROPOSAL_CLOSED
+    assert reason(answer(engine, AcceptNegotiatedTransfer, 1, "C")) is Reason.PROPOSAL_CLOSED
 
 
 def test_withdraw_before_acceptance_and_refused_after() -> None:
     engine = make_engine()
     propose(engine, 1)
     propose(engine, 2)
-    assert reason(answer(engine, WithdrawTransfer, 1, "C")) is Reason.NOT_INITIATOR
-    (closed,) = of(answer(engine, WithdrawTransfer, 1, "I"), ProposalClosed)
+    assert reason(answer(engine, WithdrawNegotiatedTransfer, 1, "C")) is Reason.NOT_INITIATOR
+    (closed,) = of(answer(engine, WithdrawNegotiatedTransfer, 1, "I"), ProposalClosed)
     assert closed.status is ProposalStatus.WITHDRAWN
-    assert reason(answer(engine, AcceptTransfer, 1, "C")) is Reason.PROPOSAL_CLOSED
-    answer(engine, AcceptTransfer, 2, "C")
-    events = answer(engine, WithdrawTransfer, 2, "I")
+    assert reason(answer(engine, AcceptNegotiatedTransfer, 1, "C")) is Reason.PROPOSAL_CLOSED
+    answer(engine, AcceptNegotiatedTransfer, 2, "C")
+    events = answer(engine, WithdrawNegotiatedTransfer, 2, "I")
     assert reason(events) is Reason.PROPOSAL_CLOSED and not of(events, Trade)
-    assert reason(answer(engine, WithdrawTransfer, 3, "I")) is Reason.UNKNOWN_PROPOSAL
+    assert reason(answer(engine, WithdrawNegotiatedTransfer, 3, "I")) is Reason.UNKNOWN_PROPOSAL
 
 
 def test_proposal_expires_exactly_at_its_deadline() -> None:
     engine = make_engine()
     propose(engine, 1, expires_at_ms=100, ts_ms=10)
     propose(engine, 2, expires_at_ms=100, ts_ms=11)
-    assert reason(answer(engine, AcceptTransfer, 1, "C", ts_ms=99)) is None
-    events = answer(engine, AcceptTransfer, 2, "C", ts_ms=100)
+    assert reason(answer(engine, AcceptNegotiatedTransfer, 1, "C", ts_ms=99)) is None
+    events = answer(engine, AcceptNegotiatedTransfer, 2, "C", ts_ms=100)
     assert [e.status for e in of(events, ProposalClosed)] == [ProposalStatus.EXPIRED]
     assert reason(events) is Reason.PROPOSAL_CLOSED
 
@@ -195,13 +195,13 @@ def test_accept_rechecks_the_band_against_todays_reference_and_needs_an_open_mar
     engine.submit(PlaceOrder(tick(engine), 1, "A", SELL, 1, 4_600))
     engine.submit(PlaceOrder(tick(engine), 2, "B", BUY, 1, 4_600))
     engine.submit(CloseDay(tick(engine)))
-    assert reason(answer(engine, AcceptTransfer, 1, "C")) is Reason.MARKET_CLOSED
-    assert reason(answer(engine, RejectTransfer, 9, "C")) is Reason.UNKNOWN_PROPOSAL
+    assert reason(answer(engine, AcceptNegotiatedTransfer, 1, "C")) is Reason.MARKET_CLOSED
+    assert reason(answer(engine, RejectNegotiatedTransfer, 9, "C")) is Reason.UNKNOWN_PROPOSAL
     engine.submit(OpenDay(tick(engine), "2026-11-24", Phase.CONTINUOUS))
     assert engine.reference_price_fen == 4_600
-    assert reason(answer(engine, AcceptTransfer, 1, "C")) is Reason.PRICE_ABOVE_BAND
+    assert reason(answer(engine, AcceptNegotiatedTransfer, 1, "C")) is Reason.PRICE_ABOVE_BAND
     assert engine.proposal(1) is not None  # still open: the initiator may withdraw or let it expire
-    assert reason(answer(engine, WithdrawTransfer, 1, "I")) is None
+    assert reason(answer(engine, WithdrawNegotiatedTransfer, 1, "I")) is None
 
 
 def test_open_proposals_by_account() -> None:

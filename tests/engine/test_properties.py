@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching_engine import (
-    AcceptTransfer,
+    AcceptNegotiatedTransfer,
     AdvanceTime,
     AmendOrder,
     AuctionPricing,
@@ -44,15 +44,15 @@ from matching_engine import (
     PlaceBid,
     PlaceOrder,
     PostListing,
-    ProposeTransfer,
-    RejectTransfer,
+    ProposeNegotiatedTransfer,
+    RejectNegotiatedTransfer,
     SetPhase,
     Side,
     StpMode,
     TimeInForce,
     Trade,
     TradeMode,
-    WithdrawTransfer,
+    WithdrawNegotiatedTransfer,
     command_from_dict,
     command_to_dict,
 )
@@ -604,7 +604,7 @@ def rich_flow(rng: random.Random, count: int) -> list[Command]:
             add(CancelListing(ts_ms, listing.listing_id, rng.choice((listing.account_id, account))))
         elif roll < 0.72:
             add(
-                ProposeTransfer(
+                ProposeNegotiatedTransfer(
                     ts_ms,
                     next_id,
                     account,
@@ -617,8 +617,9 @@ def rich_flow(rng: random.Random, count: int) -> list[Command]:
             )
         elif roll < 0.80 and scratch.proposals():
             proposal = rng.choice(scratch.proposals())
-            kind = rng.choice((AcceptTransfer, AcceptTransfer, RejectTransfer, WithdrawTransfer))
-            who = proposal.account_id if kind is WithdrawTransfer else proposal.counterparty_id
+            kind = rng.choice((AcceptNegotiatedTransfer, AcceptNegotiatedTransfer, RejectNegotiatedTransfer,
+                               WithdrawNegotiatedTransfer))
+            who = proposal.account_id if kind is WithdrawNegotiatedTransfer else proposal.counterparty_id
             add(kind(ts_ms, proposal.proposal_id, who if rng.random() < 0.9 else account))
         elif roll < 0.83:
             pricing = rng.choice((AuctionPricing.UNIFORM, AuctionPricing.PAY_AS_BID))

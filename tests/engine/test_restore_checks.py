@@ -17,12 +17,12 @@ from matching_engine import (
     StpMode,
     TimeInForce,
 )
-from matching_engine.records import AuctionState, BidState, ListingState, OrderState, ProposalState, SessionState
+from matching_engine.records import AuctionState, BidState, FloorState, ListingState, OrderState, ProposalState
 
 
 def _engine() -> Engine:
     engine = Engine(InstrumentConfig("JX-TEST", tick_fen=10, reference_price_fen=5_000))
-    engine.restore_session(SessionState(now_ms=1, next_seq=100, next_trade_id=1, phase=Phase.CONTINUOUS,
+    engine.restore_floor(FloorState(now_ms=1, next_seq=100, next_trade_id=1, phase=Phase.CONTINUOUS,
                                         trading_day="2026-11-23", reference_price_fen=5_000, last_trade=None,
                                         bar=None))
     return engine

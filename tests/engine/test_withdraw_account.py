@@ -5,7 +5,7 @@ and nothing of it is left for anyone to trade against; other accounts' interest 
 from __future__ import annotations
 
 from matching_engine import (
-    AcceptTransfer,
+    AcceptNegotiatedTransfer,
     AdvanceTime,
     AuctionClosed,
     AuctionCloseReason,
@@ -22,7 +22,7 @@ from matching_engine import (
     PostListing,
     ProposalClosed,
     ProposalStatus,
-    ProposeTransfer,
+    ProposeNegotiatedTransfer,
     Reason,
     Rejected,
     SetPhase,
@@ -44,9 +44,12 @@ def busy_engine() -> Engine:
     assert reason(place(engine, 4, "X", SELL, 7, 5_050)) is None
     assert reason(engine.submit(PostListing(tick(engine), 10, "X", SELL, 5_000, 20, 1))) is None
     assert reason(engine.submit(PostListing(tick(engine), 11, "Y", SELL, 5_000, 20, 1))) is None
-    assert reason(engine.submit(ProposeTransfer(tick(engine), 20, "X", "Y", SELL, 5_000, 5, LATER_MS))) is None
-    assert reason(engine.submit(ProposeTransfer(tick(engine), 21, "Y", "X", BUY, 5_000, 5, LATER_MS))) is None
-    assert reason(engine.submit(ProposeTransfer(tick(engine), 22, "Y", "Z", BUY, 5_000, 5, LATER_MS))) is None
+    assert reason(engine.submit(ProposeNegotiatedTransfer(tick(engine), 20, "X", "Y", SELL, 5_000, 5,
+                                                          LATER_MS))) is None
+    assert reason(engine.submit(ProposeNegotiatedTransfer(tick(engine), 21, "Y", "X", BUY, 5_000, 5,
+                                                          LATER_MS))) is None
+    assert reason(engine.submit(ProposeNegotiatedTransfer(tick(engine), 22, "Y", "Z", BUY, 5_000, 5,
+                                                          LATER_MS))) is None
     assert reason(engine.submit(OpenAuction(tick(engine), 30, "X", SELL, 50, 5_000, LATER_MS))) is None
     assert reason(engine.submit(PlaceBid(tick(engine), 30, 31, "Y", 5_100, 20))) is None
     assert reason(engine.submit(PlaceBid(tick(engine), 30, 32, "Z", 5_200, 10))) is None
@@ -92,7 +95,7 @@ def test_nothing_of_the_account_can_be_traded_against_afterwards() -> None:
     crossing = place(engine, 50, "B", BUY, 30, 5_100)
     assert [(t.sell_order_id, t.quantity_t) for t in of(crossing, Trade)] == [(2, 10)]
     assert reason(engine.submit(PickListing(tick(engine), 51, 10, "B", 5))) is Reason.UNKNOWN_LISTING
-    assert reason(engine.submit(AcceptTransfer(tick(engine), 20, "Y"))) is Reason.PROPOSAL_CLOSED
+    assert reason(engine.submit(AcceptNegotiatedTransfer(tick(engine), 20, "Y"))) is Reason.PROPOSAL_CLOSED
     assert reason(engine.submit(PlaceBid(tick(engine), 30, 52, "B", 5_000, 5))) is Reason.AUCTION_CLOSED
     # Y's auction closes with Z's bid alone.
     closed = engine.submit(AdvanceTime(LATER_MS))

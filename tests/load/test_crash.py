@@ -35,9 +35,9 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from api import loadgen
 from api.app import build_registry
 from api.settings import Settings
+from bench import loadgen
 from registry import ledger
 from registry.context import Registry
 from registry.orm import Balance, Instrument, JournalEntry, Order, Trade

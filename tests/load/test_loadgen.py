@@ -1,4 +1,4 @@
-"""The load generator end to end, as the README runs it: a server subprocess, `python -m api.loadgen` over two
+"""The load generator end to end, as the README runs it: a server subprocess, `python -m bench.loadgen` over two
 instruments in batches, its JSON figures, and the database agreeing with them."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def test_the_load_generator_drives_two_instruments_in_batches(postgres_url: str,
     try:
         server.start()
         done = subprocess.run(
-            [sys.executable, "-m", "api.loadgen", "--url", server.url, "--clients", "6", "--seconds", "2",
+            [sys.executable, "-m", "bench.loadgen", "--url", server.url, "--clients", "6", "--seconds", "2",
              "--warmup", "0.5", "--batch", "5", "--instruments", "2", "--instrument", f"LG-{run}",
              "--prefix", f"lg{run.lower()}", "--server-pid", str(server.process.pid if server.process else 0),
              "--json"], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)

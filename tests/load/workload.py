@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import select
 
-from api import loadgen
+from bench import loadgen
 from registry import ledger
 from registry.context import Registry
 from registry.orm import Account, Balance, JournalEntry, Order, Retirement, Trade

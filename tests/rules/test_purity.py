@@ -1,6 +1,7 @@
 """rules/ and matching_engine/ stay pure: no database, web, cache, crypto-token or settings libraries, and
 nothing of the registry or the API. Checked twice: statically over every import statement, and dynamically
-by importing every module in a fresh interpreter and listing what got loaded."""
+by importing every module in a fresh interpreter and listing what got loaded. And the tools of bench/ measure
+the service from outside: no package of the service imports them."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE_PACKAGES = ("rules", "matching_engine")
-FORBIDDEN = ("sqlalchemy", "fastapi", "redis", "psycopg", "jose", "pydantic", "registry", "api",
+FORBIDDEN = ("sqlalchemy", "fastapi", "redis", "psycopg", "jose", "pydantic", "registry", "api", "bench",
              "starlette", "alembic", "httpx", "uvicorn")
+SERVICE_PACKAGES = ("rules", "matching_engine", "registry", "api", "migrations")
 
 
 def pure_modules() -> list[str]:
@@ -69,3 +71,9 @@ def test_importing_every_pure_module_loads_nothing_forbidden() -> None:
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert loaded.isdisjoint(FORBIDDEN), sorted(loaded & set(FORBIDDEN))
+
+
+def test_no_package_of_the_service_imports_bench() -> None:
+    importers = [str(path.relative_to(ROOT)) for package in SERVICE_PACKAGES
+                 for path in sorted((ROOT / package).rglob("*.py")) if "bench" in imported_roots(path)]
+    assert importers == []

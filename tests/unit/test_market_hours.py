@@ -1,4 +1,4 @@
-"""The trading calendar: sessions 09:30–11:30 and 13:00–15:00 in Jiaxing, Monday to Friday."""
+"""The trading calendar: trading periods 09:30–11:30 and 13:00–15:00 in Jiaxing, Monday to Friday."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def at(hhmm: str, day: int = 23) -> datetime:  # 2026-11-23 is a Monday
 @pytest.mark.parametrize("hhmm,state", [("09:29", "closed"), ("09:30", "open"), ("11:29", "open"),
                                         ("11:30", "break"), ("12:59", "break"), ("13:00", "open"),
                                         ("14:59", "open"), ("15:00", "closed")])
-def test_session_boundaries(hhmm: str, state: str) -> None:
+def test_trading_period_boundaries(hhmm: str, state: str) -> None:
     assert HOURS.state_at(at(hhmm)) == state
 
 
@@ -42,7 +42,7 @@ def test_transitions_through_a_day() -> None:
     assert transitions(HOURS, at("10:00"), Phase.CONTINUOUS, "2026-11-23", 7) == []
 
 
-def test_a_session_must_end_after_it_starts() -> None:
+def test_a_trading_period_must_end_after_it_starts() -> None:
     with pytest.raises(ValueError):
         MarketHours.parse("11:30-09:30", always_open=False)
 

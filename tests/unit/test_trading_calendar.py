@@ -37,7 +37,7 @@ def test_the_resale_lock_lasts_over_a_holiday() -> None:
     assert CALENDAR.next_trading_day(date(2026, 9, 30)) == date(2026, 10, 8)  # over National Day
 
 
-def test_the_market_is_closed_on_a_holiday_during_session_hours() -> None:
+def test_the_market_is_closed_on_a_holiday_during_trading_hours() -> None:
     hours = MarketHours.parse("09:30-11:30,13:00-15:00", always_open=False)
     assert hours.state_at(datetime(2026, 10, 2, 10, 0, tzinfo=SHANGHAI)) == "closed"
     assert hours.state_at(datetime(2026, 10, 8, 10, 0, tzinfo=SHANGHAI)) == "open"
@@ -69,4 +69,4 @@ def test_recorded_closures_join_the_calendar_and_one_it_already_has_counts_once(
     hours = MarketHours.parse("09:30-11:30,13:00-15:00", always_open=False, opening_call="09:15")
     at_ten = datetime(2027, 1, 1, 10, 0, tzinfo=SHANGHAI)
     assert hours.state_at(at_ten) == "open"
-    assert MarketHours(hours.sessions, False, hours.opening_call, calendar).state_at(at_ten) == "closed"
+    assert MarketHours(hours.periods, False, hours.opening_call, calendar).state_at(at_ten) == "closed"

@@ -1,5 +1,5 @@
 // The operations center's desk (运营管理中心): trading admission and suspension (Art. 19), deposits and
-// withdrawals from bank confirmations, retirements to execute (Art. 21), instruments, trading sessions, and the
+// withdrawals from bank confirmations, retirements to execute (Art. 21), instruments, trading periods, and the
 // ledger and audit checks. Tabs are route arguments: #/operator/<tab>.
 import {
   api, apiAll, badge, block, card, fmtDateTime, fmtNumber, fmtTonnes, fmtYuan, form, h, heading, loading, mount, pick,
@@ -376,13 +376,13 @@ export default {
       'nav.operator': 'Operations',
       'nav.operator_desc': 'Admission, cash, retirements to execute, instruments and the ledger check',
       'operator.title': 'Operations center',
-      'operator.lead': 'Admit and suspend traders, record deposits and withdrawals from bank confirmations, execute retirements, manage instruments and sessions, check the ledger and the audit chain.',
+      'operator.lead': 'Admit and suspend traders, record deposits and withdrawals from bank confirmations, execute retirements, manage instruments and trading periods, check the ledger and the audit chain.',
       'operator.sections': 'Operations sections',
       'operator.tab.admission': 'Admission',
       'operator.tab.cash': 'Deposits and withdrawals',
       'operator.tab.retirements': 'Retirements to execute',
       'operator.tab.instruments': 'Instruments',
-      'operator.tab.sessions': 'Sessions',
+      'operator.tab.sessions': 'Trading periods',
       'operator.tab.ledger': 'Ledger check',
       'operator.choose': 'Choose',
       'operator.participant': 'Participant',
@@ -445,7 +445,7 @@ export default {
       'operator.instrument_defined': 'Instrument {code} defined over {batches} batches.',
       'operator.market_now': 'Market now',
       'operator.opening_call': 'Opening call from',
-      'operator.sessions': 'Continuous sessions',
+      'operator.sessions': 'Continuous trading periods',
       'operator.books': 'Books',
       'operator.closures': 'Market closures',
       'operator.closure_years': 'The calendar holds closures of: {years}. When the State Council publishes the next year\'s holidays (around November), record that year\'s weekday closures here.',
@@ -464,7 +464,7 @@ export default {
       'operator.no_closures': 'No closures within a year',
       'operator.best_bid': 'Best bid',
       'operator.best_ask': 'Best ask',
-      'operator.sessions_help': 'Sessions come from CARBONX_MARKET_HOURS (Beijing time, Monday to Friday); at the close DAY orders expire and the reference price rolls to the close.',
+      'operator.sessions_help': 'Trading periods come from CARBONX_MARKET_HOURS (Beijing time, Monday to Friday); at the close DAY orders expire and the reference price rolls to the close.',
       'operator.ledger': 'Ledger',
       'operator.entries': 'Entries checked',
       'operator.batches_checked': 'Batches checked',

@@ -1,5 +1,7 @@
-"""The state every mode of one instrument shares: clock, sequence numbers, phase, reference price and band,
-the timer queue, and market data. Internal to the engine; the facade is :class:`matching_engine.Engine`."""
+"""The floor: the state every mode of one instrument shares (clock, sequence numbers, phase, reference price and
+band, the timer queue, and market data), as the trading floor is shared by the book, the listing board, the
+negotiated-transfer desk and the auction house. Internal to the engine; the facade is
+:class:`matching_engine.Engine`. (Not "session": in this code base that word means the database session only.)"""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import sys
 from matching_engine.config import InstrumentConfig, band_limits
 from matching_engine.enums import Phase, Reason, ReferencePriceRule, Side, TradeMode
 from matching_engine.events import Event, Rejected, Trade
-from matching_engine.records import Bar, LastTrade, SessionState
+from matching_engine.records import Bar, FloorState, LastTrade
 
 NO_LOWER_LIMIT = 0
 NO_UPPER_LIMIT = sys.maxsize
@@ -117,8 +119,8 @@ class MarketData:
                 self.trade_count = bar.trade_count
 
 
-class Session:
-    """Shared mutable state of one instrument's engine."""
+class Floor:
+    """The floor of one instrument's engine: its shared mutable state."""
 
     __slots__ = (
         "band_high_fen",
@@ -235,9 +237,9 @@ class Session:
             return bar.vwap_fen
         return bar.close_fen
 
-    def state(self) -> SessionState:
+    def state(self) -> FloorState:
         """The record :meth:`restore` takes back."""
-        return SessionState(
+        return FloorState(
             self.now_ms,
             self.seq + 1,
             self.trade_id + 1,
@@ -249,7 +251,7 @@ class Session:
             tuple(self.market.bars),
         )
 
-    def restore(self, state: SessionState) -> None:
+    def restore(self, state: FloorState) -> None:
         """Take the clock, counters, phase, reference and market data from ``state``."""
         self.now_ms = state.now_ms
         self.seq = state.next_seq - 1

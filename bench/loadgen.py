@@ -1,7 +1,7 @@
 """Load generator for continuous trading: prepares a market in the server's database, then drives the running
 server over HTTP with many concurrent clients and prints what it measured.
 
-    python -m api.loadgen --url http://127.0.0.1:8000 --clients 32 --seconds 20 --seed 1
+    python -m bench.loadgen --url http://127.0.0.1:8000 --clients 32 --seconds 20 --seed 1
 
 It reads the same configuration as the server (``CARBONX_DATABASE_URL``, ``CARBONX_JWT_*`` … through
 ``api.settings.get_settings()``), so run it with the server's environment. Steps:
@@ -93,18 +93,11 @@ from api.tokens import issue_token
 from matching_engine import InstrumentConfig
 from registry import ledger
 from registry.context import Registry
-from registry.orm import (
-    Balance,
-    Document,
-    Filing,
-    Instrument,
-    Methodology,
-    MethodologyVersion,
-    Participant,
-    Project,
-    Trade,
-)
+from registry.orm import Document, Filing, Instrument, Methodology, MethodologyVersion, Project, Trade
 from registry.principals import Principal
+from registry.repositories import documents as document_queries
+from registry.repositories import methodologies as method_queries
+from registry.repositories import projects as project_queries
 from registry.services import cash, holdings, instruments, issuance, participants
 from registry.unit_of_work import UnitOfWork
 
@@ -151,34 +144,40 @@ def _ensure_user(uow: UnitOfWork, username: str, roles: Sequence[str], kind: str
 
 
 def _scaffolding(uow: UnitOfWork, prefix: str, proposer_participant_id: int, proposer_user_id: int) -> tuple[int, str]:
-    """A registered methodology version and a report document for the load test's projects and filings
-    (rows written directly: the registration flows are not what is measured). (version id, document digest)."""
+    """A registered methodology version and a report document for the load test's projects and filings.
+    Found through the registry's repositories; when missing, the rows are added as already registered (the
+    registration flows, with their reviews, are not what is measured). (version id, document digest)."""
     code = f"{prefix.upper()}-M"[:40]
-    methodology = uow.session.scalar(select(Methodology).where(Methodology.code == code))
+    methodology = method_queries.methodology_by_code(uow.session, code)
     now = uow.now()
     if methodology is None:
         methodology = Methodology(code=code, title_zh="负载测试方法学", title_en="load-test methodology", field="other",
                                   proposer_participant_id=proposer_participant_id, created_at=now)
-        uow.session.add(methodology)
-        uow.session.flush()
-    version = uow.session.scalar(select(MethodologyVersion).where(MethodologyVersion.methodology_id == methodology.id))
-    if version is None:
+        _add(uow, methodology)
+    versions = method_queries.versions_of(uow.session, methodology.id)
+    if versions:
+        version = versions[0]
+    else:
         version = MethodologyVersion(methodology_id=methodology.id, version=1, status="registered", definition={},
                                      submitted_by=proposer_user_id, submitted_at=now, registered_at=now)
-        uow.session.add(version)
-        uow.session.flush()
+        _add(uow, version)
     digest = hashlib.sha256(f"{prefix} load-test monitoring report".encode()).hexdigest()
-    if uow.session.get(Document, digest) is None:
-        uow.session.add(Document(sha256=digest, size_bytes=1, media_type="application/pdf",
-                                 filename="load-test-report.pdf", uploaded_by_participant_id=proposer_participant_id,
-                                 uploaded_at=now))
-        uow.session.flush()
+    if document_queries.document(uow.session, digest) is None:
+        _add(uow, Document(sha256=digest, size_bytes=1, media_type="application/pdf",
+                           filename="load-test-report.pdf", uploaded_by_participant_id=proposer_participant_id,
+                           uploaded_at=now))
     return version.id, digest
+
+
+def _add(uow: UnitOfWork, row: Methodology | MethodologyVersion | Document | Project | Filing) -> None:
+    """Add a row the registration flows would have made, and flush it for its id (the only direct writes here)."""
+    uow.session.add(row)
+    uow.session.flush()
 
 
 def _ensure_instrument(uow: UnitOfWork, code: str, vintage: int | None, reference_price_fen: int,
                        band_bp: int) -> Instrument:
-    existing = uow.session.scalar(select(Instrument).where(Instrument.code == code))
+    existing = next((i for i in instruments.all_instruments(uow) if i.code == code), None)
     if existing is not None:
         if vintage is not None and existing.vintage != vintage:
             raise SystemExit(f"instrument {code} exists with vintage {existing.vintage}, not {vintage}")
@@ -186,7 +185,7 @@ def _ensure_instrument(uow: UnitOfWork, code: str, vintage: int | None, referenc
             raise SystemExit(f"instrument {code} is {existing.status}")
         return existing
     if vintage is None:
-        taken = set(uow.session.scalars(select(Instrument.vintage)))
+        taken = {i.vintage for i in instruments.all_instruments(uow)}
         vintage = next(v for v in range(2024, 2101) if v not in taken)
     config: dict[str, Any] = {"tick_fen": 1, "lot_t": 1, "min_order_t": 1, "max_order_t": 1_000_000,
                               "reference_price_fen": reference_price_fen, "price_band_bp": band_bp,
@@ -198,12 +197,9 @@ def _ensure_instrument(uow: UnitOfWork, code: str, vintage: int | None, referenc
 
 
 def _available_credits(uow: UnitOfWork, account_id: int, instrument: Instrument) -> int:
-    assets = [ledger.credit_asset(b) for b in instruments.batch_ids(uow, instrument)]
-    if not assets:
-        return 0
-    total = uow.session.scalar(select(func.sum(Balance.amount)).where(
-        Balance.account_id == account_id, Balance.bucket == ledger.AVAILABLE, Balance.asset.in_(assets)))
-    return int(total or 0)
+    assets = {ledger.credit_asset(b) for b in instruments.batch_ids(uow, instrument)}
+    return sum(b.amount for b in holdings.balances_of(uow, [account_id])
+               if b.bucket == ledger.AVAILABLE and b.asset in assets)
 
 
 def _issue_credits(uow: UnitOfWork, bureau: Principal, project: Project, vintage: int, quantity_t: int,
@@ -215,8 +211,7 @@ def _issue_credits(uow: UnitOfWork, bureau: Principal, project: Project, vintage
                     calculated_tco2e=Decimal(quantity_t), verified_tco2e=Decimal(quantity_t),
                     report_sha256=report_sha256, report_preparer_participant_id=project.owner_participant_id,
                     status="registered", created_at=uow.now())
-    uow.session.add(filing)
-    uow.session.flush()
+    _add(uow, filing)
     issuance.issue(uow, bureau, filing.id, "load test issuance")
 
 
@@ -248,7 +243,7 @@ def prepare_market(settings: Settings, *, traders: int, prefix: str = "loadgen",
         with registry.uow(bureau) as uow:
             user_id, participant_id = _ensure_user(uow, username, ["owner", "trader"], "enterprise")
             project_code = f"{prefix.upper()}-P{i:03d}"[:40]
-            project = uow.session.scalar(select(Project).where(Project.code == project_code))
+            project = project_queries.project_by_code(uow.session, project_code)
             if project is None:
                 project = Project(code=project_code, owner_participant_id=participant_id,
                                   methodology_version_id=version_id, title=f"load-test project {i}",
@@ -256,19 +251,15 @@ def prepare_market(settings: Settings, *, traders: int, prefix: str = "loadgen",
                                   crediting_start=date(2020, 9, 23), crediting_end=date(2100, 12, 31),
                                   legal_reduction_obligation=False, declared_other_mechanisms=[],
                                   status="registered", created_at=uow.now(), registered_at=uow.now())
-                uow.session.add(project)
-                uow.session.flush()
-            participant = uow.session.get(Participant, participant_id)
-            assert participant is not None
+                _add(uow, project)
+            participant = participants.get_participant(uow, participant_id)
             if participant.trading_status != "admitted":
                 instruments.set_trading_status(uow, participant_id, "admitted", "load test admission")
             if cash.balances(uow, participant_id)[ledger.AVAILABLE] < cash_fen // 2:
                 cash.record(uow, bureau, participant_id=participant_id, kind="deposit", amount_fen=cash_fen,
                             bank_reference=f"LG-{run_tag}-{participant_id}")
             account = holdings.main_account(uow, participant_id)
-            found_instrument = uow.session.get(Instrument, instrument_id)
-            assert found_instrument is not None
-            if _available_credits(uow, account.id, found_instrument) < credits_t // 2:
+            if _available_credits(uow, account.id, instruments.get(uow, instrument)) < credits_t // 2:
                 _issue_credits(uow, bureau, project, instrument_vintage, credits_t, digest)
             uow.commit()
         made.append((username, user_id, participant_id))
@@ -784,7 +775,7 @@ def _print_text(figures: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.loadgen", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--traders", type=int, default=None)

@@ -1,8 +1,8 @@
 """What one order costs the instrument's writer, without HTTP: SQL statements and writer CPU per command.
 
-    python -m api.writer_bench --orders 2000 --submitters 32 --seed 1
+    python -m bench.writer_bench --orders 2000 --submitters 32 --seed 1
 
-Reads the server's configuration (``CARBONX_DATABASE_URL`` …) like ``api.loadgen``, prepares the same market
+Reads the server's configuration (``CARBONX_DATABASE_URL`` …) like ``bench.loadgen``, prepares the same market
 (traders with cash and credits, one instrument) with ``--prefix``, starts an in-process exchange on it (no
 other process may own the instrument meanwhile: stop the server first) and sends ``--orders`` place and
 cancel commands from ``--submitters`` threads, as the HTTP routes would. It prints commands per second
@@ -30,8 +30,8 @@ from api.exchange.commands import Cancel, Place
 from api.exchange.desk import InstrumentDesk
 from api.exchange.routing import Exchange
 from api.exchange.writer import Job
-from api.loadgen import prepare_market
 from api.settings import get_settings
+from bench.loadgen import prepare_market
 from registry.errors import DomainError
 from registry.principals import Principal
 from registry.services import ledger_check
@@ -45,7 +45,7 @@ def _thread_cpu_s(native_id: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.writer_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.writer_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--submitters", type=int, default=32)
     parser.add_argument("--traders", type=int, default=32)
