@@ -50,6 +50,7 @@ from api.exchange.commands import (
     Propose,
     Reject,
     Withdraw,
+    WithdrawBatch,
     WithdrawParticipant,
 )
 from api.exchange.handlers import CommandSteps
@@ -424,7 +425,7 @@ class InstrumentDesk(Writer, CommandSteps):
         few queries for all of them."""
         commands = [job.command for job in batch]
         traders = {c.principal.participant_id for c in commands
-                   if c.principal.participant_id and not isinstance(c, WithdrawParticipant)}
+                   if c.principal.participant_id and not isinstance(c, WithdrawParticipant | WithdrawBatch)}
         client_ids = {(c.principal.participant_id, c.client_order_id) for c in commands
                       if isinstance(c, Place | PostListing | Pick | Propose | Accept | Reject | Withdraw | OpenAuction
                                     | Bid)}
