@@ -61,6 +61,7 @@ from api.exchange.writer import (
     BatchFailed,
     BookFailed,
     CommandFailed,
+    CommitUncertain,
     Fenced,
     Job,
     Writer,
@@ -313,7 +314,8 @@ class InstrumentDesk(Writer, CommandSteps):
 
     def _commit_run(self, run: list[Job]) -> None:
         """One transaction for these commands; answer them once it has committed. Raises CommandFailed
-        naming the command that raised, BookFailed, or whatever the commit raised."""
+        naming the command that raised, BookFailed, CommitUncertain when the COMMIT was sent but not answered
+        (it may have taken effect), or whatever else the commit raised (nothing was written)."""
         outcomes: list[tuple[Job, dict[str, Any] | None, DomainError | None]] = []
         committed, commit_seconds, snapshot = False, 0.0, None
         try:
@@ -345,7 +347,14 @@ class InstrumentDesk(Writer, CommandSteps):
                 self._refuse_barred_trades(uow)
                 uow.actor = None
                 committing = time.perf_counter()
-                uow.commit()
+                try:
+                    uow.commit()
+                except DomainError:  # the database answered: rolled back, nothing written
+                    raise
+                except Exception as exc:
+                    if uow.committing:  # sent, unanswered: it may have taken effect
+                        raise CommitUncertain(str(exc)) from exc
+                    raise
                 committed = True
                 commit_seconds = time.perf_counter() - committing
                 trading.keep_open_orders(uow)
