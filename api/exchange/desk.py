@@ -8,7 +8,8 @@ refuses it, and only an accepted command is written with its holds, so a refused
 and spoils nothing else (api/exchange/handlers.py, one method per kind). The writer's session never flushes
 before the commit (see InstrumentDesk._writing). Should anything fail after the engine has changed, or the
 commit itself fail, the transaction is rolled back and the book is rebuilt from the database, which holds
-exactly the state before it; and a command fails only itself (Writer._process). On start the books are rebuilt
+exactly the state before it; and a command fails only itself (Writer._process). A commit that was sent but
+not answered may have landed: its commands are answered "outcome unknown", never refused. On start the books are rebuilt
 the same way (settlement.rebuild_book); a row that cannot be loaded into the book is quarantined (cancelled,
 its holds released) rather than stopping it.
 
@@ -19,6 +20,10 @@ and bids cancelled, holds released, audited). Behind that, every writer transact
 traded or added for again FOR SHARE before it commits and refuses itself if one may not trade, withdrawing
 it first (InstrumentDesk._refuse_barred_trades, _sweep); a rebuilt book withdraws such participants before
 anything else. So nothing of theirs trades, whether the withdrawal is still on its way or never came.
+
+A batch the bureau takes back (Art. 26) is frozen first, so no plan holds its credits again; then each book
+where something holds them withdraws it (withdraw_batch: WithdrawBatch, closed through the engine's cancel of
+each kind), before the credits are taken back.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Revocation (收回, Art. 26): the bureau takes back a batch, or part of it, issued on false material."""
+"""Revocation (收回, Art. 26): the bureau takes back a batch, or part of it, issued on false material.
+
+The batch is frozen first, in a transaction of its own (`freeze_batch`): no hold, transfer or retirement
+request takes its credits from then on. The caller has the exchange withdraw whatever holds them, and only then
+takes back (`revoke_batch`, or a correction order's sanction), which refuses while any is still held."""
 
 from __future__ import annotations
 
