@@ -66,9 +66,7 @@ from matching_engine import (
 )
 from matching_engine.events import Event
 from registry.errors import DomainError, Forbidden
-from registry.orm import Order
-from registry.repositories import revocations as revocation_repo
-from registry.services import settlement, trading
+from registry.services import revocations, settlement, trading
 from registry.services.trading import OrderPlan, OrderRequest, Terms, order_view
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
@@ -349,10 +347,10 @@ class CommandSteps:
         if not command.principal.has(*WITHDRAWERS):
             raise Forbidden("Only the bureau, the operations center or the system withdraws a batch.",
                             "只有市生态环境局、运营管理中心或系统可撤下批次的委托。")
-        ids = {o.id for o in revocation_repo.open_orders_holding(uow.session, command.batch_id, self.instrument_id)}
+        ids = revocations.held_on_exchange(uow, command.batch_id, self.instrument_id)
         events: list[Event] = []
         for order in sorted(trading.orders_by_id(uow, ids).values(), key=lambda o: o.id):
-            close = _withdrawal(order, self.ts_ms(uow))
+            close = _withdrawal(order.kind, order.id, order.participant_id, order.parent_order_id, self.ts_ms(uow))
             if close is not None and order.status == "open":  # (an auction's bid may have closed with it)
                 events += self.run_engine(uow, close)
         withdrawn: list[dict[str, Any]] = []
@@ -368,21 +366,21 @@ class CommandSteps:
         return {"instrument": self.code, "batch_id": command.batch_id, "withdrawn": withdrawn}
 
 
-def _withdrawal(order: Order, ts_ms: int
+def _withdrawal(kind: str, order_id: int, owner_id: int, parent_id: int | None, ts_ms: int
                 ) -> CancelOrder | EngineCancelListing | WithdrawTransfer | WithdrawAuction | WithdrawBid | None:
-    """The engine command that takes this order off the market as its owner would (an auction lot whatever
-    bids it has, a bid alone out of its auction); None for a kind that never rests holding credits."""
-    owner = str(order.participant_id)
-    if order.kind == "order":
-        return CancelOrder(ts_ms, order.id, owner)
-    if order.kind == "listing":
-        return EngineCancelListing(ts_ms, order.id, owner)
-    if order.kind == "proposal":
-        return WithdrawTransfer(ts_ms, order.id, owner)
-    if order.kind == "auction":
-        return WithdrawAuction(ts_ms, order.id)
-    if order.kind == "bid" and order.parent_order_id is not None:
-        return WithdrawBid(ts_ms, order.parent_order_id, order.id)
+    """The engine command that takes an order of this kind off the market as its owner would (an auction lot
+    whatever bids it has, a bid alone out of its auction); None for a kind that never rests holding credits."""
+    owner = str(owner_id)
+    if kind == "order":
+        return CancelOrder(ts_ms, order_id, owner)
+    if kind == "listing":
+        return EngineCancelListing(ts_ms, order_id, owner)
+    if kind == "proposal":
+        return WithdrawTransfer(ts_ms, order_id, owner)
+    if kind == "auction":
+        return WithdrawAuction(ts_ms, order_id)
+    if kind == "bid" and parent_id is not None:
+        return WithdrawBid(ts_ms, parent_id, order_id)
     return None
 
 

@@ -61,8 +61,7 @@ from registry.errors import (
     Unavailable,
 )
 from registry.principals import Principal
-from registry.repositories import revocations as revocation_repo
-from registry.services import instruments, market_calendar, trading
+from registry.services import instruments, market_calendar, revocations, trading
 from registry.services.idempotency import Replayed
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
@@ -359,7 +358,7 @@ class Exchange:
         """Have every book in which something open holds credits of the batch withdraw it (the desk's
         withdraw_batch); each book's answer or refusal. Called after the batch's freeze has committed."""
         def books(uow: UnitOfWork) -> list[int]:
-            return sorted({o.instrument_id for o in revocation_repo.open_orders_holding(uow.session, batch_id)})
+            return revocations.books_holding(uow, batch_id)
 
         return await self._on_every_book(principal, books, WithdrawBatch(principal=principal, batch_id=batch_id))
 

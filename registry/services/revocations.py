@@ -162,6 +162,17 @@ def freeze_batch(uow: UnitOfWork, principal: Principal, batch_id: int) -> Batch:
     return batch
 
 
+def held_on_exchange(uow: UnitOfWork, batch_id: int, instrument_id: int) -> set[int]:
+    """The open orders, listings, proposals, auction lots and bids of one book that hold credits of the batch:
+    what its writer withdraws before the batch is taken back."""
+    return {o.id for o in revocation_repo.open_orders_holding(uow.session, batch_id, instrument_id)}
+
+
+def books_holding(uow: UnitOfWork, batch_id: int) -> list[int]:
+    """The instruments whose books hold credits of the batch in something open."""
+    return sorted({o.instrument_id for o in revocation_repo.open_orders_holding(uow.session, batch_id)})
+
+
 @dataclass(frozen=True, slots=True)
 class Revoked:
     """A revocation the bureau made, its batch, and the batch's owner (who must then leave the exchange)."""
