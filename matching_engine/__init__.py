@@ -58,7 +58,9 @@ Commands (frozen dataclasses; ``command_to_dict`` / ``command_from_dict`` for th
   ``WithdrawNegotiatedTransfer(ts_ms, proposal_id, account_id)``.
 * one-sided: ``OpenAuction(ts_ms, auction_id, account_id, side, quantity_t, reserve_price_fen, end_ts_ms,
   pricing=PAY_AS_BID, batch_id=None)``, ``PlaceBid(ts_ms, auction_id, bid_id, account_id, price_fen,
-  quantity_t)``, ``CancelAuction(ts_ms, auction_id, account_id)``.
+  quantity_t)``, ``CancelAuction(ts_ms, auction_id, account_id)``; ``WithdrawAuction(ts_ms, auction_id)``: the
+  market takes an auction off whatever bids it has (its lot may no longer be sold); ``WithdrawBid(ts_ms,
+  auction_id, bid_id)``: it takes one bid out.
 * an account leaves the market: ``WithdrawAccount(ts_ms, account_id)`` takes all of it off at once (its
   orders cancelled with ``ACCOUNT_WITHDRAWN``, its listings cancelled, its proposals withdrawn, proposals
   naming it rejected, its auctions cancelled with every bid released, its bids in other auctions released).
@@ -133,6 +135,8 @@ from matching_engine.commands import (
     RejectNegotiatedTransfer,
     SetPhase,
     WithdrawAccount,
+    WithdrawAuction,
+    WithdrawBid,
     WithdrawNegotiatedTransfer,
     command_from_dict,
     command_to_dict,
@@ -255,6 +259,8 @@ __all__ = [
     "Trade",
     "TradeMode",
     "WithdrawAccount",
+    "WithdrawAuction",
+    "WithdrawBid",
     "WithdrawNegotiatedTransfer",
     "band_limits",
     "command_from_dict",

@@ -228,6 +228,26 @@ class CancelAuction:
     account_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class WithdrawAuction:
+    """The market takes a one-sided auction off whatever bids it has (any phase): it closes CANCELLED and its
+    bids are released, as when its initiator leaves the market. For an auction whose lot may no longer be sold
+    (its credits are being taken back, Art. 26); its initiator may still deal otherwise."""
+
+    ts_ms: int
+    auction_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawBid:
+    """The market takes one bid out of an auction still taking bids (any phase): it is released, as when its
+    bidder leaves the market. For a bid whose credits are being taken back (Art. 26)."""
+
+    ts_ms: int
+    auction_id: int
+    bid_id: int
+
+
 # --- a participant leaves the market ---------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class WithdrawAccount:
@@ -259,6 +279,8 @@ Command = (
     | OpenAuction
     | PlaceBid
     | CancelAuction
+    | WithdrawAuction
+    | WithdrawBid
     | WithdrawAccount
 )
 
@@ -282,6 +304,8 @@ COMMAND_TYPES: dict[str, type] = {
         OpenAuction,
         PlaceBid,
         CancelAuction,
+        WithdrawAuction,
+        WithdrawBid,
         WithdrawAccount,
     )
 }

@@ -35,6 +35,8 @@ from matching_engine.commands import (
     RejectNegotiatedTransfer,
     SetPhase,
     WithdrawAccount,
+    WithdrawAuction,
+    WithdrawBid,
     WithdrawNegotiatedTransfer,
 )
 from matching_engine.config import InstrumentConfig, band_limits
@@ -80,6 +82,8 @@ REF_FIELDS: dict[type, str | None] = {
     OpenAuction: "auction_id",
     PlaceBid: "bid_id",
     CancelAuction: "auction_id",
+    WithdrawAuction: "auction_id",
+    WithdrawBid: "bid_id",
     WithdrawAccount: None,
 }
 
@@ -133,6 +137,8 @@ class Engine:
             OpenAuction: auctions.open,
             PlaceBid: auctions.bid,
             CancelAuction: auctions.cancel,
+            WithdrawAuction: auctions.withdraw,
+            WithdrawBid: auctions.withdraw_bid,
             WithdrawAccount: self._withdraw_account,
         }
         self._timer_handlers: tuple[Callable[[int, int, int, list[Event]], None], ...] = (

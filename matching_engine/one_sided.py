@@ -10,7 +10,7 @@ price. Internal to the engine; the facade is :class:`matching_engine.Engine`.
 
 from __future__ import annotations
 
-from matching_engine.commands import CancelAuction, OpenAuction, PlaceBid
+from matching_engine.commands import CancelAuction, OpenAuction, PlaceBid, WithdrawAuction, WithdrawBid
 from matching_engine.enums import AuctionCloseReason, AuctionPricing, Reason, Side, TradeMode
 from matching_engine.events import AuctionClosed, AuctionOpened, BidAccepted, BidReleased, Event
 from matching_engine.floor import TIMER_AUCTION, Floor
@@ -262,40 +262,76 @@ class AuctionHouse:
             )
         )
 
+    def withdraw(self, cmd: WithdrawAuction, events: list[Event]) -> None:
+        """The market takes an auction off, whatever bids it has (any phase): see `_withdraw`.
+
+        Checks: UNKNOWN_AUCTION / AUCTION_CLOSED.
+        """
+        auction, reason = self._find(cmd.auction_id)
+        if reason is not None:
+            self.floor.reject(events, cmd.ts_ms, "WithdrawAuction", cmd.auction_id, reason)
+            return
+        assert auction is not None
+        self._withdraw(auction, cmd.ts_ms, events)
+
+    def withdraw_bid(self, cmd: WithdrawBid, events: list[Event]) -> None:
+        """The market takes one bid out of an auction still taking bids (any phase): it is released.
+
+        Checks: UNKNOWN_AUCTION / AUCTION_CLOSED, UNKNOWN_ORDER (no such bid in it).
+        """
+        auction, reason = self._find(cmd.auction_id)
+        released = [bid for bid in auction.bids if bid.bid_id == cmd.bid_id] if auction is not None else []
+        if auction is not None and not released:
+            reason = Reason.UNKNOWN_ORDER
+        if reason is not None:
+            self.floor.reject(events, cmd.ts_ms, "WithdrawBid", cmd.bid_id, reason)
+            return
+        assert auction is not None
+        self._take_out(auction, released, cmd.ts_ms, events)
+
     def withdraw_account(self, account_id: str, ts_ms: int, events: list[Event]) -> None:
         """The account's auctions are cancelled, whatever bids they have, each followed by its bids released
         (oldest first); then its bids in other auctions are released. Auctions by id."""
-        floor = self.floor
         for auction_id in sorted(self.auctions):
             auction = self.auctions[auction_id]
             if auction.account_id == account_id:
-                self._remove(auction)
-                floor.seq += 1
-                events.append(
-                    AuctionClosed(
-                        floor.seq,
-                        ts_ms,
-                        auction_id,
-                        account_id,
-                        AuctionCloseReason.CANCELLED,
-                        0,
-                        auction.quantity_t,
-                        None,
-                        0,
-                    )
-                )
-                released = auction.bids
-            else:
-                released = [bid for bid in auction.bids if bid.account_id == account_id]
-                if not released:
-                    continue
-                auction.bids = [bid for bid in auction.bids if bid.account_id != account_id]
-                self.bid_ids.difference_update(bid.bid_id for bid in released)
-            for bid in released:
-                floor.seq += 1
-                events.append(
-                    BidReleased(floor.seq, ts_ms, auction_id, bid.bid_id, bid.account_id, bid.quantity_t)
-                )
+                self._withdraw(auction, ts_ms, events)
+                continue
+            released = [bid for bid in auction.bids if bid.account_id == account_id]
+            if released:
+                self._take_out(auction, released, ts_ms, events)
+
+    def _take_out(self, auction: Auction, released: list[Bid], ts_ms: int, events: list[Event]) -> None:
+        """Release some bids of an auction that goes on taking others."""
+        auction.bids = [bid for bid in auction.bids if bid not in released]
+        self.bid_ids.difference_update(bid.bid_id for bid in released)
+        self._release(auction.auction_id, released, ts_ms, events)
+
+    def _withdraw(self, auction: Auction, ts_ms: int, events: list[Event]) -> None:
+        """Cancel an auction whatever bids it has, then release its bids (oldest first)."""
+        floor = self.floor
+        self._remove(auction)
+        floor.seq += 1
+        events.append(
+            AuctionClosed(
+                floor.seq,
+                ts_ms,
+                auction.auction_id,
+                auction.account_id,
+                AuctionCloseReason.CANCELLED,
+                0,
+                auction.quantity_t,
+                None,
+                0,
+            )
+        )
+        self._release(auction.auction_id, auction.bids, ts_ms, events)
+
+    def _release(self, auction_id: int, bids: list[Bid], ts_ms: int, events: list[Event]) -> None:
+        floor = self.floor
+        for bid in bids:
+            floor.seq += 1
+            events.append(BidReleased(floor.seq, ts_ms, auction_id, bid.bid_id, bid.account_id, bid.quantity_t))
 
     def close_due(self, deadline_ms: int, auction_id: int, ts_ms: int, events: list[Event]) -> None:
         """An auction's window ended: allocate the lot."""

@@ -498,6 +498,9 @@ class Batch(Base):
     serial_start: Mapped[int] = mapped_column(BigInteger, unique=True)
     serial_end: Mapped[int] = mapped_column(BigInteger, unique=True)
     issued_at: Mapped[datetime]
+    # Set when the bureau starts taking the batch back (Art. 26): no hold, transfer or retirement request takes
+    # its credits from then on (registry.services.revocations.freeze_batch).
+    frozen_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -51,6 +51,9 @@ class UnitOfWork:
         self.cache = cache if cache is not None else TransactionCache()
         self._pending_audit: list[tuple[str, str, str, dict[str, Any]]] = []
         self.committed = False
+        # Set once the COMMIT is sent: a failure from then on (but a refusal the database answered, which
+        # `commit` turns into StateConflict) leaves it unknown whether the transaction took effect.
+        self.committing = False
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -81,6 +84,7 @@ class UnitOfWork:
             self.session.flush()
             self.sql.write_pending()  # when nothing of the ORM's was left to flush
             self._write_audit()
+            self.committing = True
             self.session.commit()
         except IntegrityError as exc:
             self.session.rollback()

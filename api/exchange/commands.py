@@ -231,6 +231,15 @@ class WithdrawParticipant(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WithdrawBatch(Command):
+    """Take out of the book whatever holds credits of a batch the bureau is taking back (Art. 26): the batch is
+    frozen first, so nothing holds them again."""
+
+    KIND = "withdraw_batch"
+    batch_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Depth(Command):
     """A read of the live book."""
 
@@ -240,7 +249,7 @@ class Depth(Command):
 
 KINDS: dict[str, type[Command]] = {c.KIND: c for c in (
     Place, Cancel, Amend, PostListing, Pick, CancelListing, Browse, Propose, Accept, Reject, Withdraw,
-    OpenAuction, Bid, CancelAuction, WithdrawParticipant, Depth)}
+    OpenAuction, Bid, CancelAuction, WithdrawParticipant, WithdrawBatch, Depth)}
 READS = (Depth, Browse)  # commands that only read the book
 
 # Who withdraws a participant from the books: the bureau (Art. 26), the operations center (Art. 19), an admin,

@@ -8,7 +8,8 @@ refuses it, and only an accepted command is written with its holds, so a refused
 and spoils nothing else (api/exchange/handlers.py, one method per kind). The writer's session never flushes
 before the commit (see InstrumentDesk._writing). Should anything fail after the engine has changed, or the
 commit itself fail, the transaction is rolled back and the book is rebuilt from the database, which holds
-exactly the state before it; and a command fails only itself (Writer._process). On start the books are rebuilt
+exactly the state before it; and a command fails only itself (Writer._process). A commit that was sent but
+not answered may have landed: its commands are answered "outcome unknown", never refused. On start the books are rebuilt
 the same way (settlement.rebuild_book); a row that cannot be loaded into the book is quarantined (cancelled,
 its holds released) rather than stopping it.
 
@@ -19,6 +20,10 @@ and bids cancelled, holds released, audited). Behind that, every writer transact
 traded or added for again FOR SHARE before it commits and refuses itself if one may not trade, withdrawing
 it first (InstrumentDesk._refuse_barred_trades, _sweep); a rebuilt book withdraws such participants before
 anything else. So nothing of theirs trades, whether the withdrawal is still on its way or never came.
+
+A batch the bureau takes back (Art. 26) is frozen first, so no plan holds its credits again; then each book
+where something holds them withdraws it (withdraw_batch: WithdrawBatch, closed through the engine's cancel of
+each kind), before the credits are taken back.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from api.exchange.commands import (
     Propose,
     Reject,
     Withdraw,
+    WithdrawBatch,
     WithdrawParticipant,
 )
 from api.exchange.handlers import CommandSteps
@@ -60,6 +66,7 @@ from api.exchange.writer import (
     BatchFailed,
     BookFailed,
     CommandFailed,
+    CommitUncertain,
     Fenced,
     Job,
     Writer,
@@ -312,7 +319,8 @@ class InstrumentDesk(Writer, CommandSteps):
 
     def _commit_run(self, run: list[Job]) -> None:
         """One transaction for these commands; answer them once it has committed. Raises CommandFailed
-        naming the command that raised, BookFailed, or whatever the commit raised."""
+        naming the command that raised, BookFailed, CommitUncertain when the COMMIT was sent but not answered
+        (it may have taken effect), or whatever else the commit raised (nothing was written)."""
         outcomes: list[tuple[Job, dict[str, Any] | None, DomainError | None]] = []
         committed, commit_seconds, snapshot = False, 0.0, None
         try:
@@ -344,7 +352,14 @@ class InstrumentDesk(Writer, CommandSteps):
                 self._refuse_barred_trades(uow)
                 uow.actor = None
                 committing = time.perf_counter()
-                uow.commit()
+                try:
+                    uow.commit()
+                except DomainError:  # the database answered: rolled back, nothing written
+                    raise
+                except Exception as exc:
+                    if uow.committing:  # sent, unanswered: it may have taken effect
+                        raise CommitUncertain(str(exc)) from exc
+                    raise
                 committed = True
                 commit_seconds = time.perf_counter() - committing
                 trading.keep_open_orders(uow)
@@ -424,7 +439,7 @@ class InstrumentDesk(Writer, CommandSteps):
         few queries for all of them."""
         commands = [job.command for job in batch]
         traders = {c.principal.participant_id for c in commands
-                   if c.principal.participant_id and not isinstance(c, WithdrawParticipant)}
+                   if c.principal.participant_id and not isinstance(c, WithdrawParticipant | WithdrawBatch)}
         client_ids = {(c.principal.participant_id, c.client_order_id) for c in commands
                       if isinstance(c, Place | PostListing | Pick | Propose | Accept | Reject | Withdraw | OpenAuction
                                     | Bid)}

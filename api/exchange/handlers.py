@@ -27,6 +27,7 @@ from api.exchange.commands import (
     Propose,
     Reject,
     Withdraw,
+    WithdrawBatch,
     WithdrawParticipant,
 )
 from api.exchange.writer import BatchFailed
@@ -46,6 +47,8 @@ from matching_engine import (
     Side,
     TimeInForce,
     WithdrawAccount,
+    WithdrawAuction,
+    WithdrawBid,
     WithdrawNegotiatedTransfer,
     to_plain,
 )
@@ -63,7 +66,7 @@ from matching_engine import (
 )
 from matching_engine.events import Event
 from registry.errors import DomainError, Forbidden
-from registry.services import settlement, trading
+from registry.services import revocations, settlement, trading
 from registry.services.trading import OrderPlan, OrderRequest, Terms, order_view
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
@@ -335,6 +338,52 @@ class CommandSteps:
                 "orders": [{k: w[k] for k in ("id", "kind", "participant_id")} for w in withdrawn]})
         return {"instrument": self.code, "participant_id": participant_id, "reason": reason, "withdrawn": withdrawn}
 
+    def _withdraw_batch(self, uow: UnitOfWork, command: WithdrawBatch) -> Answer:
+        """Take out of this book everything that holds credits of a batch being taken back (Art. 26): resting
+        sells, listings, proposals, auction lots and bids, whoever's, each through the engine's own way of closing
+        it, so their holds are released through the ledger as a cancel releases them (reason BATCH_REVOKED).
+        The batch is frozen before this command is sent (registry.services.revocations.freeze), so nothing
+        holds its credits again once this transaction commits."""
+        if not command.principal.has(*WITHDRAWERS):
+            raise Forbidden("Only the bureau, the operations center or the system withdraws a batch.",
+                            "只有市生态环境局、运营管理中心或系统可撤下批次的委托。")
+        ids = revocations.held_on_exchange(uow, command.batch_id, self.instrument_id)
+        events: list[Event] = []
+        for order in sorted(trading.orders_by_id(uow, ids).values(), key=lambda o: o.id):
+            close = _withdrawal(order.kind, order.id, order.participant_id, order.parent_order_id, self.ts_ms(uow))
+            if close is not None and order.status == "open":  # (an auction's bid may have closed with it)
+                events += self.run_engine(uow, close)
+        withdrawn: list[dict[str, Any]] = []
+        closed_ids = {i for e in events if (i := settlement.closed_order_id(e)) is not None}
+        for closed in sorted(trading.orders_by_id(uow, closed_ids).values(), key=lambda o: o.id):
+            closed.reason = trading.BATCH_REVOKED  # with them, the bids on a withdrawn auction lot
+            withdrawn.append({"id": closed.id, "kind": closed.kind, "participant_id": closed.participant_id,
+                              "status": closed.status, "reason": closed.reason})
+        if withdrawn:
+            uow.audit("exchange.batch_withdrawn", "batch", command.batch_id, {
+                "instrument": self.code, "by_user_id": command.principal.user_id or None,
+                "orders": [{k: w[k] for k in ("id", "kind", "participant_id")} for w in withdrawn]})
+        return {"instrument": self.code, "batch_id": command.batch_id, "withdrawn": withdrawn}
+
+
+def _withdrawal(kind: str, order_id: int, owner_id: int, parent_id: int | None, ts_ms: int
+                ) -> (CancelOrder | EngineCancelListing | WithdrawNegotiatedTransfer | WithdrawAuction | WithdrawBid
+                      | None):
+    """The engine command that takes an order of this kind off the market as its owner would (an auction lot
+    whatever bids it has, a bid alone out of its auction); None for a kind that never rests holding credits."""
+    owner = str(owner_id)
+    if kind == "order":
+        return CancelOrder(ts_ms, order_id, owner)
+    if kind == "listing":
+        return EngineCancelListing(ts_ms, order_id, owner)
+    if kind == "proposal":
+        return WithdrawNegotiatedTransfer(ts_ms, order_id, owner)
+    if kind == "auction":
+        return WithdrawAuction(ts_ms, order_id)
+    if kind == "bid" and parent_id is not None:
+        return WithdrawBid(ts_ms, parent_id, order_id)
+    return None
+
 
 def _request(command: PostListing | Pick | Propose | Accept | OpenAuction | Bid, *, kind: str, side: str,
              price_fen: int, quantity_t: int, order_type: str = "LIMIT", expires_at: Any = None,
@@ -352,5 +401,6 @@ _HANDLERS = {
     "cancel_listing": "_cancel_listing", "propose": "_propose", "accept": "_accept", "reject": "_close_proposal",
     "withdraw": "_close_proposal", "open_auction": "_open_auction", "bid": "_bid",
     "cancel_auction": "_cancel_auction", "withdraw_participant": "_withdraw_participant",
+    "withdraw_batch": "_withdraw_batch",
     "depth": "_depth", "browse": "_browse"}
 _READS = frozenset({Depth.KIND, Browse.KIND})

@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any, cast
@@ -37,6 +37,7 @@ from api.exchange.commands import (
     Propose,
     Reject,
     Withdraw,
+    WithdrawBatch,
     WithdrawParticipant,
     from_dict,
 )
@@ -60,7 +61,7 @@ from registry.errors import (
     Unavailable,
 )
 from registry.principals import Principal
-from registry.services import instruments, market_calendar, trading
+from registry.services import instruments, market_calendar, revocations, trading
 from registry.services.idempotency import Replayed
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
@@ -342,24 +343,41 @@ class Exchange:
             self._instrument_by_order.clear()
         self._instrument_by_order[order_id] = instrument_id
 
-    # --- a participant that may no longer trade (Art. 19, 26) ---------------------------------------------
+    # --- what may no longer trade: a participant (Art. 19, 26), a batch taken back (Art. 26) ----------------
     async def withdraw_participant(self, principal: Principal, participant_id: int) -> list[Outcome]:
         """Have every book in which the participant has something open (or is named by an open proposal)
-        withdraw it (the desk's withdraw_participant, routed to each book's owner like any command), all at
-        once; each book's answer or refusal. Called after the status change has committed."""
-        def books() -> list[int]:
-            with self.registry.uow(principal) as uow:
-                return trading.instruments_with_open_interest(uow, participant_id)
+        withdraw it (the desk's withdraw_participant); each book's answer or refusal. Called after the status
+        change has committed."""
+        def books(uow: UnitOfWork) -> list[int]:
+            return trading.instruments_with_open_interest(uow, participant_id)
 
-        async def withdraw(instrument_id: int) -> Outcome:
+        return await self._on_every_book(principal, books, WithdrawParticipant(principal=principal,
+                                                                               participant_id=participant_id))
+
+    async def withdraw_batch(self, principal: Principal, batch_id: int) -> list[Outcome]:
+        """Have every book in which something open holds credits of the batch withdraw it (the desk's
+        withdraw_batch); each book's answer or refusal. Called after the batch's freeze has committed."""
+        def books(uow: UnitOfWork) -> list[int]:
+            return revocations.books_holding(uow, batch_id)
+
+        return await self._on_every_book(principal, books, WithdrawBatch(principal=principal, batch_id=batch_id))
+
+    async def _on_every_book(self, principal: Principal, books: Callable[[UnitOfWork], list[int]],
+                             command: Command) -> list[Outcome]:
+        """Send the command to each of the books found (routed to each book's owner like any command), all at
+        once; each book's answer or refusal."""
+        def found() -> list[int]:
+            with self.registry.uow(principal) as uow:
+                return books(uow)
+
+        async def send(instrument_id: int) -> Outcome:
             try:
-                (outcome,) = await self.submit_all(instrument_id, [
-                    WithdrawParticipant(principal=principal, participant_id=participant_id)])
+                (outcome,) = await self.submit_all(instrument_id, [command])
             except DomainError as refusal:
                 return refusal
             return outcome
 
-        return list(await asyncio.gather(*(withdraw(i) for i in await run_in_threadpool(books))))
+        return list(await asyncio.gather(*(send(i) for i in await run_in_threadpool(found))))
 
     # --- market data from the live book -------------------------------------------------------------------
     async def depth(self, principal: Principal | None, instrument_id: int, levels: int) -> dict[str, Any]:
@@ -372,16 +390,28 @@ def withdraw_from_market(exchange: Exchange, principal: Principal, participant_i
     answers. A book that cannot do it now (moved, out of reach) is logged; its writer still refuses any trade
     of the participant and withdraws it when it next finds it (InstrumentDesk._refuse_barred_trades, _sweep):
     the status change has committed, so the route answers it whatever happens here."""
+    return _withdrawn(exchange.withdraw_participant, principal, participant_id, "participant")
+
+
+def withdraw_batch_from_market(exchange: Exchange, principal: Principal, batch_id: int) -> list[Outcome]:
+    """For a synchronous route, after it has committed a batch's freeze (Art. 26): withdraw whatever holds
+    the batch's credits on the exchange (Exchange.withdraw_batch), waiting for the books' answers. A book that
+    cannot do it now is logged; the take back that follows then finds credits still held and refuses, to be
+    retried (registry.services.revocations.take_back)."""
+    return _withdrawn(exchange.withdraw_batch, principal, batch_id, "batch")
+
+
+def _withdrawn(withdraw: Callable[[Principal, int], Coroutine[Any, Any, list[Outcome]]], principal: Principal,
+               target_id: int, what: str) -> list[Outcome]:
+    """Run a withdrawal from a synchronous route (in its worker thread) and log the books that failed it."""
     try:
-        outcomes = anyio.from_thread.run(exchange.withdraw_participant, principal, participant_id)
+        outcomes = anyio.from_thread.run(withdraw, principal, target_id)
     except Exception:
-        log.exception("withdrawing participant %s from the exchange failed for now; the books' writers will "
-                      "when they next find it there", participant_id)
+        log.exception("withdrawing %s %s from the exchange failed for now", what, target_id)
         return []
     for outcome in outcomes:
         if isinstance(outcome, DomainError):
-            log.warning("withdrawing participant %s from a book failed for now (%s); its writer will when it "
-                        "next finds the participant there", participant_id, outcome.message_en)
+            log.warning("withdrawing %s %s from a book failed for now (%s)", what, target_id, outcome.message_en)
     return outcomes
 
 

@@ -2,8 +2,9 @@
 waits on a future for its answer. A batch is applied in one transaction and answered only once it has
 committed (group commit, InstrumentDesk._commit_run); should a run of commands fail, `Writer._process` finds the
 one to blame (it alone is refused, the rest go again) or, when the commit cannot say which, splits the run in
-halves until that command is alone. What a command does is the desk's (api/exchange/desk.py); who owns which
-book, routing's (api/exchange/routing.py).
+halves until that command is alone. A run whose COMMIT was sent but not answered is never tried again: its
+commands are answered "outcome unknown" (CommitUncertain). What a command does is the desk's
+(api/exchange/desk.py); who owns which book, routing's (api/exchange/routing.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ class CommandFailed(Exception):
     def __init__(self, job: Job) -> None:
         super().__init__(job.command.kind)
         self.job = job
+
+
+class CommitUncertain(Exception):
+    """The run's COMMIT was sent but no answer came back (the connection was lost during it, say): the
+    transaction may have taken effect. Its commands are answered OutcomeUnknown and never tried again: a
+    retry inside the writer would find what the first try wrote (its own hold, an order already cancelled)
+    and refuse a command that took effect. The caller asks by client_order_id or Idempotency-Key."""
 
 
 class BookFailed(Exception):
@@ -284,6 +292,11 @@ class Writer:
                 rest = [job for job in run if job is not culprit]
                 if rest:
                     runs.insert(0, rest)
+            except CommitUncertain as unsure:  # never again: whether it took effect is not known here
+                log.error("the commit of a batch of %d commands on instrument %s may or may not have reached "
+                          "the database; they are answered 'outcome unknown'", len(run), self.instrument_id,
+                          exc_info=unsure.__cause__ or unsure)
+                self._fail(run, unsure)
             except Fenced:  # let go first, so that a caller retrying at once is routed to the owner
                 self._let_go()
                 self._fail([job for waiting in [run, *runs] for job in waiting], book_moved())
@@ -306,11 +319,12 @@ class Writer:
                 return
 
     def _fail(self, jobs: list[Job], cause: BaseException | None) -> None:
-        """Answer jobs whose transaction failed: nothing of them was written."""
+        """Answer jobs whose transaction failed: refused when nothing of them was written, else (a commit
+        that may have landed) "outcome unknown"."""
         failure: DomainError
         if cause is None:  # the book could not be rebuilt: nothing of these commands ran
             failure = database_unavailable()
-        elif database_lost(cause):  # perhaps during the commit: whether it landed is not known here
+        elif isinstance(cause, CommitUncertain) or database_lost(cause):  # whether it landed is not known here
             failure = database_lost_outcome_unknown()
         elif isinstance(cause, Unavailable):
             failure = cause

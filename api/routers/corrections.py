@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 
 from api.answers.corrections import CorrectionOrderOut, correction_out
 from api.deps import PUBLIC, Services, allow, get_services
-from api.exchange.routing import withdraw_from_market
+from api.exchange.routing import withdraw_batch_from_market, withdraw_from_market
 from api.schemas import NoControl, PageOut, PathId, QueryId, Sha256, Strict, page_out, page_params
 from registry.principals import Principal
 from registry.services import corrections
@@ -66,7 +66,13 @@ def decide_correction(order_id: PathId, body: CorrectionDecisionIn, principal: P
                       services: Services = Depends(get_services)) -> CorrectionOrderOut:
     """Accept the corrected material (closed), reject it, or find the deadline passed unanswered (`lapse`, from
     the day after the deadline): the last two disqualify the owner, take the credits back and withdraw
-    everything the owner has on the exchange."""
+    everything the owner has on the exchange; the batch is frozen first and whatever holds its credits on
+    the exchange withdrawn, so that every unretired tonne is taken back (503 while a book does not answer)."""
+    with services.registry.uow(principal) as uow:
+        frozen = corrections.freeze_for_sanction(uow, principal, order_id, decision=body.decision,
+                                                 notice=body.notice)
+    if frozen is not None:
+        withdraw_batch_from_market(services.exchange, principal, frozen)
     with services.registry.uow(principal) as uow:
         decided = corrections.decide_order(uow, principal, order_id, decision=body.decision, comment=body.comment,
                                            notice=body.notice)

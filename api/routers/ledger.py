@@ -19,7 +19,7 @@ from api.answers.ledger import (
     transfer_out,
 )
 from api.deps import Services, allow, get_services, marked_if_replayed
-from api.exchange.routing import withdraw_from_market
+from api.exchange.routing import withdraw_batch_from_market, withdraw_from_market
 from api.schemas import IdempotencyKeyHeader, LongText, NoControl, OneLine, PathId, ShortText, Strict
 from registry.principals import Principal
 from registry.services import accounts, idempotency, ledger_check, revocations, transfers
@@ -94,7 +94,13 @@ def revoke_batch(batch_id: PathId, body: RevocationIn, principal: Principal = De
                  services: Services = Depends(get_services)) -> dict[str, Any]:
     """Take back a batch or part of it at once, where the material cannot be corrected because the reduction
     never happened (Art. 26; the notice says so); the owner is disqualified, and everything it has on the
-    exchange is withdrawn. Correctable material is first ordered corrected: POST /batches/{id}/corrections."""
+    exchange is withdrawn. Correctable material is first ordered corrected: POST /batches/{id}/corrections.
+    The batch is frozen first (nothing holds its credits again) and the exchange withdraws whatever holds them,
+    whoever's, so every unretired tonne is taken back; should a book not answer, 503 and the same request
+    completes it later."""
+    with services.registry.uow(principal) as uow:
+        revocations.freeze_batch(uow, principal, batch_id)
+    withdraw_batch_from_market(services.exchange, principal, batch_id)
     with services.registry.uow(principal) as uow:
         revoked = revocations.revoke_batch(uow, principal, batch_id, quantity_t=body.quantity_t, reason=body.reason,
                                            notice=body.notice)

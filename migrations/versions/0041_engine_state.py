@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0041_engine_state"
-down_revision = "0030_residents_and_points"
+down_revision = "0040_batch_freeze"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.orm import Batch, Project, Revocation
+from registry.orm import Batch, Order, Project, Revocation
 from registry.pagination import Page, paginate
 
 
@@ -32,3 +32,14 @@ def owner_of(session: Session, batch: Batch) -> int:
     project = session.get(Project, batch.project_id)
     assert project is not None
     return project.owner_participant_id
+
+
+def open_orders_holding(session: Session, batch_id: int, instrument_id: int | None = None) -> list[Order]:
+    """The open orders, listings, proposals and auction lots (of one instrument, or of all) whose held serial
+    blocks include the batch's credits: what the exchange withdraws before the batch is taken back. (Held
+    blocks are a JSON list, so the sells are read and filtered here; only sells hold credits.)"""
+    query = select(Order).where(Order.status == "open", Order.side == "sell")
+    if instrument_id is not None:
+        query = query.where(Order.instrument_id == instrument_id)
+    return [o for o in session.scalars(query.order_by(Order.id))
+            if any(held_batch == batch_id for held_batch, _, _ in o.held_blocks or [])]

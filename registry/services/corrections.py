@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from registry import numbering
 from registry.errors import NotFound, RuleViolation
-from registry.orm import CorrectionOrder
+from registry.orm import Batch, CorrectionOrder
 from registry.pagination import Page
 from registry.principals import Principal
 from registry.repositories import corrections as correction_repo
@@ -89,16 +89,7 @@ def decide(uow: UnitOfWork, principal: Principal, order_id: int, *, decision: st
            notice: str) -> CorrectionOrder:
     """The bureau accepts the corrected material (closed), rejects it, or finds the deadline passed: the last
     two disqualify the owner and take the unretired credits back, with a public notice naming the order."""
-    batch_id = correction_repo.batch_id_of(uow.session, order_id)
-    if batch_id is None:
-        raise NotFound(f"Correction order {order_id} not found.", f"未找到责令改正 {order_id}。")
-    batch = revocations.lock_batch(uow, batch_id)  # the batch first, as a revocation locks them
-    correction = _get(uow, order_id, for_update=True)
-    problems = duties.check_own_interest(duties.CORRECTION, principal.participant_id, {correction.participant_id})
-    problems += corrections.check_decision(correction.status, decision, correction.deadline, uow.today(),
-                                           notice=notice)
-    if problems:
-        raise RuleViolation(problems)
+    batch, correction = _decidable(uow, principal, order_id, decision=decision, notice=notice)
     status = corrections.outcome(decision)
     correction.status = status
     correction.decision_comment = comment
@@ -116,6 +107,36 @@ def decide(uow: UnitOfWork, principal: Principal, order_id: int, *, decision: st
               {"code": correction.code, "decision": decision, "status": status, "comment": comment,
                "notice": correction.notice, "revocation_id": correction.revocation_id})
     return correction
+
+
+def _decidable(uow: UnitOfWork, principal: Principal, order_id: int, *, decision: str,
+               notice: str) -> tuple[Batch, CorrectionOrder]:
+    """The order's batch and the order, locked, once the decision is found allowed (else refused)."""
+    batch_id = correction_repo.batch_id_of(uow.session, order_id)
+    if batch_id is None:
+        raise NotFound(f"Correction order {order_id} not found.", f"未找到责令改正 {order_id}。")
+    batch = revocations.lock_batch(uow, batch_id)  # the batch first, as a revocation locks them
+    correction = _get(uow, order_id, for_update=True)
+    problems = duties.check_own_interest(duties.CORRECTION, principal.participant_id, {correction.participant_id})
+    problems += corrections.check_decision(correction.status, decision, correction.deadline, uow.today(),
+                                           notice=notice)
+    if problems:
+        raise RuleViolation(problems)
+    return batch, correction
+
+
+def freeze_for_sanction(uow: UnitOfWork, principal: Principal, order_id: int, *, decision: str,
+                        notice: str) -> int | None:
+    """Before a decision that takes the credits back (a rejection, a lapse): freeze the order's batch (see
+    revocations.freeze) once the decision is found allowed, and commit, so that the exchange can withdraw
+    what holds its credits before `decide_order` takes them back. The frozen batch's id (None: the decision
+    takes nothing back)."""
+    if corrections.outcome(decision) not in corrections.SANCTIONED:
+        return None
+    batch, _ = _decidable(uow, principal, order_id, decision=decision, notice=notice)
+    revocations.freeze(uow, principal, batch.id)
+    uow.commit()
+    return batch.id
 
 
 def list_orders(uow: UnitOfWork, viewer: Principal | None, *, status: str | None, batch_id: int | None,

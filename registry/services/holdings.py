@@ -23,11 +23,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import UpdateBase
 
 from registry import ledger, numbering, serials
-from registry.errors import NotFound, StateConflict
+from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.ledger import Leg
-from registry.orm import Account, Balance, Base, SerialBlock
+from registry.orm import Account, Balance, Base, Batch, SerialBlock
 from registry.statements import Fixed, FixedStatement, one_of
 from registry.unit_of_work import UnitOfWork
+from rules.violations import Violation
 
 ISSUANCE_ACCOUNT = "JX-ISSUANCE"
 BANK_ACCOUNT = "JX-BANK"
@@ -614,6 +615,31 @@ def _locked_t(uow: UnitOfWork, account_id: int, bucket: str, batch_ids: Sequence
         SerialBlock.batch_id.in_(batch_ids), SerialBlock.sellable_from > day)) or 0
 
 
+def frozen_violation() -> Violation:
+    """A batch frozen for revocation (Art. 26): its credits are shut out of holds, transfers and retirements."""
+    return Violation("JX-26", "Art. 26", "batch_id",
+                     "该批次正被主管部门收回（第二十六条），其减排量不得交易、转让或注销。",
+                     "The batch is being taken back by the bureau (Art. 26): its credits may not be traded, "
+                     "transferred or retired.")
+
+
+def _without_frozen(uow: UnitOfWork, assets: set[str]) -> set[str]:
+    """The credit assets whose batch is not frozen for revocation (cash and the like pass); refused with
+    JX-26 when every batch asked for is frozen. A quantity is taken from what is left, so a sell or transfer
+    that may use several batches picks other batches' credits."""
+    batch_ids = {b for b in (ledger.batch_of(a) for a in assets) if b is not None}
+    if not batch_ids:
+        return assets
+    frozen = set(uow.session.scalars(select(Batch.id).where(Batch.id.in_(sorted(batch_ids)),
+                                                            Batch.frozen_at.is_not(None))))
+    if not frozen:
+        return assets
+    left = {a for a in assets if ledger.batch_of(a) not in frozen}
+    if not left:
+        raise RuleViolation([frozen_violation()])
+    return left
+
+
 def plan_credits(
     uow: UnitOfWork,
     *,
@@ -629,7 +655,8 @@ def plan_credits(
     reads stay locked): `quantity` tonnes taking the lowest serials first (optionally only from some
     batches), or exactly the given `ranges`. `sellable_on` leaves out credits still under the resale lock on
     that date; `lock_until` puts the moved credits under it (a trade's delivery); otherwise every piece keeps
-    the lock of the block it came from."""
+    the lock of the block it came from. A quantity is never taken from a batch frozen for revocation (Art. 26,
+    see `_without_frozen`); exact ranges (releases, deliveries of what is held, the take back itself) are."""
     if (quantity is None) == (ranges is None):
         raise ValueError("give either a quantity or exact ranges")
     account_id, bucket = source
@@ -653,6 +680,8 @@ def plan_credits(
                                | {(target[0], a, target[1]) for a in assets})
         if ranges is None:
             assets = {a for a in assets if locked[(account_id, a, bucket)].amount > 0}
+    if quantity is not None and assets:
+        assets = _without_frozen(uow, assets)
     if not assets:
         raise StateConflict(f"No {bucket} credits to move in this account.", f"该账户没有可用（{bucket}）的减排量。")
     held_batches = sorted(b for b in (ledger.batch_of(a) for a in assets) if b is not None)

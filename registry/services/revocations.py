@@ -1,4 +1,8 @@
-"""Revocation (收回, Art. 26): the bureau takes back a batch, or part of it, issued on false material."""
+"""Revocation (收回, Art. 26): the bureau takes back a batch, or part of it, issued on false material.
+
+The batch is frozen first, in a transaction of its own (`freeze_batch`): no hold, transfer or retirement
+request takes its credits from then on. The caller has the exchange withdraw whatever holds them, and only then
+takes back (`revoke_batch`, or a correction order's sanction), which refuses while any is still held."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from registry import ledger, serials
-from registry.errors import NotFound, RuleViolation
+from registry.errors import NotFound, RuleViolation, Unavailable
 from registry.orm import Batch, Revocation
 from registry.principals import Principal
 from registry.repositories import corrections as correction_repo
@@ -41,6 +45,19 @@ def lock_batch(uow: UnitOfWork, batch_id: int) -> Batch:
     batch = revocation_repo.batch_locked(uow.session, batch_id)
     if batch is None:
         raise NotFound(f"Batch {batch_id} not found.", f"未找到批次 {batch_id}。")
+    return batch
+
+
+def freeze(uow: UnitOfWork, principal: Principal, batch_id: int) -> Batch:
+    """Shut the batch out of the exchange before taking it back: from the commit on, no hold, transfer or
+    retirement request takes its credits (holdings.plan_credits refuses them, JX-26). The caller then has the
+    exchange withdraw what holds them, and only then takes back (`take_back` refuses while any is still held).
+    Freezing a frozen batch again changes nothing, so a retried revocation passes here again."""
+    batch = lock_batch(uow, batch_id)
+    require_independent(uow, principal, batch)
+    if batch.frozen_at is None:
+        batch.frozen_at = uow.now()
+        uow.audit("batch.frozen", "batch", batch.id, {"code": batch.code})
     return batch
 
 
@@ -79,11 +96,13 @@ def disqualify(uow: UnitOfWork, participant_id: int, reason: str) -> None:
 
 def take_back(uow: UnitOfWork, principal: Principal, batch: Batch, *, quantity_t: int | None, reason: str,
               notice: str, nothing_left_ok: bool = False) -> Revocation | None:
-    """Release the holds on the batch, move its unretired credits to revoked wherever they sit (for a partial
+    """Release the retirement holds on the batch, move its unretired credits to revoked wherever they sit (for a partial
     revocation the owner's own holdings first, then the lowest serials), disqualify the owner and publish a
     notice. Retirements already made stay retired and are flagged in disclosure. A batch with nothing left
     to take back is refused (JX-26): no notice for 0 t; with `nothing_left_ok` (a correction order's sanction,
-    whose own notice is public) the owner is still disqualified and None is returned."""
+    whose own notice is public) the owner is still disqualified and None is returned. Credits still held on
+    the exchange (the batch is frozen first and the books withdraw what holds it: `freeze`) refuse it with
+    Unavailable, to be retried; a partial take back lifts the freeze, a full one leaves it."""
     batch_id = batch.id
     owner_participant_id = owner_of(uow, batch)
     owner_account = holdings.main_account(uow, owner_participant_id)
@@ -95,6 +114,11 @@ def take_back(uow: UnitOfWork, principal: Principal, batch: Batch, *, quantity_t
                                  for bucket in (ledger.AVAILABLE, ledger.HELD, ledger.REVOKED)})
     for retirement in retirement_repo.requested_of_batch(uow.session, batch_id):
         retirements.cancel(uow, retirement, f"batch {batch.code} revoked (Art. 26)")
+    if ledger_repo.live_blocks_in(uow.session, batch_id, ledger.HELD):
+        # The exchange still holds some (a book out of reach when it was told to withdraw them): nothing is
+        # taken back, the freeze stays, and the same request completes once the books have let go.
+        raise Unavailable(f"Credits of batch {batch.code} are still held on the exchange; nothing was taken back. "
+                          "Retry shortly.", f"批次 {batch.code} 的部分减排量仍在交易系统中冻结，未作收回，请稍后重试。")
     rows = ledger_repo.live_blocks_in(uow.session, batch_id, ledger.AVAILABLE)
     unretired = sum(r.serial_end - r.serial_start + 1 for r in rows)
     if unretired == 0 and nothing_left_ok:
@@ -118,6 +142,9 @@ def take_back(uow: UnitOfWork, principal: Principal, batch: Batch, *, quantity_t
                                       target=(account_id, ledger.REVOKED), ranges=by_account[account_id],
                                       reference=f"batch:{batch_id}", memo=reason)
         revoked += moved.quantity
+    if revoked < unretired and batch.frozen_at is not None:  # a partial take back: the rest trades again
+        batch.frozen_at = None
+        uow.audit("batch.unfrozen", "batch", batch_id, {"code": batch.code, "left_t": unretired - revoked})
     disqualify(uow, owner_participant_id, reason)
     revocation = Revocation(batch_id=batch_id, quantity_t=revoked, reason=reason, notice=notice,
                             revoked_by=principal.user_id, created_at=uow.now())
@@ -126,6 +153,24 @@ def take_back(uow: UnitOfWork, principal: Principal, batch: Batch, *, quantity_t
     uow.audit("batch.revoked", "batch", batch_id,
               {"code": batch.code, "quantity_t": revoked, "reason": reason, "notice": notice})
     return revocation
+
+
+def freeze_batch(uow: UnitOfWork, principal: Principal, batch_id: int) -> Batch:
+    """Freeze the batch (see `freeze`) and commit."""
+    batch = freeze(uow, principal, batch_id)
+    uow.commit()
+    return batch
+
+
+def held_on_exchange(uow: UnitOfWork, batch_id: int, instrument_id: int) -> set[int]:
+    """The open orders, listings, proposals, auction lots and bids of one book that hold credits of the batch:
+    what its writer withdraws before the batch is taken back."""
+    return {o.id for o in revocation_repo.open_orders_holding(uow.session, batch_id, instrument_id)}
+
+
+def books_holding(uow: UnitOfWork, batch_id: int) -> list[int]:
+    """The instruments whose books hold credits of the batch in something open."""
+    return sorted({o.instrument_id for o in revocation_repo.open_orders_holding(uow.session, batch_id)})
 
 
 @dataclass(frozen=True, slots=True)

@@ -451,6 +451,7 @@ def open_orders(uow: UnitOfWork, instrument_id: int, kind: str = "order") -> lis
 # --- a participant that may no longer deal (Art. 19, 26) ---------------------------------------------------
 DISQUALIFIED = "PARTICIPANT_DISQUALIFIED"
 SUSPENDED = "PARTICIPANT_SUSPENDED"
+BATCH_REVOKED = "BATCH_REVOKED"  # an order holding credits of a batch the bureau takes back (Art. 26)
 
 
 def withdrawal_reason(status: str, trading_status: str) -> str | None:

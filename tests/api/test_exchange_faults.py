@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from api.exchange.commands import Place, from_params
 from api.exchange.desk import InstrumentDesk
@@ -217,5 +218,41 @@ def test_a_failure_after_the_commit_never_sends_the_batch_round_again(
     assert (cancelled["status"], cancelled["remaining_t"]) == ("cancelled", 0)
     trades = client.get("/market/JXCI-2023/trades").json()
     assert len(trades) == 1  # b1 traded once
+    check = client.get("/ledger/check", headers=market["operator"]).json()
+    assert check["ok"], check["problems"]
+
+
+def test_a_commit_that_may_have_landed_is_answered_outcome_unknown_and_never_tried_again(
+        client: TestClient, market: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection is lost just after the COMMIT reached the database: the batch took effect, but the
+    writer cannot know. Trying its commands again (as halves) found what the first try wrote and refused a
+    cancel that had taken effect ("the order is cancelled", 409); now every command of the run is answered
+    outcome_unknown (503) and the caller asks by client_order_id."""
+    desk = owned_desk(client, "JXCI-2023")
+    seller, buyer = market["holders"][0], market["holders"][1]
+    (resting,) = _answers(desk, [_place(seller, "s0", "sell", 100, 5100)])
+    assert not isinstance(resting, DomainError)
+    real_commit = UnitOfWork.commit
+    armed = [True]
+
+    def lost_after_commit(uow: UnitOfWork) -> None:
+        real_commit(uow)
+        if armed and uow.cache.defer_balances:  # the writer's transaction, once
+            armed.clear()
+            raise OperationalError("COMMIT", None, Exception("server closed the connection unexpectedly"))
+
+    cancel = Job(from_params("cancel", seller, {"order_id": resting["id"]}))
+    with monkeypatch.context() as patch:
+        patch.setattr(UnitOfWork, "commit", lost_after_commit)
+        answers = _answers(desk, [cancel, _place(buyer, "b1", "buy", 10, 4900)])
+    assert not armed
+    for answer in answers:
+        assert isinstance(answer, DomainError) and (answer.status, answer.code) == (503, "outcome_unknown"), answer
+    # Both took effect; asking again tells so.
+    people = market["people"]
+    sold = {o["client_order_id"]: o["status"] for o in client.get("/orders", headers=people["seller"]).json()}
+    assert sold == {"s0": "cancelled"}
+    (again,) = _answers(desk, [_place(buyer, "b1", "buy", 10, 4900)])
+    assert not isinstance(again, DomainError) and again["status"] == "open", again
     check = client.get("/ledger/check", headers=market["operator"]).json()
     assert check["ok"], check["problems"]

@@ -88,17 +88,28 @@ def orders_by_id(client: TestClient, headers: dict[str, str]) -> dict[int, dict[
     return {o["id"]: o for o in client.get("/orders", headers=headers).json()}
 
 
-def assert_withdrawn(client: TestClient, market: dict[str, Any], ids: dict[str, int], reason: str) -> None:
+# What holds (or bids on) the batch's credits: a revocation withdraws it with the batch (Art. 26), before the
+# owner's disqualification withdraws the rest.
+ON_THE_BATCH = ("order", "listing", "proposal", "auction", "seller_bid", "bid_on_seller")
+
+
+def assert_withdrawn(client: TestClient, market: dict[str, Any], ids: dict[str, int], reason: str,
+                     batch_revoked: bool = False) -> None:
     """Everything of the seller is off the exchange with `reason`; what named it or bid on its auction, the
-    buyer's, with the counterparty's reason; the buyer's own auction stays; every hold went back."""
+    buyer's, with the counterparty's reason; the buyer's own auction stays; every hold went back. With
+    `batch_revoked`, what held or bid on the batch's credits left with the batch (BATCH_REVOKED)."""
     people, batch = market["people"], market["batch"]
+
+    def expected(kind: str, own: str) -> tuple[str, str]:
+        return "cancelled", "BATCH_REVOKED" if batch_revoked and kind in ON_THE_BATCH else own
+
     mine = orders_by_id(client, people["seller"])
     for kind in ("order", "listing", "proposal", "auction", "seller_bid"):
-        assert (mine[ids[kind]]["status"], mine[ids[kind]]["reason"]) == ("cancelled", reason), kind
+        assert (mine[ids[kind]]["status"], mine[ids[kind]]["reason"]) == expected(kind, reason), kind
     counterparty = reason.replace("PARTICIPANT_", "COUNTERPARTY_")
     theirs = orders_by_id(client, people["buyer"])
     for kind in ("proposal_to_seller", "bid_on_seller"):
-        assert (theirs[ids[kind]]["status"], theirs[ids[kind]]["reason"]) == ("cancelled", counterparty), kind
+        assert (theirs[ids[kind]]["status"], theirs[ids[kind]]["reason"]) == expected(kind, counterparty), kind
     assert theirs[ids["buy_auction"]]["status"] == "open"
     asset = f"CREDIT:{batch.id}"
     assert balances(client, people["seller"]).get((asset, "held"), 0) == 0
@@ -156,7 +167,7 @@ def test_a_trader_disqualified_by_an_immediate_revocation_leaves_the_exchange(
     revoked = client.post(f"/batches/{market['batch'].id}/revocations", headers=bureau, json={
         "quantity_t": 100, "reason": "减排量未真实发生", "notice": "关于收回某项目核证减排量的通报"})
     assert revoked.status_code == 201, revoked.text
-    assert_withdrawn(client, market, ids, "PARTICIPANT_DISQUALIFIED")
+    assert_withdrawn(client, market, ids, "PARTICIPANT_DISQUALIFIED", batch_revoked=True)
     asset = f"CREDIT:{market['batch'].id}"
     held = balances(client, market["people"]["seller"])
     assert (held[(asset, "available")], held[(asset, "revoked")]) == (900, 100)
@@ -173,7 +184,7 @@ def test_a_trader_disqualified_for_a_lapsed_correction_leaves_the_exchange(
     lapsed = client.post(f"/corrections/{ordered.json()['id']}/decision", headers=bureau["bureau"], json={
         "decision": "lapse", "comment": "逾期未改正", "notice": "关于取消某公司碳普惠市场参与资格的通报"})
     assert lapsed.status_code == 200 and lapsed.json()["status"] == "lapsed", lapsed.text
-    assert_withdrawn(client, market, ids, "PARTICIPANT_DISQUALIFIED")
+    assert_withdrawn(client, market, ids, "PARTICIPANT_DISQUALIFIED", batch_revoked=True)
 
 
 def test_a_participant_suspended_in_the_registry_leaves_the_exchange(client: TestClient, market: dict[str, Any],

@@ -42,6 +42,8 @@ from matching_engine import (
     TimeInForce,
     TradeMode,
     WithdrawAccount,
+    WithdrawAuction,
+    WithdrawBid,
     WithdrawNegotiatedTransfer,
     command_from_dict,
     command_to_dict,
@@ -100,6 +102,12 @@ LATER: list[Command] = [
     OpenDay(700, "2026-11-24", Phase.CONTINUOUS),
     PlaceOrder(701, 7, "E", Side.SELL, 10, 5_000),
     WithdrawAccount(702, "E"),
+    OpenAuction(703, 3, "S", Side.SELL, 10, 5_000, 900),
+    PlaceBid(704, 3, 3, "B1", 5_000, 10),
+    WithdrawAuction(705, 3),
+    OpenAuction(706, 4, "S", Side.BUY, 10, 5_000, 900),
+    PlaceBid(707, 4, 4, "B1", 5_000, 10),
+    WithdrawBid(708, 4, 4),
 ]
 
 

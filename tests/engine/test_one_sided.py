@@ -24,6 +24,8 @@ from matching_engine import (
     Side,
     Trade,
     TradeMode,
+    WithdrawAuction,
+    WithdrawBid,
 )
 
 from .builders import BUY, SELL, make_engine, of, reason, tick
@@ -225,3 +227,28 @@ def test_cancel_only_by_the_initiator_and_only_without_bids() -> None:
     assert (closed.reason, closed.unallocated_t) == (AuctionCloseReason.CANCELLED, 100)
     assert reason(bid(engine, 2, "B", 5_000, 10, auction_id=1)) is Reason.AUCTION_CLOSED
     assert reason(engine.submit(CancelAuction(tick(engine), 1, "SELLER"))) is Reason.AUCTION_CLOSED
+
+
+def test_the_market_withdraws_an_auction_whatever_bids_it_has() -> None:
+    engine = make_engine()
+    open_auction(engine, auction_id=1)
+    bid(engine, 1, "B", 5_000, 10, auction_id=1)
+    bid(engine, 2, "C", 5_100, 20, auction_id=1)
+    events = engine.submit(WithdrawAuction(tick(engine), 1))
+    (closed,) = of(events, AuctionClosed)
+    assert (closed.reason, closed.unallocated_t) == (AuctionCloseReason.CANCELLED, 100)
+    assert [(r.bid_id, r.account_id, r.released_t) for r in of(events, BidReleased)] == [(1, "B", 10), (2, "C", 20)]
+    assert not of(events, Trade)
+    assert reason(engine.submit(WithdrawAuction(tick(engine), 1))) is Reason.AUCTION_CLOSED
+    assert reason(engine.submit(WithdrawAuction(tick(engine), 9))) is Reason.UNKNOWN_AUCTION
+
+
+def test_the_market_withdraws_one_bid_and_the_auction_goes_on() -> None:
+    engine = make_engine()
+    open_auction(engine, auction_id=1)
+    bid(engine, 1, "B", 5_000, 10, auction_id=1)
+    bid(engine, 2, "C", 5_100, 20, auction_id=1)
+    (released,) = of(engine.submit(WithdrawBid(tick(engine), 1, 2)), BidReleased)
+    assert (released.bid_id, released.account_id, released.released_t) == (2, "C", 20)
+    assert reason(engine.submit(WithdrawBid(tick(engine), 1, 2))) is Reason.UNKNOWN_ORDER
+    assert reason(engine.submit(CancelAuction(tick(engine), 1, "SELLER"))) is Reason.AUCTION_HAS_BIDS  # bid 1 stays
