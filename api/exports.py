@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from api.answers.filings import filing_out
 from api.answers.methodologies import version_out as methodology_version_out
+from api.answers.orders import order_view
 from api.answers.parameters import version_out as parameter_version_out
 from api.answers.projects import project_out
 from api.answers.retirements import retirement_out
@@ -41,7 +42,6 @@ from registry.services import methodologies as methodology_service
 from registry.services import parameters as parameter_service
 from registry.services import projects as project_service
 from registry.services import retirements as retirement_service
-from registry.services.trading import order_view
 
 Row = dict[str, Any]
 Pages = Iterator[list[Row]]
