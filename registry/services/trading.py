@@ -18,6 +18,7 @@ from registry import ledger, serials
 from registry.errors import InvalidInput, NotFound, RuleViolation, StateConflict
 from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
+from registry.repositories import trading as trading_repo
 from registry.services import holdings, instruments, market_calendar, participants
 from registry.services.idempotency import Replayed
 from registry.statements import FixedStatement, one_of
@@ -323,41 +324,24 @@ def get_order(uow: UnitOfWork, participant_id: int, order_id: int) -> Order:
 def orders_of(uow: UnitOfWork, participant_id: int, status: str | None, limit: int,
               before_id: int | None = None) -> list[Order]:
     """A participant's orders, newest first; `before_id` continues after the last page (CSV exports)."""
-    query = select(Order).where(Order.participant_id == participant_id)
-    if status:
-        query = query.where(Order.status == status)
-    if before_id is not None:
-        query = query.where(Order.id < before_id)
-    return list(uow.session.scalars(query.order_by(Order.id.desc()).limit(limit)))
+    return trading_repo.orders_of(uow.session, participant_id, status, limit, before_id)
 
 
 def fills_of(uow: UnitOfWork, participant_id: int, limit: int,
              before_id: int | None = None) -> list[tuple[Trade, str]]:
     """Your trades with your side in each, newest first; `before_id` continues after the last page."""
-    mine = select(Order.id).where(Order.participant_id == participant_id)
-    query = select(Trade).where(Trade.buy_order_id.in_(mine) | Trade.sell_order_id.in_(mine))
-    if before_id is not None:
-        query = query.where(Trade.id < before_id)
-    rows = uow.session.scalars(query.order_by(Trade.id.desc()).limit(limit))
-    own = set(uow.session.scalars(mine))
-    return [(t, "buy" if t.buy_order_id in own else "sell") for t in rows]
+    return trading_repo.fills_of(uow.session, participant_id, limit, before_id)
 
 
 def recent_trades(uow: UnitOfWork, instrument_id: int, limit: int, before_id: int | None = None) -> list[Trade]:
     """An instrument's trades, newest first; `before_id` continues after the last page."""
-    query = select(Trade).where(Trade.instrument_id == instrument_id)
-    if before_id is not None:
-        query = query.where(Trade.id < before_id)
-    return list(uow.session.scalars(query.order_by(Trade.id.desc()).limit(limit)))
+    return trading_repo.recent_trades(uow.session, instrument_id, limit, before_id)
 
 
 def open_orders(uow: UnitOfWork, instrument_id: int, kind: str = "order") -> list[Order]:
     """The live book orders, listings or proposals of an instrument in time priority: what a restarted
     engine is rebuilt from."""
-    query = select(Order).where(Order.instrument_id == instrument_id, Order.status == "open", Order.kind == kind)
-    if kind in ("order", "listing"):
-        query = query.where(Order.priority.is_not(None))
-    return list(uow.session.scalars(query.order_by(Order.priority, Order.id)))
+    return trading_repo.open_orders(uow.session, instrument_id, kind)
 
 
 # --- a participant that may no longer deal (Art. 19, 26) ---------------------------------------------------
@@ -403,43 +387,25 @@ def withdrawal_reason_of(uow: UnitOfWork, participant_id: int) -> str | None:
 def instruments_with_open_interest(uow: UnitOfWork, participant_id: int) -> list[int]:
     """The instruments where the participant has something open (an order, listing, proposal, auction or
     bid), or is named by an open proposal: the books its withdrawal goes to."""
-    own = select(Order.instrument_id).where(Order.participant_id == participant_id, Order.status == "open")
-    named = select(Order.instrument_id).where(Order.counterparty_participant_id == participant_id,
-                                              Order.status == "open")
-    return sorted(set(uow.session.scalars(own.distinct())) | set(uow.session.scalars(named.distinct())))
+    return trading_repo.instruments_with_open_interest(uow.session, participant_id)
 
 
 def barred_with_open_interest(uow: UnitOfWork, instrument_id: int) -> set[int]:
     """The participants that may not trade but still have something open in the instrument's book (or are
     named by an open proposal in it): a rebuilt book withdraws them first."""
-    may_not = (Participant.status != "active") | (Participant.trading_status != "admitted")
-    open_here = (Order.instrument_id == instrument_id) & (Order.status == "open")
-    own = select(Order.participant_id).join(Participant, Participant.id == Order.participant_id).where(
-        open_here, may_not)
-    named = select(Order.counterparty_participant_id).join(
-        Participant, Participant.id == Order.counterparty_participant_id).where(open_here, may_not)
-    return set(uow.session.scalars(own.distinct())) | set(uow.session.scalars(named.distinct()))
+    return trading_repo.barred_with_open_interest(uow.session, instrument_id)
 
 
 def proposals_for(uow: UnitOfWork, participant_id: int, limit: int) -> list[Order]:
     """Proposals you made or received (the negotiated-transfer inbox), newest first."""
-    return list(uow.session.scalars(
-        select(Order).where(Order.kind == "proposal",
-                            (Order.participant_id == participant_id)
-                            | (Order.counterparty_participant_id == participant_id))
-        .order_by(Order.id.desc()).limit(limit)))
+    return trading_repo.proposals_for(uow.session, participant_id, limit)
 
 
 def daily_bars(uow: UnitOfWork, instrument_id: int, since_day: str | None = None,
                only_day: str | None = None) -> list[dict[str, int | str]]:
     """Per trading day: open, high, low, close, volume, turnover and trade count, from the settled trades."""
-    query = select(Trade).where(Trade.instrument_id == instrument_id)
-    if since_day:
-        query = query.where(Trade.trading_day >= since_day)
-    if only_day:
-        query = query.where(Trade.trading_day == only_day)
     bars: dict[str, dict[str, int | str]] = {}
-    for t in uow.session.scalars(query.order_by(Trade.id)):
+    for t in trading_repo.trades_by_day(uow.session, instrument_id, since_day, only_day):
         bar = bars.get(t.trading_day)
         if bar is None:
             bar = bars[t.trading_day] = {"trading_day": t.trading_day, "open_fen": t.price_fen, "high_fen": t.price_fen,
@@ -470,21 +436,16 @@ def daily_summary(uow: UnitOfWork, trading_day: str) -> dict[str, Any]:
 
 def bids_of(uow: UnitOfWork, auction_id: int) -> list[Order]:
     """The live bids of a one-sided auction in the order they came."""
-    return list(uow.session.scalars(select(Order).where(Order.parent_order_id == auction_id, Order.kind == "bid",
-                                                        Order.status == "open").order_by(Order.priority)))
+    return trading_repo.open_bids_of(uow.session, auction_id)
 
 
 def auctions(uow: UnitOfWork, instrument_id: int, status: str | None) -> list[Order]:
-    query = select(Order).where(Order.instrument_id == instrument_id, Order.kind == "auction")
-    if status:
-        query = query.where(Order.status == status)
-    return list(uow.session.scalars(query.order_by(Order.id.desc()).limit(200)))
+    return trading_repo.auctions_of(uow.session, instrument_id, status, 200)
 
 
 def auction_result(uow: UnitOfWork, auction: Order) -> dict[str, Any]:
     """What an auction allocated: its trades' prices and quantities (never the bidders, never open bids)."""
-    rows = list(uow.session.scalars(select(Trade).where(
-        (Trade.buy_order_id == auction.id) | (Trade.sell_order_id == auction.id)).order_by(Trade.id)))
+    rows = trading_repo.trades_of_order(uow.session, auction.id)
     return {"allocated_t": sum(t.quantity_t for t in rows), "trades": len(rows),
             "prices_fen": sorted({t.price_fen for t in rows}),
             "turnover_fen": sum(t.quantity_t * t.price_fen for t in rows)}
