@@ -13,11 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from api.exchange.writer import Outcome
+from api.problems import domain_problem
+from registry.errors import DomainError
 from registry.orm import Order, Trade
+from registry.services.idempotency import Replayed
 from registry.services.trading import order_view
 
 __all__ = ["BatchItemOut", "BookOut", "DailyBarOut", "FillOut", "MarketSummaryOut", "MyOrderOut", "OrderBatchOut",
-           "OrderOut", "TradeOut", "fill_out", "my_order_out", "order_view", "trade_out"]
+           "OrderOut", "TradeOut", "batch_item_out", "fill_out", "my_order_out", "order_view", "trade_out"]
 
 
 class OrderOut(BaseModel):
@@ -58,6 +62,15 @@ class BatchItemOut(BaseModel):
     order: OrderOut | None = None
     replayed: bool | None = None
     problem: dict[str, Any] | None = None
+
+
+def batch_item_out(outcome: Outcome, status: int) -> dict[str, Any]:
+    """A batch's item: the command's refusal, or its order (`status` 200 for a cancel, 201 for a place)."""
+    if isinstance(outcome, DomainError):
+        return {"status": outcome.status, "problem": domain_problem(outcome)}
+    if isinstance(outcome, Replayed):
+        return {"status": status, "order": outcome, "replayed": True}
+    return {"status": status, "order": outcome}
 
 
 class OrderBatchOut(BaseModel):

@@ -16,19 +16,17 @@ from api.answers.orders import (
     OrderBatchOut,
     OrderOut,
     TradeOut,
+    batch_item_out,
     fill_out,
     my_order_out,
     trade_out,
 )
 from api.deps import PUBLIC, Services, allow, count_as_requests, get_services, marked_if_replayed
 from api.exchange.commands import Amend, Cancel, Place
-from api.exchange.writer import Outcome
-from api.problems import domain_problem
 from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, OneLine, PathId, Strict
 from registry.errors import DomainError, InvalidInput
 from registry.principals import Principal
 from registry.services import instruments, trading
-from registry.services.idempotency import Replayed
 
 router = APIRouter(tags=["trading"])
 
@@ -120,16 +118,8 @@ async def order_batch(body: OrderBatchIn, idempotency_key: IdempotencyKeyHeader 
     cancelled, placed = await services.exchange.order_batch(
         principal, [Cancel(principal=principal, order_id=order_id) for order_id in body.cancel],
         [(o.instrument, o.command(principal)) for o in body.place])
-    return {"cancel": [_batch_item(outcome, 200) for outcome in cancelled],
-            "place": [_batch_item(outcome, 201) for outcome in placed]}
-
-
-def _batch_item(outcome: Outcome, status: int) -> dict[str, Any]:
-    if isinstance(outcome, DomainError):
-        return {"status": outcome.status, "problem": domain_problem(outcome)}
-    if isinstance(outcome, Replayed):
-        return {"status": status, "order": outcome, "replayed": True}
-    return {"status": status, "order": outcome}
+    return {"cancel": [batch_item_out(outcome, 200) for outcome in cancelled],
+            "place": [batch_item_out(outcome, 201) for outcome in placed]}
 
 
 @router.delete("/orders/{order_id}", response_model=OrderOut)

@@ -107,3 +107,17 @@ def barred_with_open_interest(session: Session, instrument_id: int) -> set[int]:
     named = select(Order.counterparty_participant_id).join(
         Participant, Participant.id == Order.counterparty_participant_id).where(open_here, may_not)
     return set(session.scalars(own.distinct())) | set(session.scalars(named.distinct()))
+
+
+def order(session: Session, order_id: int) -> Order | None:
+    return session.get(Order, order_id)
+
+
+def orders_by_ids(session: Session, order_ids: list[int]) -> list[Order]:
+    """These orders (those that exist), in one query."""
+    return list(session.scalars(select(Order).where(Order.id.in_(order_ids))))
+
+
+def acceptance_of(session: Session, proposal_id: int) -> Order | None:
+    """The counterparty's side (kind "acceptance") of a proposal it accepted."""
+    return session.scalar(select(Order).where(Order.parent_order_id == proposal_id, Order.kind == "acceptance"))

@@ -7,10 +7,9 @@ releases it. Money in fen, carbon in whole tonnes."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from registry import ledger, serials
 from registry.orm import Instrument, Order
+from registry.repositories import trading as trading_repo
 from registry.services import holdings
 
 # What an order holds and what a buy must keep held are trading's: its plan of a command takes the holds.
@@ -110,7 +109,6 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
 def acceptance_of(uow: UnitOfWork, proposal_id: int) -> Order:
     """The counterparty's side of an accepted proposal (recorded in this transaction, or read)."""
     found = next((o for key, o in uow.cache.memo.items() if key[0] == "order_id" and o.kind == "acceptance"
-                  and o.parent_order_id == proposal_id), None) or uow.session.scalar(
-        select(Order).where(Order.parent_order_id == proposal_id, Order.kind == "acceptance"))
+                  and o.parent_order_id == proposal_id), None) or trading_repo.acceptance_of(uow.session, proposal_id)
     assert found is not None, f"proposal {proposal_id} traded without an acceptance"
     return found

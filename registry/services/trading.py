@@ -18,6 +18,7 @@ from registry import ledger, serials
 from registry.errors import InvalidInput, NotFound, RuleViolation, StateConflict
 from registry.orm import Instrument, Order, Participant, Trade
 from registry.principals import Principal
+from registry.repositories import instruments as instrument_repo
 from registry.repositories import trading as trading_repo
 from registry.services import holdings, instruments, market_calendar, participants
 from registry.services.idempotency import Replayed
@@ -308,7 +309,7 @@ def orders_by_id(uow: UnitOfWork, order_ids: set[int]) -> dict[int, Order]:
     found = {i: o for i in order_ids if (o := _known_order(uow, i)) is not None}
     missing = sorted(order_ids - found.keys())
     if missing:
-        for order in uow.session.scalars(select(Order).where(Order.id.in_(missing))):
+        for order in trading_repo.orders_by_ids(uow.session, missing):
             remember_order(uow, order)
             found[order.id] = order
     return found
@@ -454,7 +455,8 @@ def auction_result(uow: UnitOfWork, auction: Order) -> dict[str, Any]:
 def book_instrument(uow: UnitOfWork, instrument_id: int) -> Instrument:
     """The instrument of the book a writer's transaction works on, read once per transaction (the session
     forgets rows nothing holds, so the unit of work's memo holds it)."""
-    instrument: Instrument | None = uow.cache.memo.get("instrument") or uow.session.get(Instrument, instrument_id)
+    instrument: Instrument | None = uow.cache.memo.get("instrument") or instrument_repo.instrument(uow.session,
+                                                                                                   instrument_id)
     assert instrument is not None
     uow.cache.memo["instrument"] = instrument
     return instrument
@@ -574,7 +576,7 @@ def proposal_for(uow: UnitOfWork, participant_id: int, proposal_id: int) -> Orde
 def instrument_of_order(uow: UnitOfWork, participant_id: int, order_id: int, any_owner: bool) -> int:
     """The instrument an order (listing, proposal, auction) is in: the participant's own, or with
     `any_owner` anyone's (the desk then checks who may act on it)."""
-    row = uow.session.get(Order, order_id)
+    row = trading_repo.order(uow.session, order_id)
     if row is None or (not any_owner and row.participant_id != participant_id):
         raise NotFound(f"{order_id} not found.", f"未找到 {order_id}。")
     return row.instrument_id
