@@ -131,6 +131,6 @@ def trading_violations(participant: Participant) -> list[Violation]:
 
 def book_epoch(uow: UnitOfWork, instrument_id: int) -> int | None:
     """The current owner epoch of an instrument's book, read FOR SHARE: until this transaction ends, no process
-    can take the book (api/exchange/ownership.py increments the epoch when it does), so a writer that finds its
+    can take the book (api/exchange/cluster.py increments the epoch when it does), so a writer that finds its
     own epoch here commits as the book's one owner."""
     return instrument_repo.book_epoch(uow.session, instrument_id, for_share=True)
