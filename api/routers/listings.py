@@ -27,7 +27,7 @@ from api.exchange.commands import (
 )
 from api.schemas import BoundedInstant, OneLine, PathId, Strict
 from registry.principals import Principal
-from registry.services import instruments, trading
+from registry.services import instruments, trade_records
 
 router = APIRouter(tags=["trading"])
 
@@ -122,7 +122,7 @@ def proposal_inbox(limit: int = Query(100, ge=1, le=500), principal: Principal =
                    services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Proposals you made or received, newest first."""
     with services.registry.uow(principal) as uow:
-        return [proposal_out(p) for p in trading.proposals_for(uow, principal.participant_id, limit)]
+        return [proposal_out(p) for p in trade_records.proposals_for(uow, principal.participant_id, limit)]
 
 
 @router.post("/proposals/{proposal_id}/accept", status_code=201, response_model=OrderOut)
@@ -194,5 +194,5 @@ def list_auctions(instrument: InstrumentCode, status: Literal["open", "filled", 
     """Auctions of an instrument with their lot, reserve, end and result — never the sealed bids."""
     with services.registry.uow() as uow:
         code_instrument = instruments.get(uow, instrument)
-        return [auction_out(a, trading.auction_result(uow, a) if a.status != "open" else None)
-                for a in trading.auctions(uow, code_instrument.id, status)]
+        return [auction_out(a, trade_records.auction_result(uow, a) if a.status != "open" else None)
+                for a in trade_records.auctions(uow, code_instrument.id, status)]

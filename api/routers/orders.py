@@ -26,7 +26,7 @@ from api.exchange.commands import Amend, Cancel, Place
 from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, OneLine, PathId, Strict
 from registry.errors import DomainError, InvalidInput
 from registry.principals import Principal
-from registry.services import instruments, trading
+from registry.services import instruments, trade_records
 
 router = APIRouter(tags=["trading"])
 
@@ -144,7 +144,7 @@ def my_orders(status: Literal["open", "filled", "cancelled", "expired", "rejecte
     """Your orders of every trade mode, newest first; `kind` says which (order, listing, pick, proposal,
     acceptance, auction, bid)."""
     with services.registry.uow(principal) as uow:
-        return [my_order_out(o) for o in trading.orders_of(uow, principal.participant_id, status, limit)]
+        return [my_order_out(o) for o in trade_records.orders_of(uow, principal.participant_id, status, limit)]
 
 
 @router.get("/fills", response_model=list[FillOut])
@@ -152,7 +152,7 @@ def my_fills(limit: int = Query(100, ge=1, le=500), principal: Principal = Depen
              services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Your trades, newest first, with your side and the fee."""
     with services.registry.uow(principal) as uow:
-        return [fill_out(t, side) for t, side in trading.fills_of(uow, principal.participant_id, limit)]
+        return [fill_out(t, side) for t, side in trade_records.fills_of(uow, principal.participant_id, limit)]
 
 
 @router.get("/market/{code}/depth", response_model=BookOut)
@@ -169,7 +169,7 @@ def market_trades(code: InstrumentCode, limit: int = Query(50, ge=1, le=500), _:
     """Recent trades of an instrument (no counterparties: Art. 24 publishes trade information, not identities)."""
     with services.registry.uow() as uow:
         instrument = instruments.get(uow, code)
-        return [trade_out(t) for t in trading.recent_trades(uow, instrument.id, limit)]
+        return [trade_out(t) for t in trade_records.recent_trades(uow, instrument.id, limit)]
 
 
 
@@ -201,7 +201,7 @@ def market_ohlcv(code: InstrumentCode, since: BoundedDate | None = None, _: Prin
     """Daily open, high, low, close, volume (t) and turnover (fen) of an instrument."""
     with services.registry.uow() as uow:
         instrument = instruments.get(uow, code)
-        return trading.daily_bars(uow, instrument.id, since_day=since.isoformat() if since else None)
+        return trade_records.daily_bars(uow, instrument.id, since_day=since.isoformat() if since else None)
 
 
 @router.get("/market/summary", response_model=MarketSummaryOut)
@@ -209,4 +209,4 @@ def market_summary(day: BoundedDate | None = None, _: Principal | None = Depends
                    services: Services = Depends(get_services)) -> dict[str, Any]:
     """The day's trading summary the bureau publishes (Art. 24): every instrument's bar and the totals."""
     with services.registry.uow() as uow:
-        return trading.daily_summary(uow, (day or uow.today()).isoformat())
+        return trade_records.daily_summary(uow, (day or uow.today()).isoformat())

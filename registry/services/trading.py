@@ -1,9 +1,9 @@
 """Orders in the registry: the plan of a command (the rules of order entry over the facts loaded for it, and
-the pre-trade holds it needs: cash plus fee for a buy, exact serial ranges for a sell) and the market's reads
-of orders and trades. A plan writes nothing: the writer (api/exchange/desk.py) lets the matching engine accept
-the command first, then records it (`record_order`, `add_hold`); registry/services/settlement.py applies what
-the engine did, releasing holds and settling trades delivery versus payment through
-registry/services/delivery.py."""
+the pre-trade holds it needs: cash plus fee for a buy, exact serial ranges for a sell) and the writer's reads
+of orders; what the market recorded, for routes and exports, is registry/services/trade_records.py's. A plan
+writes nothing: the writer (api/exchange/desk.py) lets the matching engine accept the command first, then
+records it (`record_order`, `add_hold`); registry/services/settlement.py applies what the engine did,
+releasing holds and settling trades delivery versus payment through registry/services/delivery.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm.util import identity_key
 
 from registry import ledger, serials
 from registry.errors import InvalidInput, NotFound, RuleViolation, StateConflict
-from registry.orm import Instrument, Order, Participant, Trade
+from registry.orm import Instrument, Order, Participant
 from registry.principals import Principal
 from registry.repositories import instruments as instrument_repo
 from registry.repositories import trading as trading_repo
@@ -322,23 +322,6 @@ def get_order(uow: UnitOfWork, participant_id: int, order_id: int) -> Order:
     return order
 
 
-def orders_of(uow: UnitOfWork, participant_id: int, status: str | None, limit: int,
-              before_id: int | None = None) -> list[Order]:
-    """A participant's orders, newest first; `before_id` continues after the last page (CSV exports)."""
-    return trading_repo.orders_of(uow.session, participant_id, status, limit, before_id)
-
-
-def fills_of(uow: UnitOfWork, participant_id: int, limit: int,
-             before_id: int | None = None) -> list[tuple[Trade, str]]:
-    """Your trades with your side in each, newest first; `before_id` continues after the last page."""
-    return trading_repo.fills_of(uow.session, participant_id, limit, before_id)
-
-
-def recent_trades(uow: UnitOfWork, instrument_id: int, limit: int, before_id: int | None = None) -> list[Trade]:
-    """An instrument's trades, newest first; `before_id` continues after the last page."""
-    return trading_repo.recent_trades(uow.session, instrument_id, limit, before_id)
-
-
 def open_orders(uow: UnitOfWork, instrument_id: int, kind: str = "order") -> list[Order]:
     """The live book orders, listings or proposals of an instrument in time priority: what a restarted
     engine is rebuilt from."""
@@ -397,59 +380,9 @@ def barred_with_open_interest(uow: UnitOfWork, instrument_id: int) -> set[int]:
     return trading_repo.barred_with_open_interest(uow.session, instrument_id)
 
 
-def proposals_for(uow: UnitOfWork, participant_id: int, limit: int) -> list[Order]:
-    """Proposals you made or received (the negotiated-transfer inbox), newest first."""
-    return trading_repo.proposals_for(uow.session, participant_id, limit)
-
-
-def daily_bars(uow: UnitOfWork, instrument_id: int, since_day: str | None = None,
-               only_day: str | None = None) -> list[dict[str, int | str]]:
-    """Per trading day: open, high, low, close, volume, turnover and trade count, from the settled trades."""
-    bars: dict[str, dict[str, int | str]] = {}
-    for t in trading_repo.trades_by_day(uow.session, instrument_id, since_day, only_day):
-        bar = bars.get(t.trading_day)
-        if bar is None:
-            bar = bars[t.trading_day] = {"trading_day": t.trading_day, "open_fen": t.price_fen, "high_fen": t.price_fen,
-                                         "low_fen": t.price_fen, "close_fen": t.price_fen, "volume_t": 0,
-                                         "turnover_fen": 0, "trades": 0}
-        bar["high_fen"] = max(int(bar["high_fen"]), t.price_fen)
-        bar["low_fen"] = min(int(bar["low_fen"]), t.price_fen)
-        bar["close_fen"] = t.price_fen
-        bar["volume_t"] = int(bar["volume_t"]) + t.quantity_t
-        bar["turnover_fen"] = int(bar["turnover_fen"]) + t.quantity_t * t.price_fen
-        bar["trades"] = int(bar["trades"]) + 1
-    return list(bars.values())
-
-
-def daily_summary(uow: UnitOfWork, trading_day: str) -> dict[str, Any]:
-    """Every instrument's bar of the day and the totals: the trade information Art. 24 has published."""
-    rows: list[dict[str, Any]] = []
-    volume = turnover = 0
-    for instrument in instruments.all_instruments(uow):
-        bars = daily_bars(uow, instrument.id, only_day=trading_day)
-        if bars:
-            volume += int(bars[0]["volume_t"])
-            turnover += int(bars[0]["turnover_fen"])
-        rows.append({"instrument": instrument.code, "name_zh": instrument.name_zh, "name_en": instrument.name_en,
-                     "bar": bars[0] if bars else None})
-    return {"trading_day": trading_day, "instruments": rows, "volume_t": volume, "turnover_fen": turnover}
-
-
 def bids_of(uow: UnitOfWork, auction_id: int) -> list[Order]:
     """The live bids of a one-sided auction in the order they came."""
     return trading_repo.open_bids_of(uow.session, auction_id)
-
-
-def auctions(uow: UnitOfWork, instrument_id: int, status: str | None) -> list[Order]:
-    return trading_repo.auctions_of(uow.session, instrument_id, status, 200)
-
-
-def auction_result(uow: UnitOfWork, auction: Order) -> dict[str, Any]:
-    """What an auction allocated: its trades' prices and quantities (never the bidders, never open bids)."""
-    rows = trading_repo.trades_of_order(uow.session, auction.id)
-    return {"allocated_t": sum(t.quantity_t for t in rows), "trades": len(rows),
-            "prices_fen": sorted({t.price_fen for t in rows}),
-            "turnover_fen": sum(t.quantity_t * t.price_fen for t in rows)}
 
 
 def book_instrument(uow: UnitOfWork, instrument_id: int) -> Instrument:
