@@ -14,9 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import openapi_docs, portal, problems
 from api.deps import Access, Services
+from api.exchange.cluster import ClusterCoordinator
 from api.exchange.market_data import LocalBroker, RedisBroker
 from api.exchange.market_hours import MarketHours
-from api.exchange.ownership import ClusterCoordinator, Coordinator, LocalCoordinator
+from api.exchange.ownership import Coordinator, LocalCoordinator
 from api.exchange.routing import Exchange
 from api.kv import KeyValueStore, RedisStore, make_store
 from api.metrics import ObserveRequests

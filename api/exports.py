@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from api.answers.filings import filing_out
 from api.answers.methodologies import version_out as methodology_version_out
+from api.answers.orders import order_view
 from api.answers.parameters import version_out as parameter_version_out
 from api.answers.projects import project_out
 from api.answers.retirements import retirement_out
@@ -35,13 +36,12 @@ from registry.context import Registry
 from registry.orm import Batch
 from registry.pagination import MAX_PAGE_SIZE, Page
 from registry.principals import Principal
-from registry.services import disclosure, holdings, instruments, trading
+from registry.services import disclosure, holdings, instruments, trade_records
 from registry.services import filings as filing_service
 from registry.services import methodologies as methodology_service
 from registry.services import parameters as parameter_service
 from registry.services import projects as project_service
 from registry.services import retirements as retirement_service
-from registry.services.trading import order_view
 
 Row = dict[str, Any]
 Pages = Iterator[list[Row]]
@@ -206,13 +206,13 @@ def trades(viewer: Viewer, *, instrument: str) -> Pages:
     return _id_pages(viewer, lambda uow, before: [
         {"id": t.id, "instrument": instrument, "trading_day": t.trading_day, "price_fen": t.price_fen,
          "quantity_t": t.quantity_t, "aggressor": t.aggressor, "mode": t.mode, "at": t.created_at}
-        for t in trading.recent_trades(uow, instrument_id, MAX_PAGE_SIZE, before)])
+        for t in trade_records.recent_trades(uow, instrument_id, MAX_PAGE_SIZE, before)])
 
 
 def market_summary(viewer: Viewer, *, day: date | None = None) -> Pages:
     """The day's summary (Art. 24), one row per instrument."""
     with viewer.registry.uow() as uow:
-        summary = trading.daily_summary(uow, (day or uow.today()).isoformat())
+        summary = trade_records.daily_summary(uow, (day or uow.today()).isoformat())
     yield [{"trading_day": summary["trading_day"], "instrument": row["instrument"], "name_zh": row["name_zh"],
             "name_en": row["name_en"]} | (row["bar"] or {"volume_t": 0, "turnover_fen": 0, "trades": 0})
            for row in summary["instruments"]]
@@ -234,7 +234,7 @@ def my_holdings(viewer: Viewer) -> Pages:
 
 def my_orders(viewer: Viewer, *, status: str | None = None) -> Pages:
     return _id_pages(viewer, lambda uow, before: [
-        order_view(o) for o in trading.orders_of(uow, viewer.me().participant_id, status, MAX_PAGE_SIZE, before)])
+        order_view(o) for o in trade_records.orders_of(uow, viewer.me().participant_id, status, MAX_PAGE_SIZE, before)])
 
 
 def my_fills(viewer: Viewer) -> Pages:
@@ -242,7 +242,7 @@ def my_fills(viewer: Viewer) -> Pages:
         {"id": t.id, "order_id": t.buy_order_id if side == "buy" else t.sell_order_id, "side": side,
          "price_fen": t.price_fen, "quantity_t": t.quantity_t, "fee_fen": t.fee_fen if side == "buy" else 0,
          "trading_day": t.trading_day, "at": t.created_at}
-        for t, side in trading.fills_of(uow, viewer.me().participant_id, MAX_PAGE_SIZE, before)])
+        for t, side in trade_records.fills_of(uow, viewer.me().participant_id, MAX_PAGE_SIZE, before)])
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field, StringConstraints, model_validator
 
+from api.answers.listings import AuctionOut, ListingBoardOut, ProposalOut, auction_out, proposal_out
+from api.answers.orders import OrderOut
 from api.deps import PUBLIC, Services, allow, get_services, marked_if_replayed
 from api.exchange.commands import (
     ANYONE,
@@ -25,7 +27,7 @@ from api.exchange.commands import (
 )
 from api.schemas import BoundedInstant, OneLine, PathId, Strict
 from registry.principals import Principal
-from registry.services import instruments, trading
+from registry.services import instruments, trade_records
 
 router = APIRouter(tags=["trading"])
 
@@ -71,7 +73,7 @@ class ProposalIn(Strict):
     batch_id: Id | None = None
 
 
-@router.post("/listings", status_code=201)
+@router.post("/listings", status_code=201, response_model=OrderOut)
 async def post_listing(body: ListingIn, response: Response, principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Post a listing (挂牌); what it offers (credits) or would pay (cash plus fee) is held until picked."""
@@ -79,7 +81,7 @@ async def post_listing(body: ListingIn, response: Response, principal: Principal
         body.instrument, PostListing(principal=principal, **body.model_dump(exclude={"instrument"}))))
 
 
-@router.get("/listings")
+@router.get("/listings", response_model=ListingBoardOut)
 async def browse_listings(instrument: InstrumentCode, side: Literal["buy", "sell"] = "sell", batch_id: Id | None = None,
                           min_price_fen: Price | None = None, max_price_fen: Price | None = None,
                           min_quantity_t: Quantity | None = None, offset: int = Query(0, ge=0, le=100_000),
@@ -91,7 +93,7 @@ async def browse_listings(instrument: InstrumentCode, side: Literal["buy", "sell
         max_price_fen=max_price_fen, min_quantity_t=min_quantity_t, offset=offset, limit=limit))
 
 
-@router.post("/listings/{listing_id}/pick", status_code=201)
+@router.post("/listings/{listing_id}/pick", status_code=201, response_model=OrderOut)
 async def pick_listing(listing_id: PathId, body: PickIn, response: Response,
                        principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
@@ -100,14 +102,14 @@ async def pick_listing(listing_id: PathId, body: PickIn, response: Response,
         Pick(principal=principal, listing_id=listing_id, **body.model_dump())))
 
 
-@router.delete("/listings/{listing_id}")
+@router.delete("/listings/{listing_id}", response_model=OrderOut)
 async def withdraw_listing(listing_id: PathId, principal: Principal = Depends(allow("trader")),
                            services: Services = Depends(get_services)) -> dict[str, Any]:
     """Take the rest of your listing off the board; its hold is released."""
     return await services.exchange.cancel_listing(CancelListing(principal=principal, order_id=listing_id))
 
 
-@router.post("/proposals", status_code=201)
+@router.post("/proposals", status_code=201, response_model=OrderOut)
 async def propose(body: ProposalIn, response: Response, principal: Principal = Depends(allow("trader")),
                   services: Services = Depends(get_services)) -> dict[str, Any]:
     """Propose a negotiated transfer (协议转让) to one named counterparty, within the price band."""
@@ -115,32 +117,29 @@ async def propose(body: ProposalIn, response: Response, principal: Principal = D
         body.instrument, Propose(principal=principal, **body.model_dump(exclude={"instrument"}))))
 
 
-@router.get("/proposals")
+@router.get("/proposals", response_model=list[ProposalOut])
 def proposal_inbox(limit: int = Query(100, ge=1, le=500), principal: Principal = Depends(allow("trader")),
                    services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Proposals you made or received, newest first."""
     with services.registry.uow(principal) as uow:
-        return [trading.order_view(p) | {"counterparty_participant_id": p.counterparty_participant_id,
-                                 "initiator_participant_id": p.participant_id,
-                                 "expires_at": p.expires_at.isoformat() if p.expires_at else None}
-                for p in trading.proposals_for(uow, principal.participant_id, limit)]
+        return [proposal_out(p) for p in trade_records.proposals_for(uow, principal.participant_id, limit)]
 
 
-@router.post("/proposals/{proposal_id}/accept", status_code=201)
+@router.post("/proposals/{proposal_id}/accept", status_code=201, response_model=OrderOut)
 async def accept_proposal(proposal_id: PathId, response: Response, principal: Principal = Depends(allow("trader")),
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Accept (the named counterparty): your side is held and the negotiated transfer settles at once."""
     return marked_if_replayed(response, await services.exchange.answer_proposal(Accept.to(principal, proposal_id)))
 
 
-@router.post("/proposals/{proposal_id}/reject")
+@router.post("/proposals/{proposal_id}/reject", response_model=OrderOut)
 async def reject_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Turn a proposal down (the named counterparty)."""
     return await services.exchange.answer_proposal(Reject.to(principal, proposal_id))
 
 
-@router.delete("/proposals/{proposal_id}")
+@router.delete("/proposals/{proposal_id}", response_model=OrderOut)
 async def withdraw_proposal(proposal_id: PathId, principal: Principal = Depends(allow("trader")),
                             services: Services = Depends(get_services)) -> dict[str, Any]:
     """Withdraw your proposal before it is accepted."""
@@ -164,7 +163,7 @@ class BidIn(Strict):
     quantity_t: Quantity
 
 
-@router.post("/auctions", status_code=201)
+@router.post("/auctions", status_code=201, response_model=OrderOut)
 async def open_auction(body: AuctionIn, response: Response, principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Open a one-sided auction (单向竞价): sealed bids until `end_at`, then allocation by price then time."""
@@ -172,7 +171,7 @@ async def open_auction(body: AuctionIn, response: Response, principal: Principal
         body.instrument, OpenAuction(principal=principal, **body.model_dump(exclude={"instrument"}))))
 
 
-@router.post("/auctions/{auction_id}/bids", status_code=201)
+@router.post("/auctions/{auction_id}/bids", status_code=201, response_model=OrderOut)
 async def place_bid(auction_id: PathId, body: BidIn, response: Response,
                     principal: Principal = Depends(allow("trader")),
                     services: Services = Depends(get_services)) -> dict[str, Any]:
@@ -181,21 +180,19 @@ async def place_bid(auction_id: PathId, body: BidIn, response: Response,
         Bid(principal=principal, auction_id=auction_id, **body.model_dump())))
 
 
-@router.delete("/auctions/{auction_id}")
+@router.delete("/auctions/{auction_id}", response_model=OrderOut)
 async def cancel_auction(auction_id: PathId, principal: Principal = Depends(allow("trader")),
                          services: Services = Depends(get_services)) -> dict[str, Any]:
     """Call off your auction while it has no bids."""
     return await services.exchange.cancel_auction(CancelAuction(principal=principal, order_id=auction_id))
 
 
-@router.get("/auctions")
+@router.get("/auctions", response_model=list[AuctionOut])
 def list_auctions(instrument: InstrumentCode, status: Literal["open", "filled", "expired", "cancelled"] | None = None,
                   _: Principal | None = Depends(PUBLIC),
                   services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Auctions of an instrument with their lot, reserve, end and result — never the sealed bids."""
     with services.registry.uow() as uow:
         code_instrument = instruments.get(uow, instrument)
-        return [{"id": a.id, "side": a.side, "quantity_t": a.quantity_t, "reserve_price_fen": a.price_fen,
-                 "pricing": a.order_type, "end_at": a.expires_at.isoformat() if a.expires_at else None,
-                 "status": a.status, "result": trading.auction_result(uow, a) if a.status != "open" else None}
-                for a in trading.auctions(uow, code_instrument.id, status)]
+        return [auction_out(a, trade_records.auction_result(uow, a) if a.status != "open" else None)
+                for a in trade_records.auctions(uow, code_instrument.id, status)]

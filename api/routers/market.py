@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from api.answers.market import (
+    AdmissionOut,
+    CalendarOut,
+    CashOut,
+    CashRecordedOut,
+    ClosureOut,
+    CounterpartyOut,
+    InstrumentOut,
+    MarketParticipantOut,
+    calendar_out,
+    cash_out,
+    cash_recorded_out,
+    instrument_out,
+    market_participant_out,
+    recorded_closure_out,
+)
 from api.deps import PUBLIC, Services, allow, get_services
 from api.exchange.routing import withdraw_from_market
 from api.schemas import (
@@ -25,7 +40,6 @@ from api.schemas import (
 )
 from matching_engine import InstrumentConfig
 from registry.errors import InvalidInput
-from registry.orm import Instrument
 from registry.principals import Principal
 from registry.services import cash, instruments, market_calendar, participants, trading
 
@@ -75,45 +89,18 @@ class InstrumentStatusIn(Strict):
     reason: Reason
 
 
-class InstrumentOut(BaseModel):
-    code: str
-    name_zh: str
-    name_en: str
-    vintage: int
-    methodology_field: str | None
-    status: str
-    settings: dict[str, Any]
-    batch_ids: list[int]
-
-
-def instrument_out(uow: Any, instrument: Instrument) -> InstrumentOut:
-    return InstrumentOut(code=instrument.code, name_zh=instrument.name_zh, name_en=instrument.name_en,
-                         vintage=instrument.vintage, methodology_field=instrument.methodology_field,
-                         status=instrument.status, settings=instrument.config,
-                         batch_ids=instruments.batch_ids(uow, instrument))
-
-
-@router.post("/market/participants/{participant_id}/admission")
+@router.post("/market/participants/{participant_id}/admission", response_model=AdmissionOut)
 def set_admission(participant_id: PathId, body: AdmissionIn, principal: Principal = Depends(allow("operator")),
-                  services: Services = Depends(get_services)) -> dict[str, Any]:
+                  services: Services = Depends(get_services)) -> AdmissionOut:
     """Admit a participant to trading, or suspend it (the operations center). A participant that may no longer
     trade then leaves the exchange: everything it has there is withdrawn, its holds released."""
     with services.registry.uow(principal) as uow:
-        participant = instruments.set_trading_status(uow, participant_id, body.trading_status, body.reason)
-        uow.commit()
-        answer = {"participant_id": participant.id, "trading_status": participant.trading_status}
+        participant = instruments.change_trading_status(uow, participant_id, body.trading_status, body.reason)
+        answer = AdmissionOut(participant_id=participant.id, trading_status=participant.trading_status)
         barred = trading.withdrawal_reason(participant.status, participant.trading_status) is not None
     if barred:
         withdraw_from_market(services.exchange, principal, participant_id)
     return answer
-
-
-class MarketParticipantOut(BaseModel):
-    id: int
-    name: str
-    kind: str
-    status: str
-    trading_status: str
 
 
 @router.get("/market/participants", response_model=PageOut[MarketParticipantOut])
@@ -122,27 +109,26 @@ def market_participants(page: tuple[int, int] = Depends(page_params),
                         services: Services = Depends(get_services)) -> PageOut[MarketParticipantOut]:
     """Every participant with its registry status and trading admission (the operations center's desk)."""
     with services.registry.uow(principal) as uow:
-        return page_out(participants.list_participants(uow, *page), lambda p: MarketParticipantOut(
-            id=p.id, name=p.name, kind=p.kind, status=p.status, trading_status=p.trading_status))
+        return page_out(participants.list_participants(uow, *page), market_participant_out)
 
 
-@router.get("/market/counterparties")
+@router.get("/market/counterparties", response_model=list[CounterpartyOut])
 def counterparties(principal: Principal = Depends(allow("trader")),
-                   services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+                   services: Services = Depends(get_services)) -> list[CounterpartyOut]:
     """The other active, admitted traders (id and name; an individual's masked): whom a negotiated transfer
     or a restricted listing may name."""
     with services.registry.uow(principal) as uow:
-        return [{"id": pid, "name": name} for pid, name in participants.counterparties(uow, principal)]
+        return [CounterpartyOut(id=pid, name=name) for pid, name in participants.counterparties(uow, principal)]
 
 
-@router.post("/cash/deposits", status_code=201)
+@router.post("/cash/deposits", status_code=201, response_model=CashRecordedOut)
 def record_deposit(body: CashIn, principal: Principal = Depends(allow("operator")),
                    services: Services = Depends(get_services)) -> dict[str, Any]:
     """Record a bank-confirmed deposit; a bank reference is accepted once."""
     return _record(services, principal, "deposit", body)
 
 
-@router.post("/cash/withdrawals", status_code=201)
+@router.post("/cash/withdrawals", status_code=201, response_model=CashRecordedOut)
 def record_withdrawal(body: CashIn, principal: Principal = Depends(allow("operator")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Record a withdrawal paid by the bank, out of the participant's available cash."""
@@ -151,24 +137,17 @@ def record_withdrawal(body: CashIn, principal: Principal = Depends(allow("operat
 
 def _record(services: Services, principal: Principal, kind: str, body: CashIn) -> dict[str, Any]:
     with services.registry.uow(principal) as uow:
-        movement = cash.record(uow, principal, participant_id=body.participant_id, kind=kind,
-                               amount_fen=body.amount_fen, bank_reference=body.bank_reference)
-        uow.commit()
-        return {"id": movement.id, "kind": kind, "participant_id": movement.participant_id,
-                "amount_fen": movement.amount_fen, "bank_reference": movement.bank_reference,
-                "balances_fen": cash.balances(uow, movement.participant_id)}
+        movement, balances = cash.record_confirmed(uow, principal, participant_id=body.participant_id, kind=kind,
+                                                   amount_fen=body.amount_fen, bank_reference=body.bank_reference)
+        return cash_recorded_out(movement, balances)
 
 
-@router.get("/cash")
+@router.get("/cash", response_model=CashOut)
 def my_cash(principal: Principal = Depends(allow("owner", "trader")),
             services: Services = Depends(get_services)) -> dict[str, Any]:
     """Your cash in fen (available and held for orders) and your recent deposits and withdrawals."""
     with services.registry.uow(principal) as uow:
-        result = {"balances_fen": cash.balances(uow, principal.participant_id), "movements": [
-            {"kind": m.kind, "amount_fen": m.amount_fen, "bank_reference": m.bank_reference,
-             "at": m.created_at.isoformat()} for m in cash.movements(uow, principal.participant_id)]}
-        uow.commit()  # the main account may have been opened just now
-        return result
+        return cash_out(*cash.statement(uow, principal.participant_id))
 
 
 @router.post("/instruments", status_code=201, response_model=InstrumentOut)
@@ -181,10 +160,9 @@ def define_instrument(body: InstrumentIn, principal: Principal = Depends(allow("
     except ValueError as exc:
         raise InvalidInput(f"Inconsistent engine settings: {exc}", f"撮合参数不一致：{exc}") from exc
     with services.registry.uow(principal) as uow:
-        instrument = instruments.define(uow, code=body.code, name_zh=body.name_zh, name_en=body.name_en,
-                                        vintage=body.vintage, methodology_field=body.methodology_field,
-                                        config=settings)
-        uow.commit()
+        instrument = instruments.add_instrument(uow, code=body.code, name_zh=body.name_zh, name_en=body.name_en,
+                                                vintage=body.vintage, methodology_field=body.methodology_field,
+                                                config=settings)
         return instrument_out(uow, instrument)
 
 
@@ -194,8 +172,7 @@ def set_instrument_status(code: InstrumentCode, body: InstrumentStatusIn,
                           services: Services = Depends(get_services)) -> InstrumentOut:
     """Halt or resume an instrument."""
     with services.registry.uow(principal) as uow:
-        instrument = instruments.set_status(uow, code, body.status, body.reason)
-        uow.commit()
+        instrument = instruments.change_status(uow, code, body.status, body.reason)
         return instrument_out(uow, instrument)
 
 
@@ -213,7 +190,7 @@ def get_instrument(code: InstrumentCode, _: Principal | None = Depends(PUBLIC),
         return instrument_out(uow, instruments.get(uow, code))
 
 
-@router.get("/market/calendar")
+@router.get("/market/calendar", response_model=CalendarOut)
 def trading_calendar(_: Principal | None = Depends(PUBLIC),
                      services: Services = Depends(get_services)) -> dict[str, Any]:
     """The trading periods (Asia/Shanghai; the answer keeps the name `sessions`, which clients read), whether
@@ -222,21 +199,7 @@ def trading_calendar(_: Principal | None = Depends(PUBLIC),
     with services.registry.uow() as uow:
         now, today = uow.now(), uow.today()
         hours = services.exchange.market_hours(uow)
-    calendar = hours.calendar
-    return {
-        "timezone": "Asia/Shanghai",
-        "always_open": hours.always_open,
-        "sessions": [[start.isoformat("minutes"), end.isoformat("minutes")] for start, end in hours.periods],
-        "opening_call": hours.opening_call.isoformat("minutes") if hours.opening_call else None,
-        "state": hours.state_at(now),
-        "today": today.isoformat(),
-        "today_is_trading_day": calendar.is_trading_day(today),
-        "next_trading_day": calendar.next_trading_day(today).isoformat(),
-        "years": calendar.years,
-        "closures": [{"date": c.day.isoformat(), "name_zh": c.name_zh, "name_en": c.name_en, "source": c.source,
-                      "recorded": c.recorded}
-                     for c in calendar.closures_between(today, today + timedelta(days=366))],
-    }
+    return calendar_out(hours, now, today)
 
 
 ClosureName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
@@ -250,25 +213,14 @@ class ClosureIn(Strict):
         description="Where the closure comes from, e.g. the State Council notice and its date.")
 
 
-class ClosureOut(BaseModel):
-    date: str
-    name_zh: str
-    name_en: str
-    source: str
-    recorded: bool
-
-
 @router.post("/market/closures", status_code=201, response_model=ClosureOut)
 def record_closure(body: ClosureIn, principal: Principal = Depends(allow("operator")),
                    services: Services = Depends(get_services)) -> ClosureOut:
     """Close the market on a weekday not yet begun: a year's public holidays when the State Council's notice
     comes out, or a closure announced ahead. Books do not open on it; the resale lock runs over it."""
     with services.registry.uow(principal) as uow:
-        row = market_calendar.record(uow, body.day, body.name_zh, body.name_en, body.source)
-        uow.commit()
-        market_calendar.forget(uow)
-        return ClosureOut(date=row.day.isoformat(), name_zh=row.name_zh, name_en=row.name_en, source=row.source,
-                          recorded=True)
+        return recorded_closure_out(
+            market_calendar.record_closure(uow, body.day, body.name_zh, body.name_en, body.source))
 
 
 @router.delete("/market/closures/{day}", status_code=204)
@@ -276,6 +228,4 @@ def withdraw_closure(day: BoundedPathDate, principal: Principal = Depends(allow(
                      services: Services = Depends(get_services)) -> None:
     """Withdraw a closure the operator recorded, of a day not yet begun."""
     with services.registry.uow(principal) as uow:
-        market_calendar.withdraw(uow, day)
-        uow.commit()
-        market_calendar.forget(uow)
+        market_calendar.withdraw_closure(uow, day)

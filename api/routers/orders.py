@@ -7,15 +7,26 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response, WebSocket, WebSocketDisconnect
 from pydantic import Field, StringConstraints, model_validator
 
+from api.answers.orders import (
+    BookOut,
+    DailyBarOut,
+    FillOut,
+    MarketSummaryOut,
+    MyOrderOut,
+    OrderBatchOut,
+    OrderOut,
+    TradeOut,
+    batch_item_out,
+    fill_out,
+    my_order_out,
+    trade_out,
+)
 from api.deps import PUBLIC, Services, allow, count_as_requests, get_services, marked_if_replayed
 from api.exchange.commands import Amend, Cancel, Place
-from api.exchange.writer import Outcome
-from api.problems import domain_problem
 from api.schemas import BoundedDate, BoundedInstant, IdempotencyKeyHeader, OneLine, PathId, Strict
 from registry.errors import DomainError, InvalidInput
 from registry.principals import Principal
-from registry.services import instruments, trading
-from registry.services.idempotency import Replayed
+from registry.services import instruments, trade_records
 
 router = APIRouter(tags=["trading"])
 
@@ -78,7 +89,7 @@ class AmendIn(Strict):
     price_fen: Price | None = None
 
 
-@router.post("/orders", status_code=201)
+@router.post("/orders", status_code=201, response_model=OrderOut)
 async def place_order(body: OrderIn, response: Response, idempotency_key: IdempotencyKeyHeader = None,
                       principal: Principal = Depends(allow("trader")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
@@ -89,7 +100,7 @@ async def place_order(body: OrderIn, response: Response, idempotency_key: Idempo
         body.instrument, body.command(principal, idempotency_key)))
 
 
-@router.post("/orders/batch")
+@router.post("/orders/batch", response_model=OrderBatchOut, response_model_exclude_unset=True)
 async def order_batch(body: OrderBatchIn, idempotency_key: IdempotencyKeyHeader = None,
                       principal: Principal = Depends(allow("trader")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
@@ -107,26 +118,18 @@ async def order_batch(body: OrderBatchIn, idempotency_key: IdempotencyKeyHeader 
     cancelled, placed = await services.exchange.order_batch(
         principal, [Cancel(principal=principal, order_id=order_id) for order_id in body.cancel],
         [(o.instrument, o.command(principal)) for o in body.place])
-    return {"cancel": [_batch_item(outcome, 200) for outcome in cancelled],
-            "place": [_batch_item(outcome, 201) for outcome in placed]}
+    return {"cancel": [batch_item_out(outcome, 200) for outcome in cancelled],
+            "place": [batch_item_out(outcome, 201) for outcome in placed]}
 
 
-def _batch_item(outcome: Outcome, status: int) -> dict[str, Any]:
-    if isinstance(outcome, DomainError):
-        return {"status": outcome.status, "problem": domain_problem(outcome)}
-    if isinstance(outcome, Replayed):
-        return {"status": status, "order": outcome, "replayed": True}
-    return {"status": status, "order": outcome}
-
-
-@router.delete("/orders/{order_id}")
+@router.delete("/orders/{order_id}", response_model=OrderOut)
 async def cancel_order(order_id: PathId, principal: Principal = Depends(allow("trader")),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Cancel the open rest of your order; its holds are released."""
     return await services.exchange.cancel(Cancel(principal=principal, order_id=order_id))
 
 
-@router.patch("/orders/{order_id}")
+@router.patch("/orders/{order_id}", response_model=OrderOut)
 async def amend_order(order_id: PathId, body: AmendIn, principal: Principal = Depends(allow("trader")),
                       services: Services = Depends(get_services)) -> dict[str, Any]:
     """Change the open quantity and/or price: a cut keeps time priority, a raise or a new price loses it."""
@@ -134,29 +137,25 @@ async def amend_order(order_id: PathId, body: AmendIn, principal: Principal = De
                                                price_fen=body.price_fen))
 
 
-@router.get("/orders")
+@router.get("/orders", response_model=list[MyOrderOut])
 def my_orders(status: Literal["open", "filled", "cancelled", "expired", "rejected"] | None = None,
               limit: int = Query(100, ge=1, le=500), principal: Principal = Depends(allow("trader")),
               services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Your orders of every trade mode, newest first; `kind` says which (order, listing, pick, proposal,
     acceptance, auction, bid)."""
     with services.registry.uow(principal) as uow:
-        return [trading.order_view(o) | {"kind": o.kind}
-                for o in trading.orders_of(uow, principal.participant_id, status, limit)]
+        return [my_order_out(o) for o in trade_records.orders_of(uow, principal.participant_id, status, limit)]
 
 
-@router.get("/fills")
+@router.get("/fills", response_model=list[FillOut])
 def my_fills(limit: int = Query(100, ge=1, le=500), principal: Principal = Depends(allow("trader")),
              services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Your trades, newest first, with your side and the fee."""
     with services.registry.uow(principal) as uow:
-        return [{"trade_id": t.id, "side": side, "price_fen": t.price_fen, "quantity_t": t.quantity_t,
-                 "fee_fen": t.fee_fen if side == "buy" else 0, "at": t.created_at.isoformat(),
-                 "order_id": t.buy_order_id if side == "buy" else t.sell_order_id}
-                for t, side in trading.fills_of(uow, principal.participant_id, limit)]
+        return [fill_out(t, side) for t, side in trade_records.fills_of(uow, principal.participant_id, limit)]
 
 
-@router.get("/market/{code}/depth")
+@router.get("/market/{code}/depth", response_model=BookOut)
 async def market_depth(code: InstrumentCode, levels: int = Query(5, ge=1, le=50),
                        viewer: Principal | None = Depends(PUBLIC),
                        services: Services = Depends(get_services)) -> dict[str, Any]:
@@ -164,15 +163,13 @@ async def market_depth(code: InstrumentCode, levels: int = Query(5, ge=1, le=50)
     return await services.exchange.depth(viewer, await services.exchange.instrument_id_async(code), levels)
 
 
-@router.get("/market/{code}/trades")
+@router.get("/market/{code}/trades", response_model=list[TradeOut])
 def market_trades(code: InstrumentCode, limit: int = Query(50, ge=1, le=500), _: Principal | None = Depends(PUBLIC),
                   services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Recent trades of an instrument (no counterparties: Art. 24 publishes trade information, not identities)."""
     with services.registry.uow() as uow:
         instrument = instruments.get(uow, code)
-        return [{"id": t.id, "price_fen": t.price_fen, "quantity_t": t.quantity_t, "aggressor": t.aggressor,
-                 "mode": t.mode, "at": t.created_at.isoformat()}
-                for t in trading.recent_trades(uow, instrument.id, limit)]
+        return [trade_out(t) for t in trade_records.recent_trades(uow, instrument.id, limit)]
 
 
 
@@ -198,18 +195,18 @@ async def market_stream(websocket: WebSocket,
         return
 
 
-@router.get("/market/{code}/ohlcv")
+@router.get("/market/{code}/ohlcv", response_model=list[DailyBarOut])
 def market_ohlcv(code: InstrumentCode, since: BoundedDate | None = None, _: Principal | None = Depends(PUBLIC),
                  services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     """Daily open, high, low, close, volume (t) and turnover (fen) of an instrument."""
     with services.registry.uow() as uow:
         instrument = instruments.get(uow, code)
-        return trading.daily_bars(uow, instrument.id, since_day=since.isoformat() if since else None)
+        return trade_records.daily_bars(uow, instrument.id, since_day=since.isoformat() if since else None)
 
 
-@router.get("/market/summary")
+@router.get("/market/summary", response_model=MarketSummaryOut)
 def market_summary(day: BoundedDate | None = None, _: Principal | None = Depends(PUBLIC),
                    services: Services = Depends(get_services)) -> dict[str, Any]:
     """The day's trading summary the bureau publishes (Art. 24): every instrument's bar and the totals."""
     with services.registry.uow() as uow:
-        return trading.daily_summary(uow, (day or uow.today()).isoformat())
+        return trade_records.daily_summary(uow, (day or uow.today()).isoformat())

@@ -1,5 +1,8 @@
 """Cash in fen in the same double-entry ledger as the credits: the operator records deposits and
-withdrawals from bank confirmations; trading later holds and settles it."""
+withdrawals from bank confirmations; trading later holds and settles it.
+
+`record` writes in the caller's transaction (set-ups record several at once); `record_confirmed` and
+`statement` are the routes' use cases and commit."""
 
 from __future__ import annotations
 
@@ -36,6 +39,24 @@ def record(uow: UnitOfWork, principal: Principal, *, participant_id: int, kind: 
     uow.audit(f"cash.{kind}", "participant", participant_id,
               {"amount_fen": amount_fen, "bank_reference": bank_reference, "entry_id": entry.id})
     return movement
+
+
+def record_confirmed(uow: UnitOfWork, principal: Principal, *, participant_id: int, kind: str, amount_fen: int,
+                     bank_reference: str) -> tuple[CashMovement, dict[str, int]]:
+    """The operator records a bank-confirmed deposit or withdrawal (see `record`), and the participant's cash
+    after it; commits."""
+    movement = record(uow, principal, participant_id=participant_id, kind=kind, amount_fen=amount_fen,
+                      bank_reference=bank_reference)
+    uow.commit()
+    return movement, balances(uow, movement.participant_id)
+
+
+def statement(uow: UnitOfWork, participant_id: int) -> tuple[dict[str, int], list[CashMovement]]:
+    """The participant's cash by bucket and its latest movements; commits, because reading the balances opens
+    the participant's main account when it has none yet."""
+    found = balances(uow, participant_id), movements(uow, participant_id)
+    uow.commit()
+    return found
 
 
 def balances(uow: UnitOfWork, participant_id: int) -> dict[str, int]:

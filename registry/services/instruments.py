@@ -1,14 +1,20 @@
 """Instruments the exchange trades (Art. 18): certified reductions of a vintage, optionally of one
-methodology field, mapped to the registry's batches; and who may trade them (Art. 19)."""
+methodology field, mapped to the registry's batches; and who may trade them (Art. 19).
+
+`define`, `set_status` and `set_trading_status` write in the caller's transaction (the demo data, the load
+generator and tests set up several at once); `add_instrument`, `change_status` and `change_trading_status`
+are the operator's use cases and commit."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 
 from registry.errors import NotFound, RuleViolation, StateConflict
-from registry.orm import Batch, BookOwner, Filing, Instrument, Methodology, MethodologyVersion, Participant
+from registry.orm import Batch, Filing, Instrument, Methodology, MethodologyVersion, Participant
+from registry.repositories import instruments as instrument_repo
+from registry.repositories import participants as participant_repo
 from registry.statements import FixedStatement
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
@@ -17,14 +23,10 @@ from rules.violations import Violation
 def define(uow: UnitOfWork, *, code: str, name_zh: str, name_en: str, vintage: int, methodology_field: str | None,
            config: dict[str, Any]) -> Instrument:
     """A new instrument (operator); `config` is the matching engine's settings, validated by the caller."""
-    if uow.session.scalar(select(Instrument.id).where(Instrument.code == code)):
+    if instrument_repo.code_taken(uow.session, code):
         raise StateConflict(f"Instrument {code} already exists.", f"交易品种 {code} 已存在。")
     # A batch belongs to one instrument only: a vintage-wide instrument overlaps every field of that vintage.
-    query = select(Instrument.code).where(Instrument.vintage == vintage)
-    if methodology_field is not None:
-        query = query.where(or_(Instrument.methodology_field.is_(None),
-                                Instrument.methodology_field == methodology_field))
-    clash = uow.session.scalar(query)
+    clash = instrument_repo.covering_code(uow.session, vintage, methodology_field)
     if clash:
         raise StateConflict(f"Instrument {clash} already covers these batches.", f"交易品种 {clash} 已覆盖这些批次。")
     instrument = Instrument(code=code, name_zh=name_zh, name_en=name_en, vintage=vintage,
@@ -37,8 +39,17 @@ def define(uow: UnitOfWork, *, code: str, name_zh: str, name_en: str, vintage: i
     return instrument
 
 
+def add_instrument(uow: UnitOfWork, *, code: str, name_zh: str, name_en: str, vintage: int,
+                   methodology_field: str | None, config: dict[str, Any]) -> Instrument:
+    """The operator defines an instrument (see `define`); commits."""
+    instrument = define(uow, code=code, name_zh=name_zh, name_en=name_en, vintage=vintage,
+                        methodology_field=methodology_field, config=config)
+    uow.commit()
+    return instrument
+
+
 def get(uow: UnitOfWork, code: str) -> Instrument:
-    instrument = uow.session.scalar(select(Instrument).where(Instrument.code == code))
+    instrument = instrument_repo.instrument_by_code(uow.session, code)
     if instrument is None:
         raise NotFound(f"Instrument {code} not found.", f"未找到交易品种 {code}。")
     return instrument
@@ -46,17 +57,24 @@ def get(uow: UnitOfWork, code: str) -> Instrument:
 
 def code_of(uow: UnitOfWork, instrument_id: int) -> str | None:
     """An instrument's code (None when there is none with that id); a code never changes."""
-    return uow.session.scalar(select(Instrument.code).where(Instrument.id == instrument_id))
+    return instrument_repo.code_of(uow.session, instrument_id)
 
 
 def all_instruments(uow: UnitOfWork) -> list[Instrument]:
-    return list(uow.session.scalars(select(Instrument).order_by(Instrument.code)))
+    return instrument_repo.all_instruments(uow.session)
 
 
 def set_status(uow: UnitOfWork, code: str, status: str, reason: str) -> Instrument:
     instrument = get(uow, code)
     previous, instrument.status = instrument.status, status
     uow.audit("instrument.status_changed", "instrument", code, {"from": previous, "to": status, "reason": reason})
+    return instrument
+
+
+def change_status(uow: UnitOfWork, code: str, status: str, reason: str) -> Instrument:
+    """The operator halts or resumes an instrument (see `set_status`); commits."""
+    instrument = set_status(uow, code, status, reason)
+    uow.commit()
     return instrument
 
 
@@ -80,7 +98,7 @@ _FIELD_BATCHES = FixedStatement(lambda _: select(Batch.id).where(Batch.vintage =
 
 def set_trading_status(uow: UnitOfWork, participant_id: int, status: str, reason: str) -> Participant:
     """Admit a participant to trading, or suspend it (operator, Art. 19)."""
-    participant = uow.session.get(Participant, participant_id, with_for_update=True)
+    participant = participant_repo.participant(uow.session, participant_id, for_update=True)
     if participant is None:
         raise NotFound(f"Participant {participant_id} not found.", f"未找到主体 {participant_id}。")
     if status == "admitted" and participant.status == "disqualified":
@@ -89,6 +107,13 @@ def set_trading_status(uow: UnitOfWork, participant_id: int, status: str, reason
     previous, participant.trading_status = participant.trading_status, status
     uow.audit("participant.trading_status_changed", "participant", participant_id,
               {"from": previous, "to": status, "reason": reason})
+    return participant
+
+
+def change_trading_status(uow: UnitOfWork, participant_id: int, status: str, reason: str) -> Participant:
+    """The operator admits a participant to trading or suspends it (see `set_trading_status`); commits."""
+    participant = set_trading_status(uow, participant_id, status, reason)
+    uow.commit()
     return participant
 
 
@@ -106,7 +131,6 @@ def trading_violations(participant: Participant) -> list[Violation]:
 
 def book_epoch(uow: UnitOfWork, instrument_id: int) -> int | None:
     """The current owner epoch of an instrument's book, read FOR SHARE: until this transaction ends, no process
-    can take the book (api/exchange/ownership.py increments the epoch when it does), so a writer that finds its
+    can take the book (api/exchange/cluster.py increments the epoch when it does), so a writer that finds its
     own epoch here commits as the book's one owner."""
-    return uow.session.scalar(select(BookOwner.epoch).where(BookOwner.instrument_id == instrument_id)
-                              .with_for_update(read=True))
+    return instrument_repo.book_epoch(uow.session, instrument_id, for_share=True)

@@ -99,3 +99,20 @@ def withdraw(uow: UnitOfWork, day: date) -> None:
     _not_begun(uow, day, "withdrawn", "撤销")
     uow.session.delete(row)
     uow.audit("market_closure.withdrawn", SUBJECT_TYPE, day.isoformat(), {"day": day.isoformat()})
+
+
+def record_closure(uow: UnitOfWork, day: date, name_zh: str, name_en: str, source: str) -> MarketClosure:
+    """The operator closes the market on a day (see `record`); commits, and this process reads the calendar
+    again at once."""
+    row = record(uow, day, name_zh, name_en, source)
+    uow.commit()
+    forget(uow)
+    return row
+
+
+def withdraw_closure(uow: UnitOfWork, day: date) -> None:
+    """The operator withdraws a closure it recorded (see `withdraw`); commits, and this process reads the
+    calendar again at once."""
+    withdraw(uow, day)
+    uow.commit()
+    forget(uow)

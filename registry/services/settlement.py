@@ -1,7 +1,7 @@
 """Settlement: what the matching engine's events mean for the registry, and the book as the registry has it.
 
 `apply` turns a command's events into order updates and ledger movements in the writer's transaction: a
-trade settles delivery versus payment (trading.settle: serial blocks to the buyer, cash to the seller, the
+trade settles delivery versus payment (delivery.settle: serial blocks to the buyer, cash to the seller, the
 fee to the exchange), a cancel, expiry or amendment releases what was held. `rebuild_book` is the other way
 round: the open orders, listings, auctions (with their bids) and proposals of an instrument, loaded into a
 fresh engine in time priority; a row the book cannot take (a value Python cannot read back, a price the
@@ -52,7 +52,7 @@ from matching_engine.records import AuctionState, BidState, FloorState, ListingS
 from registry.context import Registry
 from registry.orm import Base, EngineState, Instrument, Order
 from registry.orm import Trade as TradeRow
-from registry.services import trading
+from registry.services import delivery, trading
 from registry.statements import FixedStatement
 from registry.unit_of_work import UnitOfWork
 
@@ -78,7 +78,7 @@ def apply(uow: UnitOfWork, instrument_id: int, events: list[Event], terms: tradi
     # move locked in one more.
     trades = [event for event in events if isinstance(event, Trade) and event.mode != TradeMode.NEGOTIATED]
     resting = trading.orders_by_id(uow, {i for t in trades for i in (t.buy_order_id, t.sell_order_id)})
-    trading.prepare_settlement(uow, [(resting[t.buy_order_id], resting[t.sell_order_id]) for t in trades])
+    delivery.prepare_settlement(uow, [(resting[t.buy_order_id], resting[t.sell_order_id]) for t in trades])
     for event in events:
         if isinstance(event, OrderAccepted):
             _order(uow, event.order_id).priority = event.seq
@@ -87,11 +87,11 @@ def apply(uow: UnitOfWork, instrument_id: int, events: list[Event], terms: tradi
         elif isinstance(event, BidAccepted):
             _order(uow, event.bid_id).priority = event.seq
         elif isinstance(event, BidReleased):
-            trading.release(uow, _order(uow, event.bid_id), event.released_t, fee_bp, status="cancelled",
+            delivery.release(uow, _order(uow, event.bid_id), event.released_t, fee_bp, status="cancelled",
                             reason="NOT_ALLOCATED")
         elif isinstance(event, AuctionClosed):
             auction = _order(uow, event.auction_id)
-            trading.release(uow, auction, event.unallocated_t, fee_bp,
+            delivery.release(uow, auction, event.unallocated_t, fee_bp,
                             status="cancelled" if event.reason == AuctionCloseReason.CANCELLED else "expired",
                             reason=str(event.reason))
             if auction.status == "open" and auction.remaining_t == 0:
@@ -99,33 +99,33 @@ def apply(uow: UnitOfWork, instrument_id: int, events: list[Event], terms: tradi
         elif isinstance(event, ListingClosed):
             status = {ListingCloseReason.FILLED: "filled", ListingCloseReason.EXPIRED: "expired"}.get(
                 event.reason, "cancelled")
-            trading.release(uow, _order(uow, event.listing_id), event.remaining_t, fee_bp, status=status,
+            delivery.release(uow, _order(uow, event.listing_id), event.remaining_t, fee_bp, status=status,
                             reason=str(event.reason))
         elif isinstance(event, ProposalClosed):
             proposal = _order(uow, event.proposal_id)
             if event.status != ProposalStatus.ACCEPTED:
                 status = "expired" if event.status == ProposalStatus.EXPIRED else "cancelled"
-                trading.release(uow, proposal, proposal.remaining_t, fee_bp, status=status,
+                delivery.release(uow, proposal, proposal.remaining_t, fee_bp, status=status,
                                 reason=str(event.status))
         elif isinstance(event, Trade):
             if event.mode == TradeMode.NEGOTIATED:
                 proposal = _order(uow, event.buy_order_id)
-                acceptance = trading.acceptance_of(uow, proposal.id)
+                acceptance = delivery.acceptance_of(uow, proposal.id)
                 buy, sell = (proposal, acceptance) if proposal.side == "buy" else (acceptance, proposal)
             else:
                 buy, sell = resting[event.buy_order_id], resting[event.sell_order_id]
             settling = time.perf_counter()
-            trading.settle(uow, trading.book_instrument(uow, instrument_id), engine_trade_id=event.trade_id,
+            delivery.settle(uow, trading.book_instrument(uow, instrument_id), engine_trade_id=event.trade_id,
                            mode=str(event.mode), price_fen=event.price_fen, quantity_t=event.quantity_t, buy=buy,
                            sell=sell, aggressor=str(event.aggressor).lower() if event.aggressor else None,
                            trading_day=trading_day, fee_bp=fee_bp, resale_lock=terms.resale_lock)
             if timed is not None:
                 timed(time.perf_counter() - settling)
         elif isinstance(event, OrderCancelled):
-            trading.release(uow, _order(uow, event.order_id), event.cancelled_t, fee_bp, status="cancelled",
+            delivery.release(uow, _order(uow, event.order_id), event.cancelled_t, fee_bp, status="cancelled",
                             reason=str(event.reason))
         elif isinstance(event, OrderExpired):
-            trading.release(uow, _order(uow, event.order_id), event.expired_t, fee_bp, status="expired",
+            delivery.release(uow, _order(uow, event.order_id), event.expired_t, fee_bp, status="expired",
                             reason="expired")
         elif isinstance(event, OrderAmended):
             order = _order(uow, event.order_id)
@@ -136,7 +136,7 @@ def apply(uow: UnitOfWork, instrument_id: int, events: list[Event], terms: tradi
             if cut <= 0:
                 # A raise was held before the engine saw it; a buy may now need less cash (a lower price).
                 order.remaining_t = event.quantity_t
-            trading.release(uow, order, max(cut, 0), fee_bp)
+            delivery.release(uow, order, max(cut, 0), fee_bp)
             order.quantity_t = order.filled_t + order.remaining_t
 
 
@@ -378,7 +378,7 @@ def cancel_quarantined(registry: Registry, code: str, order_id: int, kind: str, 
         if release:
             order = uow.session.scalars(select(Order).where(Order.id == order_id).options(
                 *([defer(Order.expires_at)] if clear else []))).one()
-            trading.release(uow, order, order.remaining_t, fee_bp, status="cancelled", reason=QUARANTINED)
+            delivery.release(uow, order, order.remaining_t, fee_bp, status="cancelled", reason=QUARANTINED)
             order.status, order.reason, order.updated_at = "cancelled", QUARANTINED, uow.now()
             if clear:
                 order.expires_at = None

@@ -1,8 +1,9 @@
-"""Orders and their settlement in the registry's ledger: the plan of a command (the rules of order entry over
-the facts loaded for it, and the pre-trade holds it needs: cash plus fee for a buy, exact serial ranges for a
-sell), their release, and delivery versus payment for each trade. A plan writes nothing: the writer
-(api/exchange/desk.py) lets the matching engine accept the command first, then records it
-(`record_order`, `add_hold`); registry/services/settlement.py applies what the engine did."""
+"""Orders in the registry: the plan of a command (the rules of order entry over the facts loaded for it, and
+the pre-trade holds it needs: cash plus fee for a buy, exact serial ranges for a sell) and the writer's reads
+of orders; what the market recorded, for routes and exports, is registry/services/trade_records.py's. A plan
+writes nothing: the writer (api/exchange/desk.py) lets the matching engine accept the command first, then
+records it (`record_order`, `add_hold`); registry/services/settlement.py applies what the engine did,
+releasing holds and settling trades delivery versus payment through registry/services/delivery.py."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from sqlalchemy.orm.util import identity_key
 
 from registry import ledger, serials
 from registry.errors import InvalidInput, NotFound, RuleViolation, StateConflict
-from registry.orm import Instrument, Order, Participant, Trade
+from registry.orm import Instrument, Order, Participant
 from registry.principals import Principal
+from registry.repositories import instruments as instrument_repo
+from registry.repositories import trading as trading_repo
 from registry.services import holdings, instruments, market_calendar, participants
 from registry.services.idempotency import Replayed
 from registry.statements import FixedStatement, one_of
@@ -257,38 +260,6 @@ def _held(order: Order) -> list[serials.Block]:
     return [serials.Block(start, end, batch) for batch, start, end in order.held_blocks]
 
 
-def _take_held(order: Order, quantity_t: int) -> list[serials.Block]:
-    """The order's lowest held serials for `quantity_t`; the rest stay recorded on the order."""
-    taken, rest = serials.take_lowest(_held(order), quantity_t)
-    untouched = [b for b in _held(order) if not any(t.batch_id == b.batch_id and b.start <= t.start <= b.end
-                                                    for t in taken)]
-    order.held_blocks = [[b.batch_id, b.start, b.end] for b in sorted(rest + untouched)]
-    return taken
-
-
-def release(uow: UnitOfWork, order: Order, quantity_t: int, fee_bp: int, status: str | None = None,
-            reason: str | None = None) -> None:
-    """`quantity_t` of the order's open quantity leaves the book: give back what it held for them."""
-    order.remaining_t -= quantity_t
-    if order.side == "sell" and quantity_t:
-        holdings.move_credits(uow, "order_release", source=(order.account_id, ledger.HELD),
-                              target=(order.account_id, ledger.AVAILABLE), ranges=_take_held(order, quantity_t),
-                              reference=f"order:{order.id}")
-    if order.side == "buy":
-        assert order.hold_price_fen is not None
-        keep = cash_needed(order.remaining_t, order.hold_price_fen, fee_bp) if order.remaining_t else 0
-        surplus = order.cash_held_fen - keep
-        if surplus:
-            holdings.post(uow, "order_release", ledger.move(ledger.CASH, surplus, (order.account_id, ledger.HELD),
-                                                            (order.account_id, ledger.AVAILABLE)),
-                          reference=f"order:{order.id}")
-        order.cash_held_fen = keep
-    if order.remaining_t == 0 and status:
-        order.status = status
-        order.reason = reason
-    order.updated_at = uow.now()
-
-
 @dataclass(frozen=True, slots=True)
 class ExtraHold:
     """What an amended order must hold beyond what it holds (see plan_extra_hold)."""
@@ -333,69 +304,12 @@ def add_hold(uow: UnitOfWork, hold: ExtraHold) -> None:
         order.hold_price_fen = hold.hold_price_fen
 
 
-def prepare_settlement(uow: UnitOfWork, pairs: list[tuple[Order, Order]]) -> None:
-    """Read the sellers' held blocks that settling these (buy, sell) pairs will deliver, in one query instead
-    of one per trade. (Their balances are not read: a trade only spends holds and credits, see
-    TransactionCache.unread_changes.)"""
-    unknown = [sell for _, sell in pairs
-               if sell.held_blocks and holdings.known_blocks_holding(uow, (sell.account_id, ledger.HELD),
-                                                                    _held(sell)) is None]
-    sellers = {sell.account_id for sell in unknown}
-    batches = {batch_id for sell in unknown for batch_id, _, _ in sell.held_blocks}
-    if sellers:
-        holdings.load_blocks(uow, sellers, {ledger.HELD}, sorted(batches))
-
-
-def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mode: str, price_fen: int,
-           quantity_t: int, buy: Order, sell: Order, aggressor: str | None, trading_day: str,
-           fee_bp: int, resale_lock: bool = True) -> None:
-    """Delivery versus payment, in the caller's transaction: cash (buyer → seller, fee → exchange) and the
-    seller's held serial ranges (→ buyer), with the buyer's surplus hold released."""
-    notional = price_fen * quantity_t
-    fee = fee_fen(notional, fee_bp)
-    buy.remaining_t -= quantity_t
-    buy.filled_t += quantity_t
-    assert buy.hold_price_fen is not None
-    keep = cash_needed(buy.remaining_t, buy.hold_price_fen, fee_bp) if buy.remaining_t else 0
-    surplus = buy.cash_held_fen - notional - fee - keep
-    if surplus < 0:
-        raise AssertionError(f"order {buy.id} held too little cash")  # prevented by the holds; never expected
-    fee_account_id = holdings.fee_account_id(uow)
-    legs = [
-        ledger.Leg(buy.account_id, ledger.CASH, ledger.HELD, -(notional + fee + surplus)),
-        ledger.Leg(sell.account_id, ledger.CASH, ledger.AVAILABLE, notional),
-        ledger.Leg(buy.account_id, ledger.CASH, ledger.AVAILABLE, surplus),
-        ledger.Leg(fee_account_id, ledger.CASH, ledger.AVAILABLE, fee),
-    ]
-    ranges = _take_held(sell, quantity_t)
-    cash_entry = holdings.post(uow, "trade_payment", [leg for leg in legs if leg.amount],
-                               reference=f"{instrument.code}:{engine_trade_id}")
-    buy.cash_held_fen = keep
-    delivery = holdings.move_credits(uow, "trade_delivery", source=(sell.account_id, ledger.HELD),
-                                     target=(buy.account_id, ledger.AVAILABLE), ranges=ranges,
-                                     reference=f"{instrument.code}:{engine_trade_id}",
-                                     lock_until=next_trading_day(uow, uow.today()) if resale_lock else None)
-    sell.remaining_t -= quantity_t
-    sell.filled_t += quantity_t
-    for order in (buy, sell):
-        order.updated_at = uow.now()
-        if order.remaining_t == 0:
-            order.status = "filled"
-    # A trade row is never changed: appended (after the entries it names and the orders, see Statements.add_new).
-    uow.sql.append("trades", {"id": uow.sql.next_id("trades"), "instrument_id": instrument.id,
-                              "engine_trade_id": engine_trade_id, "mode": mode, "price_fen": price_fen,
-                              "quantity_t": quantity_t, "buy_order_id": buy.id, "sell_order_id": sell.id,
-                              "aggressor": aggressor, "fee_fen": fee, "cash_entry_id": cash_entry.id,
-                              "credit_entry_id": delivery.entry.id, "trading_day": trading_day,
-                              "created_at": uow.now()})
-
-
 def orders_by_id(uow: UnitOfWork, order_ids: set[int]) -> dict[int, Order]:
     """Orders by id: those this transaction knows or was handed (see _known_order), the rest in one query."""
     found = {i: o for i in order_ids if (o := _known_order(uow, i)) is not None}
     missing = sorted(order_ids - found.keys())
     if missing:
-        for order in uow.session.scalars(select(Order).where(Order.id.in_(missing))):
+        for order in trading_repo.orders_by_ids(uow.session, missing):
             remember_order(uow, order)
             found[order.id] = order
     return found
@@ -408,44 +322,10 @@ def get_order(uow: UnitOfWork, participant_id: int, order_id: int) -> Order:
     return order
 
 
-def orders_of(uow: UnitOfWork, participant_id: int, status: str | None, limit: int,
-              before_id: int | None = None) -> list[Order]:
-    """A participant's orders, newest first; `before_id` continues after the last page (CSV exports)."""
-    query = select(Order).where(Order.participant_id == participant_id)
-    if status:
-        query = query.where(Order.status == status)
-    if before_id is not None:
-        query = query.where(Order.id < before_id)
-    return list(uow.session.scalars(query.order_by(Order.id.desc()).limit(limit)))
-
-
-def fills_of(uow: UnitOfWork, participant_id: int, limit: int,
-             before_id: int | None = None) -> list[tuple[Trade, str]]:
-    """Your trades with your side in each, newest first; `before_id` continues after the last page."""
-    mine = select(Order.id).where(Order.participant_id == participant_id)
-    query = select(Trade).where(Trade.buy_order_id.in_(mine) | Trade.sell_order_id.in_(mine))
-    if before_id is not None:
-        query = query.where(Trade.id < before_id)
-    rows = uow.session.scalars(query.order_by(Trade.id.desc()).limit(limit))
-    own = set(uow.session.scalars(mine))
-    return [(t, "buy" if t.buy_order_id in own else "sell") for t in rows]
-
-
-def recent_trades(uow: UnitOfWork, instrument_id: int, limit: int, before_id: int | None = None) -> list[Trade]:
-    """An instrument's trades, newest first; `before_id` continues after the last page."""
-    query = select(Trade).where(Trade.instrument_id == instrument_id)
-    if before_id is not None:
-        query = query.where(Trade.id < before_id)
-    return list(uow.session.scalars(query.order_by(Trade.id.desc()).limit(limit)))
-
-
 def open_orders(uow: UnitOfWork, instrument_id: int, kind: str = "order") -> list[Order]:
     """The live book orders, listings or proposals of an instrument in time priority: what a restarted
     engine is rebuilt from."""
-    query = select(Order).where(Order.instrument_id == instrument_id, Order.status == "open", Order.kind == kind)
-    if kind in ("order", "listing"):
-        query = query.where(Order.priority.is_not(None))
-    return list(uow.session.scalars(query.order_by(Order.priority, Order.id)))
+    return trading_repo.open_orders(uow.session, instrument_id, kind)
 
 
 # --- a participant that may no longer deal (Art. 19, 26) ---------------------------------------------------
@@ -492,106 +372,25 @@ def withdrawal_reason_of(uow: UnitOfWork, participant_id: int) -> str | None:
 def instruments_with_open_interest(uow: UnitOfWork, participant_id: int) -> list[int]:
     """The instruments where the participant has something open (an order, listing, proposal, auction or
     bid), or is named by an open proposal: the books its withdrawal goes to."""
-    own = select(Order.instrument_id).where(Order.participant_id == participant_id, Order.status == "open")
-    named = select(Order.instrument_id).where(Order.counterparty_participant_id == participant_id,
-                                              Order.status == "open")
-    return sorted(set(uow.session.scalars(own.distinct())) | set(uow.session.scalars(named.distinct())))
+    return trading_repo.instruments_with_open_interest(uow.session, participant_id)
 
 
 def barred_with_open_interest(uow: UnitOfWork, instrument_id: int) -> set[int]:
     """The participants that may not trade but still have something open in the instrument's book (or are
     named by an open proposal in it): a rebuilt book withdraws them first."""
-    may_not = (Participant.status != "active") | (Participant.trading_status != "admitted")
-    open_here = (Order.instrument_id == instrument_id) & (Order.status == "open")
-    own = select(Order.participant_id).join(Participant, Participant.id == Order.participant_id).where(
-        open_here, may_not)
-    named = select(Order.counterparty_participant_id).join(
-        Participant, Participant.id == Order.counterparty_participant_id).where(open_here, may_not)
-    return set(uow.session.scalars(own.distinct())) | set(uow.session.scalars(named.distinct()))
-
-
-def acceptance_of(uow: UnitOfWork, proposal_id: int) -> Order:
-    """The counterparty's side of an accepted proposal (recorded in this transaction, or read)."""
-    found = next((o for key, o in uow.cache.memo.items() if key[0] == "order_id" and o.kind == "acceptance"
-                  and o.parent_order_id == proposal_id), None) or uow.session.scalar(
-        select(Order).where(Order.parent_order_id == proposal_id, Order.kind == "acceptance"))
-    assert found is not None, f"proposal {proposal_id} traded without an acceptance"
-    return found
-
-
-def proposals_for(uow: UnitOfWork, participant_id: int, limit: int) -> list[Order]:
-    """Proposals you made or received (the negotiated-transfer inbox), newest first."""
-    return list(uow.session.scalars(
-        select(Order).where(Order.kind == "proposal",
-                            (Order.participant_id == participant_id)
-                            | (Order.counterparty_participant_id == participant_id))
-        .order_by(Order.id.desc()).limit(limit)))
-
-
-def daily_bars(uow: UnitOfWork, instrument_id: int, since_day: str | None = None,
-               only_day: str | None = None) -> list[dict[str, int | str]]:
-    """Per trading day: open, high, low, close, volume, turnover and trade count, from the settled trades."""
-    query = select(Trade).where(Trade.instrument_id == instrument_id)
-    if since_day:
-        query = query.where(Trade.trading_day >= since_day)
-    if only_day:
-        query = query.where(Trade.trading_day == only_day)
-    bars: dict[str, dict[str, int | str]] = {}
-    for t in uow.session.scalars(query.order_by(Trade.id)):
-        bar = bars.get(t.trading_day)
-        if bar is None:
-            bar = bars[t.trading_day] = {"trading_day": t.trading_day, "open_fen": t.price_fen, "high_fen": t.price_fen,
-                                         "low_fen": t.price_fen, "close_fen": t.price_fen, "volume_t": 0,
-                                         "turnover_fen": 0, "trades": 0}
-        bar["high_fen"] = max(int(bar["high_fen"]), t.price_fen)
-        bar["low_fen"] = min(int(bar["low_fen"]), t.price_fen)
-        bar["close_fen"] = t.price_fen
-        bar["volume_t"] = int(bar["volume_t"]) + t.quantity_t
-        bar["turnover_fen"] = int(bar["turnover_fen"]) + t.quantity_t * t.price_fen
-        bar["trades"] = int(bar["trades"]) + 1
-    return list(bars.values())
-
-
-def daily_summary(uow: UnitOfWork, trading_day: str) -> dict[str, Any]:
-    """Every instrument's bar of the day and the totals: the trade information Art. 24 has published."""
-    rows: list[dict[str, Any]] = []
-    volume = turnover = 0
-    for instrument in instruments.all_instruments(uow):
-        bars = daily_bars(uow, instrument.id, only_day=trading_day)
-        if bars:
-            volume += int(bars[0]["volume_t"])
-            turnover += int(bars[0]["turnover_fen"])
-        rows.append({"instrument": instrument.code, "name_zh": instrument.name_zh, "name_en": instrument.name_en,
-                     "bar": bars[0] if bars else None})
-    return {"trading_day": trading_day, "instruments": rows, "volume_t": volume, "turnover_fen": turnover}
+    return trading_repo.barred_with_open_interest(uow.session, instrument_id)
 
 
 def bids_of(uow: UnitOfWork, auction_id: int) -> list[Order]:
     """The live bids of a one-sided auction in the order they came."""
-    return list(uow.session.scalars(select(Order).where(Order.parent_order_id == auction_id, Order.kind == "bid",
-                                                        Order.status == "open").order_by(Order.priority)))
-
-
-def auctions(uow: UnitOfWork, instrument_id: int, status: str | None) -> list[Order]:
-    query = select(Order).where(Order.instrument_id == instrument_id, Order.kind == "auction")
-    if status:
-        query = query.where(Order.status == status)
-    return list(uow.session.scalars(query.order_by(Order.id.desc()).limit(200)))
-
-
-def auction_result(uow: UnitOfWork, auction: Order) -> dict[str, Any]:
-    """What an auction allocated: its trades' prices and quantities (never the bidders, never open bids)."""
-    rows = list(uow.session.scalars(select(Trade).where(
-        (Trade.buy_order_id == auction.id) | (Trade.sell_order_id == auction.id)).order_by(Trade.id)))
-    return {"allocated_t": sum(t.quantity_t for t in rows), "trades": len(rows),
-            "prices_fen": sorted({t.price_fen for t in rows}),
-            "turnover_fen": sum(t.quantity_t * t.price_fen for t in rows)}
+    return trading_repo.open_bids_of(uow.session, auction_id)
 
 
 def book_instrument(uow: UnitOfWork, instrument_id: int) -> Instrument:
     """The instrument of the book a writer's transaction works on, read once per transaction (the session
     forgets rows nothing holds, so the unit of work's memo holds it)."""
-    instrument: Instrument | None = uow.cache.memo.get("instrument") or uow.session.get(Instrument, instrument_id)
+    instrument: Instrument | None = uow.cache.memo.get("instrument") or instrument_repo.instrument(uow.session,
+                                                                                                   instrument_id)
     assert instrument is not None
     uow.cache.memo["instrument"] = instrument
     return instrument
@@ -711,7 +510,7 @@ def proposal_for(uow: UnitOfWork, participant_id: int, proposal_id: int) -> Orde
 def instrument_of_order(uow: UnitOfWork, participant_id: int, order_id: int, any_owner: bool) -> int:
     """The instrument an order (listing, proposal, auction) is in: the participant's own, or with
     `any_owner` anyone's (the desk then checks who may act on it)."""
-    row = uow.session.get(Order, order_id)
+    row = trading_repo.order(uow.session, order_id)
     if row is None or (not any_owner and row.participant_id != participant_id):
         raise NotFound(f"{order_id} not found.", f"未找到 {order_id}。")
     return row.instrument_id

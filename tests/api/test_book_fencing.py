@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from api.exchange.cluster import LOCK_NAMESPACE, ClusterCoordinator
 from api.exchange.commands import from_params
-from api.exchange.ownership import LOCK_NAMESPACE, ClusterCoordinator
 from api.exchange.routing import Exchange
 from api.routers.orders import OrderIn
 from registry.context import Registry

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from api.exchange.ownership import LOCK_NAMESPACE
+from api.exchange.cluster import LOCK_NAMESPACE
 from api.settings import Settings
 from api.tokens import issue_token
 from registry.context import Registry
@@ -304,7 +304,7 @@ def test_api_workers_that_own_no_books_route_to_a_books_process(cluster_backend:
 def test_a_stopped_coordinator_never_takes_a_lock_again(postgres_url: str, redis_url: str) -> None:
     """stop() racing the ownership monitor (or a late request) must not leave a book locked by a process that
     no longer serves it: every other process would route to it and time out."""
-    from api.exchange.ownership import ClusterCoordinator
+    from api.exchange.cluster import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     first, second = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url)
@@ -327,7 +327,7 @@ def test_a_book_counts_as_owned_only_once_built_and_one_that_cannot_be_built_is_
     """While a process builds a book it has just locked, nothing in it may take the book as its own (a request
     would build a desk of its own, which the build then stops under it): such requests are routed, and wait
     in the stream. A book the process cannot build is let go, for another pass or process to take."""
-    from api.exchange.ownership import ClusterCoordinator
+    from api.exchange.cluster import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     builder, broken, other = (ClusterCoordinator(dsn, redis_url) for _ in range(3))
@@ -360,14 +360,14 @@ def test_a_request_for_a_book_owned_elsewhere_does_not_try_its_lock_each_time(
         postgres_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A process that failed to take a book's lock waits a takeover interval before a request tries again
     (each try is a new database connection); the monitor keeps trying meanwhile, so a takeover still comes."""
-    from api.exchange import ownership
+    from api.exchange import cluster
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    owner, other = ownership.ClusterCoordinator(dsn, redis_url), ownership.ClusterCoordinator(dsn, redis_url)
+    owner, other = cluster.ClusterCoordinator(dsn, redis_url), cluster.ClusterCoordinator(dsn, redis_url)
     instrument_id = 987_655
     tries: list[str] = []
-    connect = ownership.psycopg.connect
-    monkeypatch.setattr(ownership.psycopg, "connect", lambda *a, **k: tries.append("try") or connect(*a, **k))
+    connect = cluster.psycopg.connect
+    monkeypatch.setattr(cluster.psycopg, "connect", lambda *a, **k: tries.append("try") or connect(*a, **k))
     try:
         for coordinator in (owner, other):
             coordinator.start(lambda *_: None, lambda: [], lambda _: None)
@@ -382,7 +382,7 @@ def test_a_request_for_a_book_owned_elsewhere_does_not_try_its_lock_each_time(
         while not other.owns(instrument_id):  # tried again once the interval passed, not at every call
             assert time.monotonic() - started < 10
             time.sleep(0.02)
-        assert len(tries) <= (time.monotonic() - started) / ownership.TAKEOVER_INTERVAL_S + 1
+        assert len(tries) <= (time.monotonic() - started) / cluster.TAKEOVER_INTERVAL_S + 1
     finally:
         owner.stop()
         other.stop()
@@ -395,7 +395,7 @@ def test_routed_commands_are_each_answered_to_their_own_request(postgres_url: st
     import asyncio
     import threading
 
-    from api.exchange.ownership import ClusterCoordinator
+    from api.exchange.cluster import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
@@ -440,7 +440,7 @@ def test_routed_commands_are_each_answered_to_their_own_request(postgres_url: st
 def test_a_process_given_some_books_takes_only_those(cluster_backend: Backend, registry: Registry) -> None:
     """`python -m api books --instruments A` (or CARBONX_BOOKS): that process never takes another book, so busy
     instruments' writers can each have a process, and a core, of their own; the others are routed."""
-    from api.exchange.ownership import ClusterCoordinator
+    from api.exchange.cluster import ClusterCoordinator
     from api.exchange.routing import Exchange
 
     bureau, _ = seed_ledger(registry)
@@ -470,7 +470,7 @@ def test_replies_a_writer_holds_go_out_together_when_it_lets_go(postgres_url: st
     import asyncio
     import threading
 
-    from api.exchange.ownership import ClusterCoordinator
+    from api.exchange.cluster import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
@@ -518,7 +518,7 @@ def test_a_request_routed_to_an_owner_learns_at_once_when_its_way_back_is_lost(p
 
     import redis as redis_client
 
-    from api.exchange.ownership import ClusterCoordinator
+    from api.exchange.cluster import ClusterCoordinator
 
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
     owner, router = ClusterCoordinator(dsn, redis_url), ClusterCoordinator(dsn, redis_url, owns_books=False)
