@@ -210,3 +210,42 @@ class CauseOut(BaseModel):
 
 def causes_out() -> list[CauseOut]:
     return [CauseOut(code=c, name_zh=zh, name_en=en) for c, (zh, en) in rules.DONATION_CAUSES.items()]
+
+
+class ExportedAccountOut(BaseModel):
+    reference: str
+    display_name: str
+    created_at: str
+
+
+class ExportedRecordOut(BaseModel):
+    scenario_id: int
+    record_ref: str
+    started_at: str
+    ended_at: str
+    activity: dict[str, Any]
+    outcome: str
+    code: str | None
+    grams: int
+    points: int
+
+
+class ExportedRedemptionOut(BaseModel):
+    offer_id: int
+    points: int
+    at: str
+
+
+class ResidentExportOut(BaseModel):
+    """Everything the registry holds about a resident, as the resident downloads it."""
+
+    account: ExportedAccountOut
+    consents: list[ConsentOut]
+    balances: BalancesOut
+    records: list[ExportedRecordOut]
+    redemptions: list[ExportedRedemptionOut]
+
+
+class ClosedAccountOut(BaseModel):
+    status: str
+    pseudonym: str

@@ -14,12 +14,14 @@ from api.answers.points import (
     AccountOut,
     BatchOut,
     CauseOut,
+    ClosedAccountOut,
     ConsentOut,
     OfferOut,
     OutcomeCountOut,
     PointsCheckOut,
     RecordOut,
     RedemptionOut,
+    ResidentExportOut,
     ScenarioFilingOut,
     ScenarioOut,
     account_out,
@@ -261,7 +263,7 @@ def transfer(body: TransferIn, principal: Principal = Depends(allow("resident"))
     points.refuse_transfer()
 
 
-@router.get("/residents/me/export", response_model=dict[str, Any])
+@router.get("/residents/me/export", response_model=ResidentExportOut)
 def export_mine(principal: Principal = Depends(allow("resident")),
                 services: Services = Depends(get_services)) -> dict[str, Any]:
     """Everything held about the caller as a resident, as JSON."""
@@ -269,7 +271,7 @@ def export_mine(principal: Principal = Depends(allow("resident")),
         return points.export(uow, principal)
 
 
-@router.post("/residents/me/close", response_model=dict[str, str])
+@router.post("/residents/me/close", response_model=ClosedAccountOut)
 def close_mine(principal: Principal = Depends(allow("resident")),
                services: Services = Depends(get_services)) -> dict[str, str]:
     """Close the caller's account: what the ledger must keep stays under a pseudonym."""

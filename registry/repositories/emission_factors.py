@@ -16,6 +16,11 @@ def release(session: Session, number: int, *, for_update: bool = False) -> Facto
     return session.scalar(query.with_for_update() if for_update else query)
 
 
+def release_by_id(session: Session, release_id: int, *, for_update: bool = False) -> FactorRelease | None:
+    """The release with this key (an objection names its subject by key)."""
+    return session.get(FactorRelease, release_id, with_for_update=for_update)
+
+
 def releases(session: Session, *, include_rejected: bool) -> list[FactorRelease]:
     """Releases newest first (published and in notice; rejected ones too when asked)."""
     query = select(FactorRelease)

@@ -31,6 +31,12 @@ def version(session: Session, version_id: int, *, for_update: bool = False) -> P
     return session.get(ParameterVersion, version_id, with_for_update=for_update)
 
 
+def version_id_of(session: Session, code: str, number: int) -> int | None:
+    """The key of version `number` of parameter `code`, if it exists."""
+    return session.scalar(select(ParameterVersion.id).where(ParameterVersion.parameter_code == code,
+                                                            ParameterVersion.version == number))
+
+
 def last_version_number(session: Session, code: str) -> int:
     """The highest version number a parameter has (0 before its first)."""
     return session.scalar(select(func.max(ParameterVersion.version))

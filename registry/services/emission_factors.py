@@ -138,7 +138,7 @@ def object_to_release(uow: UnitOfWork, number: int, *, objector_name: str, objec
 
 def reject_on_objection(uow: UnitOfWork, release_id: int, objection_id: int, ruling: str) -> None:
     """An upheld objection rejects a release still in notice (called by the objection ruling)."""
-    found = uow.session.get(FactorRelease, release_id, with_for_update=True)
+    found = repo.release_by_id(uow.session, release_id, for_update=True)
     if found is not None and found.status == "public_notice":
         found.status = "rejected"
         uow.audit("factor_release.rejected", "factor_release", found.id,

@@ -13,20 +13,19 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from registry.documents import DocumentStore
 from registry.errors import NotFound, RuleViolation, StateConflict
 from registry.orm import (
     Document,
     Filing,
     FilingDocument,
-    MethodologyVersion,
-    ParameterVersion,
     ReductionScenario,
     ScenarioFiling,
 )
 from registry.principals import Principal
+from registry.repositories import documents as document_repository
+from registry.repositories import methodologies as methodology_repository
+from registry.repositories import parameters as parameter_repository
 from registry.repositories import points as repo
 from registry.services import documents, projects
 from registry.services.points import violation
@@ -63,12 +62,11 @@ def register(uow: UnitOfWork, principal: Principal, project_id: int, terms: Scen
         raise StateConflict("Only a registered project can run a scenario.", "只有已登记的项目可以设立减排场景。")
     if repo.scenario_of_project(uow.session, project.id) is not None:
         raise StateConflict("The project already runs a scenario.", "该项目已设立减排场景。")
-    version = uow.session.get(MethodologyVersion, project.methodology_version_id)
+    version = methodology_repository.version(uow.session, project.methodology_version_id)
     assert version is not None
     problems = []
     for code, number in terms.parameter_versions.items():
-        found = uow.session.scalar(select(ParameterVersion.id).where(ParameterVersion.parameter_code == code,
-                                                                     ParameterVersion.version == number))
+        found = parameter_repository.version_id_of(uow.session, code, number)
         if found is None:
             problems.append(Violation("JX-11", "Art. 11", f"parameter_versions.{code}", "未找到该参数版本。",
                                       "No such parameter version."))
@@ -144,7 +142,7 @@ def file_month(uow: UnitOfWork, store: DocumentStore, principal: Principal, scen
                                        "The month's reduction is under one tonne: nothing to file.")])
     data = _records_csv(scenario, records)
     blob = store.put(data)
-    if uow.session.get(Document, blob.sha256) is None:
+    if document_repository.document(uow.session, blob.sha256) is None:
         uow.session.add(Document(sha256=blob.sha256, size_bytes=blob.size_bytes, media_type="text/csv",
                                  filename=f"{blob.sha256}.csv", uploaded_by_participant_id=principal.participant_id,
                                  uploaded_at=uow.now()))
