@@ -67,30 +67,12 @@ class SerialRetirementOut(BaseModel):
     executed_at: str | None
 
 
-class SerialLifeOut(BaseModel):
-    """A serial number: its batch and origin (the fields of BatchOut, in its order), where it stands, and every
-    movement it went through (holders numbered in order of appearance, never named)."""
+class SerialLifeOut(BatchOut):
+    """A serial number: its batch and origin (BatchOut's fields), where it stands, and every movement it went
+    through (holders numbered in order of appearance, never named)."""
 
     serial: int
     serial_label: str
-    batch_id: int
-    batch_code: str
-    vintage: int
-    quantity_t: int
-    serial_block: str
-    serial_start: int
-    serial_end: int
-    issued_at: str
-    project_id: int
-    project_code: str | None
-    project_title: str
-    county_code: str
-    filing_code: str | None
-    monitoring_period: list[str]
-    methodology_code: str | None
-    methodology_title_zh: str | None
-    methodology_version: int | None
-    revoked_t: int
     status: str
     # How many times the tonne changed holder (a trade's delivery as much as a transfer): the field keeps its
     # public name; in the code "transfer" means only the holder's own move to another account.

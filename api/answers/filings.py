@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from api.answers.disclosure import BatchOut
 from registry.orm import Filing
 from registry.principals import Principal
 from registry.services import filings as filing_service
@@ -35,30 +36,6 @@ class FilingOut(BaseModel):
     allowed_actions: list[str]
 
 
-class IssuedBatchOut(BaseModel):
-    """The batch an issuance made, with its project and methodology, as the public sees it (the shape of
-    `registry.services.disclosure.batch_context`)."""
-
-    batch_id: int
-    batch_code: str
-    vintage: int
-    quantity_t: int
-    serial_block: str
-    serial_start: int
-    serial_end: int
-    issued_at: str
-    project_id: int
-    project_code: str | None
-    project_title: str
-    county_code: str
-    filing_code: str | None
-    monitoring_period: list[str]
-    methodology_code: str | None
-    methodology_title_zh: str | None
-    methodology_version: int | None
-    revoked_t: int
-
-
 def filing_out(uow: UnitOfWork, filing: Filing, viewer: Principal | None) -> FilingOut:
     insider = viewer is not None and (viewer.is_reviewer or viewer.participant_id in (
         filing.owner_participant_id, filing.verifier_participant_id))
@@ -84,5 +61,6 @@ def filing_out(uow: UnitOfWork, filing: Filing, viewer: Principal | None) -> Fil
     )
 
 
-def issued_batch_out(context: dict[str, Any]) -> IssuedBatchOut:
-    return IssuedBatchOut(**context)
+def issued_batch_out(context: dict[str, Any]) -> BatchOut:
+    """The batch an issuance made, as the public sees it (`registry.services.disclosure.batch_context`)."""
+    return BatchOut(**context)

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StringConstraints, model_validator
 
-from api.answers.filings import FilingOut, IssuedBatchOut, filing_out, issued_batch_out
+from api.answers.disclosure import BatchOut
+from api.answers.filings import FilingOut, filing_out, issued_batch_out
 from api.answers.objections import ObjectionOut, objection_out
 from api.deps import PUBLIC, Services, allow, get_services
 from api.schemas import (
@@ -129,9 +130,9 @@ def review_filing(filing_id: PathId, body: ReviewIn, principal: Principal = Depe
         return filing_out(uow, filing, principal)
 
 
-@router.post("/{filing_id}/issue", status_code=201, response_model=IssuedBatchOut)
+@router.post("/{filing_id}/issue", status_code=201, response_model=BatchOut)
 def issue_filing(filing_id: PathId, body: IssueIn, principal: Principal = Depends(allow("bureau")),
-                 services: Services = Depends(get_services)) -> IssuedBatchOut:
+                 services: Services = Depends(get_services)) -> BatchOut:
     """Issue the certified reductions (签发): whole tonnes, rounded down, one serial block."""
     with services.registry.uow(principal) as uow:
         batch = issuance.issue(uow, principal, filing_id, body.comment)
