@@ -42,6 +42,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
+from api.schemas import ALL_ROLES
 from registry.clock import FixedClock
 from registry.context import Registry
 from registry.demo import load_demo
@@ -67,7 +68,7 @@ from registry.orm import (
 from tests.conftest import Backend
 from tests.support import bearer, demo_people, make_user, upload
 
-ROLES = ["admin", "bureau", "center", "expert", "operator", "verifier", "owner", "trader"]
+ROLES = list(ALL_ROLES)  # a fuzz user of every role, residents too
 # Requests per operation on each backend; each backend draws its own (SEEDS), so the two together make twice as many
 # different requests. About 1,500 requests per backend: some 30 s on SQLite and 50 s on PostgreSQL on two cores.
 # A deeper hunt, by hand: CARBONX_FUZZ_EXAMPLES=200 CARBONX_FUZZ_SEED=7 pytest tests/api/test_fuzz.py -s
@@ -395,6 +396,10 @@ PATTERN_SAMPLES = {
     r"^[0-9]{4}$": "1713",
     r"^(CN(-[A-Z]{2})?|[0-9]{6})$": "CN-ZJ",
     r"^https?://[^\s]{3,490}$": "https://example.org/factors",
+    r"^[A-Za-z0-9\-]{1,40}$": "R-0001",
+    r"^[0-9a-f]{16,64}$": "0" * 16,
+    r"^20[2-9][0-9]-(0[1-9]|1[0-2])$": "2026-11",
+    r"^[a-z][a-z0-9\-]{0,39}$": "metro",
 }
 YEAR_1_AND_9999 = ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00-14:00", "9999-12-31T23:59:59+14:00",
                    "9999-12-31T23:59:59-14:00"]
@@ -505,10 +510,13 @@ class Request:
 
 
 def _caller(world: World, roles: list[str]) -> str:
-    """A demo user the route admits (the owner where anyone may call)."""
+    """A demo user the route admits (the owner where anyone may call), else the fuzz's user of its role."""
     for who in ("owner", "buyer", "bureau", "operator", "verifier", "center", "expert", "admin"):
         if world.roles[who] & set(roles):
             return who
+    for role in roles:  # a role no demo user has (a resident): the fuzz's own user of that role
+        if f"fuzz-{role}" in world.roles:
+            return f"fuzz-{role}"
     raise AssertionError(roles)
 
 
