@@ -8,7 +8,7 @@ classifies it.
 The first participant (the demo owner, who also trades) builds one object of each kind through the API, each in
 a state only its owner (and the authorities) may see: a draft project, a filing commissioned to the demo
 verifier, an upload, an account, a requested retirement, a resting order, a listing, a proposal to the demo
-buyer, an auction, a methodology proposal, and the bureau's correction order on the owner's batch. The second
+buyer, an auction, a methodology proposal, the bureau's correction order on the owner's batch, an event and a reduction scenario. The second
 participant is the demo household (also owner and trader; a verifier of its own for the verifier's route).
 Afterwards every object is as it was."""
 
@@ -26,6 +26,8 @@ from registry.context import Registry
 from registry.demo import load_demo
 from registry.orm import Filing, Methodology, MethodologyVersion, Order, Project, Retirement
 from tests.api.test_fuzz import Request, Spec, World
+from tests.api.test_points import registered_project
+from tests.api.test_points import scenario as make_scenario
 from tests.support import demo_people, make_user, upload
 
 # (first path segment, path parameter) → the kind of object it names, built by the first participant.
@@ -43,6 +45,7 @@ OWNED_OBJECTS: dict[tuple[str, str], str] = {
     ("auctions", "auction_id"): "auction",
     ("documents", "sha256"): "document",
     ("events", "event_id"): "event",
+    ("scenarios", "scenario_id"): "scenario",
 }
 
 AUTHORITY = "an authority's act on any participant's object (the role is the fence; tests/api/test_route_access.py)"
@@ -67,6 +70,9 @@ NOT_OWNED: dict[tuple[str, str], str] = {
     ("DELETE", "/market/closures/{day}"): AUTHORITY,
     ("GET", "/corrections/{order_id}"): PUBLIC_REGISTER + " (Art. 26: the bureau's orders are published)",
     ("GET", "/parameters/{code}"): PUBLIC_REGISTER,
+    ("GET", "/scenarios/{scenario_id}"): PUBLIC_REGISTER + " (a scenario's terms and totals; its records are not)",
+    ("DELETE", "/residents/me/consents/{scenario_id}"): "a resident's own consent, named by the scenario it is for "
+                                                         "(the caller is the fence: /residents/me)",
     ("GET", "/events/{event_id}"): PUBLIC_REGISTER + " (a large event's neutrality is a public claim, Art. 24)",
     ("GET", "/events/{event_id}/statement"): PUBLIC_REGISTER + " (Art. 24)",
     ("GET", "/events/{event_id}/statement.pdf"): PUBLIC_REGISTER + " (Art. 24)",
@@ -85,7 +91,7 @@ NOT_OWNED: dict[tuple[str, str], str] = {
     ("POST", "/auctions/{auction_id}/bids"): "a counterparty's act: bidding in another's auction is what it is for",
 }
 
-def _build(client: TestClient, people: Any, clock: FixedClock) -> dict[str, Any]:
+def _build(client: TestClient, people: Any, clock: FixedClock, registry: Registry) -> dict[str, Any]:
     """One object of each kind, made by the first participant (the demo owner) through the API."""
     owner = people["owner"]
     me = client.get("/auth/me", headers=owner).json()
@@ -133,6 +139,8 @@ def _build(client: TestClient, people: Any, clock: FixedClock) -> dict[str, Any]
     made["event"] = post("/events", {
         "name": "业主的活动 / the owner's event", "event_type": "conference", "venue": "海宁会议中心",
         "venue_county": "330481", "starts_on": "2026-11-01", "ends_on": "2026-11-02", "attendees": 50})["id"]
+    made["scenario"] = make_scenario(client, owner, registered_project(registry, me["participant_id"], "matrix"),
+                                     "JX-MATRIX", "metro")
     return made
 
 
@@ -185,7 +193,7 @@ def test_a_second_participant_of_the_same_role_is_refused_every_owned_object(
         client: TestClient, registry: Registry, clock: FixedClock) -> None:
     load_demo(registry)
     people = demo_people(client, registry)
-    made = _build(client, people, clock)
+    made = _build(client, people, clock, registry)
     before = _states(registry, made)
     second = {"household": people.user_ids["household"],
               "second-verifier": make_user(registry, "second-verifier", ["verifier"])}
