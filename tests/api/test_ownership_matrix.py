@@ -9,7 +9,8 @@ The first participant (the demo owner, who also trades) builds one object of eac
 a state only its owner (and the authorities) may see: a draft project, a filing commissioned to the demo
 verifier, an upload, an account, a requested retirement, a resting order, a listing, a proposal to the demo
 buyer, an auction, a methodology proposal, the bureau's correction order on the owner's batch, an event and a
-reduction scenario. The second participant is the demo household (also owner and trader; a verifier of its own for the verifier's route).
+reduction scenario. The second participant is the demo household (also owner and trader; a verifier of its own
+for the verifier's route).
 Afterwards every object is as it was."""
 
 from __future__ import annotations
