@@ -36,7 +36,7 @@ from registry.context import Registry
 from registry.orm import Batch
 from registry.pagination import MAX_PAGE_SIZE, Page
 from registry.principals import Principal
-from registry.services import disclosure, holdings, instruments, trade_records
+from registry.services import disclosure, holdings, instruments, ledger_accounts, trade_records
 from registry.services import filings as filing_service
 from registry.services import methodologies as methodology_service
 from registry.services import parameters as parameter_service
@@ -221,7 +221,7 @@ def market_summary(viewer: Viewer, *, day: date | None = None) -> Pages:
 def my_holdings(viewer: Viewer) -> Pages:
     """The live serial blocks in all of the caller's accounts."""
     with viewer.registry.uow(viewer.principal) as uow:
-        accounts = {a.id: a.code for a in holdings.accounts_of(uow, viewer.me().participant_id)}
+        accounts = {a.id: a.code for a in ledger_accounts.accounts_of(uow, viewer.me().participant_id)}
         blocks = holdings.holdings(uow, list(accounts))
         vintages = disclosure.vintages_of(uow, {b.batch_id for b in blocks})
         rows = [{"account_code": accounts[b.account_id],

@@ -98,7 +98,7 @@ from registry.principals import Principal
 from registry.repositories import documents as document_queries
 from registry.repositories import methodologies as method_queries
 from registry.repositories import projects as project_queries
-from registry.services import cash, holdings, instruments, issuance, participants
+from registry.services import cash, holdings, instruments, issuance, ledger_accounts, participants
 from registry.unit_of_work import UnitOfWork
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -258,7 +258,7 @@ def prepare_market(settings: Settings, *, traders: int, prefix: str = "loadgen",
             if cash.balances(uow, participant_id)[ledger.AVAILABLE] < cash_fen // 2:
                 cash.record(uow, bureau, participant_id=participant_id, kind="deposit", amount_fen=cash_fen,
                             bank_reference=f"LG-{run_tag}-{participant_id}")
-            account = holdings.main_account(uow, participant_id)
+            account = ledger_accounts.main_account(uow, participant_id)
             if _available_credits(uow, account.id, instruments.get(uow, instrument)) < credits_t // 2:
                 _issue_credits(uow, bureau, project, instrument_vintage, credits_t, digest)
             uow.commit()

@@ -3,9 +3,10 @@ of its transactions to the next.
 
 Every unit of work has a `TransactionCache` (an empty one unless its caller gives one): the balance rows it
 holds locked, the live serial blocks it has read or made, the balance changes and blocks waiting to be written
-(registry.services.holdings), and answers that cannot change during it (an instrument's batches, orders by key,
-idempotency records: registry.services.trading, registry.services.idempotency). A batch of movements then reads
-each row once and never needs a flush to see its own changes.
+(registry.services.balances, registry.services.serial_blocks), and answers that cannot change during it (an
+instrument's batches, orders by key, idempotency records: registry.services.trading,
+registry.services.idempotency). A batch of movements then reads each row once and never needs a flush to see
+its own changes.
 
 An instrument's writer owns a `WriterCache` for as long as it serves its book and makes each transaction's
 cache from it (`WriterCache.for_transaction`): it lends the transaction what outlives it (account ids by code,
@@ -22,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from registry.statements import Keys
 
 if TYPE_CHECKING:
-    from registry.services.holdings import LiveBlock, LockedBalance
+    from registry.services.balances import LockedBalance
+    from registry.services.serial_blocks import LiveBlock
 
 WRITER_ID_BLOCK = 512  # keys a writer takes from a sequence at a time: a batch writes a hundred postings or more
 
@@ -36,7 +38,7 @@ class TransactionCache:
     memo: dict[Any, Any] = field(default_factory=dict)
     # Balance rows this transaction holds locked (SELECT … FOR UPDATE): locked once, they stay current.
     locked: dict[tuple[int, str, str], LockedBalance] = field(default_factory=dict)
-    # Balance rows known not to exist unless they are in `locked` (see holdings.lock_accounts).
+    # Balance rows known not to exist unless they are in `locked` (see balances.lock_accounts).
     balances_known: set[tuple[int, str, str]] = field(default_factory=set)
     # The live serial blocks per (account, bucket, batch) this transaction has locked and read, kept current
     # by every movement it makes, so a batch of movements reads each holding once.
@@ -46,7 +48,7 @@ class TransactionCache:
     # With `defer_balances` (an instrument's writer), a posting reads and locks only the balances it takes
     # from freely (available, say); credits, and spending of what a hold set aside, go to `unread_changes`
     # per (account, asset, bucket) as (amount, may_go_negative) and are added to their rows with the locked
-    # rows' changes (holdings._write_balances), without reading them: none of them can take a balance below
+    # rows' changes (balances._write_balances), without reading them: none of them can take a balance below
     # zero (a hold is spent only as far as the order that made it holds), and the rows' check constraint
     # still refuses one that would. A row read later in the transaction takes its pending change with it.
     defer_balances: bool = False

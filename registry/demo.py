@@ -22,9 +22,9 @@ from registry.services import (
     emission_factors,
     events,
     filings,
-    holdings,
     instruments,
     issuance,
+    ledger_accounts,
     methodologies,
     parameters,
     participants,
@@ -293,7 +293,7 @@ def _walk_demo_event(acting: Callable[[str | None], AbstractContextManager[UnitO
     with acting("buyer") as uow:
         assert uow.actor is not None
         buyer = uow.actor
-        account = holdings.main_account(uow, buyer.participant_id).code
+        account = ledger_accounts.main_account(uow, buyer.participant_id).code
     today = business_date(clock)
     with acting("buyer") as uow:
         event = events.create(uow, buyer, events.EventDraft(

@@ -127,8 +127,9 @@ class Statements:
         # they must go out (see append), and the new ORM objects to insert ahead of them (see add_new).
         self._appended: dict[str, list[dict[str, Any]]] = {}
         self._new_objects: list[Base] = []
-        # What else writes rows this transaction keeps outside the ORM (registry.services.holdings: balances,
-        # serial blocks), run after the appended rows in the order registered: (anything to write?, write).
+        # What else writes rows this transaction keeps outside the ORM (registry.services.balances and
+        # registry.services.serial_blocks), run after the appended rows in the order registered: (anything to
+        # write?, write).
         self._writers: dict[str, tuple[Callable[[], bool], Callable[[], None]]] = {}
         # While pending rows are written in one pipeline: what to do with each write's cursor when it syncs.
         self._synced: list[Callable[[], int]] | None = None

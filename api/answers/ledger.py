@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api.answers.disclosure import BatchOut
 from registry import serials
 from registry.orm import Account, SerialBlock
-from registry.services import disclosure, holdings, revocations
+from registry.services import disclosure, holdings, revocations, serial_blocks
 
 
 class BalanceOut(BaseModel):
@@ -64,7 +64,7 @@ class TransferOut(BaseModel):
     blocks: list[MovedBlockOut]
 
 
-def transfer_out(moved: holdings.Moved) -> dict[str, Any]:
+def transfer_out(moved: serial_blocks.Moved) -> dict[str, Any]:
     """The transfer's answer as the JSON an Idempotency-Key keeps."""
     return {"entry_id": moved.entry.id, "quantity_t": moved.quantity,
             "blocks": [{"batch_id": b.batch_id, "serial_start": b.start, "serial_end": b.end} for b in moved.blocks]}

@@ -12,7 +12,8 @@ from registry.orm import CashMovement
 from registry.principals import Principal
 from registry.repositories import ledger as ledger_repo
 from registry.repositories import participants as participant_repo
-from registry.services import holdings
+from registry.services import balances as balance_service
+from registry.services import ledger_accounts
 from registry.unit_of_work import UnitOfWork
 
 
@@ -24,10 +25,10 @@ def record(uow: UnitOfWork, principal: Principal, *, participant_id: int, kind: 
     if ledger_repo.bank_reference_recorded(uow.session, bank_reference):
         raise StateConflict(f"Bank confirmation {bank_reference} was already recorded.",
                             f"银行回单 {bank_reference} 已入账。")
-    bank = holdings.bank_account(uow)
-    account = holdings.main_account(uow, participant_id)
+    bank = ledger_accounts.bank_account(uow)
+    account = ledger_accounts.main_account(uow, participant_id)
     source, target = (bank, account) if kind == "deposit" else (account, bank)
-    entry = holdings.post(uow, f"cash_{kind}",
+    entry = balance_service.post(uow, f"cash_{kind}",
                           ledger.move(ledger.CASH, amount_fen, (source.id, ledger.AVAILABLE),
                                       (target.id, ledger.AVAILABLE)),
                           reference=f"bank:{bank_reference}")
@@ -61,7 +62,7 @@ def statement(uow: UnitOfWork, participant_id: int) -> tuple[dict[str, int], lis
 
 def balances(uow: UnitOfWork, participant_id: int) -> dict[str, int]:
     """The participant's cash by bucket (available, held) in fen."""
-    account = holdings.main_account(uow, participant_id)
+    account = ledger_accounts.main_account(uow, participant_id)
     rows = ledger_repo.cash_balances(uow.session, account.id)
     result = {ledger.AVAILABLE: 0, ledger.HELD: 0}
     for row in rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from registry import ledger, serials
 from registry.orm import Instrument, Order
 from registry.repositories import trading as trading_repo
-from registry.services import holdings
+from registry.services import balances, holdings, ledger_accounts, serial_blocks
 
 # What an order holds and what a buy must keep held are trading's: its plan of a command takes the holds.
 from registry.services.trading import _held, cash_needed, fee_fen, next_trading_day
@@ -39,7 +39,7 @@ def release(uow: UnitOfWork, order: Order, quantity_t: int, fee_bp: int, status:
         keep = cash_needed(order.remaining_t, order.hold_price_fen, fee_bp) if order.remaining_t else 0
         surplus = order.cash_held_fen - keep
         if surplus:
-            holdings.post(uow, "order_release", ledger.move(ledger.CASH, surplus, (order.account_id, ledger.HELD),
+            balances.post(uow, "order_release", ledger.move(ledger.CASH, surplus, (order.account_id, ledger.HELD),
                                                             (order.account_id, ledger.AVAILABLE)),
                           reference=f"order:{order.id}")
         order.cash_held_fen = keep
@@ -54,12 +54,12 @@ def prepare_settlement(uow: UnitOfWork, pairs: list[tuple[Order, Order]]) -> Non
     of one per trade. (Their balances are not read: a trade only spends holds and credits, see
     TransactionCache.unread_changes.)"""
     unknown = [sell for _, sell in pairs
-               if sell.held_blocks and holdings.known_blocks_holding(uow, (sell.account_id, ledger.HELD),
+               if sell.held_blocks and serial_blocks.known_blocks_holding(uow, (sell.account_id, ledger.HELD),
                                                                     _held(sell)) is None]
     sellers = {sell.account_id for sell in unknown}
     batches = {batch_id for sell in unknown for batch_id, _, _ in sell.held_blocks}
     if sellers:
-        holdings.load_blocks(uow, sellers, {ledger.HELD}, sorted(batches))
+        serial_blocks.load_blocks(uow, sellers, {ledger.HELD}, sorted(batches))
 
 
 def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mode: str, price_fen: int,
@@ -76,7 +76,7 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
     surplus = buy.cash_held_fen - notional - fee - keep
     if surplus < 0:
         raise AssertionError(f"order {buy.id} held too little cash")  # prevented by the holds; never expected
-    fee_account_id = holdings.fee_account_id(uow)
+    fee_account_id = ledger_accounts.fee_account_id(uow)
     legs = [
         ledger.Leg(buy.account_id, ledger.CASH, ledger.HELD, -(notional + fee + surplus)),
         ledger.Leg(sell.account_id, ledger.CASH, ledger.AVAILABLE, notional),
@@ -84,7 +84,7 @@ def settle(uow: UnitOfWork, instrument: Instrument, *, engine_trade_id: int, mod
         ledger.Leg(fee_account_id, ledger.CASH, ledger.AVAILABLE, fee),
     ]
     ranges = _take_held(sell, quantity_t)
-    cash_entry = holdings.post(uow, "trade_payment", [leg for leg in legs if leg.amount],
+    cash_entry = balances.post(uow, "trade_payment", [leg for leg in legs if leg.amount],
                                reference=f"{instrument.code}:{engine_trade_id}")
     buy.cash_held_fen = keep
     delivery = holdings.move_credits(uow, "trade_delivery", source=(sell.account_id, ledger.HELD),

@@ -10,7 +10,7 @@ from registry.errors import RuleViolation
 from registry.orm import Batch
 from registry.principals import Principal
 from registry.repositories import issuance as repository
-from registry.services import filings, holdings, participants
+from registry.services import balances, filings, ledger_accounts, participants, serial_blocks
 from registry.services.reviews import apply_action
 from registry.unit_of_work import UnitOfWork
 from rules.filing import issued_tonnes
@@ -43,13 +43,13 @@ def issue(uow: UnitOfWork, principal: Principal, filing_id: int, comment: str) -
     uow.session.add(batch)
     uow.session.flush()
     batch.code = serials.batch_code(vintage, batch.id)
-    owner = holdings.main_account(uow, filing.owner_participant_id)
-    source = holdings.issuance_account(uow)
+    owner = ledger_accounts.main_account(uow, filing.owner_participant_id)
+    source = ledger_accounts.issuance_account(uow)
     asset = ledger.credit_asset(batch.id)
-    entry = holdings.post(uow, "issuance", ledger.move(asset, quantity, (source.id, ledger.AVAILABLE),
+    entry = balances.post(uow, "issuance", ledger.move(asset, quantity, (source.id, ledger.AVAILABLE),
                                                        (owner.id, ledger.AVAILABLE)),
                           reference=f"filing:{filing.id}", memo=batch.code)
-    holdings.make_block(uow, batch_id=batch.id, start=batch.serial_start, end=batch.serial_end,
+    serial_blocks.make_block(uow, batch_id=batch.id, start=batch.serial_start, end=batch.serial_end,
                         holder=(owner.id, ledger.AVAILABLE), entry_id=entry.id, sellable_from=None)
     filing.issued_at = uow.now()
     uow.audit("batch.issued", "batch", batch.id,

@@ -12,7 +12,7 @@ from registry.pagination import Page
 from registry.principals import Principal
 from registry.repositories import issuance as issuance_repo
 from registry.repositories import retirements as retirement_repo
-from registry.services import events, holdings, participants
+from registry.services import events, holdings, ledger_accounts, participants
 from registry.unit_of_work import UnitOfWork
 from rules import retirement as retirement_rules
 
@@ -22,8 +22,8 @@ def request(uow: UnitOfWork, principal: Principal, *, account_id: int | None, qu
             auto_execute: bool) -> Retirement:
     """Hold `quantity_t` (lowest serials first) for retirement; executed at once when configured so."""
     participants.require_active(uow, principal.participant_id, "retire credits", "注销减排量")
-    account = (holdings.own_account(uow, principal.participant_id, account_id) if account_id
-               else holdings.main_account(uow, principal.participant_id))
+    account = (ledger_accounts.own_account(uow, principal.participant_id, account_id) if account_id
+               else ledger_accounts.main_account(uow, principal.participant_id))
     batch_code = None
     if batch_id is not None:
         batch = issuance_repo.batch(uow.session, batch_id)

@@ -19,7 +19,7 @@ from registry.repositories import ledger as ledger_repo
 from registry.repositories import participants as participant_repo
 from registry.repositories import retirements as retirement_repo
 from registry.repositories import revocations as revocation_repo
-from registry.services import holdings, retirements
+from registry.services import balances, holdings, ledger_accounts, retirements
 from registry.unit_of_work import UnitOfWork
 from rules import corrections, duties
 
@@ -50,7 +50,7 @@ def lock_batch(uow: UnitOfWork, batch_id: int) -> Batch:
 
 def freeze(uow: UnitOfWork, principal: Principal, batch_id: int) -> Batch:
     """Shut the batch out of the exchange before taking it back: from the commit on, no hold, transfer or
-    retirement request takes its credits (holdings.plan_credits refuses them, JX-26). The caller then has the
+    retirement request takes its credits (serial_blocks.plan_credits refuses them, JX-26). The caller then has the
     exchange withdraw what holds them, and only then takes back (`take_back` refuses while any is still held).
     Freezing a frozen batch again changes nothing, so a retried revocation passes here again."""
     batch = lock_batch(uow, batch_id)
@@ -105,12 +105,12 @@ def take_back(uow: UnitOfWork, principal: Principal, batch: Batch, *, quantity_t
     Unavailable, to be retried; a partial take back lifts the freeze, a full one leaves it."""
     batch_id = batch.id
     owner_participant_id = owner_of(uow, batch)
-    owner_account = holdings.main_account(uow, owner_participant_id)
+    owner_account = ledger_accounts.main_account(uow, owner_participant_id)
     # Lock every balance of this batch, in the one fixed order, before reading what may move: retirement
     # requests, transfers and trades of the batch now queue behind the revocation instead of racing it.
     asset = ledger.credit_asset(batch_id)
     held_by = ledger_repo.holders_of(uow.session, asset)
-    holdings.lock_balances(uow, {(account, asset, bucket) for account in held_by
+    balances.lock_balances(uow, {(account, asset, bucket) for account in held_by
                                  for bucket in (ledger.AVAILABLE, ledger.HELD, ledger.REVOKED)})
     for retirement in retirement_repo.requested_of_batch(uow.session, batch_id):
         retirements.cancel(uow, retirement, f"batch {batch.code} revoked (Art. 26)")

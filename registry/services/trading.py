@@ -20,7 +20,7 @@ from registry.orm import Instrument, Order, Participant
 from registry.principals import Principal
 from registry.repositories import instruments as instrument_repo
 from registry.repositories import trading as trading_repo
-from registry.services import holdings, instruments, market_calendar, participants
+from registry.services import balances, instruments, ledger_accounts, market_calendar, participants, serial_blocks
 from registry.services.idempotency import Replayed
 from registry.statements import FixedStatement, one_of
 from registry.unit_of_work import UnitOfWork
@@ -77,19 +77,19 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
         # Held in the memo: the session forgets rows nothing refers to.
         uow.cache.memo["participants"] = list(uow.session.scalars(
             select(Participant).where(Participant.id.in_(sorted(participant_ids)))))
-        accounts = {p: holdings.main_account_id(uow, p) for p in sorted(participant_ids)}
+        accounts = {p: ledger_accounts.main_account_id(uow, p) for p in sorted(participant_ids)}
         # What holds take from; what they put aside and what trades credit is not read (defer_balances).
-        holdings.lock_accounts(uow, set(accounts.values()), {ledger.CASH}, [ledger.AVAILABLE])
+        balances.lock_accounts(uow, set(accounts.values()), {ledger.CASH}, [ledger.AVAILABLE])
         sellers = {accounts[p] for p in seller_ids & accounts.keys()}
         if sellers:
             batch_ids = instrument_batch_ids(uow, instrument)
-            holdings.lock_accounts(uow, sellers, {ledger.credit_asset(b) for b in batch_ids}, [ledger.AVAILABLE])
+            balances.lock_accounts(uow, sellers, {ledger.credit_asset(b) for b in batch_ids}, [ledger.AVAILABLE])
             def holds(account_id: int, batch_id: int) -> bool:
                 balance = uow.cache.locked.get((account_id, ledger.credit_asset(batch_id), ledger.AVAILABLE))
                 return balance is not None and balance.amount > 0
 
             held = [b for b in batch_ids if any(holds(a, b) for a in sellers)]
-            holdings.load_blocks(uow, sellers, {ledger.AVAILABLE}, held,
+            serial_blocks.load_blocks(uow, sellers, {ledger.AVAILABLE}, held,
                                  sellable_on=uow.today() if resale_lock else None)
     if client_order_ids:
         for pair in client_order_ids:
@@ -102,9 +102,9 @@ def preload(uow: UnitOfWork, instrument: Instrument, participant_ids: set[int], 
             uow.cache.memo[("order", order.participant_id, order.client_order_id)] = order
     # A cancelled or amended sell gives back exact serial ranges: their blocks, read at once.
     named_sells = [o for o in orders_by_id(uow, order_ids).values() if o.side == "sell" and o.held_blocks
-                   and holdings.known_blocks_holding(uow, (o.account_id, ledger.HELD), _held(o)) is None]
+                   and serial_blocks.known_blocks_holding(uow, (o.account_id, ledger.HELD), _held(o)) is None]
     if named_sells:
-        holdings.load_blocks(uow, {o.account_id for o in named_sells}, {ledger.HELD},
+        serial_blocks.load_blocks(uow, {o.account_id for o in named_sells}, {ledger.HELD},
                              sorted({batch_id for o in named_sells for batch_id, _, _ in o.held_blocks}))
 
 
@@ -131,7 +131,7 @@ class OrderPlan:
     """An order checked and its holds worked out, nothing written yet (see plan_order)."""
 
     order: Order
-    credits: holdings.CreditMove | None  # a sell's serial ranges to hold
+    credits: serial_blocks.CreditMove | None  # a sell's serial ranges to hold
     cash_legs: list[ledger.Leg]  # a buy's cash (plus fee) to hold
 
 
@@ -165,7 +165,7 @@ def plan_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
                 raise RuleViolation(problems)
     if request.side == "buy" and request.hold_price_fen is None:
         raise InvalidInput("A buy needs a price to hold cash against.", "买单需要用于冻结资金的价格。")
-    account_id = holdings.main_account_id(uow, principal.participant_id)
+    account_id = ledger_accounts.main_account_id(uow, principal.participant_id)
     cash_held = cash_needed(request.quantity_t, request.hold_price_fen, fee_bp) \
         if request.side == "buy" and request.hold_price_fen is not None else 0
     order = Order(id=uow.sql.next_id("orders"), instrument_id=instrument.id, participant_id=principal.participant_id,
@@ -183,12 +183,12 @@ def plan_order(uow: UnitOfWork, principal: Principal, instrument: Instrument, re
             batch_ids = [request.batch_id]
         if not batch_ids:
             raise RuleViolation([], "This instrument has no batches to sell yet.", "该交易品种尚无可售批次。")
-        credits = holdings.plan_credits(uow, source=(account_id, ledger.AVAILABLE),
+        credits = serial_blocks.plan_credits(uow, source=(account_id, ledger.AVAILABLE),
                                         target=(account_id, ledger.HELD), quantity=request.quantity_t,
                                         batch_ids=batch_ids, sellable_on=uow.today() if resale_lock else None)
         return OrderPlan(order, credits, [])
     legs = ledger.move(ledger.CASH, cash_held, (account_id, ledger.AVAILABLE), (account_id, ledger.HELD))
-    holdings.check(uow, "order_hold", legs)
+    balances.check(uow, "order_hold", legs)
     return OrderPlan(order, None, legs)
 
 
@@ -200,10 +200,10 @@ def record_order(uow: UnitOfWork, plan: OrderPlan) -> Order:
     remember_order(uow, order)
     uow.cache.memo[("order", order.participant_id, order.client_order_id)] = order
     if plan.credits is not None:
-        moved = holdings.apply_credits(uow, "order_hold", plan.credits, reference=f"order:{order.id}")
+        moved = serial_blocks.apply_credits(uow, "order_hold", plan.credits, reference=f"order:{order.id}")
         order.held_blocks = [[b.batch_id, b.start, b.end] for b in moved.blocks]
     else:
-        holdings.post(uow, "order_hold", plan.cash_legs, reference=f"order:{order.id}")
+        balances.post(uow, "order_hold", plan.cash_legs, reference=f"order:{order.id}")
     return order
 
 
@@ -231,7 +231,7 @@ def _known_order(uow: UnitOfWork, order_id: int) -> Order | None:
                 uow.session.add(found)
             remember_order(uow, present or found)
             found = present or found
-            holdings.know_blocks(uow, uow.cache.kept.pop(("held_blocks", order_id), []))
+            serial_blocks.know_blocks(uow, uow.cache.kept.pop(("held_blocks", order_id), []))
     return found
 
 
@@ -251,7 +251,7 @@ def keep_open_orders(uow: UnitOfWork) -> None:
             continue
         uow.cache.kept[key] = order
         if order.side == "sell" and order.held_blocks:
-            blocks = holdings.known_blocks_holding(uow, (order.account_id, ledger.HELD), _held(order))
+            blocks = serial_blocks.known_blocks_holding(uow, (order.account_id, ledger.HELD), _held(order))
             if blocks is not None and len(blocks) == len(order.held_blocks):  # exactly its blocks
                 uow.cache.kept[held] = blocks
 
@@ -265,7 +265,7 @@ class ExtraHold:
     """What an amended order must hold beyond what it holds (see plan_extra_hold)."""
 
     order: Order
-    credits: holdings.CreditMove | None
+    credits: serial_blocks.CreditMove | None
     cash_legs: list[ledger.Leg]
     hold_price_fen: int | None
 
@@ -276,7 +276,7 @@ def plan_extra_hold(uow: UnitOfWork, order: Order, instrument: Instrument, extra
     nothing, so the engine can refuse the amendment before anything is written."""
     credits, cash_legs, hold_price = None, [], None
     if order.side == "sell" and extra_t > 0:
-        credits = holdings.plan_credits(uow, source=(order.account_id, ledger.AVAILABLE),
+        credits = serial_blocks.plan_credits(uow, source=(order.account_id, ledger.AVAILABLE),
                                         target=(order.account_id, ledger.HELD), quantity=extra_t,
                                         batch_ids=[order.batch_id] if order.batch_id else instrument_batch_ids(
                                             uow, instrument), sellable_on=uow.today() if resale_lock else None)
@@ -287,7 +287,7 @@ def plan_extra_hold(uow: UnitOfWork, order: Order, instrument: Instrument, extra
         if needed > order.cash_held_fen:
             cash_legs = ledger.move(ledger.CASH, needed - order.cash_held_fen, (order.account_id, ledger.AVAILABLE),
                                     (order.account_id, ledger.HELD))
-            holdings.check(uow, "order_hold", cash_legs)
+            balances.check(uow, "order_hold", cash_legs)
     return ExtraHold(order, credits, cash_legs, hold_price)
 
 
@@ -295,10 +295,10 @@ def add_hold(uow: UnitOfWork, hold: ExtraHold) -> None:
     """Take a planned extra hold."""
     order = hold.order
     if hold.credits is not None:
-        moved = holdings.apply_credits(uow, "order_hold", hold.credits, reference=f"order:{order.id}")
+        moved = serial_blocks.apply_credits(uow, "order_hold", hold.credits, reference=f"order:{order.id}")
         order.held_blocks = [[b.batch_id, b.start, b.end] for b in sorted(_held(order) + moved.blocks)]
     if hold.cash_legs:
-        holdings.post(uow, "order_hold", hold.cash_legs, reference=f"order:{order.id}")
+        balances.post(uow, "order_hold", hold.cash_legs, reference=f"order:{order.id}")
         order.cash_held_fen += hold.cash_legs[1].amount
     if hold.hold_price_fen is not None:
         order.hold_price_fen = hold.hold_price_fen

@@ -6,17 +6,17 @@ from registry import ledger
 from registry.errors import NotFound, RuleViolation
 from registry.principals import Principal
 from registry.repositories import ledger as ledger_repo
-from registry.services import holdings, participants
+from registry.services import holdings, ledger_accounts, participants, serial_blocks
 from registry.unit_of_work import UnitOfWork
 from rules.violations import Violation
 
 
 def transfer(uow: UnitOfWork, principal: Principal, *, from_account_id: int | None, to_account_code: str,
-             quantity_t: int, batch_id: int | None, memo: str) -> holdings.Moved:
+             quantity_t: int, batch_id: int | None, memo: str) -> serial_blocks.Moved:
     """Move available credits (lowest serials first) to another holding account."""
     participants.require_active(uow, principal.participant_id, "transfer credits", "转让减排量")
-    source = (holdings.own_account(uow, principal.participant_id, from_account_id) if from_account_id
-              else holdings.main_account(uow, principal.participant_id))
+    source = (ledger_accounts.own_account(uow, principal.participant_id, from_account_id) if from_account_id
+              else ledger_accounts.main_account(uow, principal.participant_id))
     target = ledger_repo.account_by_code(uow.session, to_account_code)
     if target is None or target.kind != "holding":
         raise NotFound(f"No holding account {to_account_code}.", f"未找到持有账户 {to_account_code}。")

@@ -12,7 +12,7 @@ import httpx
 from api.settings import Settings
 from api.tokens import issue_token
 from registry.context import Registry
-from registry.services import cash, holdings, instruments, ledger_check
+from registry.services import cash, holdings, instruments, ledger_accounts, ledger_check
 from tests.support import issue_to, seed_ledger
 
 CLIENTS = 50
@@ -99,9 +99,9 @@ def test_no_tonne_is_both_sold_and_retired(live_server: str, registry: Registry,
     assert sold + retired == 100  # which side wins more is the race's business; together never more
     with registry.uow() as uow:
         report = ledger_check.check(uow)
-        retired_blocks = [b for b in holdings.holdings(uow, [holdings.main_account(uow, seller.participant_id).id])
-                          if b.bucket == "retired"]
-        bought = holdings.holdings(uow, [holdings.main_account(uow, buyer.participant_id).id])
+        seller_account = ledger_accounts.main_account(uow, seller.participant_id).id
+        retired_blocks = [b for b in holdings.holdings(uow, [seller_account]) if b.bucket == "retired"]
+        bought = holdings.holdings(uow, [ledger_accounts.main_account(uow, buyer.participant_id).id])
         sold_serials = {n for b in bought for n in range(b.serial_start, b.serial_end + 1)}
         retired_serials = {n for b in retired_blocks for n in range(b.serial_start, b.serial_end + 1)}
     assert report.ok, report.problems

@@ -19,7 +19,7 @@ from registry.demo_emission_factors import demo_drafts
 from registry.orm import EventOffset, Participant
 from registry.principals import Principal
 from registry.repositories import events as events_repo
-from registry.services import emission_factors, holdings, transfers
+from registry.services import emission_factors, ledger_accounts, transfers
 from registry.services import events as events_service
 from tests.support import People, issue_to, make_user, seed_ledger
 
@@ -53,7 +53,7 @@ def publish(registry: Registry, bureau: Principal, drafts: list[emission_factors
 def sell_to_organiser(registry: Registry, holders: list[Principal], quantity_t: int) -> None:
     """The owner (holders[0]) transfers credits to the organiser (holders[1])."""
     with registry.uow(holders[0]) as uow:
-        target = holdings.main_account(uow, holders[1].participant_id).code
+        target = ledger_accounts.main_account(uow, holders[1].participant_id).code
         transfers.transfer(uow, holders[0], from_account_id=None, to_account_code=target, quantity_t=quantity_t,
                            batch_id=None, memo="sale")
         uow.commit()

@@ -30,7 +30,7 @@ from api.tokens import issue_token
 from registry.context import Registry
 from registry.orm import CashMovement, IdempotencyKey, JournalEntry, Order, Retirement
 from registry.principals import Principal
-from registry.services import cash, holdings, instruments, ledger_check, transfers
+from registry.services import cash, instruments, ledger_accounts, ledger_check, transfers
 from tests.api.test_cluster import _market as cluster_market
 from tests.api.test_cluster import _start
 from tests.api.test_cluster import order as cluster_order
@@ -63,7 +63,7 @@ def _market(registry: Registry) -> tuple[Principal, list[Principal], dict[int, s
                            methodology_field=None, config={"reference_price_fen": 5000, "price_band_bp": 1000})
         uow.commit()
     with registry.uow(holders[0]) as uow:
-        codes = {h.participant_id: holdings.main_account(uow, h.participant_id).code for h in holders}
+        codes = {h.participant_id: ledger_accounts.main_account(uow, h.participant_id).code for h in holders}
         for holder in holders[1:]:
             transfers.transfer(uow, holders[0], from_account_id=None, to_account_code=codes[holder.participant_id],
                                quantity_t=300, batch_id=None, memo="seed")
@@ -272,7 +272,7 @@ def test_the_same_key_twice_at_once_has_one_effect_and_one_answer(live_server: s
         path, body = "/retirements", {"quantity_t": 7, "beneficiary": "twice", "purpose": {"purpose": "voluntary"}}
     headers = _headers(settings, registry, sender.user_id) | {"Idempotency-Key": "twice-at-once"}
     with registry.uow() as uow:
-        account_id = holdings.main_account(uow, sender.participant_id).id
+        account_id = ledger_accounts.main_account(uow, sender.participant_id).id
     start = threading.Barrier(2)
     answers: list[httpx.Response] = []
 

@@ -43,7 +43,10 @@ SERVICE_QUERIES: dict[str, str] = {
     "trading.plan_order": "the trader's participant row, read with the plan (hold planning)",
     "trading.barred": "the participants of a batch, read FOR SHARE",
     "settlement.*": "rebuilding a book and quarantining rows read the raw columns the engine needs",
-    "holdings.*": "balances and serial blocks in lock order, through the transaction's caches",
+    "ledger_accounts.*": "the registry's own accounts and a participant's, found by code or opened on first use",
+    "balances.*": "balance rows in lock order, through the transaction's caches",
+    "serial_blocks.*": "serial blocks in lock order, through the transaction's caches",
+    "holdings.*": "an account's live serial blocks and balances, read fresh for an answer",
 }
 
 

@@ -20,7 +20,7 @@ from registry import ledger, serials
 from registry.context import Registry
 from registry.errors import StateConflict
 from registry.orm import SerialBlock
-from registry.services import holdings, ledger_check, transfers
+from registry.services import holdings, ledger_accounts, ledger_check, transfers
 from tests.conftest import TEST_NOW, Backend
 from tests.db.test_ledger_properties import HOLDERS, LedgerMachine
 from tests.support import issue_to, seed_ledger
@@ -105,7 +105,7 @@ def test_a_thousand_small_transfers_leave_few_blocks(backend: Backend, registry:
     issue_to(registry, bureau, 600)
     a, b = holders[0], holders[1]
     with registry.uow() as uow:
-        codes = {h.user_id: holdings.main_account(uow, h.participant_id).code for h in (a, b, holders[2])}
+        codes = {h.user_id: ledger_accounts.main_account(uow, h.participant_id).code for h in (a, b, holders[2])}
         uow.commit()
     with registry.uow(a) as uow:
         transfers.transfer(uow, a, from_account_id=None, to_account_code=codes[b.user_id], quantity_t=100,
@@ -131,7 +131,7 @@ def test_a_thousand_small_transfers_leave_few_blocks(backend: Backend, registry:
     print(f"\nafter {rounds} transfers back and forth on {backend.name}: live blocks per holding "
           f"{dict(per_holder)}; a 200 t transfer carried {len(moved.blocks)} blocks")
     with registry.uow() as uow:
-        account_a = holdings.main_account(uow, a.participant_id).id
+        account_a = ledger_accounts.main_account(uow, a.participant_id).id
     assert len(moved.blocks) <= per_holder[account_a]
     assert _adjacent(_live_blocks(registry)) == []
     with registry.uow() as uow:
@@ -146,7 +146,7 @@ def test_blocks_with_different_resale_dates_stay_apart(backend: Backend, registr
     batch = issue_to(registry, bureau, 100)
     a, b = holders[0], holders[1]
     with registry.uow() as uow:
-        account_a, account_b = (holdings.main_account(uow, h.participant_id).id for h in (a, b))
+        account_a, account_b = (ledger_accounts.main_account(uow, h.participant_id).id for h in (a, b))
         uow.commit()
     tomorrow = TEST_NOW.date() + timedelta(days=1)
     for quantity, lock in ((10, tomorrow), (10, tomorrow), (10, None), (10, None)):
@@ -173,8 +173,8 @@ class MergingMachine(LedgerMachine):
             return
         try:
             with self.registry.uow(self.holders[source]) as uow:
-                from_account = holdings.main_account(uow, self.holders[source].participant_id).id
-                to_account = holdings.main_account(uow, self.holders[recipient].participant_id).id
+                from_account = ledger_accounts.main_account(uow, self.holders[source].participant_id).id
+                to_account = ledger_accounts.main_account(uow, self.holders[recipient].participant_id).id
                 holdings.move_credits(uow, "transfer", source=(from_account, ledger.AVAILABLE),
                                       target=(to_account, ledger.AVAILABLE), quantity=quantity,
                                       lock_until=TEST_NOW.date() + timedelta(days=lock_days) if lock_days else None)

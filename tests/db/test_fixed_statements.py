@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, update
 from registry.context import Registry
 from registry.errors import StateConflict
 from registry.orm import Account, Balance
-from registry.services import holdings
+from registry.services import balances
 from registry.statements import FixedStatement, one_of
 
 CODES = [f"TEST-{i:02d}" for i in range(12)]
@@ -62,7 +62,7 @@ def test_a_missing_balance_refuses_the_commit_from_inside_the_pipeline(registry:
         uow.sql.append("balances", {"account_id": account_id, "asset": "CASH", "bucket": "available", "amount": 5,
                                 "may_go_negative": False})
         uow.cache.unread_changes[(account_id, "CASH", "held")] = (-5, False)  # spends a hold whose row does not exist
-        holdings._queue_balance_writes(uow)
+        balances._queue_balance_writes(uow)
         with pytest.raises(StateConflict, match="missing"):
             uow.commit()
     with registry.uow() as uow:

@@ -21,7 +21,7 @@ from registry.orm import (
     Participant,
     SerialBlock,
 )
-from registry.services import holdings, issuance, ledger_check, retirements, revocations, transfers
+from registry.services import issuance, ledger_accounts, ledger_check, retirements, revocations, transfers
 from tests.conftest import TEST_NOW, Backend
 from tests.support import issue_to, seed_ledger
 
@@ -52,7 +52,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if source == recipient:
             return
         with self.registry.uow(self.holders[recipient]) as uow:
-            code = holdings.main_account(uow, self.holders[recipient].participant_id).code
+            code = ledger_accounts.main_account(uow, self.holders[recipient].participant_id).code
             uow.commit()
         try:
             with self.registry.uow(self.holders[source]) as uow:

@@ -20,7 +20,7 @@ from registry.context import Registry
 from registry.errors import DomainError
 from registry.orm import Account, Participant, User, UserRole
 from registry.principals import Principal
-from registry.services import holdings, ledger_check, transfers
+from registry.services import balances, holdings, ledger_accounts, ledger_check, transfers
 from tests.conftest import Backend
 from tests.support import issue_to, seed_ledger
 
@@ -46,7 +46,7 @@ def _more_holders(registry: Registry, count: int) -> list[Principal]:
 
 def _main_code(registry: Registry, holder: Principal) -> str:
     with registry.uow() as uow:
-        account: Account = holdings.main_account(uow, holder.participant_id)
+        account: Account = ledger_accounts.main_account(uow, holder.participant_id)
         uow.commit()
         return account.code
 
@@ -118,7 +118,7 @@ def test_sixteen_clients_transferring_both_ways_between_two_holders_never_deadlo
     assert outcomes["short"] == 0  # each holds 200 t and at most 96 t leave either
     with registry.uow() as uow:
         total = {a: b for a, b in ((r.account_id, r.amount) for r in holdings.balances_of(
-            uow, [holdings.main_account(uow, h.participant_id).id for h in (a, b)])
+            uow, [ledger_accounts.main_account(uow, h.participant_id).id for h in (a, b)])
             if r.asset == ledger.credit_asset(batch.id) and r.bucket == ledger.AVAILABLE)}
     assert sum(total.values()) == 400
 
@@ -173,7 +173,7 @@ def test_a_transfer_waiting_for_a_writer_holds_nothing_the_writer_credits(backen
     _transfer(registry, a, code_s, 50, None)
     asset = ledger.credit_asset(batch.id)
     with registry.uow() as uow:
-        account_a, account_s = (holdings.main_account(uow, h.participant_id).id for h in (a, s))
+        account_a, account_s = (ledger_accounts.main_account(uow, h.participant_id).id for h in (a, s))
     assert account_a < account_s  # the transfer locks A's row before S's
     outcomes: dict[str, str] = {}
 
@@ -186,7 +186,7 @@ def test_a_transfer_waiting_for_a_writer_holds_nothing_the_writer_credits(backen
 
     with registry.uow() as writer:
         writer.cache.defer_balances = True
-        holdings.lock_accounts(writer, {account_s}, {asset}, [ledger.AVAILABLE])  # the batch's seller
+        balances.lock_accounts(writer, {account_s}, {asset}, [ledger.AVAILABLE])  # the batch's seller
         racing = threading.Thread(target=transfer)
         racing.start()
         _wait_until_a_lock_is_awaited(backend)

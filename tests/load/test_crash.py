@@ -41,7 +41,7 @@ from bench import loadgen
 from registry import ledger
 from registry.context import Registry
 from registry.orm import Balance, Instrument, JournalEntry, Order, Trade
-from registry.services import holdings, ledger_check
+from registry.services import ledger_accounts, ledger_check
 from tests.fault_injection import ServerProcess, free_port, server_env, wait_for
 from tests.load.checks import assert_book_not_crossed
 from tests.load.operations import OK, UNKNOWN, counts, resolve
@@ -197,7 +197,7 @@ def _check_holds_match_orders(registry: Registry, participant_ids: list[int], in
         instrument = uow.session.get(Instrument, instrument_id)
         assert instrument is not None
         for participant_id in participant_ids:
-            account = holdings.main_account(uow, participant_id)
+            account = ledger_accounts.main_account(uow, participant_id)
             orders = list(uow.session.scalars(select(Order).where(Order.participant_id == participant_id)))
             for order in orders:
                 if order.status != "open":

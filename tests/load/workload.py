@@ -18,7 +18,7 @@ from bench import loadgen
 from registry import ledger
 from registry.context import Registry
 from registry.orm import Account, Balance, JournalEntry, Order, Retirement, Trade
-from registry.services import holdings
+from registry.services import ledger_accounts
 from tests.load.operations import OK, REFUSED, Operation, send
 
 CREDITS_T = 5_000
@@ -43,7 +43,7 @@ def open_bank(settings: object, registry: Registry, traders: int, run: str) -> B
                                     instrument=f"BANK-{run.upper()}", registry=registry, cash_fen=CASH_FEN,
                                     credits_t=CREDITS_T)
     with registry.uow() as uow:
-        accounts = [holdings.main_account(uow, t.participant_id).code for t in market.traders]
+        accounts = [ledger_accounts.main_account(uow, t.participant_id).code for t in market.traders]
     return Bank(market, accounts, run)
 
 
