@@ -85,7 +85,7 @@ class SerialBlock(Base):
     __table_args__ = (
         CheckConstraint(_in("bucket", BUCKETS), name="bucket"),
         CheckConstraint("serial_end >= serial_start", name="range"),
-        # A holder's live blocks, by the day they may be sold (see holdings.USABLE_FROM).
+        # A holder's live blocks, by the day they may be sold (see serial_blocks.USABLE_FROM).
         Index("ix_serial_blocks_holding", "account_id", "bucket", "batch_id",
               text("coalesce(sellable_from, '0001-01-01')"), postgresql_where=text("live"),
               sqlite_where=text("live")),
